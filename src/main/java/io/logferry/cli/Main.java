@@ -1,0 +1,125 @@
+package io.logferry.cli;
+
+import io.logferry.Agent;
+import io.logferry.config.Config;
+import io.logferry.config.ConfigException;
+import io.logferry.config.ConfigLoader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code logferry run|setup|check|version [--config FILE]}. Exit codes: 0 ok, 1 failure, 2 bad config or usage. */
+public final class Main {
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
+    static final String DEFAULT_CONFIG = "config/logferry.yml";
+
+    private Main() { }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) {
+        String command = "run";
+        Path configFile = null;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--config") || a.equals("-c")) {
+                if (i + 1 >= args.length) {
+                    System.err.println("logferry: --config needs a file");
+                    return 2;
+                }
+                configFile = Path.of(args[++i]);
+            } else if (a.startsWith("--config=")) {
+                configFile = Path.of(a.substring("--config=".length()));
+            } else if (a.equals("-h") || a.equals("--help") || a.equals("help")) {
+                System.out.println(usage());
+                return 0;
+            } else if (!a.startsWith("-") && i == 0) {
+                command = a;
+            } else {
+                System.err.println("logferry: unknown argument '" + a + "'\n" + usage());
+                return 2;
+            }
+        }
+        if (command.equals("version")) {
+            System.out.println("logferry " + version());
+            return 0;
+        }
+        if (!command.equals("run") && !command.equals("setup") && !command.equals("check")) {
+            System.err.println("logferry: unknown command '" + command + "'\n" + usage());
+            return 2;
+        }
+        if (configFile == null && Files.exists(Path.of(DEFAULT_CONFIG))) {
+            configFile = Path.of(DEFAULT_CONFIG);
+        }
+        Config config;
+        try {
+            config = new ConfigLoader(System.getenv()).load(configFile);
+        } catch (ConfigException e) {
+            e.problems().forEach(System.err::println);
+            return 2;
+        }
+        return switch (command) {
+            case "run" -> runAgent(config);
+            default -> {
+                System.err.println("logferry: '" + command + "' is not built yet");
+                yield 1;
+            }
+        };
+    }
+
+    static int runAgent(Config config) {
+        Agent agent = new Agent(config, version());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runnable stop = () -> {
+            log.info("stopping (signal)");
+            agent.close();
+            stopped.countDown();
+        };
+        sun.misc.SignalHandler handler = sig -> {
+            Thread t = new Thread(() -> {
+                stop.run();
+                System.exit(0);
+            }, "logferry-shutdown");
+            t.start();
+        };
+        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
+        sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
+        try {
+            agent.start();
+        } catch (Exception e) {
+            log.error("logferry cannot start: {}", e.getMessage(), e);
+            agent.close();
+            return 1;
+        }
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    static String usage() {
+        return "usage: logferry [run|setup|check|version] [--config FILE]   (default config: " + DEFAULT_CONFIG + ")";
+    }
+
+    public static String version() {
+        try (InputStream in = Main.class.getResourceAsStream("/logferry-version.properties")) {
+            Properties p = new Properties();
+            if (in != null) {
+                p.load(in);
+            }
+            return p.getProperty("version", "dev");
+        } catch (IOException e) {
+            return "dev";
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package io.logferry.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The agent's whole configuration: immutable, built once by {@link ConfigLoader} from the
+ * defaults, the file and the environment, and validated there. Nothing reads configuration
+ * anywhere else.
+ */
+public record Config(
+        Docker docker,
+        Selection selection,
+        ContainerDefaults defaults,
+        Output output,
+        Queue queue,
+        Elasticsearch elasticsearch,
+        boolean setupEnabled,
+        String kibanaUrl,
+        Registry registry,
+        Duration shutdownTimeout,
+        Http http) {
+
+    public enum ReadMode { AUTO, FILE, API }
+
+    public enum SelectionMode { OPT_OUT, OPT_IN }
+
+    public enum Output { ELASTICSEARCH, DISCARD }
+
+    public enum Streams { ALL, STDOUT, STDERR }
+
+    public enum StartPosition { BEGINNING, END }
+
+    public enum TlsVerify { FULL, CERTIFICATE, NONE }
+
+    public record Docker(String host, String containersPath, ReadMode readMode,
+                         String tlsCaFile, String tlsCertFile, String tlsKeyFile, boolean tlsVerify) { }
+
+    public record Selection(SelectionMode mode, List<String> includeLabels, List<String> excludeLabels,
+                            boolean excludeSelf) { }
+
+    public record Multiline(String type, String pattern, boolean negate, String match, int maxLines,
+                            Duration timeout) { }
+
+    public record ContainerDefaults(String dataset, String namespace, Streams streams,
+                                    StartPosition startPosition, Multiline multiline, boolean json,
+                                    String jsonMessageKey, int maxBytes, List<String> includeLines,
+                                    List<String> excludeLines) { }
+
+    public record Queue(int maxEvents, long maxBytes) { }
+
+    public record Elasticsearch(List<String> hosts, String username, String password, String apiKey,
+                                String tlsCaFile, String tlsCaFingerprint, TlsVerify tlsVerify,
+                                int bulkMaxEvents, long bulkMaxBytes, Duration flushInterval, int workers,
+                                Duration timeout, Duration backoffInitial, Duration backoffMax,
+                                String deadLetter) {
+        @Override
+        public String toString() {
+            return "Elasticsearch[hosts=" + hosts + ", username=" + username
+                    + ", password=" + Secrets.mask(password) + ", apiKey=" + Secrets.mask(apiKey) + "]";
+        }
+    }
+
+    public record Registry(String path, Duration flushInterval) { }
+
+    public record Http(boolean enabled, String host, int port) { }
+}

@@ -1,0 +1,372 @@
+package io.logferry.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Builds the {@link Config}: the defaults (resource {@code logferry-defaults.yml}, the same file
+ * as {@code config/logferry.yml}), then the user's file with {@code ${VAR}} substituted, then the
+ * {@code LOGFERRY_*} environment variables. The defaults tree is the schema: a key it lacks is
+ * unknown, and a value whose kind differs from its default is invalid. Every problem is
+ * collected, so that one start reports them all, one line each, naming the key.
+ */
+public final class ConfigLoader {
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final Pattern VAR = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
+    private static final String ENV_PREFIX = "LOGFERRY_";
+
+    private final Map<String, String> env;
+    private final List<String> problems = new ArrayList<>();
+
+    public ConfigLoader(Map<String, String> env) {
+        this.env = env;
+    }
+
+    public static ObjectNode defaultsTree() {
+        try (InputStream in = ConfigLoader.class.getResourceAsStream("/logferry-defaults.yml")) {
+            return (ObjectNode) YAML.readTree(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("the built-in defaults cannot be read", e);
+        }
+    }
+
+    /** Loads {@code file} (may be null: defaults and environment only). */
+    public Config load(Path file) throws ConfigException {
+        ObjectNode tree = defaultsTree();
+        if (file != null) {
+            String text;
+            try {
+                text = Files.readString(file, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new ConfigException(List.of("config: cannot read " + file + ": " + e.getMessage()));
+            }
+            JsonNode user = parse(substitute(text), file.toString());
+            if (user != null && !user.isNull() && !user.isMissingNode()) {
+                if (!user.isObject()) {
+                    problems.add("config: " + file + " must be a mapping of keys");
+                } else {
+                    merge(tree, (ObjectNode) user, "");
+                }
+            }
+        }
+        applyEnvironment(tree, defaultsTree(), "");
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        Config config = bind(tree);
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return config;
+    }
+
+    private JsonNode parse(String text, String source) throws ConfigException {
+        try {
+            return YAML.readTree(text);
+        } catch (IOException e) {
+            throw new ConfigException(List.of("config: " + source + " is not valid YAML: "
+                    + e.getMessage().lines().findFirst().orElse("")));
+        }
+    }
+
+    String substitute(String text) {
+        Matcher m = VAR.matcher(text);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String value = env.get(m.group(1));
+            if (value == null) {
+                value = m.group(2);
+            }
+            if (value == null) {
+                problems.add("config: ${" + m.group(1) + "} is used but the environment variable is not set");
+                value = "";
+            }
+            m.appendReplacement(out, Matcher.quoteReplacement(value));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    /** Copies user values over the defaults, checking each key and kind against the default. */
+    private void merge(ObjectNode target, ObjectNode user, String prefix) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = user.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String key = prefix + e.getKey();
+            JsonNode def = target.get(e.getKey());
+            JsonNode value = e.getValue();
+            if (def == null) {
+                problems.add("config: unknown key '" + key + "'");
+            } else if (def.isObject() && value.isObject()) {
+                merge((ObjectNode) def, (ObjectNode) value, key + ".");
+            } else if (def.isObject() && def.has("type") && value.isValueNode() && !value.isNull()) {
+                ((ObjectNode) def).put("type", value.asText());     // shorthand: multiline: java
+            } else {
+                JsonNode fitted = fit(key, def, value);
+                if (fitted != null) {
+                    target.set(e.getKey(), fitted);
+                }
+            }
+        }
+    }
+
+    /** Returns the value in the kind of its default, or records a problem and returns null. */
+    private JsonNode fit(String key, JsonNode def, JsonNode value) {
+        if (value.isNull()) {
+            return def.isArray() ? JsonNodeFactory.instance.arrayNode() : def.isTextual() ? TextNode.valueOf("") : reject(key, def, value);
+        }
+        if (def.isArray()) {
+            if (value.isArray()) {
+                return value;
+            }
+            if (value.isValueNode()) {
+                ArrayNode list = JsonNodeFactory.instance.arrayNode();
+                for (String part : value.asText().split(",")) {
+                    if (!part.isBlank()) {
+                        list.add(part.trim());
+                    }
+                }
+                return list;
+            }
+            return reject(key, def, value);
+        }
+        if (def.isObject() || !value.isValueNode()) {
+            return reject(key, def, value);
+        }
+        if (def.isBoolean()) {
+            String s = value.asText().trim().toLowerCase(Locale.ROOT);
+            if (s.equals("true") || s.equals("false")) {
+                return JsonNodeFactory.instance.booleanNode(Boolean.parseBoolean(s));
+            }
+            return reject(key, def, value);
+        }
+        if (def.isIntegralNumber()) {
+            try {
+                return JsonNodeFactory.instance.numberNode(Long.parseLong(value.asText().trim()));
+            } catch (NumberFormatException nfe) {
+                return reject(key, def, value);
+            }
+        }
+        return TextNode.valueOf(value.asText());
+    }
+
+    private JsonNode reject(String key, JsonNode def, JsonNode value) {
+        String kind = def.isArray() ? "a list" : def.isObject() ? "a mapping" : def.isBoolean() ? "true or false"
+                : def.isIntegralNumber() ? "a whole number" : "a string";
+        problems.add("config: key '" + key + "' must be " + kind + ", got '" + value + "'");
+        return null;
+    }
+
+    private void applyEnvironment(ObjectNode tree, ObjectNode schema, String prefix) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = schema.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String key = prefix + e.getKey();
+            if (e.getValue().isObject()) {
+                String shorthand = env.get(envName(key));
+                if (shorthand != null && e.getValue().has("type")) {
+                    ((ObjectNode) tree.get(e.getKey())).put("type", shorthand);
+                }
+                applyEnvironment((ObjectNode) tree.get(e.getKey()), (ObjectNode) e.getValue(), key + ".");
+                continue;
+            }
+            String value = env.get(envName(key));
+            if (value != null) {
+                JsonNode fitted = fit(key + " (from " + envName(key) + ")", e.getValue(), TextNode.valueOf(value));
+                if (fitted != null) {
+                    tree.set(e.getKey(), fitted);
+                }
+            }
+        }
+    }
+
+    static String envName(String key) {
+        return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    // ---- binding and semantic checks ----
+
+    private Config bind(ObjectNode t) {
+        JsonNode d = t.get("docker");
+        JsonNode s = t.get("selection");
+        JsonNode df = t.get("defaults");
+        JsonNode ml = df.get("multiline");
+        JsonNode q = t.get("queue");
+        JsonNode es = t.get("elasticsearch");
+        JsonNode r = t.get("registry");
+        JsonNode h = t.get("http");
+
+        String dockerHost = d.get("host").asText();
+        if (!dockerHost.matches("(unix|tcp|https?|npipe)://.+")) {
+            problems.add("config: key 'docker.host' must be unix:///path, tcp://host:port or https://host:port, got '" + dockerHost + "'");
+        }
+        Config.Docker docker = new Config.Docker(dockerHost, d.get("containers_path").asText(),
+                choice("docker.read_mode", d.get("read_mode"), Config.ReadMode.class),
+                d.get("tls").get("ca_file").asText(), d.get("tls").get("cert_file").asText(),
+                d.get("tls").get("key_file").asText(), d.get("tls").get("verify").asBoolean());
+
+        Config.Selection selection = new Config.Selection(
+                choice("selection.mode", s.get("mode"), Config.SelectionMode.class),
+                strings(s.get("include_labels")), strings(s.get("exclude_labels")), s.get("exclude_self").asBoolean());
+
+        Config.Multiline multiline = new Config.Multiline(
+                oneOf("defaults.multiline.type", ml.get("type").asText(), List.of("none", "java", "python", "custom")),
+                ml.get("pattern").asText(), ml.get("negate").asBoolean(),
+                oneOf("defaults.multiline.match", ml.get("match").asText(), List.of("after", "before")),
+                positive("defaults.multiline.max_lines", ml.get("max_lines")),
+                duration("defaults.multiline.timeout", ml.get("timeout")));
+        if (multiline.type().equals("custom")) {
+            regex("defaults.multiline.pattern", multiline.pattern());
+        }
+        List<String> includeLines = strings(df.get("include_lines"));
+        List<String> excludeLines = strings(df.get("exclude_lines"));
+        includeLines.forEach(p -> regex("defaults.include_lines", p));
+        excludeLines.forEach(p -> regex("defaults.exclude_lines", p));
+        Config.ContainerDefaults defaults = new Config.ContainerDefaults(
+                nonEmpty("defaults.dataset", df.get("dataset")), nonEmpty("defaults.namespace", df.get("namespace")),
+                choice("defaults.streams", df.get("streams"), Config.Streams.class),
+                choice("defaults.start_position", df.get("start_position"), Config.StartPosition.class),
+                multiline, df.get("json").asBoolean(), df.get("json_message_key").asText(),
+                positive("defaults.max_bytes", df.get("max_bytes")), includeLines, excludeLines);
+
+        Config.Queue queue = new Config.Queue(positive("queue.max_events", q.get("max_events")),
+                positiveLong("queue.max_bytes", q.get("max_bytes")));
+
+        List<String> hosts = strings(es.get("hosts"));
+        if (hosts.isEmpty()) {
+            problems.add("config: key 'elasticsearch.hosts' must name at least one host");
+        }
+        for (String host : hosts) {
+            try {
+                URI uri = URI.create(host);
+                if (uri.getHost() == null || !(host.startsWith("http://") || host.startsWith("https://"))) {
+                    problems.add("config: key 'elasticsearch.hosts' has '" + host + "', which is not an http:// or https:// URL");
+                }
+            } catch (IllegalArgumentException e) {
+                problems.add("config: key 'elasticsearch.hosts' has '" + host + "', which is not a URL");
+            }
+        }
+        Config.Elasticsearch elasticsearch = new Config.Elasticsearch(hosts,
+                es.get("username").asText(), es.get("password").asText(), es.get("api_key").asText(),
+                es.get("tls").get("ca_file").asText(), es.get("tls").get("ca_fingerprint").asText(),
+                choice("elasticsearch.tls.verify", es.get("tls").get("verify"), Config.TlsVerify.class),
+                positive("elasticsearch.bulk_max_events", es.get("bulk_max_events")),
+                positiveLong("elasticsearch.bulk_max_bytes", es.get("bulk_max_bytes")),
+                duration("elasticsearch.flush_interval", es.get("flush_interval")),
+                positive("elasticsearch.workers", es.get("workers")),
+                duration("elasticsearch.timeout", es.get("timeout")),
+                duration("elasticsearch.backoff.initial", es.get("backoff").get("initial")),
+                duration("elasticsearch.backoff.max", es.get("backoff").get("max")),
+                nonEmpty("elasticsearch.dead_letter", es.get("dead_letter")));
+
+        Config.Registry registry = new Config.Registry(nonEmpty("registry.path", r.get("path")),
+                duration("registry.flush_interval", r.get("flush_interval")));
+        int port = (int) h.get("port").asLong();
+        if (port < 0 || port > 65535) {
+            problems.add("config: key 'http.port' must be between 0 and 65535, got " + port);
+        }
+        Config.Http http = new Config.Http(h.get("enabled").asBoolean(), h.get("host").asText(), port);
+
+        return new Config(docker, selection, defaults, choice("output", t.get("output"), Config.Output.class),
+                queue, elasticsearch, t.get("setup").get("enabled").asBoolean(), t.get("kibana").get("url").asText(),
+                registry, duration("shutdown.timeout", t.get("shutdown").get("timeout")), http);
+    }
+
+    private <E extends Enum<E>> E choice(String key, JsonNode node, Class<E> type) {
+        String text = node.asText().trim();
+        for (E e : type.getEnumConstants()) {
+            if (e.name().replace('_', '-').equalsIgnoreCase(text) || e.name().equalsIgnoreCase(text)) {
+                return e;
+            }
+        }
+        List<String> names = new ArrayList<>();
+        for (E e : type.getEnumConstants()) {
+            names.add(e.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        }
+        problems.add("config: key '" + key + "' must be one of " + String.join(", ", names) + ", got '" + text + "'");
+        return type.getEnumConstants()[0];
+    }
+
+    private String oneOf(String key, String value, List<String> allowed) {
+        if (!allowed.contains(value)) {
+            problems.add("config: key '" + key + "' must be one of " + String.join(", ", allowed) + ", got '" + value + "'");
+            return allowed.get(0);
+        }
+        return value;
+    }
+
+    private int positive(String key, JsonNode node) {
+        long v = positiveLong(key, node);
+        if (v > Integer.MAX_VALUE) {
+            problems.add("config: key '" + key + "' is too large: " + v);
+            return 1;
+        }
+        return (int) v;
+    }
+
+    private long positiveLong(String key, JsonNode node) {
+        long v = node.asLong();
+        if (v <= 0) {
+            problems.add("config: key '" + key + "' must be greater than 0, got " + node.asText());
+            return 1;
+        }
+        return v;
+    }
+
+    private String nonEmpty(String key, JsonNode node) {
+        String v = node.asText().trim();
+        if (v.isEmpty()) {
+            problems.add("config: key '" + key + "' must not be empty");
+        }
+        return v;
+    }
+
+    private Duration duration(String key, JsonNode node) {
+        try {
+            Duration d = Durations.parse(node.asText());
+            if (d.isZero()) {
+                problems.add("config: key '" + key + "' must be longer than 0");
+                return Duration.ofSeconds(1);
+            }
+            return d;
+        } catch (IllegalArgumentException e) {
+            problems.add("config: key '" + key + "': " + e.getMessage());
+            return Duration.ofSeconds(1);
+        }
+    }
+
+    private void regex(String key, String pattern) {
+        try {
+            Pattern.compile(pattern);
+        } catch (PatternSyntaxException e) {
+            problems.add("config: key '" + key + "' has a regex that does not compile: '" + pattern + "' ("
+                    + e.getDescription() + ")");
+        }
+    }
+
+    private static List<String> strings(JsonNode list) {
+        List<String> out = new ArrayList<>();
+        list.forEach(n -> out.add(n.asText()));
+        return List.copyOf(out);
+    }
+}

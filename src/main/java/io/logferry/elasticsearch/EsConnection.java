@@ -1,0 +1,109 @@
+package io.logferry.elasticsearch;
+
+import io.logferry.config.Config;
+import org.apache.http.Header;
+import org.apache.http.HttpHost;
+import org.apache.http.message.BasicHeader;
+import org.apache.http.ssl.SSLContextBuilder;
+import org.elasticsearch.client.RestClient;
+import org.elasticsearch.client.RestClientBuilder;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+
+/** Builds the low-level REST client from the config: hosts, basic auth or API key, TLS. */
+public final class EsConnection {
+    private EsConnection() { }
+
+    public static RestClient build(Config.Elasticsearch es) throws Exception {
+        List<HttpHost> hosts = new ArrayList<>();
+        for (String h : es.hosts()) {
+            URI u = URI.create(h);
+            int port = u.getPort() > 0 ? u.getPort() : 9200;
+            hosts.add(new HttpHost(u.getHost(), port, u.getScheme()));
+        }
+        RestClientBuilder b = RestClient.builder(hosts.toArray(HttpHost[]::new));
+        List<Header> headers = new ArrayList<>();
+        if (!es.apiKey().isEmpty()) {
+            headers.add(new BasicHeader("Authorization", "ApiKey " + es.apiKey()));
+        } else if (!es.username().isEmpty()) {
+            String token = Base64.getEncoder().encodeToString((es.username() + ":" + es.password()).getBytes(StandardCharsets.UTF_8));
+            headers.add(new BasicHeader("Authorization", "Basic " + token));
+        }
+        b.setDefaultHeaders(headers.toArray(Header[]::new));
+        int timeoutMs = (int) Math.min(Integer.MAX_VALUE, es.timeout().toMillis());
+        b.setRequestConfigCallback(rc -> rc.setConnectTimeout(5000).setSocketTimeout(timeoutMs).setConnectionRequestTimeout(timeoutMs));
+        SSLContext ssl = sslContext(es);
+        b.setHttpClientConfigCallback(hc -> {
+            hc.setMaxConnTotal(64).setMaxConnPerRoute(32);
+            if (ssl != null) {
+                hc.setSSLContext(ssl);
+                if (es.tlsVerify() != Config.TlsVerify.FULL) {
+                    hc.setSSLHostnameVerifier((host, session) -> true);
+                }
+            }
+            return hc;
+        });
+        return b.build();
+    }
+
+    static SSLContext sslContext(Config.Elasticsearch es) throws Exception {
+        if (es.tlsVerify() == Config.TlsVerify.NONE) {
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, new TrustManager[] {new X509TrustManager() {
+                public void checkClientTrusted(X509Certificate[] c, String a) { }
+
+                public void checkServerTrusted(X509Certificate[] c, String a) { }
+
+                public X509Certificate[] getAcceptedIssuers() {
+                    return new X509Certificate[0];
+                }
+            }}, null);
+            return ctx;
+        }
+        if (!es.tlsCaFile().isEmpty()) {
+            KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+            ks.load(null, null);
+            try (InputStream in = Files.newInputStream(Path.of(es.tlsCaFile()))) {
+                int i = 0;
+                for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                    ks.setCertificateEntry("ca" + i++, c);
+                }
+            }
+            return SSLContextBuilder.create().loadTrustMaterial(ks, null).build();
+        }
+        if (!es.tlsCaFingerprint().isEmpty()) {
+            String want = es.tlsCaFingerprint().replace(":", "").toLowerCase();
+            return SSLContextBuilder.create().loadTrustMaterial(null, (chain, auth) -> {
+                for (X509Certificate c : chain) {
+                    try {
+                        String got = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(c.getEncoded()));
+                        if (got.equals(want)) {
+                            return true;
+                        }
+                    } catch (Exception e) {
+                        throw new CertificateException(e);
+                    }
+                }
+                throw new CertificateException("no certificate in the server's chain has the SHA-256 fingerprint " + want);
+            }).build();
+        }
+        return null;
+    }
+}

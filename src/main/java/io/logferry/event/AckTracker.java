@@ -1,0 +1,69 @@
+package io.logferry.event;
+
+import java.util.ArrayDeque;
+
+/**
+ * Keeps one container's events in the order they were read and commits a cursor only when
+ * every event before it is acknowledged, whatever order the bulk workers finish in. The
+ * tailer publishes and skips; the workers acknowledge; the registry reads {@link #committed()}.
+ */
+public final class AckTracker {
+    private final String containerId;
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private Cursor committed;
+    private long outstanding;
+
+    public AckTracker(String containerId, Cursor committed) {
+        this.containerId = containerId;
+        this.committed = committed;
+    }
+
+    public String containerId() {
+        return containerId;
+    }
+
+    public synchronized void published(LogEvent e) {
+        pending.addLast(e);
+        outstanding++;
+    }
+
+    /** Bytes up to {@code c} produced no event (filtered, malformed, another stream). */
+    public synchronized void skipped(Cursor c) {
+        if (pending.isEmpty()) {
+            advance(c);
+            return;
+        }
+        Pending tail = pending.peekLast();
+        if (tail.acked && !(tail instanceof LogEvent)) {
+            tail.commit = c;
+        } else {
+            pending.addLast(new Pending(c, true));
+        }
+    }
+
+    synchronized void ack(LogEvent e) {
+        if (e.acked) {
+            return;
+        }
+        e.acked = true;
+        outstanding--;
+        while (!pending.isEmpty() && pending.peekFirst().acked) {
+            advance(pending.pollFirst().commit);
+        }
+    }
+
+    private void advance(Cursor c) {
+        if (c != null && (committed == null || !c.fileId().equals(committed.fileId()) || c.compareTo(committed) > 0)) {
+            committed = c;
+        }
+    }
+
+    public synchronized Cursor committed() {
+        return committed;
+    }
+
+    /** Events published and not yet acknowledged. */
+    public synchronized long outstanding() {
+        return outstanding;
+    }
+}

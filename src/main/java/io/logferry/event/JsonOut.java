@@ -1,0 +1,142 @@
+package io.logferry.event;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * A growable byte buffer that writes JSON by hand: the per-line hot path builds each document
+ * with it, so that nothing is parsed or reflected on the way out. Strings are escaped as JSON
+ * requires; control characters (NUL included) are kept, escaped as six-character unicode escapes; lone
+ * surrogates become U+FFFD.
+ */
+public final class JsonOut {
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+    private byte[] buf;
+    private int len;
+
+    public JsonOut(int capacity) {
+        buf = new byte[Math.max(capacity, 64)];
+    }
+
+    public int length() {
+        return len;
+    }
+
+    public void reset() {
+        len = 0;
+    }
+
+    public byte[] toBytes() {
+        return Arrays.copyOf(buf, len);
+    }
+
+    public byte[] buffer() {
+        return buf;
+    }
+
+    private void ensure(int extra) {
+        if (len + extra > buf.length) {
+            buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + extra));
+        }
+    }
+
+    public JsonOut raw(byte[] bytes) {
+        return raw(bytes, 0, bytes.length);
+    }
+
+    public JsonOut raw(byte[] bytes, int off, int n) {
+        ensure(n);
+        System.arraycopy(bytes, off, buf, len, n);
+        len += n;
+        return this;
+    }
+
+    public JsonOut raw(char c) {
+        ensure(1);
+        buf[len++] = (byte) c;
+        return this;
+    }
+
+    /** ASCII text known to need no escaping (keys, numbers, timestamps). */
+    public JsonOut ascii(String s) {
+        int n = s.length();
+        ensure(n);
+        for (int i = 0; i < n; i++) {
+            buf[len++] = (byte) s.charAt(i);
+        }
+        return this;
+    }
+
+    public JsonOut number(long v) {
+        return ascii(Long.toString(v));
+    }
+
+    /** A JSON string literal with its quotes. */
+    public JsonOut string(String s) {
+        int n = s.length();
+        ensure(n * 3 + 2);
+        byte[] b = buf;
+        int p = len;
+        b[p++] = '"';
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                if (c >= 0x20 && c != '"' && c != '\\') {
+                    b[p++] = (byte) c;
+                    continue;
+                }
+                len = p;
+                ensure(6 + (n - i) * 3);
+                b = buf;
+                b[p++] = '\\';
+                switch (c) {
+                    case '"' -> b[p++] = '"';
+                    case '\\' -> b[p++] = '\\';
+                    case '\n' -> b[p++] = 'n';
+                    case '\r' -> b[p++] = 'r';
+                    case '\t' -> b[p++] = 't';
+                    default -> {
+                        b[p++] = 'u';
+                        b[p++] = '0';
+                        b[p++] = '0';
+                        b[p++] = HEX[c >> 4];
+                        b[p++] = HEX[c & 0xF];
+                    }
+                }
+            } else if (c < 0x800) {
+                b[p++] = (byte) (0xC0 | (c >> 6));
+                b[p++] = (byte) (0x80 | (c & 0x3F));
+            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                int cp = Character.toCodePoint(c, s.charAt(++i));
+                len = p;
+                ensure(4 + (n - i) * 3);
+                b = buf;
+                b[p++] = (byte) (0xF0 | (cp >> 18));
+                b[p++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
+                b[p++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+                b[p++] = (byte) (0x80 | (cp & 0x3F));
+            } else {
+                if (Character.isSurrogate(c)) {
+                    c = '\uFFFD';
+                }
+                b[p++] = (byte) (0xE0 | (c >> 12));
+                b[p++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+                b[p++] = (byte) (0x80 | (c & 0x3F));
+            }
+        }
+        b[p++] = '"';
+        len = p;
+        return this;
+    }
+
+    /** {@code "key":} */
+    public JsonOut key(String k) {
+        string(k);
+        return raw(':');
+    }
+
+    @Override
+    public String toString() {
+        return new String(buf, 0, len, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,41 @@
+package io.logferry.event;
+
+/**
+ * A document ready to send: the bulk action line and the document line, serialised once by the
+ * tailer that read it, and the cursor that its acknowledgement allows to commit.
+ */
+public final class LogEvent extends Pending {
+    private final AckTracker tracker;
+    private final byte[] payload;
+    private final int documentStart;
+
+    public LogEvent(AckTracker tracker, byte[] payload, int documentStart, Cursor commit) {
+        super(commit, false);
+        this.tracker = tracker;
+        this.payload = payload;
+        this.documentStart = documentStart;
+    }
+
+    /** The action line and the document line, each ending with a newline. */
+    public byte[] payload() {
+        return payload;
+    }
+
+    /** Where the document line starts in {@link #payload()}. */
+    public int documentStart() {
+        return documentStart;
+    }
+
+    public int size() {
+        return payload.length;
+    }
+
+    public AckTracker tracker() {
+        return tracker;
+    }
+
+    /** Called once Elasticsearch holds the document (or the dead-letter stream does). */
+    public void ack() {
+        tracker.ack(this);
+    }
+}

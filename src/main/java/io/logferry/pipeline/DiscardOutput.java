@@ -1,0 +1,33 @@
+package io.logferry.pipeline;
+
+import io.logferry.event.LogEvent;
+import io.logferry.metrics.Metrics;
+
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+
+/** {@code output: discard}: acknowledges and drops every event; for dry runs and benchmarks. */
+public final class DiscardOutput implements Output {
+    private final LongAdder acked;
+
+    public DiscardOutput(Metrics metrics) {
+        this.acked = metrics.counter("logferry_events_acked_total", "Events acknowledged by the output");
+    }
+
+    @Override
+    public void deliver(List<LogEvent> batch) {
+        for (LogEvent e : batch) {
+            e.ack();
+        }
+        acked.add(batch.size());
+    }
+
+    @Override
+    public String problem() {
+        return null;
+    }
+
+    @Override
+    public void close() {
+    }
+}

@@ -1,0 +1,112 @@
+package io.logferry.pipeline;
+
+import io.logferry.event.LogEvent;
+
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The bounded queue between the tailers and the batcher, limited in events and in bytes. When
+ * it is full, {@link #put} blocks: the tailers stop reading and nothing is dropped
+ * (backpressure). One event larger than the byte limit is still admitted when the queue is empty,
+ * so that it cannot block forever.
+ */
+public final class EventQueue {
+    private final int maxEvents;
+    private final long maxBytes;
+    private final ArrayDeque<LogEvent> items = new ArrayDeque<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition notFull = lock.newCondition();
+    private final Condition notEmpty = lock.newCondition();
+    private long bytes;
+
+    public EventQueue(int maxEvents, long maxBytes) {
+        this.maxEvents = maxEvents;
+        this.maxBytes = maxBytes;
+    }
+
+    public void put(LogEvent e) throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            while (!items.isEmpty() && (items.size() >= maxEvents || bytes + e.size() > maxBytes)) {
+                notFull.await();
+            }
+            items.addLast(e);
+            bytes += e.size();
+            notEmpty.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Moves up to {@code maxEvents} events (and about {@code maxBytes}) into {@code into}, waiting
+     * up to {@code waitNanos} for the first one. Returns the bytes moved.
+     */
+    public long drain(List<LogEvent> into, int maxEvents, long maxBytes, long waitNanos) throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            long remaining = waitNanos;
+            while (items.isEmpty()) {
+                if (remaining <= 0) {
+                    return 0;
+                }
+                remaining = notEmpty.awaitNanos(remaining);
+            }
+            long moved = 0;
+            int n = 0;
+            while (!items.isEmpty() && n < maxEvents) {
+                LogEvent head = items.peekFirst();
+                if (n > 0 && moved + head.size() > maxBytes) {
+                    break;
+                }
+                items.pollFirst();
+                into.add(head);
+                moved += head.size();
+                n++;
+            }
+            bytes -= moved;
+            notFull.signalAll();
+            return moved;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public boolean awaitEmpty(long timeout, TimeUnit unit) throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        while (System.nanoTime() < deadline) {
+            if (size() == 0) {
+                return true;
+            }
+            lock.lockInterruptibly();
+            try {
+                notFull.await(10, TimeUnit.MILLISECONDS);
+            } finally {
+                lock.unlock();
+            }
+        }
+        return size() == 0;
+    }
+
+    public int size() {
+        lock.lock();
+        try {
+            return items.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long bytes() {
+        lock.lock();
+        try {
+            return bytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package io.logferry.selection;
+
+import io.logferry.config.Config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * How one selected container is shipped: the config {@code defaults} with the container's labels
+ * applied. Immutable; the tailer and the decoders read only this.
+ *
+ * @param fields constant fields from {@code logferry.fields.<name>} labels, added as {@code labels.<name>}
+ */
+public record ContainerSettings(
+        String dataset,
+        String namespace,
+        Config.Streams streams,
+        Config.StartPosition startPosition,
+        MultilineRule multiline,
+        boolean json,
+        String jsonMessageKey,
+        int maxBytes,
+        List<Pattern> includeLines,
+        List<Pattern> excludeLines,
+        Map<String, String> fields) {
+
+    public ContainerSettings {
+        includeLines = List.copyOf(includeLines);
+        excludeLines = List.copyOf(excludeLines);
+        fields = Map.copyOf(fields);
+    }
+
+    /** {@code logs-<dataset>-<namespace>} */
+    public String dataStream() {
+        return "logs-" + dataset + "-" + namespace;
+    }
+
+    public boolean ships(String stream) {
+        return switch (streams) {
+            case ALL -> true;
+            case STDOUT -> stream.equals("stdout");
+            case STDERR -> stream.equals("stderr");
+        };
+    }
+
+    /**
+     * A multiline rule in Filebeat's terms: lines that match {@code pattern} (or, with
+     * {@code negate}, that do not) belong to the line before them ({@code after}) or to the
+     * line after them ({@code before}). {@code type} none means no joining.
+     */
+    public record MultilineRule(String type, Pattern pattern, boolean negate, boolean matchAfter,
+                                int maxLines, Duration timeout) {
+        public boolean enabled() {
+            return !type.equals("none");
+        }
+    }
+}

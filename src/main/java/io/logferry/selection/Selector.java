@@ -1,0 +1,317 @@
+package io.logferry.selection;
+
+import io.logferry.config.Config;
+import io.logferry.config.Durations;
+import io.logferry.event.ContainerInfo;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Decides from the config and a container's labels whether it is shipped and how. Pure: the
+ * same container and config always give the same answer, and a bad label value never throws;
+ * it falls back to the default for that setting and is reported in {@link Decision#warnings()}.
+ * The {@code logferry.*} labels win over the Filebeat hints ({@code co.elastic.logs/*}).
+ */
+public final class Selector {
+    public static final String PREFIX = "logferry.";
+    public static final String HINT = "co.elastic.logs/";
+
+    /** Java stack traces: the frames, "..." lines and "Caused by:" belong to the line before. */
+    static final Pattern JAVA = Pattern.compile("^(\\s+at\\s|\\s+\\.\\.\\.\\s*\\d*\\s*more|\\s*\\.\\.\\.|Caused by:|Suppressed:|\\s+\\.\\.\\.)");
+    /** Python tracebacks: indented lines, and the exception line that ends the traceback. */
+    static final Pattern PYTHON = Pattern.compile("^(\\s+|Traceback \\(most recent call last\\):|[A-Za-z_][\\w.]*(Error|Exception|Exit|Interrupt|Warning)\\b.*|During handling of the above exception|The above exception was the direct cause)");
+
+    private final Config.Selection selection;
+    private final Config.ContainerDefaults defaults;
+    private final String selfId;
+
+    public Selector(Config.Selection selection, Config.ContainerDefaults defaults, String selfId) {
+        this.selection = selection;
+        this.defaults = defaults;
+        this.selfId = selfId == null ? "" : selfId;
+    }
+
+    /** The outcome for one container: settings when it is shipped, and the label problems found. */
+    public record Decision(Optional<ContainerSettings> settings, String reason, List<String> warnings) {
+        public boolean selected() {
+            return settings.isPresent();
+        }
+    }
+
+    public Decision decide(ContainerInfo c) {
+        List<String> warnings = new ArrayList<>();
+        Map<String, String> labels = c.labels();
+        if (selection.excludeSelf() && !selfId.isEmpty() && (c.id().startsWith(selfId) || selfId.startsWith(c.id()))) {
+            return new Decision(Optional.empty(), "the agent's own container (selection.exclude_self)", warnings);
+        }
+        Boolean enable = bool(labels, PREFIX + "enable", warnings);
+        if (enable == null) {
+            enable = bool(labels, HINT + "enabled", warnings);
+        }
+        boolean optIn = selection.mode() == Config.SelectionMode.OPT_IN;
+        if (optIn && !Boolean.TRUE.equals(enable)) {
+            return new Decision(Optional.empty(), "selection.mode is opt-in and logferry.enable is not true", warnings);
+        }
+        if (!optIn && Boolean.FALSE.equals(enable)) {
+            return new Decision(Optional.empty(), "logferry.enable=false", warnings);
+        }
+        for (String sel : selection.includeLabels()) {
+            if (!matches(labels, sel)) {
+                return new Decision(Optional.empty(), "selection.include_labels '" + sel + "' does not match", warnings);
+            }
+        }
+        for (String sel : selection.excludeLabels()) {
+            if (matches(labels, sel)) {
+                return new Decision(Optional.empty(), "selection.exclude_labels '" + sel + "' matches", warnings);
+            }
+        }
+        return new Decision(Optional.of(settings(labels, warnings)), "selected", warnings);
+    }
+
+    static boolean matches(Map<String, String> labels, String selector) {
+        int eq = selector.indexOf('=');
+        if (eq < 0) {
+            return labels.containsKey(selector.trim());
+        }
+        String value = labels.get(selector.substring(0, eq).trim());
+        return value != null && value.equals(selector.substring(eq + 1).trim());
+    }
+
+    private ContainerSettings settings(Map<String, String> labels, List<String> warnings) {
+        String dataset = sanitise(labels.getOrDefault(PREFIX + "dataset", defaults.dataset()), PREFIX + "dataset", defaults.dataset(), warnings);
+        String namespace = sanitise(labels.getOrDefault(PREFIX + "namespace", defaults.namespace()), PREFIX + "namespace", defaults.namespace(), warnings);
+
+        Config.Streams streams = defaults.streams();
+        String s = labels.get(PREFIX + "streams");
+        if (s != null) {
+            switch (s.trim().toLowerCase(Locale.ROOT)) {
+                case "all" -> streams = Config.Streams.ALL;
+                case "stdout" -> streams = Config.Streams.STDOUT;
+                case "stderr" -> streams = Config.Streams.STDERR;
+                default -> warnings.add("label " + PREFIX + "streams='" + s + "' is not all, stdout or stderr; using " + streams.name().toLowerCase(Locale.ROOT));
+            }
+        }
+        Config.StartPosition start = defaults.startPosition();
+        String sp = labels.get(PREFIX + "start_position");
+        if (sp != null) {
+            switch (sp.trim().toLowerCase(Locale.ROOT)) {
+                case "beginning" -> start = Config.StartPosition.BEGINNING;
+                case "end" -> start = Config.StartPosition.END;
+                default -> warnings.add("label " + PREFIX + "start_position='" + sp + "' is not beginning or end; using " + start.name().toLowerCase(Locale.ROOT));
+            }
+        }
+
+        boolean json = defaults.json();
+        String messageKey = defaults.jsonMessageKey();
+        boolean hintJson = labels.keySet().stream().anyMatch(k -> k.startsWith(HINT + "json."));
+        if (hintJson) {
+            json = true;
+            messageKey = labels.getOrDefault(HINT + "json.message_key", messageKey);
+        }
+        Boolean lj = bool(labels, PREFIX + "json", warnings);
+        if (lj != null) {
+            json = lj;
+        }
+        messageKey = labels.getOrDefault(PREFIX + "json.message_key", messageKey).trim();
+
+        int maxBytes = defaults.maxBytes();
+        String mb = labels.get(PREFIX + "max_bytes");
+        if (mb != null) {
+            try {
+                maxBytes = Integer.parseInt(mb.trim());
+                if (maxBytes <= 0) {
+                    throw new NumberFormatException();
+                }
+            } catch (NumberFormatException e) {
+                maxBytes = defaults.maxBytes();
+                warnings.add("label " + PREFIX + "max_bytes='" + mb + "' is not a positive whole number; using " + maxBytes);
+            }
+        }
+
+        List<Pattern> include = patterns(labels, "include_lines", defaults.includeLines(), warnings);
+        List<Pattern> exclude = patterns(labels, "exclude_lines", defaults.excludeLines(), warnings);
+
+        Map<String, String> fields = new LinkedHashMap<>();
+        labels.forEach((k, v) -> {
+            if (k.startsWith(PREFIX + "fields.") && k.length() > (PREFIX + "fields.").length()) {
+                fields.put(k.substring((PREFIX + "fields.").length()).replace('.', '_'), v);
+            }
+        });
+
+        return new ContainerSettings(dataset, namespace, streams, start, multiline(labels, warnings), json,
+                messageKey, maxBytes, include, exclude, fields);
+    }
+
+    private ContainerSettings.MultilineRule multiline(Map<String, String> labels, List<String> warnings) {
+        Config.Multiline d = defaults.multiline();
+        String type = d.type();
+        String pattern = d.pattern();
+        boolean negate = d.negate();
+        String match = d.match();
+        // Filebeat hints first, then our labels over them
+        if (labels.containsKey(HINT + "multiline.pattern")) {
+            type = "custom";
+            pattern = labels.get(HINT + "multiline.pattern");
+            negate = false;
+            match = "after";
+        }
+        String t = labels.get(PREFIX + "multiline");
+        if (t != null) {
+            String v = t.trim().toLowerCase(Locale.ROOT);
+            if (List.of("none", "java", "python", "custom").contains(v)) {
+                type = v;
+            } else {
+                warnings.add("label " + PREFIX + "multiline='" + t + "' is not none, java, python or custom; using " + type);
+            }
+        }
+        if (labels.containsKey(PREFIX + "multiline.pattern")) {
+            pattern = labels.get(PREFIX + "multiline.pattern");
+            if (t == null) {
+                type = "custom";
+            }
+        }
+        Boolean hn = bool(labels, HINT + "multiline.negate", warnings);
+        if (hn != null) {
+            negate = hn;
+        }
+        Boolean ln = bool(labels, PREFIX + "multiline.negate", warnings);
+        if (ln != null) {
+            negate = ln;
+        }
+        for (String key : List.of(HINT + "multiline.match", PREFIX + "multiline.match")) {
+            String m = labels.get(key);
+            if (m != null) {
+                if (m.trim().equalsIgnoreCase("after") || m.trim().equalsIgnoreCase("before")) {
+                    match = m.trim().toLowerCase(Locale.ROOT);
+                } else {
+                    warnings.add("label " + key + "='" + m + "' is not after or before; using " + match);
+                }
+            }
+        }
+        int maxLines = d.maxLines();
+        for (String key : List.of(HINT + "multiline.max_lines", PREFIX + "multiline.max_lines")) {
+            String m = labels.get(key);
+            if (m != null) {
+                try {
+                    int v = Integer.parseInt(m.trim());
+                    if (v <= 0) {
+                        throw new NumberFormatException();
+                    }
+                    maxLines = v;
+                } catch (NumberFormatException e) {
+                    warnings.add("label " + key + "='" + m + "' is not a positive whole number; using " + maxLines);
+                }
+            }
+        }
+        Duration timeout = d.timeout();
+        for (String key : List.of(HINT + "multiline.timeout", PREFIX + "multiline.timeout")) {
+            String m = labels.get(key);
+            if (m != null) {
+                try {
+                    Duration v = Durations.parse(m);
+                    if (v.isZero()) {
+                        throw new IllegalArgumentException("'" + m + "' is zero");
+                    }
+                    timeout = v;
+                } catch (IllegalArgumentException e) {
+                    warnings.add("label " + key + "='" + m + "': " + e.getMessage() + "; using " + timeout.toMillis() + "ms");
+                }
+            }
+        }
+        Pattern compiled = null;
+        switch (type) {
+            case "java" -> {
+                compiled = JAVA;
+                negate = false;
+                match = "after";
+            }
+            case "python" -> {
+                compiled = PYTHON;
+                negate = false;
+                match = "after";
+            }
+            case "custom" -> {
+                try {
+                    if (pattern.isEmpty()) {
+                        throw new PatternSyntaxException("empty pattern", pattern, 0);
+                    }
+                    compiled = Pattern.compile(pattern);
+                } catch (PatternSyntaxException e) {
+                    warnings.add("label multiline.pattern='" + pattern + "' does not compile (" + e.getDescription()
+                            + "); multiline is off for this container");
+                    type = "none";
+                }
+            }
+            default -> type = "none";
+        }
+        return new ContainerSettings.MultilineRule(type, compiled, negate, match.equals("after"), maxLines, timeout);
+    }
+
+    private List<Pattern> patterns(Map<String, String> labels, String name, List<String> fallback, List<String> warnings) {
+        String value = labels.get(PREFIX + name);
+        String key = PREFIX + name;
+        if (value == null) {
+            value = labels.get(HINT + name);
+            key = HINT + name;
+        }
+        List<Pattern> out = new ArrayList<>();
+        if (value == null) {
+            fallback.forEach(p -> out.add(Pattern.compile(p)));
+            return out;
+        }
+        for (String part : value.split(",")) {
+            if (part.isBlank()) {
+                continue;
+            }
+            try {
+                out.add(Pattern.compile(part.trim()));
+            } catch (PatternSyntaxException e) {
+                warnings.add("label " + key + " has a regex that does not compile: '" + part.trim() + "' (" + e.getDescription()
+                        + "); using the default " + fallback);
+                out.clear();
+                fallback.forEach(p -> out.add(Pattern.compile(p)));
+                return out;
+            }
+        }
+        return out;
+    }
+
+    private static Boolean bool(Map<String, String> labels, String key, List<String> warnings) {
+        String v = labels.get(key);
+        if (v == null) {
+            return null;
+        }
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on", "1" -> true;
+            case "false", "no", "off", "0" -> false;
+            default -> {
+                warnings.add("label " + key + "='" + v + "' is not true or false; using the default");
+                yield null;
+            }
+        };
+    }
+
+    /** Elasticsearch's data stream name rules: lower case, none of \ / * ? " < > | , # : space -, at most 100 bytes. */
+    static String sanitise(String value, String key, String fallback, List<String> warnings) {
+        String v = value.trim().toLowerCase(Locale.ROOT).replaceAll("[\\\\/*?\"<>|,#:\\s-]", "_");
+        while (v.startsWith("_") || v.startsWith("+") || v.startsWith(".")) {
+            v = v.substring(1);
+        }
+        if (v.length() > 100) {
+            v = v.substring(0, 100);
+        }
+        if (v.isEmpty()) {
+            warnings.add("label " + key + "='" + value + "' leaves nothing valid for a data stream name; using " + fallback);
+            return fallback;
+        }
+        return v;
+    }
+}

@@ -1,0 +1,421 @@
+package io.logferry.tail;
+
+import io.logferry.decode.DockerEntry;
+import io.logferry.decode.DockerJsonDecoder;
+import io.logferry.decode.Message;
+import io.logferry.decode.MessageAssembler;
+import io.logferry.event.AckTracker;
+import io.logferry.event.ContainerInfo;
+import io.logferry.event.Cursor;
+import io.logferry.event.DocumentBuilder;
+import io.logferry.event.LogEvent;
+import io.logferry.metrics.Metrics;
+import io.logferry.pipeline.EventQueue;
+import io.logferry.registry.Registry;
+import io.logferry.selection.ContainerSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Reads one container's json-file log from where the registry says it was acknowledged, follows
+ * rotation (it finishes the renamed file before it moves to the next one, and reads rotated files
+ * it missed, oldest first), and after the container stops reads to the end of the file it holds
+ * open, then ends. Runs on its own (virtual) thread and owns all of its state.
+ *
+ * <p>Files are identified by a fingerprint of their first line, whose nanosecond timestamp makes
+ * it unique; while a file is open, its inode names it.
+ */
+public final class FileTailer implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(FileTailer.class);
+    private static final int INITIAL_BUFFER = 256 * 1024;
+    private static final int MAX_LINE = 16 * 1024 * 1024;
+    private static final long STOP_GRACE_NANOS = 1_000_000_000L;
+    private static final long MISSING_FILE_GRACE_NANOS = 5_000_000_000L;
+
+    /** Told when the tailer has read everything it will ever read. */
+    public interface Done {
+        void finished(FileTailer tailer);
+    }
+
+    private final ContainerInfo container;
+    private final ContainerSettings settings;
+    private final Path dir;
+    private final Path current;
+    private final Registry.Entry resume;
+    private final AckTracker tracker;
+    private final EventQueue queue;
+    private final DocumentBuilder builder;
+    private final Done done;
+    private final MessageAssembler assembler;
+    private final LongAdder read;
+    private final LongAdder malformed;
+    private final LongAdder lost;
+    private final int[] docStart = new int[1];
+
+    private volatile boolean stopped;
+    private volatile long stoppedAt;
+    private volatile boolean removed;
+    private volatile boolean shutdown;
+
+    private FileChannel channel;
+    private Object fileKey;
+    private String fileId;
+    private long fileSeq;
+    private byte[] buf = new byte[INITIAL_BUFFER];
+    private long bufStart;
+    private int fill;
+    private boolean skippingLongLine;
+    private long malformedLogged;
+
+    public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
+                      AckTracker tracker, EventQueue queue, DocumentBuilder builder, Metrics metrics, Done done) {
+        this.container = container;
+        this.settings = settings;
+        this.dir = containersPath.resolve(container.id());
+        this.current = dir.resolve(container.id() + "-json.log");
+        this.resume = resume;
+        this.tracker = tracker;
+        this.queue = queue;
+        this.builder = builder;
+        this.done = done;
+        this.read = metrics.counter("logferry_events_read_total", "Events read from container logs and published to the queue");
+        this.malformed = metrics.counter("logferry_lines_malformed_total", "json-file lines that could not be decoded and were skipped");
+        this.lost = metrics.counter("logferry_bytes_lost_total", "Log bytes Docker deleted (rotation) before they were read");
+        this.assembler = new MessageAssembler(settings, new MessageAssembler.Sink() {
+            @Override
+            public void message(Message m) throws InterruptedException {
+                publish(m);
+            }
+
+            @Override
+            public void skipped(Cursor commit) {
+                tracker.skipped(commit);
+            }
+        });
+        if (!container.running()) {
+            markStopped();
+        }
+    }
+
+    public ContainerInfo container() {
+        return container;
+    }
+
+    public AckTracker tracker() {
+        return tracker;
+    }
+
+    public Path logPath() {
+        return current;
+    }
+
+    /** The container died: read to the end, then finish. */
+    public void markStopped() {
+        stoppedAt = System.nanoTime();
+        stopped = true;
+    }
+
+    /** The container started again before the tailer finished: keep following. */
+    public void markRunning() {
+        stopped = false;
+    }
+
+    public void markRemoved() {
+        removed = true;
+        markStopped();
+    }
+
+    public boolean removed() {
+        return removed;
+    }
+
+    /** The agent stops: leave at once; what is not acknowledged is read again at the next start. */
+    public void shutdown() {
+        shutdown = true;
+    }
+
+    @Override
+    public void run() {
+        Thread.currentThread().setName("tail-" + container.shortId());
+        try {
+            if (open()) {
+                follow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException | RuntimeException e) {
+            log.error("tailer of {} failed at {}:{}; it stops, and the next start resumes from the registry",
+                    container.describe(), current, bufStart + fill, e);
+        } finally {
+            closeChannel();
+            done.finished(this);
+        }
+    }
+
+    /** Opens the file to start from: the registry's file at its offset, else per start_position. */
+    private boolean open() throws IOException, InterruptedException {
+        long waitedSince = System.nanoTime();
+        while (!Files.exists(current) && rotatedOldestFirst().isEmpty()) {
+            if (shutdown || (stopped && System.nanoTime() - waitedSince > STOP_GRACE_NANOS)
+                    || System.nanoTime() - waitedSince > MISSING_FILE_GRACE_NANOS && stopped) {
+                log.info("no json-file log for {} at {}; nothing to read", container.describe(), current);
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        List<Path> chain = chain();
+        if (resume != null) {
+            for (Path p : chain) {
+                if (resume.fileId().equals(fingerprint(p))) {
+                    openAt(p, resume.offset(), resume.fileId());
+                    log.info("{}: resuming {} at offset {}", container.describe(), p.getFileName(), resume.offset());
+                    return true;
+                }
+            }
+            lost.increment();
+            log.warn("LOST: {}: the log file {} (acknowledged up to offset {}) was rotated away and deleted while the agent was not reading it;"
+                    + " its bytes after that offset, and any file rotated between it and {}, are lost", container.describe(),
+                    resume.fileId(), resume.offset(), chain.isEmpty() ? current.getFileName() : chain.get(0).getFileName());
+            openAt(chain.get(0), 0, null);
+            return true;
+        }
+        if (settings.startPosition() == io.logferry.config.Config.StartPosition.END && Files.exists(current)) {
+            openAt(current, Files.size(current), fingerprint(current));
+            return true;
+        }
+        openAt(chain.get(0), 0, null);
+        return true;
+    }
+
+    private void openAt(Path p, long offset, String id) throws IOException {
+        closeChannel();
+        channel = FileChannel.open(p, StandardOpenOption.READ);
+        fileKey = Files.readAttributes(p, BasicFileAttributes.class).fileKey();
+        fileId = id;
+        fileSeq++;
+        bufStart = offset;
+        fill = 0;
+        skippingLongLine = false;
+        if (id == null && offset > 0) {
+            fileId = fingerprint(p);
+        }
+    }
+
+    private void follow() throws IOException, InterruptedException {
+        long idleSleep = 10;
+        while (!shutdown) {
+            int n = readSome();
+            if (n > 0) {
+                idleSleep = 10;
+                continue;
+            }
+            assembler.flushIdle(System.nanoTime());
+            if (moveToNextFile()) {
+                continue;
+            }
+            if (stopped && System.nanoTime() - stoppedAt > STOP_GRACE_NANOS) {
+                if (readSome() > 0) {
+                    continue;
+                }
+                assembler.flushAll();
+                log.info("{}: read to the end of its log at offset {}; tailer done", container.describe(), bufStart + fill);
+                return;
+            }
+            Thread.sleep(idleSleep);
+            idleSleep = Math.min(idleSleep * 2, 250);
+        }
+    }
+
+    /** Reads what is there and processes every complete line; returns the bytes read. */
+    private int readSome() throws IOException, InterruptedException {
+        int total = 0;
+        while (!shutdown) {
+            if (fill == buf.length) {
+                if (buf.length >= MAX_LINE) {
+                    // a line longer than any Docker writes: skip to its end, counted as malformed
+                    if (!skippingLongLine) {
+                        reportMalformed(bufStart, "a line longer than " + MAX_LINE + " bytes");
+                    }
+                    skippingLongLine = true;
+                    bufStart += fill;
+                    fill = 0;
+                } else {
+                    buf = java.util.Arrays.copyOf(buf, Math.min(buf.length * 2, MAX_LINE));
+                }
+            }
+            int n = channel.read(ByteBuffer.wrap(buf, fill, buf.length - fill), bufStart + fill);
+            if (n <= 0) {
+                return total;
+            }
+            total += n;
+            int scanFrom = fill;
+            fill += n;
+            int lineStart = 0;
+            for (int i = scanFrom; i < fill; i++) {
+                if (buf[i] != '\n') {
+                    continue;
+                }
+                if (skippingLongLine) {
+                    skippingLongLine = false;
+                    assembler.skip(new Cursor(fileSeq, fileId == null ? "unknown" : fileId, bufStart + i + 1));
+                } else {
+                    line(lineStart, i - lineStart, bufStart + lineStart, bufStart + i + 1);
+                }
+                lineStart = i + 1;
+            }
+            if (lineStart > 0) {
+                System.arraycopy(buf, lineStart, buf, 0, fill - lineStart);
+                fill -= lineStart;
+                bufStart += lineStart;
+            }
+        }
+        return total;
+    }
+
+    private void line(int off, int len, long start, long end) throws InterruptedException {
+        if (fileId == null) {
+            fileId = start == 0 ? fingerprint(buf, off, len) : "unknown";
+        }
+        try {
+            DockerEntry e = DockerJsonDecoder.decode(buf, off, len, start, end);
+            assembler.accept(e, fileSeq, fileId);
+        } catch (DockerJsonDecoder.MalformedLineException ex) {
+            reportMalformed(start, ex.getMessage());
+            assembler.skip(new Cursor(fileSeq, fileId, end));
+        }
+    }
+
+    private void reportMalformed(long offset, String why) {
+        malformed.increment();
+        if (malformedLogged++ < 10 || malformedLogged % 1000 == 0) {
+            log.warn("{}: skipped a malformed json-file line at {} offset {}: {} ({} so far)", container.describe(),
+                    current.getFileName(), offset, why, malformedLogged);
+        }
+    }
+
+    private void publish(Message m) throws InterruptedException {
+        byte[] payload = builder.build(m, docStart);
+        LogEvent e = new LogEvent(tracker, payload, docStart[0], m.commit());
+        tracker.published(e);
+        queue.put(e);
+        read.increment();
+    }
+
+    /**
+     * When the open file is no longer the current log (Docker renamed it), reads it to its end and
+     * opens the file that follows it. Returns true when it moved.
+     */
+    private boolean moveToNextFile() throws IOException, InterruptedException {
+        Object currentKey;
+        try {
+            currentKey = Files.readAttributes(current, BasicFileAttributes.class).fileKey();
+        } catch (NoSuchFileException e) {
+            return false;      // removed, or between Docker's rename and create: nothing to move to yet
+        }
+        if (currentKey.equals(fileKey)) {
+            return false;
+        }
+        while (readSome() > 0) {
+            // finish the renamed file
+        }
+        List<Path> chain = chain();
+        int at = -1;
+        for (int i = 0; i < chain.size(); i++) {
+            try {
+                if (Files.readAttributes(chain.get(i), BasicFileAttributes.class).fileKey().equals(fileKey)) {
+                    at = i;
+                    break;
+                }
+            } catch (NoSuchFileException ignored) {
+                // rotated away while listing
+            }
+        }
+        if (at < 0) {
+            lost.increment();
+            log.warn("LOST: {}: the log file being read was deleted by rotation at offset {}; files rotated after it may have been deleted unread",
+                    container.describe(), bufStart + fill);
+        }
+        Path next = at < 0 ? chain.get(0) : at + 1 < chain.size() ? chain.get(at + 1) : null;
+        if (next == null) {
+            return false;
+        }
+        if (fill > 0) {
+            // an unfinished line at the end of a rotated file never gets its newline
+            reportMalformed(bufStart, "an incomplete last line in a rotated file");
+        }
+        openAt(next, 0, null);
+        log.debug("{}: rotation, now reading {}", container.describe(), next.getFileName());
+        return true;
+    }
+
+    /** The container's log files, oldest first: {@code -json.log.N} ... {@code -json.log.1}, then {@code -json.log}. */
+    private List<Path> chain() {
+        List<Path> out = rotatedOldestFirst();
+        if (Files.exists(current)) {
+            out.add(current);
+        }
+        return out;
+    }
+
+    private List<Path> rotatedOldestFirst() {
+        List<Path> out = new ArrayList<>();
+        for (int i = 1; i < 1000; i++) {
+            Path p = dir.resolve(container.id() + "-json.log." + i);
+            if (!Files.exists(p)) {
+                break;
+            }
+            out.add(0, p);
+        }
+        return out;
+    }
+
+    static String fingerprint(Path p) throws IOException {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate(64 * 1024);
+            while (b.hasRemaining() && ch.read(b) > 0) {
+                for (int i = 0; i < b.position(); i++) {
+                    if (b.get(i) == '\n') {
+                        return fingerprint(b.array(), 0, i);
+                    }
+                }
+            }
+            return b.position() == 0 ? null : fingerprint(b.array(), 0, b.position());
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    static String fingerprint(byte[] b, int off, int len) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(b, off, Math.min(len, 4096));
+            return HexFormat.of().formatHex(md.digest(), 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void closeChannel() {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // closing a read-only file
+            }
+            channel = null;
+        }
+    }
+}
