@@ -36,6 +36,8 @@ public final class ConfigLoader {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Pattern VAR = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final String ENV_PREFIX = "LOGFERRY_";
+    private static final String PLACEHOLDER = "LOGFERRYVARREF";
+    private static final Pattern PLACEHOLDER_REF = Pattern.compile(PLACEHOLDER + "(\\d+)Z");
 
     private final Map<String, String> env;
     private final List<String> problems = new ArrayList<>();
@@ -54,6 +56,7 @@ public final class ConfigLoader {
 
     /** Loads {@code file} (may be null: defaults and environment only). */
     public Config load(Path file) throws ConfigException {
+        problems.clear();
         ObjectNode tree = defaultsTree();
         if (file != null) {
             String text;
@@ -62,19 +65,19 @@ public final class ConfigLoader {
             } catch (IOException e) {
                 throw new ConfigException(List.of("config: cannot read " + file + ": " + e.getMessage()));
             }
-            JsonNode user = parse(substitute(text), file.toString());
+            List<String[]> vars = new ArrayList<>();
+            JsonNode user = parse(protect(text, vars), file.toString());
             if (user != null && !user.isNull() && !user.isMissingNode()) {
                 if (!user.isObject()) {
                     problems.add("config: " + file + " must be a mapping of keys");
                 } else {
-                    merge(tree, (ObjectNode) user, "");
+                    merge(tree, (ObjectNode) substitute((ObjectNode) user, vars, ""), "");
                 }
             }
         }
         applyEnvironment(tree, defaultsTree(), "");
-        if (!problems.isEmpty()) {
-            throw new ConfigException(problems);
-        }
+        // bind even when the file had problems: the rejected values kept their defaults, and the
+        // semantic checks find the remaining problems, so that one start reports them all
         Config config = bind(tree);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
@@ -91,22 +94,59 @@ public final class ConfigLoader {
         }
     }
 
-    String substitute(String text) {
+    /**
+     * Replaces every {@code ${VAR}} and {@code ${VAR:-fallback}} with a plain placeholder before the
+     * YAML is parsed, so that a reference parses anywhere a word does (inside {@code [..]} too) and
+     * a value holding YAML syntax ({@code #}, {@code : }, quotes) cannot change the document's
+     * structure. The placeholders are resolved in the parsed values by {@link #substitute}; those
+     * that were in comments disappear with them and are never looked up.
+     */
+    private static String protect(String text, List<String[]> vars) {
         Matcher m = VAR.matcher(text);
         StringBuilder out = new StringBuilder();
         while (m.find()) {
-            String value = env.get(m.group(1));
+            m.appendReplacement(out, Matcher.quoteReplacement(PLACEHOLDER + vars.size() + "Z"));
+            vars.add(new String[] {m.group(1), m.group(2)});
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    /** Resolves the placeholders in every string value from the environment; an unset variable without fallback is a problem. */
+    private JsonNode substitute(JsonNode node, List<String[]> vars, String path) {
+        if (node instanceof ObjectNode obj) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                e.setValue(substitute(e.getValue(), vars, path + (path.isEmpty() ? "" : ".") + e.getKey()));
+            }
+            return obj;
+        }
+        if (node instanceof ArrayNode list) {
+            for (int i = 0; i < list.size(); i++) {
+                list.set(i, substitute(list.get(i), vars, path));
+            }
+            return list;
+        }
+        if (!node.isTextual() || !node.asText().contains(PLACEHOLDER)) {
+            return node;
+        }
+        Matcher m = PLACEHOLDER_REF.matcher(node.asText());
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String[] var = vars.get(Integer.parseInt(m.group(1)));
+            String value = env.get(var[0]);
             if (value == null) {
-                value = m.group(2);
+                value = var[1];
             }
             if (value == null) {
-                problems.add("config: ${" + m.group(1) + "} is used but the environment variable is not set");
+                problems.add("config: key '" + path + "' uses ${" + var[0] + "}, but the environment variable "
+                        + var[0] + " is not set (give a fallback with ${" + var[0] + ":-value})");
                 value = "";
             }
             m.appendReplacement(out, Matcher.quoteReplacement(value));
         }
         m.appendTail(out);
-        return out.toString();
+        return TextNode.valueOf(out.toString());
     }
 
     /** Copies user values over the defaults, checking each key and kind against the default. */
@@ -118,6 +158,8 @@ public final class ConfigLoader {
             JsonNode value = e.getValue();
             if (def == null) {
                 problems.add("config: unknown key '" + key + "'");
+            } else if (def.isObject() && value.isNull()) {
+                continue;       // a section whose keys are all commented out keeps its defaults
             } else if (def.isObject() && value.isObject()) {
                 merge((ObjectNode) def, (ObjectNode) value, key + ".");
             } else if (def.isObject() && def.has("type") && value.isValueNode() && !value.isNull()) {
@@ -174,7 +216,7 @@ public final class ConfigLoader {
     private JsonNode reject(String key, JsonNode def, JsonNode value) {
         String kind = def.isArray() ? "a list" : def.isObject() ? "a mapping" : def.isBoolean() ? "true or false"
                 : def.isIntegralNumber() ? "a whole number" : "a string";
-        problems.add("config: key '" + key + "' must be " + kind + ", got '" + value + "'");
+        problems.add("config: key '" + key + "' must be " + kind + ", got '" + (value.isValueNode() ? value.asText() : value.toString()) + "'");
         return null;
     }
 
@@ -281,11 +323,12 @@ public final class ConfigLoader {
 
         Config.Registry registry = new Config.Registry(nonEmpty("registry.path", r.get("path")),
                 duration("registry.flush_interval", r.get("flush_interval")));
-        int port = (int) h.get("port").asLong();
+        long port = h.get("port").asLong();
         if (port < 0 || port > 65535) {
-            problems.add("config: key 'http.port' must be between 0 and 65535, got " + port);
+            problems.add("config: key 'http.port' must be between 0 and 65535, got " + h.get("port").asText());
+            port = 0;
         }
-        Config.Http http = new Config.Http(h.get("enabled").asBoolean(), h.get("host").asText(), port);
+        Config.Http http = new Config.Http(h.get("enabled").asBoolean(), h.get("host").asText(), (int) port);
 
         return new Config(docker, selection, defaults, choice("output", t.get("output"), Config.Output.class),
                 queue, elasticsearch, t.get("setup").get("enabled").asBoolean(), t.get("kibana").get("url").asText(),
