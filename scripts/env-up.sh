@@ -150,6 +150,8 @@ fi
     LOGFERRY_TEST_ES_URL "$(lf_es_url)" \
     LOGFERRY_TEST_IMAGE "$LF_IMAGE" \
     LOGFERRY_TEST_ES_CTL "$LF_SCRIPTS_DIR/es-ctl.sh" \
+    LOGFERRY_TEST_ES_HOME "$LF_ES_HOME" \
+    LOGFERRY_TEST_ES_USER "$LF_ES_USER" \
     JAVA_HOME "$LF_JAVA_HOME"
   printf 'export PATH=%q:"$PATH"\n' "$LF_JAVA_HOME/bin"
 } >"$LF_DIR/env.sh.tmp"
