@@ -24,10 +24,16 @@ public final class Selector {
     public static final String PREFIX = "logferry.";
     public static final String HINT = "co.elastic.logs/";
 
-    /** Java stack traces: the frames, "..." lines and "Caused by:" belong to the line before. */
-    static final Pattern JAVA = Pattern.compile("^(\\s+at\\s|\\s+\\.\\.\\.\\s*\\d*\\s*more|\\s*\\.\\.\\.|Caused by:|Suppressed:|\\s+\\.\\.\\.)");
-    /** Python tracebacks: indented lines, and the exception line that ends the traceback. */
-    static final Pattern PYTHON = Pattern.compile("^(\\s+|Traceback \\(most recent call last\\):|[A-Za-z_][\\w.]*(Error|Exception|Exit|Interrupt|Warning)\\b.*|During handling of the above exception|The above exception was the direct cause)");
+    /**
+     * Java stack traces: the frames, "... n more" lines, "Caused by:" and "Suppressed:" (indented
+     * when nested in a suppressed exception) belong to the line before.
+     */
+    static final Pattern JAVA = Pattern.compile("^(\\s+at\\s|\\s*\\.\\.\\.|\\s*Caused by:|\\s*Suppressed:)");
+    /**
+     * Python tracebacks: indented lines, the exception line that ends the traceback, and the empty
+     * lines and "During handling ..." lines between chained tracebacks.
+     */
+    static final Pattern PYTHON = Pattern.compile("^(\\s*$|\\s+|Traceback \\(most recent call last\\):|[A-Za-z_][\\w.]*(Error|Exception|Exit|Interrupt|Warning)\\b.*|During handling of the above exception|The above exception was the direct cause)");
 
     private final Config.Selection selection;
     private final Config.ContainerDefaults defaults;
@@ -152,14 +158,17 @@ public final class Selector {
 
     private ContainerSettings.MultilineRule multiline(Map<String, String> labels, List<String> warnings) {
         Config.Multiline d = defaults.multiline();
+        ContainerSettings.MultilineRule fallback = rule(d.type(), d.pattern(), d.negate(), d.match(), d.maxLines(), d.timeout());
         String type = d.type();
         String pattern = d.pattern();
+        String patternKey = "defaults.multiline.pattern";
         boolean negate = d.negate();
         String match = d.match();
         // Filebeat hints first, then our labels over them
         if (labels.containsKey(HINT + "multiline.pattern")) {
             type = "custom";
             pattern = labels.get(HINT + "multiline.pattern");
+            patternKey = HINT + "multiline.pattern";
             negate = false;
             match = "after";
         }
@@ -174,6 +183,7 @@ public final class Selector {
         }
         if (labels.containsKey(PREFIX + "multiline.pattern")) {
             pattern = labels.get(PREFIX + "multiline.pattern");
+            patternKey = PREFIX + "multiline.pattern";
             if (t == null) {
                 type = "custom";
             }
@@ -226,33 +236,38 @@ public final class Selector {
                 }
             }
         }
-        Pattern compiled = null;
-        switch (type) {
-            case "java" -> {
-                compiled = JAVA;
-                negate = false;
-                match = "after";
-            }
-            case "python" -> {
-                compiled = PYTHON;
-                negate = false;
-                match = "after";
-            }
-            case "custom" -> {
+        if (type.equals("custom")) {
+            String why = null;
+            if (pattern.isEmpty()) {
+                why = "custom multiline needs a pattern";
+            } else {
                 try {
-                    if (pattern.isEmpty()) {
-                        throw new PatternSyntaxException("empty pattern", pattern, 0);
-                    }
-                    compiled = Pattern.compile(pattern);
+                    Pattern.compile(pattern);
                 } catch (PatternSyntaxException e) {
-                    warnings.add("label multiline.pattern='" + pattern + "' does not compile (" + e.getDescription()
-                            + "); multiline is off for this container");
-                    type = "none";
+                    why = "does not compile (" + e.getDescription() + ")";
                 }
             }
-            default -> type = "none";
+            if (why != null) {
+                String key = t != null && pattern.isEmpty() ? PREFIX + "multiline" : patternKey;
+                String value = key.equals(PREFIX + "multiline") ? t : pattern;
+                warnings.add("label " + key + "='" + value + "': " + why + "; using the configured multiline ("
+                        + fallback.type() + ")");
+                return fallback;
+            }
         }
-        return new ContainerSettings.MultilineRule(type, compiled, negate, match.equals("after"), maxLines, timeout);
+        return rule(type, pattern, negate, match, maxLines, timeout);
+    }
+
+    /** A rule from values already checked: java and python fix their own pattern, negate and match. */
+    private static ContainerSettings.MultilineRule rule(String type, String pattern, boolean negate, String match,
+                                                        int maxLines, Duration timeout) {
+        return switch (type) {
+            case "java" -> new ContainerSettings.MultilineRule("java", JAVA, false, true, maxLines, timeout);
+            case "python" -> new ContainerSettings.MultilineRule("python", PYTHON, false, true, maxLines, timeout);
+            case "custom" -> new ContainerSettings.MultilineRule("custom", Pattern.compile(pattern), negate, match.equals("after"),
+                    maxLines, timeout);
+            default -> new ContainerSettings.MultilineRule("none", null, negate, match.equals("after"), maxLines, timeout);
+        };
     }
 
     private List<Pattern> patterns(Map<String, String> labels, String name, List<String> fallback, List<String> warnings) {
@@ -267,19 +282,56 @@ public final class Selector {
             fallback.forEach(p -> out.add(Pattern.compile(p)));
             return out;
         }
-        for (String part : value.split(",")) {
-            if (part.isBlank()) {
-                continue;
-            }
+        for (String part : splitRegexes(value)) {
             try {
-                out.add(Pattern.compile(part.trim()));
+                out.add(Pattern.compile(part));
             } catch (PatternSyntaxException e) {
-                warnings.add("label " + key + " has a regex that does not compile: '" + part.trim() + "' (" + e.getDescription()
-                        + "); using the default " + fallback);
+                warnings.add("label " + key + "='" + value + "' has a regex that does not compile: '" + part + "' ("
+                        + e.getDescription() + "); using the default " + fallback);
                 out.clear();
                 fallback.forEach(p -> out.add(Pattern.compile(p)));
                 return out;
             }
+        }
+        return out;
+    }
+
+    /**
+     * Splits a comma separated list of regexes at the commas that separate them: not at an
+     * escaped comma ({@code \,}), nor inside a character class or a quantifier ({@code [,;]},
+     * {@code \d{1,3}}). Parts are trimmed; empty parts are dropped.
+     */
+    static List<String> splitRegexes(String value) {
+        List<String> out = new ArrayList<>();
+        StringBuilder part = new StringBuilder();
+        boolean inClass = false;
+        boolean inBraces = false;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '\\' && i + 1 < value.length()) {
+                part.append(c).append(value.charAt(++i));
+                continue;
+            }
+            if (c == ',' && !inClass && !inBraces) {
+                if (!part.toString().isBlank()) {
+                    out.add(part.toString().trim());
+                }
+                part.setLength(0);
+                continue;
+            }
+            if (c == '[') {
+                inClass = true;
+            } else if (c == ']') {
+                inClass = false;
+            } else if (c == '{' && !inClass) {
+                inBraces = true;
+            } else if (c == '}') {
+                inBraces = false;
+            }
+            part.append(c);
+        }
+        if (!part.toString().isBlank()) {
+            out.add(part.toString().trim());
         }
         return out;
     }
@@ -299,19 +351,32 @@ public final class Selector {
         };
     }
 
-    /** Elasticsearch's data stream name rules: lower case, none of \ / * ? " < > | , # : space -, at most 100 bytes. */
+    /** Elasticsearch's data stream name rules: lower case, none of \\ / * ? " < > | , # : space -, at most 100 bytes. */
     static String sanitise(String value, String key, String fallback, List<String> warnings) {
         String v = value.trim().toLowerCase(Locale.ROOT).replaceAll("[\\\\/*?\"<>|,#:\\s-]", "_");
         while (v.startsWith("_") || v.startsWith("+") || v.startsWith(".")) {
             v = v.substring(1);
         }
-        if (v.length() > 100) {
-            v = v.substring(0, 100);
-        }
+        v = truncateUtf8(v, 100);
         if (v.isEmpty()) {
             warnings.add("label " + key + "='" + value + "' leaves nothing valid for a data stream name; using " + fallback);
             return fallback;
         }
         return v;
+    }
+
+    /** The longest prefix of at most {@code maxBytes} UTF-8 bytes, never splitting a character. */
+    private static String truncateUtf8(String s, int maxBytes) {
+        int bytes = 0;
+        for (int i = 0; i < s.length(); ) {
+            int cp = s.codePointAt(i);
+            int w = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+            if (bytes + w > maxBytes) {
+                return s.substring(0, i);
+            }
+            bytes += w;
+            i += Character.charCount(cp);
+        }
+        return s;
     }
 }
