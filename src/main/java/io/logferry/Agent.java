@@ -4,6 +4,7 @@ import com.github.dockerjava.api.DockerClient;
 import io.logferry.config.Config;
 import io.logferry.docker.Discovery;
 import io.logferry.docker.DockerConnection;
+import io.logferry.elasticsearch.DatasetTemplates;
 import io.logferry.elasticsearch.ElasticsearchOutput;
 import io.logferry.elasticsearch.EsConnection;
 import io.logferry.elasticsearch.Setup;
@@ -58,6 +59,7 @@ public final class Agent implements Discovery.Listener, FileTailer.Done, AutoClo
     private final String version;
     private DockerClient docker;
     private Output output;
+    private DatasetTemplates templates = new DatasetTemplates(null);
     private Batcher batcher;
     private Discovery discovery;
     private StatusServer http;
@@ -96,6 +98,9 @@ public final class Agent implements Discovery.Listener, FileTailer.Done, AutoClo
                 installTemplate(client);
             }
             output = new ElasticsearchOutput(client, config.elasticsearch(), metrics);
+            if (config.setupEnabled()) {
+                templates = new DatasetTemplates(client);
+            }
         }
         batcher = new Batcher(queue, output, config.elasticsearch().bulkMaxEvents(), config.elasticsearch().bulkMaxBytes(),
                 config.elasticsearch().flushInterval(), config.elasticsearch().workers(), metrics);
@@ -172,6 +177,12 @@ public final class Agent implements Discovery.Listener, FileTailer.Done, AutoClo
         if (running != null) {
             if (c.running()) {
                 running.markRunning();
+            } else if (fromList) {
+                running.markStopped();       // a die missed while Docker was unreachable
+            }
+            if (!running.container().name().equals(c.name()) && !c.logPath().isEmpty()) {
+                Selector.Decision d = selector.decide(c);
+                d.settings().ifPresent(s -> running.rename(c, builder(c, s)));
             }
             return;
         }
@@ -209,16 +220,28 @@ public final class Agent implements Discovery.Listener, FileTailer.Done, AutoClo
         Cursor committed = t.tracker().committed();
         Registry.Entry resume = committed == null ? null : new Registry.Entry(committed.fileId(), committed.offset(), "");
         Path containers = Path.of(config.docker().containersPath());
-        FileTailer tailer = new FileTailer(c, s, containers, resume, t.tracker(), queue,
-                new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo(version, agentId, hostName),
-                        containers.resolve(c.id()).resolve(c.id() + "-json.log").toString()),
-                metrics, this);
+        FileTailer tailer = new FileTailer(c, s, containers, resume, t.tracker(), queue, builder(c, s), metrics, this);
         tracked.put(c.id(), new Tracked(t.tracker(), tailer.logPath().toString(), false));
         tailers.put(c.id(), tailer);
         if (first) {
             log.info("container {} shipped to {} ({})", c.describe(), s.dataStream(), resume == null ? "new" : "resuming");
         }
-        Thread.ofVirtual().name("tail-" + c.shortId()).start(tailer);
+        DatasetTemplates gate = templates;
+        Thread.ofVirtual().name("tail-" + c.shortId()).start(() -> {
+            try {
+                gate.ensure(s.dataset());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            tailer.run();
+        });
+    }
+
+    private DocumentBuilder builder(ContainerInfo c, ContainerSettings s) {
+        Path containers = Path.of(config.docker().containersPath());
+        return new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo(version, agentId, hostName),
+                containers.resolve(c.id()).resolve(c.id() + "-json.log").toString());
     }
 
     @Override
@@ -245,6 +268,11 @@ public final class Agent implements Discovery.Listener, FileTailer.Done, AutoClo
 
     @Override
     public void listed(Set<String> ids) {
+        tailers.forEach((id, t) -> {
+            if (!ids.contains(id)) {
+                t.markRemoved();             // removed while Docker was unreachable
+            }
+        });
         unclaimed.keySet().removeIf(id -> {
             if (!ids.contains(id)) {
                 log.info("registry entry of container {} dropped: the container no longer exists", id.substring(0, Math.min(12, id.length())));

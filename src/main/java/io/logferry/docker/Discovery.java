@@ -141,8 +141,19 @@ public final class Discovery implements Runnable {
             return;
         }
         switch (action) {
-            case "create", "start", "restart", "unpause", "rename" -> {
+            case "create" -> {
+                // built from the event itself: a container that prints and exits within
+                // milliseconds (--rm) may be gone before an inspect could answer
+                ContainerInfo info = fromEvent(e, true);
+                if (info != null) {
+                    listener.present(info, false);
+                }
+            }
+            case "start", "restart", "unpause", "rename" -> {
                 ContainerInfo info = inspect(id);
+                if (info == null) {
+                    info = fromEvent(e, true);
+                }
                 if (info != null) {
                     listener.present(info, false);
                 }
@@ -151,6 +162,20 @@ public final class Discovery implements Runnable {
             case "destroy" -> listener.destroyed(id);
             default -> { }
         }
+    }
+
+    /** Keys Docker adds to a container event's attributes besides the container's labels. */
+    private static final Set<String> EVENT_KEYS = Set.of("name", "image", "exitCode", "signal", "execDuration", "oldName");
+
+    static ContainerInfo fromEvent(Event e, boolean running) {
+        if (e.getActor() == null || e.getActor().getAttributes() == null) {
+            return null;
+        }
+        Map<String, String> attrs = e.getActor().getAttributes();
+        Map<String, String> labels = new java.util.HashMap<>(attrs);
+        EVENT_KEYS.forEach(labels::remove);
+        return new ContainerInfo(e.getId(), attrs.getOrDefault("name", e.getId()),
+                attrs.getOrDefault("image", e.getFrom() == null ? "" : e.getFrom()), labels, "", "json-file", running);
     }
 
     private ContainerInfo inspect(String id) {

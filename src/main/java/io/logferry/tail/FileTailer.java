@@ -50,14 +50,14 @@ public final class FileTailer implements Runnable {
         void finished(FileTailer tailer);
     }
 
-    private final ContainerInfo container;
+    private volatile ContainerInfo container;
     private final ContainerSettings settings;
     private final Path dir;
     private final Path current;
     private final Registry.Entry resume;
     private final AckTracker tracker;
     private final EventQueue queue;
-    private final DocumentBuilder builder;
+    private volatile DocumentBuilder builder;
     private final Done done;
     private final MessageAssembler assembler;
     private final LongAdder read;
@@ -122,6 +122,12 @@ public final class FileTailer implements Runnable {
         return current;
     }
 
+    /** The container was renamed: documents from now on carry the new name. */
+    public void rename(ContainerInfo renamed, DocumentBuilder newBuilder) {
+        container = renamed;
+        builder = newBuilder;
+    }
+
     /** The container died: read to the end, then finish. */
     public void markStopped() {
         stoppedAt = System.nanoTime();
@@ -174,7 +180,8 @@ public final class FileTailer implements Runnable {
                 log.info("no json-file log for {} at {}; nothing to read", container.describe(), current);
                 return false;
             }
-            Thread.sleep(50);
+            // a container that prints and exits at once (--rm) leaves little time: look often at first
+            Thread.sleep(System.nanoTime() - waitedSince < 2_000_000_000L ? 2 : 50);
         }
         List<Path> chain = chain();
         if (resume != null) {

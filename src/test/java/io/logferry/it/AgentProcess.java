@@ -88,7 +88,7 @@ public final class AgentProcess implements AutoCloseable {
     }
 
     public static Path jar() {
-        Path jar = Path.of("target", "logferry.jar").toAbsolutePath();
+        Path jar = Path.of(System.getProperty("logferry.jar", "target/logferry.jar")).toAbsolutePath();
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " is missing: integration tests run after `mvn package` (mvn verify)");
         }

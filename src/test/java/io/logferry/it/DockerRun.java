@@ -1,0 +1,80 @@
+package io.logferry.it;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.CreateContainerResponse;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
+import org.testcontainers.DockerClientFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Containers run straight through the Docker API, for what Testcontainers does not do:
+ * {@code --rm}, log options, many at once, and watching them exit. Every container is network
+ * mode none and carries the test's labels; {@link #close()} removes what is left.
+ */
+public final class DockerRun implements AutoCloseable {
+    private final DockerClient docker = DockerClientFactory.instance().client();
+    private final List<String> created = new ArrayList<>();
+
+    public DockerClient client() {
+        return docker;
+    }
+
+    /** Creates and starts a container running {@code script} with sh; returns its id. */
+    public String run(String name, Map<String, String> labels, String script, boolean autoRemove, Map<String, String> logOpts) {
+        HostConfig host = HostConfig.newHostConfig().withNetworkMode("none").withAutoRemove(autoRemove);
+        if (!logOpts.isEmpty()) {
+            host.withLogConfig(new LogConfig(LogConfig.LoggingType.JSON_FILE, logOpts));
+        }
+        CreateContainerResponse c = docker.createContainerCmd(TestEnv.image()).withName(name).withLabels(labels)
+                .withCmd("sh", "-c", script).withHostConfig(host).exec();
+        synchronized (created) {
+            created.add(c.getId());
+        }
+        docker.startContainerCmd(c.getId()).exec();
+        return c.getId();
+    }
+
+    public String run(String name, Map<String, String> labels, String script) {
+        return run(name, labels, script, false, Map.of());
+    }
+
+    /** True when the container has exited or no longer exists. */
+    public boolean exited(String id) {
+        try {
+            return !Boolean.TRUE.equals(docker.inspectContainerCmd(id).exec().getState().getRunning());
+        } catch (NotFoundException e) {
+            return true;
+        }
+    }
+
+    public boolean exists(String id) {
+        try {
+            docker.inspectContainerCmd(id).exec();
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
+    public void remove(String id) {
+        try {
+            docker.removeContainerCmd(id).withForce(true).exec();
+        } catch (NotFoundException ignored) {
+            // already gone (--rm)
+        }
+    }
+
+    @Override
+    public void close() {
+        List<String> ids;
+        synchronized (created) {
+            ids = new ArrayList<>(created);
+        }
+        ids.forEach(this::remove);
+    }
+}
