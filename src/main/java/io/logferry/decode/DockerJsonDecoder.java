@@ -6,6 +6,8 @@ import com.fasterxml.jackson.core.JsonToken;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Decodes one json-file line. Malformed lines raise {@link MalformedLineException}; the caller
@@ -49,6 +51,7 @@ public final class DockerJsonDecoder {
         String log = null;
         String stream = null;
         String time = null;
+        Map<String, String> attrs = Map.of();
         try (JsonParser p = JSON.createParser(buf, off, len)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new MalformedLineException("not a JSON object");
@@ -58,9 +61,10 @@ public final class DockerJsonDecoder {
                 String name = p.currentName();
                 JsonToken v = p.nextToken();
                 switch (name) {
-                    case "log" -> log = v == JsonToken.VALUE_STRING ? p.getText() : null;
-                    case "stream" -> stream = v == JsonToken.VALUE_STRING ? p.getText() : null;
-                    case "time" -> time = v == JsonToken.VALUE_STRING ? p.getText() : null;
+                    case "log" -> log = text(p, v);
+                    case "stream" -> stream = text(p, v);
+                    case "time" -> time = text(p, v);
+                    case "attrs" -> attrs = v == JsonToken.START_OBJECT ? attrs(p) : skip(p);
                     default -> p.skipChildren();
                 }
             }
@@ -77,7 +81,36 @@ public final class DockerJsonDecoder {
         if (stream == null) {
             stream = "stdout";
         }
-        return new DockerEntry(log, stream, time, start, end);
+        return new DockerEntry(log, stream, time, start, end, attrs);
+    }
+
+    /** The string value, or null (skipping the value whole when it is an object or an array). */
+    private static String text(JsonParser p, JsonToken v) throws IOException {
+        if (v == JsonToken.VALUE_STRING) {
+            return p.getText();
+        }
+        p.skipChildren();
+        return null;
+    }
+
+    /** {@code "attrs":{"k":"v",..}}: string values as they are, other values as their JSON text. */
+    private static Map<String, String> attrs(JsonParser p) throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String k = p.currentName();
+            JsonToken v = p.nextToken();
+            if (v.isScalarValue()) {
+                out.put(k, p.getText());
+            } else {
+                p.skipChildren();
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, String> skip(JsonParser p) throws IOException {
+        p.skipChildren();
+        return Map.of();
     }
 
     static boolean validUtf8(byte[] b, int off, int len) {

@@ -1,6 +1,7 @@
 package io.logferry.decode;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -12,7 +13,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * root. A message that is not a JSON object stays text, with an error.
  */
 public final class JsonMessage {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Text after the object ({@code {"a":1} and more}) makes the message not JSON, rather than being dropped. */
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     public record Result(ObjectNode fields, String text, String level, String error) { }
 

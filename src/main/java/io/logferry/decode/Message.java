@@ -3,6 +3,8 @@ package io.logferry.decode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.logferry.event.Cursor;
 
+import java.util.Map;
+
 /**
  * One log event after reassembly and joining, ready to become a document.
  *
@@ -10,10 +12,20 @@ import io.logferry.event.Cursor;
  * @param commit the cursor that may be committed once this message is acknowledged: its end, or
  *               earlier when another stream still holds unfinished lines before that end
  * @param json the decoded JSON fields (logferry.json), or null
+ * @param attrs the Docker {@code attrs} of its first entry ({@code --log-opt labels=/env=}), empty when none
  */
 public record Message(String stream, String time, String text, Cursor start, Cursor commit, int flags,
-                      ObjectNode json, String level, String errorMessage) {
+                      ObjectNode json, String level, String errorMessage, Map<String, String> attrs) {
     public static final int MULTILINE = 1;
     public static final int TRUNCATED = 2;
     public static final int PARTIAL = 4;
+
+    public Message {
+        attrs = attrs == null ? Map.of() : attrs;
+    }
+
+    public Message(String stream, String time, String text, Cursor start, Cursor commit, int flags,
+                   ObjectNode json, String level, String errorMessage) {
+        this(stream, time, text, start, commit, flags, json, level, errorMessage, Map.of());
+    }
 }

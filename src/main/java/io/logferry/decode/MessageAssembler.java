@@ -3,6 +3,8 @@ package io.logferry.decode;
 import io.logferry.event.Cursor;
 import io.logferry.selection.ContainerSettings;
 
+import java.util.Map;
+import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 
 /**
@@ -11,6 +13,14 @@ import java.util.regex.Pattern;
  * and JSON decoding. State is per stream, so stdout and stderr lines are never joined together.
  * Owned by one tailer thread. Memory is bounded by {@code max_bytes} per stream whatever the
  * container writes: bytes beyond it are counted, not kept.
+ *
+ * <pre>
+ *   entry ─► stream filter ─► partial join (bounded) ─► line ─► multiline (bounded) ─► include/exclude ─► JSON ─► Sink
+ * </pre>
+ *
+ * <p>Invariant: every cursor handed to the {@link Sink} is at most the start of anything still
+ * held (a partial line or a multiline event, on either stream), so that committing it never
+ * skips bytes that have not become a message yet.
  */
 public final class MessageAssembler {
 
@@ -23,28 +33,45 @@ public final class MessageAssembler {
 
     private final ContainerSettings settings;
     private final Sink sink;
-    private final StreamState out = new StreamState();
-    private final StreamState err = new StreamState();
+    private final LongSupplier nanoClock;
+    private final StreamState out = new StreamState("stdout");
+    private final StreamState err = new StreamState("stderr");
 
     public MessageAssembler(ContainerSettings settings, Sink sink) {
+        this(settings, sink, System::nanoTime);
+    }
+
+    /** @param nanoClock the time source of the multiline timeout ({@link System#nanoTime()}; tests pass their own) */
+    public MessageAssembler(ContainerSettings settings, Sink sink, LongSupplier nanoClock) {
         this.settings = settings;
         this.sink = sink;
+        this.nanoClock = nanoClock;
     }
 
     private static final class StreamState {
+        final String name;
         // partial entries being joined
         StringBuilder partial;
+        int partialBytes;
         Cursor partialStart;
+        Cursor partialEnd;
         String partialTime;
+        Map<String, String> partialAttrs;
         boolean partialTruncated;
         // multiline event being joined
         StringBuilder lines;
+        int linesBytes;
         Cursor linesStart;
         Cursor linesEnd;
         String linesTime;
+        Map<String, String> linesAttrs;
         int lineCount;
         int linesFlags;
         long lastNanos;
+
+        StreamState(String name) {
+            this.name = name;
+        }
 
         Cursor pendingStart() {
             return Cursor.min(partialStart, linesStart);
@@ -68,24 +95,47 @@ public final class MessageAssembler {
         if (e.partial()) {
             if (st.partial == null) {
                 st.partial = new StringBuilder(Math.min(log.length() * 2, settings.maxBytes()));
+                st.partialBytes = 0;
                 st.partialStart = start;
                 st.partialTime = e.time();
+                st.partialAttrs = e.attrs();
             }
             appendBounded(st, log);
+            st.partialEnd = end;
             return;
         }
-        int flags = 0;
-        String time = e.time();
         if (st.partial != null) {
-            appendBounded(st, log);
-            log = st.partial.toString();
-            start = st.partialStart;
-            time = st.partialTime;
-            flags |= Message.PARTIAL | (st.partialTruncated ? Message.TRUNCATED : 0);
-            st.partial = null;
-            st.partialStart = null;
-            st.partialTruncated = false;
+            // the newline is not part of the text: it must not count against max_bytes
+            appendBounded(st, stripNewline(log));
+            int n = st.partial.length();
+            if (n > 0 && st.partial.charAt(n - 1) == '\r' && log.equals("\n")) {
+                st.partial.setLength(n - 1);      // "...\r" + "\n" split across entries
+            }
+            completePartial(st, end);
+            return;
         }
+        line(st, log, e.time(), start, end, 0, e.attrs());
+    }
+
+    /** The partial entries held become one line, ending at {@code end}. */
+    private void completePartial(StreamState st, Cursor end) throws InterruptedException {
+        String log = st.partial.toString();
+        Cursor start = st.partialStart;
+        String time = st.partialTime;
+        Map<String, String> attrs = st.partialAttrs;
+        int flags = Message.PARTIAL | (st.partialTruncated ? Message.TRUNCATED : 0);
+        st.partial = null;
+        st.partialBytes = 0;
+        st.partialStart = null;
+        st.partialEnd = null;
+        st.partialAttrs = null;
+        st.partialTruncated = false;
+        line(st, log, time, start, end, flags, attrs);
+    }
+
+    /** One complete line of one stream: truncated, then joined by the multiline rule or emitted. */
+    private void line(StreamState st, String log, String time, Cursor start, Cursor end, int flags,
+                      Map<String, String> attrs) throws InterruptedException {
         String text = stripNewline(log);
         if (exceeds(text, settings.maxBytes())) {
             text = truncate(text, settings.maxBytes());
@@ -93,7 +143,7 @@ public final class MessageAssembler {
         }
         ContainerSettings.MultilineRule rule = settings.multiline();
         if (!rule.enabled()) {
-            emit(e.stream(), time, text, start, end, flags);
+            emit(st.name, time, text, start, end, flags, attrs);
             return;
         }
         boolean continues = rule.pattern().matcher(text).find() != rule.negate();
@@ -101,44 +151,59 @@ public final class MessageAssembler {
             if (continues && st.lines != null) {
                 appendLine(st, text, end, flags, rule);
             } else {
-                flushLines(e.stream(), st);
-                startLines(st, text, time, start, end, flags);
+                flushLines(st);
+                startLines(st, text, time, start, end, flags, attrs);
             }
         } else {
             if (st.lines == null) {
-                startLines(st, text, time, start, end, flags);
+                startLines(st, text, time, start, end, flags, attrs);
             } else {
                 appendLine(st, text, end, flags, rule);
             }
             if (!continues) {
-                flushLines(e.stream(), st);
+                flushLines(st);
             }
         }
     }
 
-    private void startLines(StreamState st, String text, String time, Cursor start, Cursor end, int flags) {
+    private void startLines(StreamState st, String text, String time, Cursor start, Cursor end, int flags,
+                            Map<String, String> attrs) {
         st.lines = new StringBuilder(text);
+        st.linesBytes = utf8Length(text);
         st.linesStart = start;
         st.linesEnd = end;
         st.linesTime = time;
+        st.linesAttrs = attrs;
         st.lineCount = 1;
         st.linesFlags = flags;
-        st.lastNanos = System.nanoTime();
+        st.lastNanos = nanoClock.getAsLong();
     }
 
     private void appendLine(StreamState st, String text, Cursor end, int flags, ContainerSettings.MultilineRule rule) {
         st.linesEnd = end;
-        st.lastNanos = System.nanoTime();
+        st.lastNanos = nanoClock.getAsLong();
         st.linesFlags |= flags | Message.MULTILINE;
-        if (st.lineCount >= rule.maxLines() || exceeds(st.lines, settings.maxBytes() - text.length() - 1)) {
+        if (st.lineCount >= rule.maxLines()) {
+            st.linesFlags |= Message.TRUNCATED;       // lines beyond max_lines are consumed and dropped
+            return;
+        }
+        int room = settings.maxBytes() - st.linesBytes - 1;
+        if (room < 0) {
             st.linesFlags |= Message.TRUNCATED;
             return;
         }
+        int bytes = utf8Length(text);
+        if (bytes > room) {
+            text = truncate(text, room);
+            bytes = utf8Length(text);
+            st.linesFlags |= Message.TRUNCATED;
+        }
         st.lines.append('\n').append(text);
+        st.linesBytes += 1 + bytes;
         st.lineCount++;
     }
 
-    private void flushLines(String stream, StreamState st) throws InterruptedException {
+    private void flushLines(StreamState st) throws InterruptedException {
         if (st.lines == null) {
             return;
         }
@@ -146,55 +211,54 @@ public final class MessageAssembler {
         Cursor start = st.linesStart;
         Cursor end = st.linesEnd;
         String time = st.linesTime;
+        Map<String, String> attrs = st.linesAttrs;
         int flags = st.linesFlags;
         st.lines = null;
+        st.linesBytes = 0;
         st.linesStart = null;
         st.linesEnd = null;
-        emit(stream, time, text, start, end, flags);
+        st.linesAttrs = null;
+        emit(st.name, time, text, start, end, flags, attrs);
     }
 
     /** Sends multiline events that have been quiet for their timeout; called when the tailer idles. */
     public void flushIdle(long nowNanos) throws InterruptedException {
         long timeout = settings.multiline().timeout().toNanos();
-        if (out.lines != null && nowNanos - out.lastNanos >= timeout) {
-            flushLines("stdout", out);
-        }
-        if (err.lines != null && nowNanos - err.lastNanos >= timeout) {
-            flushLines("stderr", err);
+        for (StreamState st : new StreamState[] {out, err}) {
+            if (st.lines != null && nowNanos - st.lastNanos >= timeout) {
+                flushLines(st);
+            }
         }
     }
 
-    /** Sends everything held, partial lines included (the container is gone, nothing more will come). */
+    /** {@link #flushIdle(long)} at the assembler's clock. */
+    public void flushIdle() throws InterruptedException {
+        flushIdle(nanoClock.getAsLong());
+    }
+
+    /**
+     * Sends everything held, partial lines included (the container is gone, nothing more will
+     * come). A partial line still goes through the multiline rule, after the lines before it.
+     */
     public void flushAll() throws InterruptedException {
-        flushLines("stdout", out);
-        flushLines("stderr", err);
-        flushPartial("stdout", out);
-        flushPartial("stderr", err);
-    }
-
-    private void flushPartial(String stream, StreamState st) throws InterruptedException {
-        if (st.partial == null) {
-            return;
+        for (StreamState st : new StreamState[] {out, err}) {
+            if (st.partial != null) {
+                completePartial(st, st.partialEnd);
+            }
+            flushLines(st);
         }
-        String text = st.partial.toString();
-        Cursor start = st.partialStart;
-        int flags = Message.PARTIAL | (st.partialTruncated ? Message.TRUNCATED : 0);
-        String time = st.partialTime;
-        st.partial = null;
-        st.partialStart = null;
-        // the cursor after the last partial entry is not known here; the start is safe to commit
-        emit(stream, time, stripNewline(text), start, start, flags);
     }
 
-    private void emit(String stream, String time, String text, Cursor start, Cursor end, int flags) throws InterruptedException {
+    private void emit(String stream, String time, String text, Cursor start, Cursor end, int flags,
+                      Map<String, String> attrs) throws InterruptedException {
         Cursor commit = safe(end);
         if (!wanted(text)) {
             sink.skipped(commit);
         } else if (settings.json()) {
             JsonMessage.Result r = JsonMessage.decode(text, settings.jsonMessageKey());
-            sink.message(new Message(stream, time, r.text(), start, commit, flags, r.fields(), r.level(), r.error()));
+            sink.message(new Message(stream, time, r.text(), start, commit, flags, r.fields(), r.level(), r.error(), attrs));
         } else {
-            sink.message(new Message(stream, time, text, start, commit, flags, null, null, null));
+            sink.message(new Message(stream, time, text, start, commit, flags, null, null, null, attrs));
         }
     }
 
@@ -218,8 +282,17 @@ public final class MessageAssembler {
         return true;
     }
 
-    /** Bytes up to {@code end} produce no message (a malformed line): advance the cursor over them. */
-    public void skip(Cursor end) {
+    /**
+     * Bytes up to {@code end} produce no message (a malformed line): advance the cursor over them.
+     * A partial line held on either stream will never get its end now: it is sent as it is,
+     * flagged partial (Filebeat's docker reader does the same).
+     */
+    public void skip(Cursor end) throws InterruptedException {
+        for (StreamState st : new StreamState[] {out, err}) {
+            if (st.partial != null) {
+                completePartial(st, st.partialEnd);
+            }
+        }
         sink.skipped(safe(end));
     }
 
@@ -227,16 +300,22 @@ public final class MessageAssembler {
         return Cursor.min(end, earliestPending());
     }
 
+    /** Appends what fits under max_bytes; the rest is dropped and the line flagged truncated. */
     private void appendBounded(StreamState st, String log) {
-        int room = settings.maxBytes() - utf8Length(st.partial);
-        if (log.length() <= room / 3 || utf8Length(log) <= room) {
-            st.partial.append(log);
-        } else {
-            if (room > 0) {
-                st.partial.append(truncate(log, room));
-            }
-            st.partialTruncated = true;
+        if (st.partialTruncated) {
+            return;
         }
+        int room = settings.maxBytes() - st.partialBytes;
+        int bytes = utf8Length(log);
+        if (bytes <= room) {
+            st.partial.append(log);
+            st.partialBytes += bytes;
+            return;
+        }
+        String head = truncate(log, room);
+        st.partial.append(head);
+        st.partialBytes += utf8Length(head);
+        st.partialTruncated = true;
     }
 
     private static String stripNewline(String s) {
@@ -257,11 +336,21 @@ public final class MessageAssembler {
         return s.length() > maxBytes / 3 && utf8Length(s) > maxBytes;
     }
 
+    /** The length in UTF-8 as the document is written: a lone surrogate becomes U+FFFD, three bytes. */
     static int utf8Length(CharSequence s) {
         int n = 0;
         for (int i = 0, len = s.length(); i < len; i++) {
             char c = s.charAt(i);
-            n += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isHighSurrogate(c) ? 4 : Character.isLowSurrogate(c) ? 0 : 3;
+            if (c < 0x80) {
+                n++;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                n += 3;
+            }
         }
         return n;
     }
@@ -269,14 +358,15 @@ public final class MessageAssembler {
     /** The longest prefix of at most {@code maxBytes} UTF-8 bytes, never splitting a character. */
     static String truncate(String s, int maxBytes) {
         int n = 0;
-        for (int i = 0; i < s.length(); i++) {
+        for (int i = 0, len = s.length(); i < len; i++) {
             char c = s.charAt(i);
-            int w = c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isHighSurrogate(c) ? 4 : 3;
+            boolean pair = Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1));
+            int w = c < 0x80 ? 1 : c < 0x800 ? 2 : pair ? 4 : 3;
             if (n + w > maxBytes) {
                 return s.substring(0, i);
             }
             n += w;
-            if (w == 4) {
+            if (pair) {
                 i++;
             }
         }

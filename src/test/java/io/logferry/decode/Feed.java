@@ -1,0 +1,152 @@
+package io.logferry.decode;
+
+import io.logferry.config.Config;
+import io.logferry.event.AckTracker;
+import io.logferry.event.Cursor;
+import io.logferry.event.LogEvent;
+import io.logferry.selection.ContainerSettings;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
+
+/**
+ * Feeds json-file bytes to a {@link MessageAssembler} the way {@code io.logferry.tail.FileTailer}
+ * does: split at '\n', each complete line decoded, a malformed one counted and skipped, a last
+ * line without its newline left for later. Records what comes out, in order, and acknowledges
+ * through a real {@link AckTracker} to see how far the offset may be committed.
+ */
+final class Feed implements MessageAssembler.Sink {
+    static final String FILE = "f00d";
+
+    /** A message, or a malformed line ({@code error} set). */
+    record Out(Message message, String error) { }
+
+    final List<Out> out = new ArrayList<>();
+    final List<Message> messages = new ArrayList<>();
+    final List<Cursor> skips = new ArrayList<>();
+    final List<LogEvent> events = new ArrayList<>();
+    final AckTracker tracker = new AckTracker("c1", null);
+    final MessageAssembler assembler;
+    int malformed;
+    long nanos = 1_000_000_000L;
+    private final LongSupplier clock = () -> nanos;
+    private byte[] pending = new byte[0];
+    private long pendingStart;
+
+    Feed(ContainerSettings settings) {
+        assembler = new MessageAssembler(settings, this, clock);
+    }
+
+    static ContainerSettings settings(Config.Streams streams) {
+        return settings(streams, none(), 1 << 20, List.of(), List.of(), false, "");
+    }
+
+    static ContainerSettings.MultilineRule none() {
+        return new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5));
+    }
+
+    static ContainerSettings.MultilineRule rule(String type, Pattern pattern, boolean negate, boolean after, int maxLines) {
+        return new ContainerSettings.MultilineRule(type, pattern, negate, after, maxLines, Duration.ofSeconds(5));
+    }
+
+    static ContainerSettings settings(Config.Streams streams, ContainerSettings.MultilineRule multiline, int maxBytes,
+                                      List<Pattern> include, List<Pattern> exclude, boolean json, String messageKey) {
+        return new ContainerSettings("docker", "default", streams, Config.StartPosition.BEGINNING, multiline, json, messageKey,
+                maxBytes, include, exclude, Map.of());
+    }
+
+    @Override
+    public void message(Message m) {
+        out.add(new Out(m, null));
+        messages.add(m);
+        LogEvent e = new LogEvent(tracker, new byte[0], 0, m.commit());
+        tracker.published(e);
+        events.add(e);
+    }
+
+    @Override
+    public void skipped(Cursor commit) {
+        skips.add(commit);
+        tracker.skipped(commit);
+    }
+
+    /** Appends bytes to the "file" and processes every complete line. */
+    Feed bytes(byte[] b) throws InterruptedException {
+        byte[] buf = new byte[pending.length + b.length];
+        System.arraycopy(pending, 0, buf, 0, pending.length);
+        System.arraycopy(b, 0, buf, pending.length, b.length);
+        int lineStart = 0;
+        for (int i = 0; i < buf.length; i++) {
+            if (buf[i] != '\n') {
+                continue;
+            }
+            long start = pendingStart + lineStart;
+            long end = pendingStart + i + 1;
+            try {
+                DockerEntry e = DockerJsonDecoder.decode(buf, lineStart, i - lineStart, start, end);
+                assembler.accept(e, 1, FILE);
+            } catch (DockerJsonDecoder.MalformedLineException ex) {
+                malformed++;
+                assembler.skip(new Cursor(1, FILE, end));
+                out.add(new Out(null, ex.getMessage()));
+            }
+            lineStart = i + 1;
+        }
+        pending = java.util.Arrays.copyOfRange(buf, lineStart, buf.length);
+        pendingStart += lineStart;
+        return this;
+    }
+
+    Feed text(String s) throws InterruptedException {
+        return bytes(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** One json-file line as Docker writes it. */
+    static String entry(String log, String stream, String time) {
+        return "{\"log\":" + quote(log) + ",\"stream\":\"" + stream + "\",\"time\":\"" + time + "\"}\n";
+    }
+
+    Feed line(String stream, String text) throws InterruptedException {
+        return text(entry(text + "\n", stream, "2024-05-01T10:00:00.000000001Z"));
+    }
+
+    Feed lines(String stream, String... texts) throws InterruptedException {
+        for (String t : texts) {
+            line(stream, t);
+        }
+        return this;
+    }
+
+    /** Acknowledges every message published so far, in reverse order, and returns the committed offset (0 when none). */
+    long ackAll() {
+        for (int i = events.size() - 1; i >= 0; i--) {
+            events.get(i).ack();
+        }
+        Cursor c = tracker.committed();
+        return c == null ? 0 : c.offset();
+    }
+
+    long committed() {
+        Cursor c = tracker.committed();
+        return c == null ? 0 : c.offset();
+    }
+
+    List<String> texts() {
+        return messages.stream().map(Message::text).toList();
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper MAPPER = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    static String quote(String s) {
+        try {
+            return MAPPER.writeValueAsString(s);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
