@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.github.resilience4j.core.IntervalFunction;
 import io.logferry.config.Config;
+import io.logferry.event.Cursor;
 import io.logferry.event.JsonOut;
 import io.logferry.event.LogEvent;
 import io.logferry.metrics.Metrics;
@@ -23,30 +24,64 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Sends batches with {@code _bulk} and sorts every item with {@link BulkOutcome}: delivered items
- * are acknowledged, refused documents go to the dead-letter data stream, and the rest are retried
- * with exponential backoff and jitter, without limit, failed items only. A 413 splits the batch.
+ * Sends batches with {@code _bulk} and sorts every item with {@link BulkOutcome}. Each item ends
+ * in exactly one of three ways, and every one of them acknowledges it, so that no item can hold
+ * back the registry of its container:
+ *
+ * <pre>
+ *   batch ──► [breaker: wait while the cluster is down, one probe at a time] ──► _bulk
+ *     ├─ no usable response (connection, timeout, 429/5xx, cluster block) → the whole request again, with backoff
+ *     ├─ 400/413 for the whole request → split in halves (one event left: dead-letter it)
+ *     └─ per item:  delivered (2xx, 409)                      → ack
+ *                   429, 5xx, 403 block                      → again, failed items only, with backoff
+ *                   refused (mapping conflict, other 4xx)    → becomes a dead-letter document, sent with
+ *                                                              the next request; ack when the dead-letter
+ *                                                              stream holds it
+ *                   dead-letter document refused too         → dropped, counted and logged with its
+ *                                                              container and offset; ack
+ * </pre>
+ *
+ * Retries use exponential backoff with jitter ({@code elasticsearch.backoff}) and no limit. A dead
+ * letter rides in the same retry loop as the rest of its batch: it never blocks the other items,
+ * and a dead-letter stream that refuses it cannot stall the pipeline.
  */
 public final class ElasticsearchOutput implements Output {
     private static final Logger log = LoggerFactory.getLogger(ElasticsearchOutput.class);
     private static final JsonFactory JSON = new JsonFactory();
     private static final ContentType NDJSON = ContentType.create("application/x-ndjson", StandardCharsets.UTF_8);
+    private static final String FILTER = "errors,items.*._index,items.*.status,items.*.error.type,items.*.error.reason";
     private static final int MAX_ORIGINAL = 32 * 1024;
+    private static final String CLUSTER = "the cluster";
+    private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private final RestClient client;
     private final Config.Elasticsearch config;
     private final Metrics metrics;
     private final IntervalFunction backoff;
+    private final Breaker breaker;
     private final LongAdder acked;
     private final LongAdder duplicates;
     private final LongAdder retried;
+    private final LongAdder blocked;
     private final LongAdder deadLettered;
     private final LongAdder failedRequests;
     private final LongAdder dropped;
+    /** Index (or {@link #CLUSTER}) → when a block on it was first seen; for the log lines only. */
+    private final Map<String, Long> blockedSince = new ConcurrentHashMap<>();
+    private final AtomicLong lastBlockLog = new AtomicLong();
+    private final AtomicLong lastLetterLog = new AtomicLong();
+    private final LongAdder lettersNotLogged = new LongAdder();
+    private final String letterDataset;
+    private final String letterNamespace;
     private volatile String problem;
 
     public ElasticsearchOutput(RestClient client, Config.Elasticsearch config, Metrics metrics) {
@@ -54,55 +89,93 @@ public final class ElasticsearchOutput implements Output {
         this.config = config;
         this.metrics = metrics;
         this.backoff = IntervalFunction.ofExponentialRandomBackoff(config.backoffInitial(), 2.0, 0.5, config.backoffMax());
+        this.breaker = new Breaker(config.backoffInitial(), config.backoffMax(), config.timeout(), metrics);
         this.acked = metrics.counter("logferry_events_acked_total", "Events acknowledged by the output");
         this.duplicates = metrics.counter("logferry_events_duplicate_total", "Events Elasticsearch already had (409 on create): replays absorbed by the _id");
         this.retried = metrics.counter("logferry_events_retried_total", "Event deliveries retried (429, 5xx, blocks, failed requests)");
+        this.blocked = metrics.counter("logferry_events_blocked_total", "Event deliveries refused by an index or cluster block (403), held and retried");
         this.deadLettered = metrics.counter("logferry_events_dead_lettered_total", "Events Elasticsearch refused, written to the dead-letter data stream");
         this.failedRequests = metrics.counter("logferry_bulk_requests_failed_total", "Bulk requests that got no usable response");
         this.dropped = metrics.counter("logferry_events_dropped_total", "Events dropped", "reason", "dead_letter_refused");
+        // logs-<dataset>-<namespace>: the data_stream fields of a dead letter name the stream it goes to
+        String[] parts = config.deadLetter().split("-", 3);
+        this.letterDataset = parts.length == 3 ? parts[1] : "logferry.deadletter";
+        this.letterNamespace = parts.length == 3 ? parts[2] : "default";
     }
 
     @Override
     public String problem() {
-        return problem;
+        String p = problem;
+        if (p != null && breaker.open()) {
+            return p + " (circuit breaker open: probing)";
+        }
+        return p;
     }
 
     @Override
     public void deliver(List<LogEvent> batch) throws InterruptedException {
+        deliver(batch, new IdentityHashMap<>());
+    }
+
+    /**
+     * @param letters the events of this batch that Elasticsearch refused, with the dead-letter
+     *                document that replaces them in the next requests
+     */
+    private void deliver(List<LogEvent> batch, Map<LogEvent, byte[]> letters) throws InterruptedException {
         List<LogEvent> pending = batch;
-        int attempt = 0;
+        int round = 0;
+        int again = 0;
         while (!pending.isEmpty()) {
-            if (attempt > 0) {
-                long wait = backoff.apply(Math.min(attempt, 30));
-                retried.add(pending.size());
-                Thread.sleep(wait);
+            if (again > 0) {
+                round++;
+                retried.add(again);
+                if (!breaker.open()) {
+                    // while the breaker is open, its wait is the backoff
+                    Thread.sleep(backoff.apply(Math.min(round, 30)));
+                }
             }
-            attempt++;
+            again = 0;
+            Breaker.Permit permit = breaker.enter();
             List<Result> results;
             try {
-                results = send(pending);
+                results = send(pending, letters);
+                permit.succeeded();
                 problem = null;
             } catch (RequestFailure f) {
                 failedRequests.increment();
-                problem = f.getMessage();
-                if (BulkOutcome.request(f.status) == BulkOutcome.Request.SPLIT && f.status != 0) {
-                    if (pending.size() == 1) {
-                        deadLetter(List.of(new Failed(pending.get(0), f.status, "request_refused", f.getMessage())));
+                if (f.splits()) {
+                    permit.succeeded();
+                    if (pending.size() > 1) {
+                        int half = pending.size() / 2;
+                        log.warn("elasticsearch answered {} to a bulk request of {} events; splitting it", f.status, pending.size());
+                        deliver(new ArrayList<>(pending.subList(0, half)), letters);
+                        deliver(new ArrayList<>(pending.subList(half, pending.size())), letters);
                         return;
                     }
-                    int half = pending.size() / 2;
-                    log.warn("elasticsearch answered {} to a bulk request of {} events; splitting it", f.status, pending.size());
-                    deliver(new ArrayList<>(pending.subList(0, half)));
-                    deliver(new ArrayList<>(pending.subList(half, pending.size())));
-                    return;
+                    LogEvent e = pending.get(0);
+                    if (!refused(e, f.status, "request_refused", f.getMessage(), letters)) {
+                        return;
+                    }
+                    continue;
                 }
-                if (attempt == 1 || attempt % 10 == 0) {
-                    log.warn("bulk request of {} events failed ({}); retrying with backoff, attempt {}", pending.size(), f.getMessage(), attempt);
+                permit.failed(f);
+                problem = f.getMessage();
+                if (f.status == 403 && f.getMessage().contains("block")) {
+                    blocked.add(pending.size());
+                    noteBlocked(CLUSTER, f.getMessage(), pending.size());
+                } else if (round == 0 || round % 10 == 9) {
+                    log.warn("bulk request of {} events failed ({}); retrying with backoff, attempt {}", pending.size(), f.getMessage(), round + 1);
                 }
+                again = pending.size();
                 continue;
+            } catch (InterruptedException | RuntimeException e) {
+                permit.abandoned();
+                throw e;
             }
-            List<LogEvent> retry = new ArrayList<>();
-            List<Failed> refused = new ArrayList<>();
+            if (!blockedSince.isEmpty()) {
+                noteUnblocked(CLUSTER);
+            }
+            List<LogEvent> next = new ArrayList<>();
             int delivered = 0;
             String firstRetry = null;
             for (int i = 0; i < pending.size(); i++) {
@@ -110,62 +183,139 @@ public final class ElasticsearchOutput implements Output {
                 LogEvent e = pending.get(i);
                 switch (BulkOutcome.item(r.status, r.type)) {
                     case DELIVERED -> {
-                        if (r.status == 409) {
-                            duplicates.increment();
+                        if (letters.remove(e) != null) {
+                            deadLettered.increment();
+                        } else {
+                            if (r.status == 409) {
+                                duplicates.increment();
+                            }
+                            delivered++;
+                            if (!blockedSince.isEmpty() && r.index != null) {
+                                noteUnblocked(r.index);
+                            }
                         }
                         e.ack();
-                        delivered++;
                     }
-                    case RETRY, BLOCKED -> {
-                        retry.add(e);
+                    case RETRY -> {
+                        next.add(e);
+                        again++;
                         if (firstRetry == null) {
                             firstRetry = r.status + " " + r.type + ": " + r.reason;
                         }
                     }
-                    case DEAD_LETTER -> refused.add(new Failed(e, r.status, r.type, r.reason));
+                    case BLOCKED -> {
+                        next.add(e);
+                        again++;
+                        blocked.increment();
+                        noteBlocked(r.index == null ? "an index" : r.index, r.status + " " + r.type + ": " + r.reason, 1);
+                    }
+                    case DEAD_LETTER -> {
+                        if (refused(e, r.status, r.type, r.reason, letters)) {
+                            next.add(e);
+                        }
+                    }
                 }
             }
             acked.add(delivered);
-            if (!refused.isEmpty()) {
-                deadLetter(refused);
+            if (firstRetry != null && (round == 0 || round % 10 == 9)) {
+                log.warn("{} of {} bulk items must be retried (first: {}); attempt {}", again, pending.size(), firstRetry, round + 1);
             }
-            if (!retry.isEmpty() && (attempt == 1 || attempt % 10 == 0)) {
-                log.warn("{} of {} bulk items must be retried (first: {}); attempt {}", retry.size(), pending.size(), firstRetry, attempt);
-            }
-            pending = retry;
+            pending = next;
         }
     }
 
-    private record Result(int status, String type, String reason) { }
+    /**
+     * Elasticsearch refused {@code e}. The first time, it becomes a dead-letter document (true: send
+     * it again); when the dead-letter document is refused too, it is dropped, counted and logged,
+     * and acknowledged so that its container's offsets move on (false).
+     */
+    private boolean refused(LogEvent e, int status, String type, String reason, Map<LogEvent, byte[]> letters) {
+        if (letters.remove(e) == null) {
+            letters.put(e, letter(e, status, type, reason));
+            long now = System.nanoTime();
+            long last = lastLetterLog.get();
+            if (now - last > TimeUnit.SECONDS.toNanos(10) && lastLetterLog.compareAndSet(last, now)) {
+                long more = lettersNotLogged.sumThenReset();
+                log.warn("elasticsearch refused a document of container {} ({} {}: {}); it goes to {} with the error and the original{}",
+                        shortId(e), status, type, reason, config.deadLetter(), more == 0 ? "" : " (and " + more + " more since the last such line)");
+            } else {
+                lettersNotLogged.increment();
+            }
+            return true;
+        }
+        dropped.increment();
+        Cursor c = e.commit();
+        log.error("the dead-letter stream {} refused a document too ({} {}: {}); it is dropped: container {}, file {}, entry ending at offset {}",
+                config.deadLetter(), status, type, reason, shortId(e), c == null ? "?" : c.fileId(), c == null ? "?" : c.offset());
+        e.ack();
+        return false;
+    }
 
-    private record Failed(LogEvent event, int status, String type, String reason) { }
+    private static String shortId(LogEvent e) {
+        String id = e.tracker().containerId();
+        return id.length() > 12 ? id.substring(0, 12) : id;
+    }
+
+    private void noteBlocked(String index, String why, int held) {
+        long now = System.nanoTime();
+        Long since = blockedSince.putIfAbsent(index, now);
+        if (since == null) {
+            lastBlockLog.set(now);
+            log.warn("elasticsearch blocks writes to {} ({}); delivery to it is paused: events are held and retried with backoff until "
+                    + "the block is lifted, none is dropped", index, why);
+        } else {
+            long last = lastBlockLog.get();
+            if (now - last > LOG_EVERY_NANOS && lastBlockLog.compareAndSet(last, now)) {
+                log.warn("writes to {} still blocked after {} s ({}); {} events held in this request", index,
+                        TimeUnit.NANOSECONDS.toSeconds(now - since), why, held);
+            }
+        }
+    }
+
+    private void noteUnblocked(String index) {
+        Long since = blockedSince.remove(index);
+        if (since != null) {
+            log.info("the block on {} is lifted after {} s; held events are being delivered", index,
+                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - since));
+        }
+    }
+
+    record Result(int status, String type, String reason, String index) { }
 
     private static final class RequestFailure extends Exception {
         final int status;
 
         RequestFailure(int status, String message) {
-            super(message);
+            super(message, null, false, false);
             this.status = status;
+        }
+
+        /** 400/413 for the whole request: it is the request, not the cluster; its halves may pass. */
+        boolean splits() {
+            return status != 0 && BulkOutcome.request(status) == BulkOutcome.Request.SPLIT;
         }
     }
 
-    private List<Result> send(List<LogEvent> events) throws RequestFailure {
+    private List<Result> send(List<LogEvent> events, Map<LogEvent, byte[]> letters) throws RequestFailure, InterruptedException {
         int size = 0;
         for (LogEvent e : events) {
-            size += e.size();
+            byte[] l = letters.isEmpty() ? null : letters.get(e);
+            size += l == null ? e.size() : l.length;
         }
         byte[] body = new byte[size];
         int p = 0;
         for (LogEvent e : events) {
-            System.arraycopy(e.payload(), 0, body, p, e.size());
-            p += e.size();
+            byte[] l = letters.isEmpty() ? null : letters.get(e);
+            byte[] b = l == null ? e.payload() : l;
+            System.arraycopy(b, 0, body, p, b.length);
+            p += b.length;
         }
         return sendBody(body, events.size());
     }
 
-    private List<Result> sendBody(byte[] body, int count) throws RequestFailure {
+    private List<Result> sendBody(byte[] body, int count) throws RequestFailure, InterruptedException {
         Request req = new Request("POST", "/_bulk");
-        req.addParameter("filter_path", "errors,items.*.status,items.*.error.type,items.*.error.reason");
+        req.addParameter("filter_path", FILTER);
         req.setEntity(new ByteArrayEntity(body, NDJSON));
         long t0 = System.nanoTime();
         Response resp;
@@ -173,9 +323,15 @@ public final class ElasticsearchOutput implements Output {
             resp = client.performRequest(req);
         } catch (ResponseException re) {
             int status = re.getResponse().getStatusLine().getStatusCode();
-            throw new RequestFailure(status, "HTTP " + status + " from " + re.getResponse().getHost() + ": " + firstLine(re.getMessage()));
+            throw new RequestFailure(status, "HTTP " + status + " from " + re.getResponse().getHost() + ": " + lastLine(re.getMessage()));
         } catch (IOException io) {
             throw new RequestFailure(0, io.getClass().getSimpleName() + ": " + io.getMessage());
+        } catch (RuntimeException rt) {
+            if (Thread.interrupted()) {
+                // the low-level client wraps an interrupt in a RuntimeException and sets the flag again
+                throw new InterruptedException("interrupted while waiting for a bulk response");
+            }
+            throw rt;
         } finally {
             metrics.bulkLatency().observe((System.nanoTime() - t0) / 1e9);
         }
@@ -191,15 +347,16 @@ public final class ElasticsearchOutput implements Output {
         }
     }
 
-    private static String firstLine(String s) {
+    private static String lastLine(String s) {
         if (s == null) {
             return "";
         }
         String[] lines = s.split("\n");
-        return lines[lines.length - 1].length() > 300 ? lines[lines.length - 1].substring(0, 300) : lines[lines.length - 1];
+        String last = lines[lines.length - 1];
+        return last.length() > 300 ? last.substring(0, 300) : last;
     }
 
-    /** Reads {@code {"errors":..,"items":[{"create":{"status":..,"error":{"type":..,"reason":..}}},..]}}. */
+    /** Reads {@code {"errors":..,"items":[{"create":{"_index":..,"status":..,"error":{"type":..,"reason":..}}},..]}}. */
     static List<Result> parse(byte[] body) throws IOException {
         List<Result> out = new ArrayList<>();
         try (JsonParser p = JSON.createParser(body)) {
@@ -216,11 +373,14 @@ public final class ElasticsearchOutput implements Output {
                         int status = 0;
                         String type = null;
                         String reason = null;
+                        String index = null;
                         while (p.nextToken() == JsonToken.FIELD_NAME) {
                             String f = p.currentName();
                             p.nextToken();
                             if (f.equals("status")) {
                                 status = p.getIntValue();
+                            } else if (f.equals("_index")) {
+                                index = p.getText();
                             } else if (f.equals("error") && p.currentToken() == JsonToken.START_OBJECT) {
                                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                                     String ef = p.currentName();
@@ -238,7 +398,7 @@ public final class ElasticsearchOutput implements Output {
                             }
                         }
                         p.nextToken();           // end of the item
-                        out.add(new Result(status, type, reason));
+                        out.add(new Result(status, type, reason, index));
                     }
                 } else {
                     p.skipChildren();
@@ -249,60 +409,29 @@ public final class ElasticsearchOutput implements Output {
     }
 
     /**
-     * Writes refused documents to the dead-letter data stream with the original and the error.
-     * Retried like any delivery; a dead-letter document that is itself refused is dropped and
-     * counted, since nothing else could hold it.
+     * The dead-letter document that replaces a refused one: same {@code _id} (so that a replay
+     * finds it there), the error, and the original document in {@code event.original}.
      */
-    private void deadLetter(List<Failed> failed) throws InterruptedException {
-        JsonOut o = new JsonOut(4096);
-        for (Failed f : failed) {
-            LogEvent e = f.event();
-            String original = new String(e.payload(), e.documentStart(), e.size() - e.documentStart() - 1, StandardCharsets.UTF_8);
-            String action = new String(e.payload(), 0, e.documentStart(), StandardCharsets.UTF_8);
-            int idAt = action.indexOf("\"_id\":\"");
-            String id = idAt < 0 ? null : action.substring(idAt + 7, action.indexOf('"', idAt + 7));
-            o.ascii("{\"create\":{\"_index\":").string(config.deadLetter());
-            if (id != null) {
-                o.ascii(",\"_id\":").string(id);
-            }
-            o.ascii("}}\n{\"@timestamp\":").string(Instant.now().toString())
-                    .ascii(",\"message\":").string(f.reason() == null ? "refused" : f.reason())
-                    .ascii(",\"error\":{\"type\":").string(String.valueOf(f.type())).ascii(",\"message\":").string(String.valueOf(f.reason()))
-                    .ascii("},\"http\":{\"response\":{\"status_code\":").number(f.status())
-                    .ascii("}},\"event\":{\"original\":").string(original.length() > MAX_ORIGINAL ? original.substring(0, MAX_ORIGINAL) : original)
-                    .ascii(",\"dataset\":\"logferry.deadletter\"},\"data_stream\":{\"type\":\"logs\",\"dataset\":\"logferry.deadletter\",\"namespace\":\"default\"}}\n");
-            log.warn("elasticsearch refused a document ({} {}: {}); it goes to {}", f.status(), f.type(), f.reason(), config.deadLetter());
+    private byte[] letter(LogEvent e, int status, String type, String reason) {
+        String original = new String(e.payload(), e.documentStart(), e.size() - e.documentStart() - 1, StandardCharsets.UTF_8);
+        String action = new String(e.payload(), 0, e.documentStart(), StandardCharsets.UTF_8);
+        int idAt = action.indexOf("\"_id\":\"");
+        String id = idAt < 0 ? null : action.substring(idAt + 7, action.indexOf('"', idAt + 7));
+        JsonOut o = new JsonOut(original.length() + 512);
+        o.ascii("{\"create\":{\"_index\":").string(config.deadLetter());
+        if (id != null) {
+            o.ascii(",\"_id\":").string(id);
         }
-        byte[] body = o.toBytes();
-        int attempt = 0;
-        while (true) {
-            if (attempt > 0) {
-                Thread.sleep(backoff.apply(Math.min(attempt, 30)));
-            }
-            attempt++;
-            try {
-                List<Result> results = sendBody(body, failed.size());
-                boolean again = false;
-                for (int i = 0; i < results.size(); i++) {
-                    BulkOutcome.Item d = BulkOutcome.item(results.get(i).status, results.get(i).type);
-                    if (d == BulkOutcome.Item.RETRY || d == BulkOutcome.Item.BLOCKED) {
-                        again = true;
-                    } else if (d == BulkOutcome.Item.DEAD_LETTER) {
-                        dropped.increment();
-                        log.error("the dead-letter stream {} refused a document too ({}); it is dropped", config.deadLetter(), results.get(i).reason);
-                    }
-                }
-                if (!again) {
-                    break;
-                }
-            } catch (RequestFailure rf) {
-                log.warn("dead-letter request failed ({}); retrying", rf.getMessage());
-            }
-        }
-        for (Failed f : failed) {
-            f.event().ack();
-        }
-        deadLettered.add(failed.size());
+        o.ascii("}}\n{\"@timestamp\":").string(Instant.now().toString())
+                .ascii(",\"message\":").string(reason == null ? "refused" : reason)
+                .ascii(",\"error\":{\"type\":").string(String.valueOf(type)).ascii(",\"message\":").string(String.valueOf(reason))
+                .ascii("},\"http\":{\"response\":{\"status_code\":").number(status)
+                .ascii("}},\"container\":{\"id\":").string(e.tracker().containerId())
+                .ascii("},\"event\":{\"original\":").string(original.length() > MAX_ORIGINAL ? original.substring(0, MAX_ORIGINAL) : original)
+                .ascii(",\"dataset\":").string(letterDataset)
+                .ascii("},\"data_stream\":{\"type\":\"logs\",\"dataset\":").string(letterDataset)
+                .ascii(",\"namespace\":").string(letterNamespace).ascii("}}\n");
+        return o.toBytes();
     }
 
     @Override

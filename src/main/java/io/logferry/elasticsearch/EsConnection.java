@@ -5,8 +5,11 @@ import org.apache.http.Header;
 import org.apache.http.HttpHost;
 import org.apache.http.message.BasicHeader;
 import org.apache.http.ssl.SSLContextBuilder;
+import org.elasticsearch.client.Node;
 import org.elasticsearch.client.RestClient;
 import org.elasticsearch.client.RestClientBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
@@ -25,10 +28,25 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** Builds the low-level REST client from the config: hosts, basic auth or API key, TLS. */
+/**
+ * Builds the low-level REST client from the config: hosts, basic auth or API key, TLS.
+ *
+ * <p>Failover between {@code elasticsearch.hosts} is the client's: requests go round-robin to the
+ * hosts; a host that fails (no connection, a timeout, or 502/503/504) is marked dead and the same
+ * request is sent at once to the next host; a dead host gets a request again after 1 min (then
+ * longer, up to 30 min, while it keeps failing), and is alive again as soon as one succeeds. When
+ * every host is dead, the one that has been dead longest is tried. The failure listener below logs
+ * each host that is marked dead, at most once per {@link #LOG_EVERY} per host.
+ */
 public final class EsConnection {
+    private static final Logger log = LoggerFactory.getLogger(EsConnection.class);
+    private static final Duration LOG_EVERY = Duration.ofSeconds(30);
+
     private EsConnection() { }
 
     public static RestClient build(Config.Elasticsearch es) throws Exception {
@@ -47,6 +65,7 @@ public final class EsConnection {
             headers.add(new BasicHeader("Authorization", "Basic " + token));
         }
         b.setDefaultHeaders(headers.toArray(Header[]::new));
+        b.setFailureListener(new HostFailures(hosts.size()));
         int timeoutMs = (int) Math.min(Integer.MAX_VALUE, es.timeout().toMillis());
         b.setRequestConfigCallback(rc -> rc.setConnectTimeout(5000).setSocketTimeout(timeoutMs).setConnectionRequestTimeout(timeoutMs));
         SSLContext ssl = sslContext(es);
@@ -61,6 +80,32 @@ public final class EsConnection {
             return hc;
         });
         return b.build();
+    }
+
+    /** Logs a host that the client marks dead, and where the requests go instead. */
+    private static final class HostFailures extends RestClient.FailureListener {
+        private final int hosts;
+        private final Map<HttpHost, Long> lastLogged = new ConcurrentHashMap<>();
+
+        HostFailures(int hosts) {
+            this.hosts = hosts;
+        }
+
+        @Override
+        public void onFailure(Node node) {
+            long now = System.nanoTime();
+            Long last = lastLogged.get(node.getHost());
+            if (last != null && now - last < LOG_EVERY.toNanos()) {
+                return;
+            }
+            lastLogged.put(node.getHost(), now);
+            if (hosts > 1) {
+                log.warn("elasticsearch host {} failed and is marked dead; requests go to the other {} host(s), and {} is tried again in 1 min or later",
+                        node.getHost(), hosts - 1, node.getHost());
+            } else {
+                log.warn("elasticsearch host {} failed (the only host configured)", node.getHost());
+            }
+        }
     }
 
     static SSLContext sslContext(Config.Elasticsearch es) throws Exception {
