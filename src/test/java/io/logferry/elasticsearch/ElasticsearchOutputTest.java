@@ -1,0 +1,238 @@
+package io.logferry.elasticsearch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import io.logferry.config.Config;
+import io.logferry.event.AckTracker;
+import io.logferry.event.Cursor;
+import io.logferry.event.LogEvent;
+import io.logferry.metrics.Metrics;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The output against a scripted {@code _bulk} endpoint on loopback: each test answers the requests
+ * in turn and checks what was sent, what was acknowledged and what was counted.
+ */
+class ElasticsearchOutputTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One bulk request as the server saw it: the action and document of each item. */
+    record Bulk(List<JsonNode> actions, List<JsonNode> docs) {
+        String id(int i) {
+            return actions.get(i).path("create").path("_id").asText();
+        }
+
+        String index(int i) {
+            return actions.get(i).path("create").path("_index").asText();
+        }
+    }
+
+    private HttpServer server;
+    private final List<Bulk> seen = Collections.synchronizedList(new ArrayList<>());
+    private volatile Function<Bulk, Reply> script;
+    private final Metrics metrics = new Metrics();
+    private ElasticsearchOutput output;
+    private final AckTracker tracker = new AckTracker("c0ffee", null);
+
+    record Reply(int status, String body) { }
+
+    @BeforeEach
+    void start() throws Exception {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/_bulk", ex -> {
+            List<JsonNode> actions = new ArrayList<>();
+            List<JsonNode> docs = new ArrayList<>();
+            String[] lines = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8).split("\n");
+            for (int i = 0; i + 1 < lines.length; i += 2) {
+                actions.add(JSON.readTree(lines[i]));
+                docs.add(JSON.readTree(lines[i + 1]));
+            }
+            Bulk b = new Bulk(actions, docs);
+            seen.add(b);
+            Reply r = script.apply(b);
+            byte[] out = r.body().getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "application/json");
+            ex.sendResponseHeaders(r.status(), out.length);
+            ex.getResponseBody().write(out);
+            ex.close();
+        });
+        server.start();
+        Config.Elasticsearch es = new Config.Elasticsearch(List.of("http://127.0.0.1:" + server.getAddress().getPort()), "", "", "",
+                "", "", Config.TlsVerify.FULL, 100, 1 << 20, Duration.ofMillis(10), 1, Duration.ofSeconds(10),
+                Duration.ofMillis(1), Duration.ofMillis(5), "logs-logferry.deadletter-test");
+        output = new ElasticsearchOutput(EsConnection.build(es), es, metrics);
+    }
+
+    @AfterEach
+    void stop() {
+        output.close();
+        server.stop(0);
+    }
+
+    private List<LogEvent> events(int n) {
+        List<LogEvent> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String action = "{\"create\":{\"_index\":\"logs-docker-test\",\"_id\":\"id" + i + "\"}}\n";
+            String doc = "{\"message\":\"line " + i + "\",\"f\":" + i + "}\n";
+            byte[] payload = (action + doc).getBytes(StandardCharsets.UTF_8);
+            LogEvent e = new LogEvent(tracker, payload, action.length(), new Cursor(1, "file", (i + 1) * 100L));
+            tracker.published(e);
+            out.add(e);
+        }
+        return out;
+    }
+
+    private static String item(int status, String errorType) {
+        String error = errorType == null ? "" : ",\"error\":{\"type\":\"" + errorType + "\",\"reason\":\"because " + errorType + "\"}";
+        return "{\"create\":{\"_index\":\".ds-logs-docker-test-000001\",\"status\":" + status + error + "}}";
+    }
+
+    private static Reply items(String... items) {
+        return new Reply(200, "{\"errors\":true,\"items\":[" + String.join(",", items) + "]}");
+    }
+
+    private static Reply allCreated(Bulk b) {
+        String[] items = new String[b.actions().size()];
+        java.util.Arrays.fill(items, item(201, null));
+        return items(items);
+    }
+
+    @Test
+    void everyItemIsSortedAndOnlyTheFailedOnesAreSentAgain() throws Exception {
+        script = b -> switch (seen.size()) {
+            case 1 -> items(item(201, null), item(409, "version_conflict_engine_exception"), item(429, "es_rejected_execution_exception"),
+                    item(503, "unavailable_shards_exception"), item(400, "document_parsing_exception"));
+            default -> allCreated(b);
+        };
+        output.deliver(events(5));
+
+        assertThat(seen).hasSize(2);
+        Bulk second = seen.get(1);
+        // the retried items, and the refused one as a dead letter with the same _id
+        assertThat(second.actions()).hasSize(3);
+        assertThat(second.id(0)).isEqualTo("id2");
+        assertThat(second.id(1)).isEqualTo("id3");
+        assertThat(second.id(2)).isEqualTo("id4");
+        assertThat(second.index(2)).isEqualTo("logs-logferry.deadletter-test");
+        JsonNode letter = second.docs().get(2);
+        assertThat(letter.path("error").path("type").asText()).isEqualTo("document_parsing_exception");
+        assertThat(letter.path("http").path("response").path("status_code").asInt()).isEqualTo(400);
+        assertThat(JSON.readTree(letter.path("event").path("original").asText()).path("message").asText()).isEqualTo("line 4");
+        assertThat(letter.path("data_stream").path("namespace").asText()).isEqualTo("test");
+        assertThat(letter.path("container").path("id").asText()).isEqualTo("c0ffee");
+
+        assertThat(tracker.outstanding()).isZero();
+        assertThat(tracker.committed().offset()).isEqualTo(500);
+        assertThat(metrics.value("logferry_events_acked_total")).isEqualTo(4);
+        assertThat(metrics.value("logferry_events_duplicate_total")).isEqualTo(1);
+        assertThat(metrics.value("logferry_events_retried_total")).isEqualTo(2);
+        assertThat(metrics.value("logferry_events_dead_lettered_total")).isEqualTo(1);
+    }
+
+    @Test
+    void aDeadLetterRefusedTooIsDroppedAndCountedWhileTheOthersAreDelivered() throws Exception {
+        script = b -> switch (seen.size()) {
+            case 1 -> items(item(201, null), item(400, "document_parsing_exception"), item(429, "es_rejected_execution_exception"));
+            // the dead-letter stream refuses the letter of id1; id2 is still rejected once more
+            case 2 -> items(item(400, "document_parsing_exception"), item(429, "es_rejected_execution_exception"));
+            default -> allCreated(b);
+        };
+        output.deliver(events(3));
+
+        assertThat(seen).hasSize(3);
+        assertThat(seen.get(2).actions()).hasSize(1);
+        assertThat(seen.get(2).id(0)).isEqualTo("id2");
+        assertThat(tracker.outstanding()).isZero();
+        assertThat(tracker.committed().offset()).isEqualTo(300);
+        assertThat(metrics.value("logferry_events_dropped_total", "reason", "dead_letter_refused")).isEqualTo(1);
+        assertThat(metrics.value("logferry_events_dead_lettered_total")).isZero();
+        assertThat(metrics.value("logferry_events_acked_total")).isEqualTo(2);
+    }
+
+    @Test
+    void aWholeRequestRefusedIsSplitDownToTheOneEventThatCausesIt() throws Exception {
+        // a request with id3 in it is refused as a whole; so is the dead letter of id3
+        script = b -> {
+            for (int i = 0; i < b.actions().size(); i++) {
+                if (b.id(i).equals("id3")) {
+                    return new Reply(b.actions().size() == 1 && b.index(0).startsWith("logs-logferry") ? 413 : 400,
+                            "{\"error\":{\"type\":\"illegal_argument_exception\"},\"status\":400}");
+                }
+            }
+            return allCreated(b);
+        };
+        output.deliver(events(8));
+
+        assertThat(tracker.outstanding()).isZero();
+        assertThat(tracker.committed().offset()).isEqualTo(800);
+        assertThat(metrics.value("logferry_events_acked_total")).isEqualTo(7);
+        assertThat(metrics.value("logferry_events_dropped_total", "reason", "dead_letter_refused")).isEqualTo(1);
+    }
+
+    @Test
+    void aBlockHoldsTheEventsUntilItIsLiftedAndDropsNothing() throws Exception {
+        script = b -> switch (seen.size()) {
+            case 1 -> items(item(201, null), item(403, "cluster_block_exception"));
+            case 2, 3 -> items(item(403, "cluster_block_exception"));
+            // a cluster-level block refuses the whole request
+            case 4, 5 -> new Reply(403, "{\"error\":{\"root_cause\":[{\"type\":\"cluster_block_exception\"}],\"type\":\"cluster_block_exception\","
+                    + "\"reason\":\"blocked by: [FORBIDDEN/6/cluster read-only (api)];\"},\"status\":403}");
+            default -> allCreated(b);
+        };
+        List<LogEvent> events = events(2);
+        output.deliver(events.subList(0, 2));
+        // items are retried one by one: the first request delivered id0 only
+        assertThat(seen.get(1).actions()).hasSize(1);
+        assertThat(tracker.outstanding()).isZero();
+        assertThat(metrics.value("logferry_events_blocked_total")).isEqualTo(5);
+        assertThat(metrics.value("logferry_events_dropped_total", "reason", "dead_letter_refused")).isZero();
+        assertThat(metrics.value("logferry_events_dead_lettered_total")).isZero();
+    }
+
+    @Test
+    void whileTheClusterIsDownWorkersWaitAndOneProbeGoesThrough() throws Exception {
+        // 503 for every request until the test says so
+        CompletableFuture<Void> up = new CompletableFuture<>();
+        script = b -> up.isDone() ? allCreated(b) : new Reply(503, "{\"error\":\"down\",\"status\":503}");
+        List<LogEvent> a = events(3);
+        List<LogEvent> b = events(3);
+        CompletableFuture<Void> w1 = CompletableFuture.runAsync(() -> deliverUnchecked(a));
+        CompletableFuture<Void> w2 = CompletableFuture.runAsync(() -> deliverUnchecked(b));
+        // backoff here is 1-5 ms: without the breaker, two workers would send hundreds of requests a second
+        Thread.sleep(1000);
+        int inASecond = seen.size();
+        assertThat(inASecond).as("requests in the first second while down").isBetween(Breaker.MINIMUM_CALLS, 60);
+        assertThat(output.problem()).contains("503").contains("circuit breaker open");
+        up.complete(null);
+        w1.get(10, TimeUnit.SECONDS);
+        w2.get(10, TimeUnit.SECONDS);
+        assertThat(tracker.outstanding()).isZero();
+        assertThat(output.problem()).isNull();
+        assertThat(metrics.value("logferry_output_circuit_opened_total")).isGreaterThanOrEqualTo(1);
+    }
+
+    private void deliverUnchecked(List<LogEvent> batch) {
+        try {
+            output.deliver(batch);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
