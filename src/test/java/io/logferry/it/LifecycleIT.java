@@ -145,8 +145,10 @@ class LifecycleIT {
         pool.shutdown();
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
                 .until(() -> agent.metric("logferry_tailers_active") == 0);
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-            assertThat(threads(agent.pid())).as("agent threads").isLessThanOrEqualTo(baseThreads + 4);
+        // tailers are virtual threads; the carrier threads the JDK added while they blocked on
+        // file reads retire after their 30 s keep-alive
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+            assertThat(threads(agent.pid())).as("agent threads").isLessThanOrEqualTo(baseThreads + 2);
             assertThat(fds(agent.pid())).as("agent open files").isLessThanOrEqualTo(baseFds + 4);
         });
         System.out.printf("200 containers: threads %d at baseline, %d after; open files %d at baseline, %d after%n",
