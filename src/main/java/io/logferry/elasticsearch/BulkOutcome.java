@@ -10,7 +10,7 @@ public final class BulkOutcome {
         DELIVERED,
         /** Try this item again later: 429, 5xx. */
         RETRY,
-        /** A block on the index or cluster (read-only, flood stage): pause, retry, never drop. */
+        /** A block on the index or cluster (read-only, flood stage), or no privilege to write: pause, retry, never drop. */
         BLOCKED,
         /** Elasticsearch refuses this document (mapping conflict and other 4xx): dead-letter it. */
         DEAD_LETTER
@@ -25,23 +25,33 @@ public final class BulkOutcome {
 
     private BulkOutcome() { }
 
+    /**
+     * @param status the item's HTTP status; 0 when the response did not give one
+     * @param errorType the item's {@code error.type}, or null
+     */
     public static Item item(int status, String errorType) {
-        if (status < 300) {
+        if (status >= 200 && status < 300) {
             return Item.DELIVERED;
         }
         if (status == 409) {
             return Item.DELIVERED;
         }
-        if (status == 429 || status >= 500) {
+        if (status == 429 || status == 408 || status >= 500) {
             return Item.RETRY;
         }
         if (status == 403 && errorType != null && errorType.contains("block")) {
             return Item.BLOCKED;
         }
-        if (status == 408) {
-            return Item.RETRY;
+        if (status == 401 || status == 403) {
+            // not allowed to write there (a role or an API key without the privilege): the
+            // dead-letter stream would refuse it too, and the document is not at fault
+            return Item.BLOCKED;
         }
-        return Item.DEAD_LETTER;
+        if (status >= 400 && status < 500) {
+            return Item.DEAD_LETTER;
+        }
+        // no status, or one a bulk item never has: nothing says Elasticsearch holds it
+        return Item.RETRY;
     }
 
     /** For a request that got no bulk response body: {@code status} 0 means no HTTP response at all. */

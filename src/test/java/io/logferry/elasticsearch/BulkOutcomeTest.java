@@ -1,0 +1,130 @@
+package io.logferry.elasticsearch;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class BulkOutcomeTest {
+
+    @ParameterizedTest(name = "item {0} {1} -> {2}")
+    @CsvSource(nullValues = "null", value = {
+            "200, null, DELIVERED",
+            "201, null, DELIVERED",
+            "409, version_conflict_engine_exception, DELIVERED",
+            "429, es_rejected_execution_exception, RETRY",
+            "429, circuit_breaking_exception, RETRY",
+            "408, null, RETRY",
+            "500, null, RETRY",
+            "502, null, RETRY",
+            "503, unavailable_shards_exception, RETRY",
+            "504, null, RETRY",
+            "403, cluster_block_exception, BLOCKED",
+            "403, index_block_exception, BLOCKED",
+            "403, security_exception, BLOCKED",
+            "401, security_exception, BLOCKED",
+            "400, mapper_parsing_exception, DEAD_LETTER",
+            "400, document_parsing_exception, DEAD_LETTER",
+            "400, illegal_argument_exception, DEAD_LETTER",
+            "404, index_not_found_exception, DEAD_LETTER",
+            "413, null, DEAD_LETTER",
+            // a response without a status says nothing was stored: never count it delivered
+            "0, null, RETRY",
+            "100, null, RETRY",
+            "302, null, RETRY",
+    })
+    void items(int status, String type, BulkOutcome.Item expected) {
+        assertThat(BulkOutcome.item(status, type)).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "request {0} -> {1}")
+    @CsvSource({
+            "413, SPLIT",
+            "0, RETRY_ALL",
+            "401, RETRY_ALL",
+            "403, RETRY_ALL",
+            "429, RETRY_ALL",
+            "500, RETRY_ALL",
+            "502, RETRY_ALL",
+            "503, RETRY_ALL",
+            "504, RETRY_ALL",
+    })
+    void requests(int status, BulkOutcome.Request expected) {
+        assertThat(BulkOutcome.request(status)).isEqualTo(expected);
+    }
+
+    // ---- ElasticsearchOutput.parse on canned bulk responses ----
+
+    private static List<ElasticsearchOutput.Result> parse(String json) throws IOException {
+        return ElasticsearchOutput.parse(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aFullBulkResponse() throws IOException {
+        String body = """
+                {"took":30,"ingest_took":1,"errors":true,"items":[
+                 {"create":{"_index":".ds-logs-docker-default-2024.05.01-000001","_id":"a","_version":1,"result":"created",
+                   "_shards":{"total":2,"successful":1,"failed":0},"_seq_no":0,"_primary_term":1,"status":201}},
+                 {"create":{"_index":".ds-logs-docker-default-2024.05.01-000001","_id":"b","status":409,
+                   "error":{"type":"version_conflict_engine_exception","reason":"[b]: version conflict, document already exists (current version [1])",
+                            "index_uuid":"u","shard":"0","index":".ds-logs-docker-default-2024.05.01-000001"}}},
+                 {"create":{"_index":".ds-logs-docker-default-2024.05.01-000001","_id":"c","status":400,
+                   "error":{"type":"document_parsing_exception","reason":"[1:15] failed to parse field [log.level] of type [keyword]",
+                            "caused_by":{"type":"illegal_state_exception","reason":"Can't get text on a START_OBJECT at 1:15"}}}},
+                 {"create":{"_index":".ds-logs-docker-default-2024.05.01-000001","_id":"d","status":429,
+                   "error":{"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation"}}},
+                 {"create":{"_index":"logs-docker-default","_id":"e","status":403,
+                   "error":{"type":"cluster_block_exception","reason":"index [logs-docker-default] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];"}}}
+                ]}""";
+        List<ElasticsearchOutput.Result> r = parse(body);
+        assertThat(r).extracting(ElasticsearchOutput.Result::status).containsExactly(201, 409, 400, 429, 403);
+        assertThat(r).extracting(ElasticsearchOutput.Result::type).containsExactly(null, "version_conflict_engine_exception",
+                "document_parsing_exception", "es_rejected_execution_exception", "cluster_block_exception");
+        assertThat(r.get(2).reason()).isEqualTo("[1:15] failed to parse field [log.level] of type [keyword]");
+        assertThat(r.get(0).index()).isEqualTo(".ds-logs-docker-default-2024.05.01-000001");
+        assertThat(r).extracting(x -> BulkOutcome.item(x.status(), x.type())).containsExactly(BulkOutcome.Item.DELIVERED,
+                BulkOutcome.Item.DELIVERED, BulkOutcome.Item.DEAD_LETTER, BulkOutcome.Item.RETRY, BulkOutcome.Item.BLOCKED);
+    }
+
+    @Test
+    void filterPathResponses() throws IOException {
+        // filter_path=errors,items.*._index,items.*.status,items.*.error.type,items.*.error.reason
+        List<ElasticsearchOutput.Result> ok = parse("{\"errors\":false,\"items\":[{\"create\":{\"_index\":\"i\",\"status\":201}},"
+                + "{\"create\":{\"_index\":\"i\",\"status\":201}},{\"index\":{\"status\":200}}]}");
+        assertThat(ok).extracting(ElasticsearchOutput.Result::status).containsExactly(201, 201, 200);
+
+        List<ElasticsearchOutput.Result> mixed = parse("{\"errors\":true,\"items\":[{\"create\":{\"status\":201,\"_index\":\"i\"}},"
+                + "{\"create\":{\"error\":{\"reason\":\"r\",\"type\":\"mapper_parsing_exception\"},\"status\":400}},"
+                + "{\"create\":{\"status\":503,\"error\":{\"type\":\"unavailable_shards_exception\"}}}]}");
+        assertThat(mixed).extracting(ElasticsearchOutput.Result::status).containsExactly(201, 400, 503);
+        assertThat(mixed.get(1).type()).isEqualTo("mapper_parsing_exception");
+        assertThat(mixed.get(1).reason()).isEqualTo("r");
+        assertThat(mixed.get(2).reason()).isNull();
+
+        // items before errors, whitespace, and an empty item list (filter_path drops it)
+        assertThat(parse(" {\n \"items\" : [ { \"create\" : { \"status\" : 201 } } ] ,\n \"errors\" : false }\n"))
+                .extracting(ElasticsearchOutput.Result::status).containsExactly(201);
+        assertThat(parse("{\"errors\":false}")).isEmpty();
+        assertThat(parse("{}")).isEmpty();
+    }
+
+    @Test
+    void anItemWithoutAStatusIsNeverDelivered() throws IOException {
+        List<ElasticsearchOutput.Result> r = parse("{\"errors\":false,\"items\":[{\"create\":{\"_index\":\"i\"}}]}");
+        assertThat(r).hasSize(1);
+        assertThat(BulkOutcome.item(r.get(0).status(), r.get(0).type())).isNotEqualTo(BulkOutcome.Item.DELIVERED);
+    }
+
+    @Test
+    void notABulkResponse() {
+        assertThatThrownBy(() -> parse("[1,2]")).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> parse("")).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> parse("<html>502 Bad Gateway</html>")).isInstanceOf(IOException.class);
+    }
+}
