@@ -1,0 +1,358 @@
+#!/usr/bin/env bash
+# logferry's benchmark (docs/benchmark.md): real containers write real json-file logs through the
+# local Docker engine, the agent ships them, and we measure lines/s, CPU seconds per million
+# entries, peak RSS, Elasticsearch's CPU, the raw _bulk ceiling and end-to-end latency.
+#
+#   scripts/bench.sh [ENTRIES]          (default 5000000)
+#
+# Runs (select with BENCH_RUNS=1,2,3,4,5; default all):
+#   1  output discard, plain corpus (ENTRIES entries of ~100 bytes)
+#   2  output discard, realistic corpus (ENTRIES messages), logferry.multiline=java + logferry.json=true
+#   3  output elasticsearch, plain corpus, a fresh data stream; Elasticsearch's CPU; _count check
+#   4  the ceiling: run 3's documents pre-serialised, sent by N concurrent _bulk requests of 1600
+#   5  BENCH_STEADY_CONTAINERS (100) containers writing BENCH_STEADY_RATE (100) lines/s each for
+#      BENCH_STEADY_SECONDS (60) s while the agent ships them to Elasticsearch: CPU, RSS, latency
+# Knobs: BENCH_DIR (state dir, default $LOGFERRY_TEST_DIR/bench), BENCH_JAVA_OPTS (agent JVM
+# options, default none: the JVM's own ergonomics), BENCH_LOADER_CONCURRENCY (2),
+# BENCH_QUIET_LOAD (wait up to BENCH_QUIET_WAIT s for the 1-min load to drop below it: 1.0, 180),
+# BENCH_KEEP=1 (keep containers, data streams and NDJSON), BENCH_SKIP_ENV_UP=1,
+# PEER_FLUENT_BIT=/path/to/fluent-bit (runs 1-3 again with Fluent Bit on the same files).
+set -euo pipefail
+LF_PROG=bench
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ENTRIES=${1:-5000000}
+[[ $ENTRIES =~ ^[0-9]+$ && $ENTRIES -gt 0 ]] || lf_die "usage: $0 [ENTRIES] (a positive number, not '$ENTRIES')"
+RUNS=",${BENCH_RUNS:-1,2,3,4,5},"
+BENCH_DIR=${BENCH_DIR:-$LF_DIR/bench}
+JAVA_OPTS_AGENT=${BENCH_JAVA_OPTS:-}
+LOADER_CONCURRENCY=${BENCH_LOADER_CONCURRENCY:-2}
+QUIET_LOAD=${BENCH_QUIET_LOAD:-1.0}
+QUIET_WAIT=${BENCH_QUIET_WAIT:-180}
+STEADY_CONTAINERS=${BENCH_STEADY_CONTAINERS:-100}
+STEADY_RATE=${BENCH_STEADY_RATE:-100}
+STEADY_SECONDS=${BENCH_STEADY_SECONDS:-60}
+GEN=${BENCH_GEN:-$LF_REPO_ROOT/../shared/bench/gen-docker-log.py}
+[[ -f $GEN ]] || GEN=/work/shared/bench/gen-docker-log.py
+BENCH_PY="$LF_SCRIPTS_DIR/bench"
+BID=$(date -u +%Y%m%d%H%M%S)
+OUT="$BENCH_DIR/results/$BID"
+PORT_BASE=$(( 15100 + RANDOM % 800 ))
+run() { [[ $RUNS == *",$1,"* ]]; }
+now_ns() { date +%s%N; }
+
+# ---------------------------------------------------------------- environment
+if [[ ${BENCH_SKIP_ENV_UP:-0} != 1 ]]; then
+  "$LF_SCRIPTS_DIR/env-up.sh"
+fi
+[[ -f $LF_DIR/env.sh ]] || lf_die "no $LF_DIR/env.sh; run scripts/env-up.sh"
+# shellcheck disable=SC1091
+source "$LF_DIR/env.sh"
+ES_URL=$LOGFERRY_TEST_ES_URL
+curl -fsS --max-time 5 "$ES_URL/_cluster/health" >/dev/null || lf_die "Elasticsearch does not answer on $ES_URL"
+docker version --format '{{.Server.Version}}' >/dev/null || lf_die "docker does not answer on $DOCKER_HOST"
+mkdir -p "$BENCH_DIR/corpus" "$BENCH_DIR/jar" "$OUT"
+exec 8>"$BENCH_DIR/.lock"
+flock -n 8 || lf_die "another scripts/bench.sh runs on $BENCH_DIR"
+lf_log "bench $BID: $ENTRIES entries, runs ${RUNS//,/ }, results in $OUT"
+
+LABEL=logferry.bench
+cleanup() {
+  local ids
+  if [[ ${BENCH_KEEP:-0} != 1 ]]; then
+    ids=$(docker ps -aq --filter "label=$LABEL=$BID" 2>/dev/null || true)
+    # shellcheck disable=SC2086
+    [[ -z $ids ]] || timeout 300 docker rm -f $ids >/dev/null 2>&1 || true
+    curl -s -o /dev/null -XDELETE "$ES_URL/_data_stream/logs-docker-bench${BID}*" || true
+    rm -f "$BENCH_DIR/bulk-$BID".* "$BENCH_DIR/jar/"*"-$BID.jar"
+  fi
+  [[ -z ${AGENT_PID:-} ]] || stop_pid "$AGENT_PID" agent
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- jars
+newer_sources() { [[ ! -f $1 ]] || [[ -n $(find "$LF_REPO_ROOT/src/main" "$LF_REPO_ROOT/pom.xml" "${@:2}" -newer "$1" -type f -print -quit 2>/dev/null) ]]; }
+if newer_sources "$LF_REPO_ROOT/target/logferry.jar"; then
+  lf_log "building target/logferry.jar"
+  (cd "$LF_REPO_ROOT" && mvn -B -o -q -DskipTests package) || lf_die "mvn package failed"
+fi
+# A copy, so that a rebuild of target/ during the run changes nothing. A build running in the same
+# tree may be halfway through writing the jar (the plain jar comes before the shaded one): retry.
+AGENT_JAR="$BENCH_DIR/jar/logferry-$BID.jar"
+for try in $(seq 1 12); do
+  cp "$LF_REPO_ROOT/target/logferry.jar" "$AGENT_JAR" 2>/dev/null && java -jar "$AGENT_JAR" version >/dev/null 2>&1 && break
+  (( try < 12 )) || lf_die "target/logferry.jar does not run (java -jar target/logferry.jar version)"
+  lf_log "target/logferry.jar is not runnable yet (a build in progress?); retrying in 10 s"
+  sleep 10
+done
+if run 4; then
+  if newer_sources "$LF_REPO_ROOT/target/logferry-bench.jar" "$LF_REPO_ROOT/src/bench"; then
+    lf_log "building target/logferry-bench.jar (-Pbench)"
+    (cd "$LF_REPO_ROOT" && mvn -B -o -q -Pbench -DskipTests package) || lf_die "mvn -Pbench package failed"
+  fi
+  BENCH_JAR="$BENCH_DIR/jar/logferry-bench-$BID.jar"
+  cp "$LF_REPO_ROOT/target/logferry-bench.jar" "$BENCH_JAR"
+  [[ $(java -cp "$BENCH_JAR" io.logferry.bench.BulkCorpus 2>&1 || true) == *"--log is required"* ]] || lf_die "$BENCH_JAR does not run"
+fi
+AGENT_VERSION=$(java -jar "$AGENT_JAR" version 2>/dev/null | awk '{print $2}')
+{
+  echo "bench $BID  entries=$ENTRIES  runs=${RUNS//,/ }"
+  echo "agent $AGENT_VERSION ($(cd "$LF_REPO_ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$LF_REPO_ROOT" && git diff --quiet HEAD -- src/main 2>/dev/null || echo '+local changes'))  JVM: $(java -version 2>&1 | head -1)  opts: ${JAVA_OPTS_AGENT:-(defaults)}"
+  echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r)"
+} >"$OUT/info.txt"
+
+# ---------------------------------------------------------------- helpers
+
+stop_pid() {   # PID NAME: SIGTERM, 20 s, SIGKILL
+  local pid=$1 end
+  kill -TERM "$pid" 2>/dev/null || return 0
+  end=$(( $(date +%s) + 20 ))
+  while kill -0 "$pid" 2>/dev/null && (( $(date +%s) < end )); do sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then lf_log "$2 (pid $pid) did not stop in 20 s; SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+  wait "$pid" 2>/dev/null || true
+}
+
+wait_quiet() {   # before a run: the machine should not be busy with something else
+  local end load
+  end=$(( $(date +%s) + QUIET_WAIT ))
+  while :; do
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    awk -v l="$load" -v q="$QUIET_LOAD" 'BEGIN {exit !(l < q)}' && break
+    if (( $(date +%s) >= end )); then lf_log "WARNING: 1-min load is still $load after ${QUIET_WAIT}s; measuring anyway (see other_cpu_s)"; break; fi
+    sleep 5
+  done
+  lf_log "load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+es_pid() { lf_pid_of "$LF_ES_PIDFILE" || echo 0; }
+
+# corpus MIX -> path of a raw corpus of ENTRIES messages (cached)
+corpus() {
+  local f="$BENCH_DIR/corpus/$1-$ENTRIES.raw"
+  if [[ ! -s $f || ! -s $f.counts ]]; then
+    lf_log "generating the $1 corpus ($ENTRIES messages)"
+    python3 "$GEN" "$f.tmp" "$ENTRIES" --format raw --mix "$1" >"$f.counts.tmp" || lf_die "corpus generation failed"
+    mv "$f.tmp" "$f"; mv "$f.counts.tmp" "$f.counts"
+  fi
+  echo "$f"
+}
+count_of() { sed -n "s/.*$2=\([0-9]*\).*/\1/p" "$1.counts"; }
+
+# writer NAME CORPUS LABELS... -> container id; dockerd writes the json-file itself
+declare -A WRITERS
+writer() {
+  local name=$1 file=$2 cid t0; shift 2
+  if [[ -n ${WRITERS[$name]:-} ]]; then echo "${WRITERS[$name]}"; return; fi
+  t0=$(lf_now_ms)
+  local args=(--label "$LABEL=$BID" --label "$LABEL.corpus=$name")
+  for l in "$@"; do args+=(--label "$l"); done
+  cid=$(docker run -d --name "lfbench-$BID-$name" --network none --log-driver json-file \
+        --log-opt max-size=10g --log-opt max-file=1 "${args[@]}" \
+        -v "$file:/corpus:ro" "$LF_IMAGE" cat /corpus) || lf_die "docker run failed"
+  local rc
+  rc=$(timeout 1800 docker wait "$cid") || lf_die "container $name did not finish within 1800 s"
+  [[ $rc == 0 ]] || lf_die "container $name exited with $rc"
+  local log="$LF_DOCKER_DATA/containers/$cid/$cid-json.log"
+  [[ -s $log ]] || lf_die "no json-file at $log"
+  lf_log "container $name (${cid:0:12}) wrote $(stat -c %s "$log") bytes of json-file in $(lf_since "$t0")"
+  WRITERS[$name]=$cid
+  echo "$cid"
+}
+
+# agent_config RUN OUTPUT NAMESPACE CORPUS-NAME -> config path
+agent_config() {
+  local dir="$OUT/run$1" port=$((PORT_BASE + $1))
+  mkdir -p "$dir"
+  cat >"$dir/logferry.yml" <<EOF
+# scripts/bench.sh run $1
+docker:
+  host: $DOCKER_HOST
+  containers_path: $LF_DOCKER_DATA/containers
+  read_mode: file
+selection:
+  mode: opt-out
+  include_labels: ["$LABEL=$BID", "$LABEL.corpus=$4"]
+defaults:
+  start_position: beginning
+  namespace: $3
+output: $2
+elasticsearch:
+  hosts: [$ES_URL]
+registry:
+  path: $dir/registry.json
+http:
+  host: 127.0.0.1
+  port: $port
+EOF
+  echo "$dir/logferry.yml"
+}
+
+# start_agent CONFIG LOG: sets AGENT_PID, LAUNCH_NS
+start_agent() {
+  LAUNCH_NS=$(now_ns)
+  # shellcheck disable=SC2086
+  java $JAVA_OPTS_AGENT -jar "$AGENT_JAR" run --config "$1" >"$2" 2>&1 &
+  AGENT_PID=$!
+}
+
+# measure_agent RUN EXPECTED DEADLINE [ES-PID]
+measure_agent() {
+  local port=$((PORT_BASE + $1)) rc=0
+  python3 "$BENCH_PY/measure.py" --pid "$AGENT_PID" --launch-ns "$LAUNCH_NS" \
+    --metrics "http://127.0.0.1:$port/metrics" --metric logferry_events_acked_total \
+    --expected "$2" --deadline "$3" --es-pid "${4:-0}" --label "run$1" --out "$OUT/run$1.json" >/dev/null || rc=$?
+  stop_pid "$AGENT_PID" agent; AGENT_PID=
+  (( rc == 0 )) || { lf_log "run $1: did not reach $2 acknowledged events (see $OUT/run$1.json, $OUT/run$1/agent.log)"; tail -5 "$OUT/run$1/agent.log" >&2 || true; }
+  return 0
+}
+
+es_count() {   # INDEX -> count after a refresh
+  curl -s -o /dev/null -XPOST "$ES_URL/$1/_refresh" || true
+  curl -s "$ES_URL/$1/_count" | sed -n 's/.*"count":\([0-9]*\).*/\1/p'
+}
+
+add_fields() {   # FILE key=json-value...: adds fields to a result JSON
+  local f=$1; shift
+  python3 - "$f" "$@" <<'EOF'
+import json, sys
+f = sys.argv[1]
+r = json.load(open(f))
+for kv in sys.argv[2:]:
+    k, v = kv.split("=", 1)
+    try: r[k] = json.loads(v)
+    except ValueError: r[k] = v
+json.dump(r, open(f, "w"), indent=1)
+EOF
+}
+
+deadline_for() { echo $(( 120 + $1 / 5000 )); }   # seconds: generous (5k lines/s) plus startup
+
+# ---------------------------------------------------------------- corpora and writers
+if run 1 || run 3 || run 4; then
+  PLAIN=$(corpus plain)
+  PLAIN_N=$(count_of "$PLAIN" messages)
+  PLAIN_CID=$(writer plain "$PLAIN")
+  PLAIN_LOG="$LF_DOCKER_DATA/containers/$PLAIN_CID/$PLAIN_CID-json.log"
+fi
+if run 2; then
+  REAL=$(corpus realistic)
+  REAL_N=$(count_of "$REAL" messages)
+  REAL_E=$(count_of "$REAL" entries)
+  REAL_CID=$(writer realistic "$REAL" logferry.multiline=java logferry.json=true)
+  REAL_LOG="$LF_DOCKER_DATA/containers/$REAL_CID/$REAL_CID-json.log"
+fi
+
+# ---------------------------------------------------------------- runs
+if run 1; then
+  wait_quiet
+  lf_log "run 1: discard, plain, $PLAIN_N entries"
+  cfg=$(agent_config 1 discard "bench${BID}r1" plain)
+  start_agent "$cfg" "$OUT/run1/agent.log"
+  measure_agent 1 "$PLAIN_N" "$(deadline_for "$PLAIN_N")"
+  add_fields "$OUT/run1.json" "entries=$PLAIN_N" "json_file_bytes=$(stat -c %s "$PLAIN_LOG")"
+fi
+
+if run 2; then
+  wait_quiet
+  lf_log "run 2: discard, realistic (multiline java, json), $REAL_N messages in $REAL_E lines"
+  cfg=$(agent_config 2 discard "bench${BID}r2" realistic)
+  start_agent "$cfg" "$OUT/run2/agent.log"
+  measure_agent 2 "$REAL_N" "$(deadline_for "$REAL_E")"
+  add_fields "$OUT/run2.json" "entries=$REAL_E" "messages=$REAL_N" "json_file_bytes=$(stat -c %s "$REAL_LOG")"
+fi
+
+if run 3; then
+  wait_quiet
+  ns="bench${BID}r3"
+  lf_log "run 3: elasticsearch, plain, $PLAIN_N entries into logs-docker-$ns"
+  cfg=$(agent_config 3 elasticsearch "$ns" plain)
+  start_agent "$cfg" "$OUT/run3/agent.log"
+  measure_agent 3 "$PLAIN_N" "$(( $(deadline_for "$PLAIN_N") * 3 ))" "$(es_pid)"
+  add_fields "$OUT/run3.json" "entries=$PLAIN_N" "es_count=$(es_count "logs-docker-$ns")"
+fi
+
+if run 4; then
+  ns="bench${BID}r4"
+  lf_log "run 4: preparing the ceiling's NDJSON (the agent's documents for the plain corpus) into logs-docker-$ns"
+  name=$(docker inspect -f '{{.Name}}' "$PLAIN_CID"); image=$(docker inspect -f '{{.Config.Image}}' "$PLAIN_CID")
+  label_args=()
+  while IFS= read -r l; do [[ -n $l ]] && label_args+=(--label "$l"); done < <(docker inspect -f '{{range $k, $v := .Config.Labels}}{{$k}}={{$v}}{{"\n"}}{{end}}' "$PLAIN_CID")
+  java -Xmx1g -cp "$BENCH_JAR" io.logferry.bench.BulkCorpus --log "$PLAIN_LOG" --out "$BENCH_DIR/bulk-$BID.ndjson" \
+    --batches "$BENCH_DIR/bulk-$BID.batches" --id "$PLAIN_CID" --name "$name" --image "$image" --namespace "$ns" \
+    --batch 1600 "${label_args[@]}" >"$OUT/run4-corpus.json" || lf_die "BulkCorpus failed"
+  # the template is installed by the agent at start (run 3); make sure it is there when run 3 was skipped
+  if ! curl -fsS -o /dev/null "$ES_URL/_index_template/logs-docker*" 2>/dev/null; then
+    cfg=$(agent_config 4 elasticsearch "$ns" none-such)
+    start_agent "$cfg" "$OUT/run4-setup-agent.log"; sleep 8; stop_pid "$AGENT_PID" agent; AGENT_PID=
+  fi
+  wait_quiet
+  lf_log "run 4: $LOADER_CONCURRENCY concurrent _bulk requests of 1600 documents"
+  esp=$(es_pid); es0=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_PY'); import measure; print(measure.proc_cpu($esp) or 0)")
+  m0=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_PY'); import measure; print(measure.machine_busy())")
+  t0=$(now_ns)
+  java -Xmx256m -cp "$BENCH_JAR" io.logferry.bench.BulkLoader --url "$ES_URL" --ndjson "$BENCH_DIR/bulk-$BID.ndjson" \
+    --batches "$BENCH_DIR/bulk-$BID.batches" --concurrency "$LOADER_CONCURRENCY" --deadline-seconds 1800 >"$OUT/run4.json" \
+    || lf_log "WARNING: the bulk loader reported failures"
+  t1=$(now_ns)
+  es1=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_PY'); import measure; print(measure.proc_cpu($esp) or 0)")
+  m1=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_PY'); import measure; print(measure.machine_busy())")
+  docs=$(sed -n 's/.*"docs":\([0-9]*\).*/\1/p' "$OUT/run4-corpus.json")
+  add_fields "$OUT/run4.json" "label=run4" "entries=$docs" "wall_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print (b-a)/1e9}')" \
+    "es_cpu_s=$(awk -v a="$es0" -v b="$es1" 'BEGIN {print b-a}')" "machine_cpu_s=$(awk -v a="$m0" -v b="$m1" 'BEGIN {print b-a}')" \
+    "es_count=$(es_count "logs-docker-$ns")" "load_start=$(cut -d' ' -f1 /proc/loadavg)"
+  python3 - "$OUT/run4.json" <<'EOF'
+import json, sys
+f = sys.argv[1]; r = json.load(open(f))
+r["status"] = "ok" if r.get("failed_batches") == 0 and r.get("es_count") == r["entries"] else "failed"
+r["lines_per_s"] = r["entries"] / r["wall_s"]
+r["es_cpu_s_per_million"] = r["es_cpu_s"] / (r["entries"] / 1e6)
+r["other_cpu_s"] = r["machine_cpu_s"] - r["es_cpu_s"] - r["loader_cpu_seconds"]
+json.dump(r, open(f, "w"), indent=1)
+EOF
+  [[ ${BENCH_KEEP:-0} == 1 ]] || rm -f "$BENCH_DIR/bulk-$BID".*
+fi
+
+if run 5; then
+  ns="bench${BID}r5"
+  lines=$(( STEADY_RATE * STEADY_SECONDS )); burst=$(( STEADY_RATE / 10 > 0 ? STEADY_RATE / 10 : 1 ))
+  total=$(( lines * STEADY_CONTAINERS )); probes=$(( STEADY_CONTAINERS * ( (lines + burst - 1) / burst ) ))
+  wait_quiet
+  lf_log "run 5: $STEADY_CONTAINERS containers x $STEADY_RATE lines/s x ${STEADY_SECONDS}s = $total lines into logs-docker-$ns"
+  cfg=$(agent_config 5 elasticsearch "$ns" steady)
+  start_agent "$cfg" "$OUT/run5/agent.log"
+  sleep 5   # the agent is up and watching before the writers start
+  python3 "$BENCH_PY/measure.py" --pid "$AGENT_PID" --launch-ns "$LAUNCH_NS" \
+    --metrics "http://127.0.0.1:$((PORT_BASE + 5))/metrics" --metric logferry_events_acked_total \
+    --expected "$total" --deadline $(( STEADY_SECONDS * 3 + 300 )) --es-pid "$(es_pid)" --interval 0.5 --label run5 \
+    --out "$OUT/run5.json" >/dev/null &
+  mpid=$!
+  python3 "$BENCH_PY/latency.py" --es "$ES_URL" --index "logs-docker-$ns" --expected "$probes" \
+    --deadline $(( STEADY_SECONDS * 3 + 300 )) --out "$OUT/run5-latency.json" >/dev/null &
+  lpid=$!
+  # Each writer: bursts of rate/10 lines every 100 ms; the first line of a burst is a probe.
+  script='i=0; while [ $i -lt '"$lines"' ]; do j=0; while [ $j -lt '"$burst"' ]; do
+    if [ $j -eq 0 ]; then echo "c=$C seq=$i probe steady writer line with some padding text GET /api/v1/items status ok took 12 ms";
+    else echo "c=$C seq=$i line steady writer line with some padding text GET /api/v1/items status ok took 12 ms"; fi
+    i=$((i+1)); j=$((j+1)); done; usleep 100000; done'
+  t0=$(lf_now_ms)
+  seq 1 "$STEADY_CONTAINERS" | xargs -P 4 -I{} docker run -d --network none --log-driver json-file \
+      --label "$LABEL=$BID" --label "$LABEL.corpus=steady" -e C={} "$LF_IMAGE" sh -c "$script" >/dev/null \
+    || lf_log "WARNING: some steady writers failed to start"
+  lf_log "run 5: $STEADY_CONTAINERS writers started in $(lf_since "$t0")"
+  wait "$mpid" || true
+  wait "$lpid" || true
+  stop_pid "$AGENT_PID" agent; AGENT_PID=
+  add_fields "$OUT/run5.json" "entries=$total" "containers=$STEADY_CONTAINERS" "rate_per_container=$STEADY_RATE" \
+    "seconds=$STEADY_SECONDS" "es_count=$(es_count "logs-docker-$ns")" "latency=$(cat "$OUT/run5-latency.json")"
+fi
+
+# ---------------------------------------------------------------- Fluent Bit (optional)
+if [[ -n ${PEER_FLUENT_BIT:-} ]]; then
+  # shellcheck source=scripts/bench/fluent-bit.sh
+  source "$BENCH_PY/fluent-bit.sh"
+  fluent_bit_runs
+fi
+
+python3 "$BENCH_PY/report.py" "$OUT" | tee "$OUT/summary.txt"

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Summary table and ratios of one scripts/bench.sh run: report.py RESULTS_DIR"""
+import json, os, sys
+
+# The issue's reference numbers, measured on this kind of machine (2 cores).
+FB = {"plain_cpu": 1.75, "plain_rate": 410_000, "plain_rss_mib": 92, "real_cpu": 10.5,
+      "es_rate": (42_000, 52_000), "es_cpu": 5.0, "es_es_cpu": (30, 39)}
+RSYSLOG = {"es_rate": 19_000, "es_cpu": 30}
+
+WHAT = {"run1": "discard, plain", "run2": "discard, realistic (java multiline + json)",
+        "run3": "elasticsearch, plain", "run4": "raw _bulk loader (ceiling), plain",
+        "run5": "N containers steady, elasticsearch",
+        "fb-run1": "Fluent Bit: discard, plain", "fb-run2": "Fluent Bit: discard, realistic",
+        "fb-run3": "Fluent Bit: elasticsearch, plain"}
+
+
+def load(d, name):
+    p = os.path.join(d, name + ".json")
+    if not os.path.exists(p):
+        return None
+    with open(p) as f:
+        return json.load(f)
+
+
+def fmt(v, spec=",.0f"):
+    if v is None:
+        return "-"
+    return format(v, spec)
+
+
+def main():
+    d = sys.argv[1]
+    info = open(os.path.join(d, "info.txt")).read().strip() if os.path.exists(os.path.join(d, "info.txt")) else ""
+    print(info)
+    print()
+    rows = []
+    res = {}
+    for name in ["run1", "run2", "run3", "run4", "run5", "fb-run1", "fb-run2", "fb-run3"]:
+        r = load(d, name)
+        if r is None:
+            continue
+        res[name] = r
+        per = "message" if name.endswith("run2") else "entry"
+        what = WHAT[name].replace("N containers", f"{r.get('containers')} containers") if name == "run5" else WHAT[name]
+        rows.append([name, what, r.get("status", "?"), fmt(r.get("entries")) + ("" if per == "entry" else f" ({fmt(r.get('messages'))} msgs)"),
+                     fmt(r.get("wall_s"), ".1f"), fmt(r.get("lines_per_s")), fmt(r.get("lines_per_s_excl_startup")),
+                     fmt(r.get("cpu_s_per_million"), ".2f"), fmt(r.get("cpu_s_per_million_excl_startup"), ".2f"),
+                     fmt((r.get("peak_rss_bytes") or 0) / 2**20 if r.get("peak_rss_bytes") else None, ".0f"),
+                     fmt(r.get("es_cpu_s_per_million"), ".1f"), fmt(r.get("other_cpu_s"), ".1f"),
+                     fmt(r.get("load_start"), ".2f")])
+    head = ["run", "what", "status", "entries", "wall s", "lines/s", "lines/s excl. start", "CPU s/M", "CPU s/M excl. start",
+            "peak RSS MiB", "ES CPU s/M", "other CPU s", "load"]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(x).ljust(w) for x, w in zip(row, widths)) + " |")
+    print()
+    print("CPU s/M: the agent's CPU seconds (user+sys) per million entries (run 2: per million messages), JVM start")
+    print("included; 'excl. start' counts from the first acknowledged event. ES CPU s/M: Elasticsearch's CPU over the")
+    print("same window. other CPU s: everything else on the machine meanwhile (dockerd, the poller, other work).")
+    r5 = res.get("run5")
+    if r5 and isinstance(r5.get("latency"), dict):
+        lat = r5["latency"]
+        cpu = r5.get("cpu_s_per_million_excl_startup")
+        steady_cores = None
+        if r5.get("first_ack_s") is not None and r5.get("cpu_s") is not None:
+            steady_cores = (r5["cpu_s"] - r5["cpu_at_first_ack_s"]) / max(1e-9, r5["wall_s"] - r5["first_ack_s"])
+        print()
+        print(f"run 5: {r5.get('containers')} containers x {r5.get('rate_per_container')} lines/s x {r5.get('seconds')} s: "
+              f"agent {fmt(cpu, '.2f')} CPU s per million lines ({fmt(steady_cores * 100 if steady_cores is not None else None, '.1f')}% of one core), "
+              f"peak RSS {fmt((r5.get('peak_rss_bytes') or 0) / 2**20, '.0f')} MiB, ES {fmt(r5.get('es_cpu_s_per_million'), '.1f')} CPU s per million; "
+              f"latency Docker timestamp -> searchable: p50 {fmt(lat.get('p50_s'), '.2f')} s, p99 {fmt(lat.get('p99_s'), '.2f')} s, "
+              f"max {fmt(lat.get('max_s'), '.2f')} s ({lat.get('probes_seen')}/{lat.get('probes_expected')} probes); "
+              f"_count {r5.get('es_count')}/{r5.get('entries')}")
+    for name in ("run3", "run4"):
+        r = res.get(name)
+        if r and r.get("es_count") is not None:
+            print(f"{name}: _count {r['es_count']} of {r.get('entries')} expected: {'ok' if r['es_count'] == r.get('entries') else 'MISMATCH'}")
+
+    print()
+    print("Ratios (logferry / reference; for CPU and RSS lower is better, for lines/s higher is better):")
+
+    def ratio(label, ours, ref, unit):
+        if ours is None:
+            return
+        if isinstance(ref, tuple):
+            print(f"  {label}: {ours:,.2f} {unit} vs {ref[0]:,}-{ref[1]:,}: x{ours / ref[1]:.2f}-x{ours / ref[0]:.2f}")
+        else:
+            print(f"  {label}: {ours:,.2f} {unit} vs {ref:,}: x{ours / ref:.2f}")
+
+    r1, r2, r3, r4 = res.get("run1"), res.get("run2"), res.get("run3"), res.get("run4")
+    if r1:
+        ratio("run 1 CPU per million / Fluent Bit 5.1.1 (issue)", r1.get("cpu_s_per_million"), FB["plain_cpu"], "CPU s/M")
+        ratio("run 1 lines/s / Fluent Bit 5.1.1 (issue)", r1.get("lines_per_s"), FB["plain_rate"], "lines/s")
+        ratio("run 1 peak RSS / Fluent Bit 5.1.1 (issue)", (r1.get("peak_rss_bytes") or 0) / 2**20, FB["plain_rss_mib"], "MiB")
+    if r2:
+        ratio("run 2 CPU per million messages / Fluent Bit 5.1.1 (issue)", r2.get("cpu_s_per_million"), FB["real_cpu"], "CPU s/M")
+    if r3:
+        ratio("run 3 lines/s / Fluent Bit 5.1.1 to ES (issue)", r3.get("lines_per_s"), FB["es_rate"], "lines/s")
+        ratio("run 3 agent CPU per million / Fluent Bit 5.1.1 to ES (issue)", r3.get("cpu_s_per_million"), FB["es_cpu"], "CPU s/M")
+        ratio("run 3 ES CPU per million / ES under Fluent Bit (issue)", r3.get("es_cpu_s_per_million"), FB["es_es_cpu"], "CPU s/M")
+        ratio("run 3 lines/s / rsyslog omelasticsearch (issue)", r3.get("lines_per_s"), RSYSLOG["es_rate"], "lines/s")
+        ratio("run 3 agent CPU per million / rsyslog omelasticsearch (issue)", r3.get("cpu_s_per_million"), RSYSLOG["es_cpu"], "CPU s/M")
+    if r3 and r4 and r4.get("lines_per_s"):
+        print(f"  run 3 / run 4 (agent vs raw _bulk ceiling, lines/s): {r3.get('lines_per_s', 0):,.0f} / {r4['lines_per_s']:,.0f} = "
+              f"{r3.get('lines_per_s', 0) / r4['lines_per_s']:.2f}"
+              + (f"; excluding the agent's start: {r3['lines_per_s_excl_startup'] / r4['lines_per_s']:.2f}" if r3.get("lines_per_s_excl_startup") else ""))
+        if r3.get("es_cpu_s_per_million") and r4.get("es_cpu_s_per_million"):
+            print(f"  ES CPU per million, run 3 / run 4: {r3['es_cpu_s_per_million']:.1f} / {r4['es_cpu_s_per_million']:.1f} = "
+                  f"{r3['es_cpu_s_per_million'] / r4['es_cpu_s_per_million']:.2f}")
+    fb_any = False
+    for ours, fb, what in (("run1", "fb-run1", "discard, plain"), ("run2", "fb-run2", "discard, realistic"), ("run3", "fb-run3", "elasticsearch, plain")):
+        a, b = res.get(ours), res.get(fb)
+        if a and b:
+            fb_any = True
+            for key, unit in (("cpu_s_per_million", "CPU s/M"), ("lines_per_s", "lines/s")):
+                if a.get(key) and b.get(key):
+                    print(f"  {what}: logferry / Fluent Bit measured here, {unit}: {a[key]:,.2f} / {b[key]:,.2f} = {a[key] / b[key]:.2f}")
+            if a.get("peak_rss_bytes") and b.get("peak_rss_bytes"):
+                print(f"  {what}: logferry / Fluent Bit measured here, peak RSS: {a['peak_rss_bytes'] / 2**20:,.0f} / "
+                      f"{b['peak_rss_bytes'] / 2**20:,.0f} MiB = {a['peak_rss_bytes'] / b['peak_rss_bytes']:.2f}")
+    if not fb_any:
+        print("  Fluent Bit on this machine: skipped (set PEER_FLUENT_BIT=/path/to/fluent-bit to run it on the same files)")
+
+
+if __name__ == "__main__":
+    main()
