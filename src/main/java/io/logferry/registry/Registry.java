@@ -97,6 +97,15 @@ public final class Registry {
         return out;
     }
 
+    private static boolean readable(Path p) {
+        try {
+            read(p);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Writes the entries atomically; the file it replaces becomes the backup. */
     public synchronized void write(Map<String, Entry> entries) throws IOException {
         ObjectNode root = MAPPER.createObjectNode();
@@ -120,7 +129,8 @@ public final class Registry {
             }
             ch.force(true);
         }
-        if (Files.exists(path) && Files.size(path) > 0) {
+        if (Files.exists(path) && Files.size(path) > 0 && readable(path)) {
+            // only a good copy becomes the backup: a corrupt main file must not replace the good backup
             Files.copy(path, backup, StandardCopyOption.REPLACE_EXISTING);
             Files.setPosixFilePermissions(backup, PosixFilePermissions.fromString("rw-------"));
         }
