@@ -52,8 +52,17 @@ public final class AckTracker {
         }
     }
 
+    /**
+     * Cursors arrive here in read order. In the same file only a larger offset moves the commit
+     * (the file sequence is the tailer's count of opened files and restarts with each tailer, so
+     * it cannot compare a cursor with one from an earlier tailer or from the registry); a cursor
+     * in another file is a later file.
+     */
     private void advance(Cursor c) {
-        if (c != null && (committed == null || !c.fileId().equals(committed.fileId()) || c.compareTo(committed) > 0)) {
+        if (c == null) {
+            return;
+        }
+        if (committed == null || !c.fileId().equals(committed.fileId()) || c.offset() > committed.offset()) {
             committed = c;
         }
     }
