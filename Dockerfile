@@ -1,0 +1,50 @@
+# logferry image: one container per Docker host (see docs/security.md and deploy/).
+#
+#   docker build -t logferry .
+#   docker build --build-arg BUILD_IMAGE=... --build-arg RUNTIME_IMAGE=... -t logferry .
+#
+# The runtime stage runs as uid 10001 with gid 0 (no passwd entry needed): Docker writes
+# container logs as root:root 0640 in directories of mode 0710, so group 0 can read them
+# without root. It works with a read-only root filesystem: logs go to stderr, the registry to
+# the /var/lib/logferry volume, and /tmp should be a tmpfs (JNA unpacks its native library
+# there when docker.host is a unix socket).
+
+ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-21
+ARG RUNTIME_IMAGE=eclipse-temurin:21-jre
+
+# ---------------------------------------------------------------- build
+FROM ${BUILD_IMAGE} AS build
+WORKDIR /build
+# Dependencies first, in their own layer, so that a source change does not fetch them again.
+# (Not dependency:go-offline: it ignores the pom's dependencyManagement and asks for an
+# elasticsearch-rest-client version that Maven Central does not have.)
+COPY pom.xml ./
+RUN mvn -B -q -Dstyle.color=never dependency:resolve dependency:resolve-plugins
+COPY src ./src
+RUN mvn -B -q -Dstyle.color=never -DskipTests package \
+ && java -jar target/logferry.jar version
+
+# ---------------------------------------------------------------- runtime
+FROM ${RUNTIME_IMAGE}
+ARG LOGFERRY_UID=10001
+LABEL org.opencontainers.image.title="logferry" \
+      org.opencontainers.image.description="Log shipper agent for Docker hosts: container logs to Elasticsearch (ECS), nothing lost, nothing duplicated"
+
+COPY --from=build /build/target/logferry.jar /opt/logferry/logferry.jar
+COPY config/docker/logferry.yml /etc/logferry/logferry.yml
+# The registry directory: owned by the agent's uid, group 0, nobody else.
+RUN mkdir -p /var/lib/logferry \
+ && chown "${LOGFERRY_UID}:0" /var/lib/logferry \
+ && chmod 0770 /var/lib/logferry \
+ && chmod 0644 /etc/logferry/logferry.yml /opt/logferry/logferry.jar
+
+USER ${LOGFERRY_UID}:0
+VOLUME ["/var/lib/logferry"]
+
+# /health listens on 127.0.0.1 inside the container (http.host); the check runs there too.
+# curl and wget are both in eclipse-temurin images; whichever exists is used.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["sh", "-c", "url=http://127.0.0.1:${LOGFERRY_HTTP_PORT:-5066}/health; if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time 4 \"$url\"; else wget -q -O /dev/null -T 4 \"$url\"; fi"]
+
+# -XX:-UsePerfData: no hsperfdata files in /tmp; MaxRAMPercentage: heap follows the memory limit.
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:-UsePerfData", "-jar", "/opt/logferry/logferry.jar", "run", "--config", "/etc/logferry/logferry.yml"]
