@@ -1,0 +1,239 @@
+package io.logferry.event;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logferry.config.Config;
+import io.logferry.decode.Message;
+import io.logferry.selection.ContainerSettings;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class DocumentBuilderTest {
+    /** Duplicate keys would make Elasticsearch refuse the document: parse strictly. */
+    private static final ObjectMapper STRICT = new ObjectMapper(JsonFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
+    private static final String ID = "4f9a1c2b3d4e5f60718293a4b5c6d7e8f90112233445566778899aabbccddeeff";
+    private static final String TIME = "2024-05-01T10:00:00.123456789Z";
+    private static final DocumentBuilder.AgentInfo AGENT = new DocumentBuilder.AgentInfo("0.1.0", "agent-1", "docker-host-7");
+    private static final String PATH = "/var/lib/docker/containers/" + ID + "/" + ID + "-json.log";
+
+    private static ContainerInfo container(String id, Map<String, String> labels) {
+        return new ContainerInfo(id, "/shop-web-1", "nginx:1.27", labels, PATH, "json-file", true);
+    }
+
+    private static ContainerSettings settings(String dataset, Map<String, String> fields) {
+        return new ContainerSettings(dataset, "prod", Config.Streams.ALL, Config.StartPosition.BEGINNING,
+                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
+                List.of(), List.of(), fields);
+    }
+
+    private static DocumentBuilder builder() {
+        return new DocumentBuilder(container(ID, Map.of("com.docker.compose.project", "shop", "com.docker.compose.service", "web",
+                "org.opencontainers.image.version", "1.2.3", "logferry.enable", "true")), settings("nginx", Map.of("team", "payments")), AGENT, PATH);
+    }
+
+    private static Message message(String text, long start, int flags) {
+        return new Message("stderr", TIME, text, new Cursor(1, "fileA", start), new Cursor(1, "fileA", start + 100), flags, null, null, null);
+    }
+
+    private record Doc(JsonNode action, JsonNode doc, byte[] bytes, int docStart) { }
+
+    private static Doc build(DocumentBuilder b, Message m) throws Exception {
+        int[] start = new int[1];
+        byte[] bytes = b.build(m, start);
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        assertThat(text).endsWith("\n");
+        String[] lines = text.substring(0, text.length() - 1).split("\n", -1);
+        assertThat(lines).as("an action line and a document line").hasSize(2);
+        assertThat(start[0]).isEqualTo(lines[0].getBytes(StandardCharsets.UTF_8).length + 1);
+        return new Doc(STRICT.readTree(lines[0]), STRICT.readTree(new String(bytes, start[0], bytes.length - start[0], StandardCharsets.UTF_8)),
+                bytes, start[0]);
+    }
+
+    @Test
+    void theDocument() throws Exception {
+        Doc d = build(builder(), message("GET / 200 \"ok\" \u0000 café", 4096, Message.MULTILINE | Message.PARTIAL));
+        JsonNode create = d.action().get("create");
+        assertThat(create.get("_index").asText()).isEqualTo("logs-nginx-prod");
+        assertThat(create.get("_id").asText()).hasSize(22).matches("[A-Za-z0-9_-]+");
+
+        JsonNode doc = d.doc();
+        assertThat(doc.get("@timestamp").asText()).isEqualTo(TIME);
+        assertThat(doc.get("message").asText()).isEqualTo("GET / 200 \"ok\" \u0000 café");
+        assertThat(doc.get("stream").asText()).isEqualTo("stderr");
+        assertThat(doc.at("/log/offset").asLong()).isEqualTo(4096);
+        assertThat(doc.at("/log/file/path").asText()).isEqualTo(PATH);
+        assertThat(doc.at("/log/flags").toString()).isEqualTo("[\"multiline\",\"partial\"]");
+        assertThat(doc.at("/log/level").isMissingNode()).isTrue();
+        assertThat(doc.at("/container/id").asText()).isEqualTo(ID);
+        assertThat(doc.at("/container/name").asText()).isEqualTo("shop-web-1");
+        assertThat(doc.at("/container/image/name").asText()).isEqualTo("nginx:1.27");
+        assertThat(doc.at("/container/runtime").asText()).isEqualTo("docker");
+        JsonNode labels = doc.at("/container/labels");
+        assertThat(labels.get("com_docker_compose_project").asText()).isEqualTo("shop");
+        assertThat(labels.get("org_opencontainers_image_version").asText()).isEqualTo("1.2.3");
+        assertThat(labels.get("logferry_enable").asText()).isEqualTo("true");
+        labels.fieldNames().forEachRemaining(k -> assertThat(k).doesNotContain("."));
+        assertThat(doc.at("/docker/compose/project").asText()).isEqualTo("shop");
+        assertThat(doc.at("/docker/compose/service").asText()).isEqualTo("web");
+        assertThat(doc.at("/host/name").asText()).isEqualTo("docker-host-7");
+        assertThat(doc.at("/agent/type").asText()).isEqualTo("logferry");
+        assertThat(doc.at("/agent/version").asText()).isEqualTo("0.1.0");
+        assertThat(doc.at("/agent/id").asText()).isEqualTo("agent-1");
+        assertThat(doc.at("/data_stream/type").asText()).isEqualTo("logs");
+        assertThat(doc.at("/data_stream/dataset").asText()).isEqualTo("nginx");
+        assertThat(doc.at("/data_stream/namespace").asText()).isEqualTo("prod");
+        assertThat(doc.at("/event/dataset").asText()).isEqualTo("nginx");
+        assertThat(doc.at("/labels/team").asText()).isEqualTo("payments");
+        assertThat(doc.has("error")).isFalse();
+        assertThat(doc.has("json")).isFalse();
+    }
+
+    @Test
+    void nanosecondsAreKeptAsGiven() throws Exception {
+        for (String t : List.of("2017-11-09T13:27:36.277747246Z", "2024-01-01T00:00:00.000000001Z", "2024-01-01T00:00:00Z")) {
+            Message m = new Message("stdout", t, "x", new Cursor(1, "f", 0), new Cursor(1, "f", 1), 0, null, null, null);
+            assertThat(build(builder(), m).doc().get("@timestamp").asText()).isEqualTo(t);
+        }
+    }
+
+    @Test
+    void noComposeLabelsNoLabelsNoFieldsNoPath() throws Exception {
+        DocumentBuilder b = new DocumentBuilder(container(ID, Map.of()), settings("docker", Map.of()), AGENT, null);
+        JsonNode doc = build(b, message("x", 0, 0)).doc();
+        assertThat(doc.has("docker")).isFalse();
+        assertThat(doc.has("labels")).isFalse();
+        assertThat(doc.at("/container/labels").isMissingNode()).isTrue();
+        assertThat(doc.at("/log/file").isMissingNode()).isTrue();
+        assertThat(doc.at("/log/flags").isMissingNode()).isTrue();
+        assertThat(doc.at("/log/offset").asLong()).isZero();
+        DocumentBuilder onlyService = new DocumentBuilder(container(ID, Map.of("com.docker.compose.service", "db")),
+                settings("docker", Map.of()), AGENT, null);
+        JsonNode d2 = build(onlyService, message("x", 0, 0)).doc();
+        assertThat(d2.at("/docker/compose/service").asText()).isEqualTo("db");
+        assertThat(d2.at("/docker/compose/project").isMissingNode()).isTrue();
+    }
+
+    @Test
+    void jsonErrorsAndLevel() throws Exception {
+        Message m = new Message("stdout", TIME, "{oops", new Cursor(1, "f", 0), new Cursor(1, "f", 6), Message.TRUNCATED,
+                null, "warn", "the message is not valid JSON: Unexpected character ('o')");
+        JsonNode doc = build(builder(), m).doc();
+        assertThat(doc.get("message").asText()).isEqualTo("{oops");
+        assertThat(doc.at("/error/message").asText()).startsWith("the message is not valid JSON");
+        assertThat(doc.at("/error/type").asText()).isNotEmpty();
+        assertThat(doc.at("/log/level").asText()).isEqualTo("warn");
+        assertThat(doc.at("/log/flags").toString()).isEqualTo("[\"truncated\"]");
+    }
+
+    @Test
+    void jsonFieldsGoToTheRootButNeverOverTheDocumentsOwn() throws Exception {
+        ObjectNode json = new ObjectMapper().createObjectNode();
+        json.put("user", "alice");
+        json.putObject("http").put("status", 200);
+        json.put("message", "from json");
+        json.put("@timestamp", "1999-01-01T00:00:00Z");
+        json.putObject("container").put("id", "spoofed");
+        json.putObject("log").put("logger", "app.Main");
+        json.put("labels", "x");
+        json.put("host", "h");
+        json.put("stream", "s");
+        json.putObject("data_stream").put("dataset", "evil");
+        Message m = new Message("stdout", TIME, "text", new Cursor(1, "f", 0), new Cursor(1, "f", 6), 0, json, null, null);
+        JsonNode doc = build(builder(), m).doc();
+        assertThat(doc.get("user").asText()).isEqualTo("alice");
+        assertThat(doc.at("/http/status").asInt()).isEqualTo(200);
+        assertThat(doc.get("message").asText()).isEqualTo("text");
+        assertThat(doc.get("@timestamp").asText()).isEqualTo(TIME);
+        assertThat(doc.at("/container/id").asText()).isEqualTo(ID);
+        assertThat(doc.at("/data_stream/dataset").asText()).isEqualTo("nginx");
+        assertThat(doc.at("/labels/team").asText()).isEqualTo("payments");
+        assertThat(doc.get("stream").asText()).isEqualTo("stdout");
+        JsonNode moved = doc.get("json");
+        assertThat(moved.get("message").asText()).isEqualTo("from json");
+        assertThat(moved.get("@timestamp").asText()).isEqualTo("1999-01-01T00:00:00Z");
+        assertThat(moved.at("/container/id").asText()).isEqualTo("spoofed");
+        assertThat(moved.at("/log/logger").asText()).isEqualTo("app.Main");
+        assertThat(moved.get("labels").asText()).isEqualTo("x");
+        assertThat(moved.get("host").asText()).isEqualTo("h");
+        assertThat(moved.get("stream").asText()).isEqualTo("s");
+    }
+
+    @Test
+    @Disabled("DocumentBuilder (not editable here) checks clashes on the whole key: a dotted JSON key such as "
+            + "'container.id' or 'log.offset' lands at the root and Elasticsearch merges it into the document's own "
+            + "object. Enable when RESERVED is checked against the key's first segment.")
+    void dottedJsonKeysNeverReachTheDocumentsOwnObjects() throws Exception {
+        ObjectNode json = new ObjectMapper().createObjectNode();
+        json.put("container.id", "spoofed");
+        json.put("log.offset", 1);
+        json.put("user.name", "alice");
+        Message m = new Message("stdout", TIME, "text", new Cursor(1, "f", 0), new Cursor(1, "f", 6), 0, json, null, null);
+        JsonNode doc = build(builder(), m).doc();
+        assertThat(doc.has("container.id")).isFalse();
+        assertThat(doc.has("log.offset")).isFalse();
+        assertThat(doc.at("/json/container.id").asText()).isEqualTo("spoofed");
+        assertThat(doc.get("user.name").asText()).isEqualTo("alice");
+    }
+
+    @Test
+    void theIdIsDeterministic() throws Exception {
+        Message m = message("x", 123, 0);
+        String id = build(builder(), m).action().at("/create/_id").asText();
+        assertThat(build(builder(), m).action().at("/create/_id").asText()).isEqualTo(id);
+        // the text, time, stream and flags are not part of the identity: a replay of the same bytes has the same id
+        Message other = new Message("stdout", "2030-01-01T00:00:00Z", "different", new Cursor(7, "fileA", 123),
+                new Cursor(7, "fileA", 999), Message.TRUNCATED, null, null, null);
+        assertThat(build(builder(), other).action().at("/create/_id").asText()).isEqualTo(id);
+        // and ids in one builder do not depend on what it built before
+        DocumentBuilder b = builder();
+        b.build(new Message("stdout", TIME, "y", new Cursor(1, "fileB", 5), new Cursor(1, "fileB", 6), 0, null, null, null), new int[1]);
+        assertThat(b.id(new Cursor(1, "fileA", 123))).isEqualTo(id);
+    }
+
+    @Test
+    void theIdDiffersForOffsetsFilesAndContainers() {
+        DocumentBuilder a = builder();
+        DocumentBuilder other = new DocumentBuilder(container(ID.replace('4', '5'), Map.of()), settings("nginx", Map.of()), AGENT, PATH);
+        Set<String> ids = new HashSet<>();
+        int n = 0;
+        for (String file : List.of("fileA", "fileB", "fileC")) {
+            for (long off = 0; off < 20_000; off += 1 + (off % 7)) {
+                ids.add(a.id(new Cursor(1, file, off)));
+                ids.add(other.id(new Cursor(1, file, off)));
+                n += 2;
+            }
+        }
+        ids.add(a.id(new Cursor(1, "fileA", Long.MAX_VALUE)));
+        ids.add(a.id(new Cursor(1, "fileA", 1L << 40)));
+        n += 2;
+        assertThat(ids).hasSize(n);
+        assertThat(a.id(new Cursor(1, "fileA", 10))).isNotEqualTo(a.id(new Cursor(1, "fileB", 10)));
+        assertThat(a.id(new Cursor(1, "fileA", 10))).isNotEqualTo(other.id(new Cursor(1, "fileA", 10)));
+        assertThat(a.id(new Cursor(1, "fileA", 10))).isNotEqualTo(a.id(new Cursor(1, "fileA", 11)));
+    }
+
+    @Test
+    void everyPossibleTextMakesValidJson() throws Exception {
+        StringBuilder all = new StringBuilder();
+        for (char c = 0; c < 0x800; c++) {
+            all.append(c);
+        }
+        all.append("\ud83d\ude80 \ud800 \udfff \\ \" </script>");
+        DocumentBuilder b = builder();
+        JsonNode doc = build(b, message(all.toString(), 0, 0)).doc();
+        assertThat(doc.get("message").asText()).isEqualTo(all.toString().replace('\ud800', '\ufffd').replace('\udfff', '\ufffd'));
+    }
+}
