@@ -69,7 +69,7 @@ final class Breaker {
                         opened.increment();
                         log.warn("elasticsearch circuit breaker open: {}% of the last {} bulk requests failed; workers wait, "
                                 + "and one probe request at a time goes through, every {} doubling up to {}",
-                                Math.round(breaker.getMetrics().getFailureRate()), breaker.getMetrics().getNumberOfBufferedCalls(), initial, max);
+                                Math.round(breaker.getMetrics().getFailureRate()), breaker.getMetrics().getNumberOfBufferedCalls(), human(initial), human(max));
                     }
                 }
                 case HALF_OPEN -> log.debug("elasticsearch circuit breaker half-open: sending one probe request");
@@ -83,6 +83,11 @@ final class Breaker {
 
     Breaker(Duration initial, Duration max, Duration requestTimeout, Metrics metrics) {
         this(initial, max, requestTimeout, metrics, Clock.systemUTC());
+    }
+
+    private static String human(Duration d) {
+        long ms = d.toMillis();
+        return ms < 1000 || ms % 1000 != 0 ? ms + " ms" : ms / 1000 + " s";
     }
 
     /** Waits until a request may be sent: at once when closed; while open, until this worker gets the probe. */

@@ -24,13 +24,18 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Sends batches with {@code _bulk} and sorts every item with {@link BulkOutcome}. Each item ends
@@ -61,6 +66,7 @@ public final class ElasticsearchOutput implements Output {
     private static final String FILTER = "errors,items.*._index,items.*.status,items.*.error.type,items.*.error.reason";
     private static final int MAX_ORIGINAL = 32 * 1024;
     private static final String CLUSTER = "the cluster";
+    private static final Pattern BACKING_INDEX = Pattern.compile("^\\.ds-(.+)-\\d{4}\\.\\d{2}\\.\\d{2}-\\d+$");
     private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private final RestClient client;
@@ -136,6 +142,7 @@ public final class ElasticsearchOutput implements Output {
             }
             again = 0;
             Breaker.Permit permit = breaker.enter();
+            long sentAt = System.nanoTime();
             List<Result> results;
             try {
                 results = send(pending, letters);
@@ -172,12 +179,15 @@ public final class ElasticsearchOutput implements Output {
                 permit.abandoned();
                 throw e;
             }
-            if (!blockedSince.isEmpty()) {
-                noteUnblocked(CLUSTER);
+            boolean watchBlocks = !blockedSince.isEmpty();
+            if (watchBlocks) {
+                noteUnblocked(CLUSTER, sentAt);
             }
             List<LogEvent> next = new ArrayList<>();
             int delivered = 0;
             String firstRetry = null;
+            Map<String, String> blockedNow = null;
+            Set<String> deliveredTo = null;
             for (int i = 0; i < pending.size(); i++) {
                 Result r = results.get(i);
                 LogEvent e = pending.get(i);
@@ -190,8 +200,11 @@ public final class ElasticsearchOutput implements Output {
                                 duplicates.increment();
                             }
                             delivered++;
-                            if (!blockedSince.isEmpty() && r.index != null) {
-                                noteUnblocked(r.index);
+                            if (watchBlocks && r.index != null) {
+                                if (deliveredTo == null) {
+                                    deliveredTo = new HashSet<>();
+                                }
+                                deliveredTo.add(dataStream(r.index));
                             }
                         }
                         e.ack();
@@ -207,7 +220,10 @@ public final class ElasticsearchOutput implements Output {
                         next.add(e);
                         again++;
                         blocked.increment();
-                        noteBlocked(r.index == null ? "an index" : r.index, r.status + " " + r.type + ": " + r.reason, 1);
+                        if (blockedNow == null) {
+                            blockedNow = new HashMap<>();
+                        }
+                        blockedNow.putIfAbsent(r.index == null ? "an index" : dataStream(r.index), r.status + " " + r.type + ": " + r.reason);
                     }
                     case DEAD_LETTER -> {
                         if (refused(e, r.status, r.type, r.reason, letters)) {
@@ -217,6 +233,18 @@ public final class ElasticsearchOutput implements Output {
                 }
             }
             acked.add(delivered);
+            if (blockedNow != null) {
+                for (Map.Entry<String, String> b : blockedNow.entrySet()) {
+                    noteBlocked(b.getKey(), b.getValue(), again);
+                }
+            }
+            if (deliveredTo != null) {
+                for (String stream : deliveredTo) {
+                    if (blockedNow == null || !blockedNow.containsKey(stream)) {
+                        noteUnblocked(stream, sentAt);
+                    }
+                }
+            }
             if (firstRetry != null && (round == 0 || round % 10 == 9)) {
                 log.warn("{} of {} bulk items must be retried (first: {}); attempt {}", again, pending.size(), firstRetry, round + 1);
             }
@@ -256,6 +284,15 @@ public final class ElasticsearchOutput implements Output {
         return id.length() > 12 ? id.substring(0, 12) : id;
     }
 
+    /**
+     * Elasticsearch names the data stream in an item that failed and the backing index in one
+     * that succeeded: {@code .ds-<stream>-<yyyy.MM.dd>-<generation>} is brought back to the stream.
+     */
+    static String dataStream(String index) {
+        Matcher m = BACKING_INDEX.matcher(index);
+        return m.matches() ? m.group(1) : index;
+    }
+
     private void noteBlocked(String index, String why, int held) {
         long now = System.nanoTime();
         Long since = blockedSince.putIfAbsent(index, now);
@@ -272,9 +309,10 @@ public final class ElasticsearchOutput implements Output {
         }
     }
 
-    private void noteUnblocked(String index) {
-        Long since = blockedSince.remove(index);
-        if (since != null) {
+    /** A request sent after the block was seen delivered to {@code index}: the block is gone. */
+    private void noteUnblocked(String index, long sentAt) {
+        Long since = blockedSince.get(index);
+        if (since != null && sentAt - since > 0 && blockedSince.remove(index, since)) {
             log.info("the block on {} is lifted after {} s; held events are being delivered", index,
                     TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - since));
         }

@@ -228,6 +228,13 @@ class ElasticsearchOutputTest {
         assertThat(metrics.value("logferry_output_circuit_opened_total")).isGreaterThanOrEqualTo(1);
     }
 
+    @Test
+    void backingIndexNamesAreBroughtBackToTheirDataStream() {
+        assertThat(ElasticsearchOutput.dataStream(".ds-logs-docker-run1-2026.11.28-000001")).isEqualTo("logs-docker-run1");
+        assertThat(ElasticsearchOutput.dataStream("logs-docker-run1")).isEqualTo("logs-docker-run1");
+        assertThat(ElasticsearchOutput.dataStream("plain-index")).isEqualTo("plain-index");
+    }
+
     private void deliverUnchecked(List<LogEvent> batch) {
         try {
             output.deliver(batch);
