@@ -21,7 +21,9 @@ import io.logferry.pipeline.Output;
 import io.logferry.registry.Registry;
 import io.logferry.selection.ContainerSettings;
 import io.logferry.selection.Selector;
+import io.logferry.tail.ApiTailer;
 import io.logferry.tail.FileTailer;
+import io.logferry.tail.Tailer;
 import org.elasticsearch.client.RestClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +46,7 @@ import java.util.concurrent.TimeUnit;
  * acknowledgements → registry. Owns the map of containers being tailed; discovery reports to it
  * on its own thread, tailers report when they are done.
  */
-public final class Agent implements Discovery.Listener, FileTailer.Done, AutoCloseable {
+public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
 
     private final Config config;
@@ -52,7 +54,7 @@ public final class Agent implements Discovery.Listener, FileTailer.Done, AutoClo
     private final Registry registry;
     private final Map<String, Registry.Entry> unclaimed = new ConcurrentHashMap<>();
     private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
-    private final Map<String, FileTailer> tailers = new ConcurrentHashMap<>();
+    private final Map<String, Tailer> tailers = new ConcurrentHashMap<>();
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
     private final EventQueue queue;
     private final Selector selector;
@@ -113,7 +115,7 @@ public final class Agent implements Discovery.Listener, FileTailer.Done, AutoClo
         long every = config.registry().flushInterval().toMillis();
         flusher.scheduleWithFixedDelay(this::flushRegistry, every, every, TimeUnit.MILLISECONDS);
         if (config.http().enabled()) {
-            http = new StatusServer(config.http().host(), config.http().port(), metrics, this::problem, version);
+            http = new StatusServer(config, metrics, this::problem, version);
             http.start();
             log.info("health and metrics on http://{}:{}/", config.http().host(), http.port());
         }
@@ -173,7 +175,7 @@ public final class Agent implements Discovery.Listener, FileTailer.Done, AutoClo
 
     @Override
     public synchronized void present(ContainerInfo c, boolean fromList) {
-        FileTailer running = tailers.get(c.id());
+        Tailer running = tailers.get(c.id());
         if (running != null) {
             if (c.running()) {
                 running.markRunning();
@@ -182,7 +184,7 @@ public final class Agent implements Discovery.Listener, FileTailer.Done, AutoClo
             }
             if (!running.container().name().equals(c.name()) && !c.logPath().isEmpty()) {
                 Selector.Decision d = selector.decide(c);
-                d.settings().ifPresent(s -> running.rename(c, builder(c, s)));
+                d.settings().ifPresent(s -> running.rename(c, builder(c, s, running instanceof FileTailer)));
             }
             return;
         }
@@ -201,9 +203,16 @@ public final class Agent implements Discovery.Listener, FileTailer.Done, AutoClo
             return;
         }
         ContainerSettings s = d.settings().orElseThrow();
-        if (!c.logDriver().equals("json-file")) {
+        Path containers = Path.of(config.docker().containersPath());
+        boolean api = switch (config.docker().readMode()) {
+            case API -> true;
+            case FILE -> false;
+            case AUTO -> !c.logDriver().equals("json-file") || !Files.isReadable(containers);
+        };
+        if (!api && !c.logDriver().equals("json-file")) {
             if (first) {
-                log.warn("container {} uses the log driver '{}'; only json-file is read in file mode", c.describe(), c.logDriver());
+                log.warn("container {} uses the log driver '{}'; docker.read_mode file reads only json-file (use api or auto)",
+                        c.describe(), c.logDriver());
             }
             return;
         }
@@ -219,12 +228,14 @@ public final class Agent implements Discovery.Listener, FileTailer.Done, AutoClo
         }
         Cursor committed = t.tracker().committed();
         Registry.Entry resume = committed == null ? null : new Registry.Entry(committed.fileId(), committed.offset(), "");
-        Path containers = Path.of(config.docker().containersPath());
-        FileTailer tailer = new FileTailer(c, s, containers, resume, t.tracker(), queue, builder(c, s), metrics, this);
-        tracked.put(c.id(), new Tracked(t.tracker(), tailer.logPath().toString(), false));
+        Tailer tailer = api
+                ? new ApiTailer(docker, c, s, resume, t.tracker(), queue, builder(c, s, false), metrics, this)
+                : new FileTailer(c, s, containers, resume, t.tracker(), queue, builder(c, s, true), metrics, this);
+        tracked.put(c.id(), new Tracked(t.tracker(), tailer.source(), false));
         tailers.put(c.id(), tailer);
         if (first) {
-            log.info("container {} shipped to {} ({})", c.describe(), s.dataStream(), resume == null ? "new" : "resuming");
+            log.info("container {} shipped to {} ({}, {})", c.describe(), s.dataStream(), resume == null ? "new" : "resuming",
+                    api ? "Docker logs API" : "json-file");
         }
         DatasetTemplates gate = templates;
         Thread.ofVirtual().name("tail-" + c.shortId()).start(() -> {
@@ -238,15 +249,15 @@ public final class Agent implements Discovery.Listener, FileTailer.Done, AutoClo
         });
     }
 
-    private DocumentBuilder builder(ContainerInfo c, ContainerSettings s) {
+    private DocumentBuilder builder(ContainerInfo c, ContainerSettings s, boolean file) {
         Path containers = Path.of(config.docker().containersPath());
         return new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo(version, agentId, hostName),
-                containers.resolve(c.id()).resolve(c.id() + "-json.log").toString());
+                file ? containers.resolve(c.id()).resolve(c.id() + "-json.log").toString() : null);
     }
 
     @Override
     public void died(String id) {
-        FileTailer t = tailers.get(id);
+        Tailer t = tailers.get(id);
         if (t != null) {
             t.markStopped();
         }
@@ -254,7 +265,7 @@ public final class Agent implements Discovery.Listener, FileTailer.Done, AutoClo
 
     @Override
     public synchronized void destroyed(String id) {
-        FileTailer t = tailers.get(id);
+        Tailer t = tailers.get(id);
         if (t != null) {
             t.markRemoved();
         }
@@ -283,7 +294,7 @@ public final class Agent implements Discovery.Listener, FileTailer.Done, AutoClo
     }
 
     @Override
-    public void finished(FileTailer tailer) {
+    public void finished(Tailer tailer) {
         tailers.remove(tailer.container().id(), tailer);
     }
 
@@ -316,7 +327,7 @@ public final class Agent implements Discovery.Listener, FileTailer.Done, AutoClo
         if (discovery != null) {
             discovery.stop();
         }
-        tailers.values().forEach(FileTailer::shutdown);
+        tailers.values().forEach(Tailer::shutdown);
         boolean drained = true;
         if (batcher != null) {
             try {

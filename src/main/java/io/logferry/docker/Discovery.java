@@ -142,9 +142,14 @@ public final class Discovery implements Runnable {
         }
         switch (action) {
             case "create" -> {
-                // built from the event itself: a container that prints and exits within
-                // milliseconds (--rm) may be gone before an inspect could answer
-                ContainerInfo info = fromEvent(e, true);
+                // a container that prints and exits within milliseconds (--rm) may be gone
+                // before an inspect answers: then the event itself describes it
+                ContainerInfo info = inspect(id);
+                if (info == null) {
+                    info = fromEvent(e, true);
+                } else if (!info.running()) {
+                    info = new ContainerInfo(info.id(), info.name(), info.imageName(), info.labels(), info.logPath(), info.logDriver(), true);
+                }
                 if (info != null) {
                     listener.present(info, false);
                 }

@@ -38,17 +38,12 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Files are identified by a fingerprint of their first line, whose nanosecond timestamp makes
  * it unique; while a file is open, its inode names it.
  */
-public final class FileTailer implements Runnable {
+public final class FileTailer implements Tailer {
     private static final Logger log = LoggerFactory.getLogger(FileTailer.class);
     private static final int INITIAL_BUFFER = 256 * 1024;
     private static final int MAX_LINE = 16 * 1024 * 1024;
     private static final long STOP_GRACE_NANOS = 1_000_000_000L;
     private static final long MISSING_FILE_GRACE_NANOS = 5_000_000_000L;
-
-    /** Told when the tailer has read everything it will ever read. */
-    public interface Done {
-        void finished(FileTailer tailer);
-    }
 
     private volatile ContainerInfo container;
     private final ContainerSettings settings;
@@ -110,35 +105,42 @@ public final class FileTailer implements Runnable {
         }
     }
 
+    @Override
     public ContainerInfo container() {
         return container;
     }
 
+    @Override
     public AckTracker tracker() {
         return tracker;
     }
 
-    public Path logPath() {
-        return current;
+    @Override
+    public String source() {
+        return current.toString();
     }
 
     /** The container was renamed: documents from now on carry the new name. */
+    @Override
     public void rename(ContainerInfo renamed, DocumentBuilder newBuilder) {
         container = renamed;
         builder = newBuilder;
     }
 
     /** The container died: read to the end, then finish. */
+    @Override
     public void markStopped() {
         stoppedAt = System.nanoTime();
         stopped = true;
     }
 
     /** The container started again before the tailer finished: keep following. */
+    @Override
     public void markRunning() {
         stopped = false;
     }
 
+    @Override
     public void markRemoved() {
         removed = true;
         markStopped();
@@ -149,6 +151,7 @@ public final class FileTailer implements Runnable {
     }
 
     /** The agent stops: leave at once; what is not acknowledged is read again at the next start. */
+    @Override
     public void shutdown() {
         shutdown = true;
     }

@@ -36,7 +36,10 @@ public final class AgentProcess implements AutoCloseable {
         this.dir = dir;
         this.httpPort = TestEnv.freePort();
         this.config = dir.resolve("logferry.yml");
-        this.log = dir.resolve("agent.log");
+        // kept after the test (its temp dir is not): target/it-logs/<namespace>-<n>.log
+        Path logs = Path.of(System.getProperty("logferry.it.logs", "target/it-logs"));
+        Files.createDirectories(logs);
+        this.log = Files.createTempFile(logs, namespace + "-", ".log");
         this.env = env;
         String yaml = """
                 docker:

@@ -2,7 +2,8 @@ package io.logferry.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.testcontainers.containers.GenericContainer;
 
@@ -39,9 +40,11 @@ class EndToEndIT {
         return c;
     }
 
-    @Test
-    void threeContainersAndALateOneArriveExactlyOnce() throws Exception {
-        String run = TestEnv.uniqueName("e2e");
+    /** {@code file} reads the json-file logs; {@code api} the Docker logs API: the same documents. */
+    @ParameterizedTest
+    @ValueSource(strings = {"file", "api"})
+    void threeContainersAndALateOneArriveExactlyOnce(String readMode) throws Exception {
+        String run = TestEnv.uniqueName("e2e" + readMode);
         Map<String, String> labels = Map.of("logferry.test", run);
         Es es = new Es(TestEnv.esUrl());
         String index = "logs-docker-" + run;
@@ -50,7 +53,7 @@ class EndToEndIT {
         for (int i = 1; i <= 3; i++) {
             track(Containers.oneShot(run + "-c" + i, labels, Containers.numbered("c" + i, 5000, true))).start();
         }
-        agent = new AgentProcess(dir, run, "logferry.test=" + run);
+        agent = new AgentProcess(dir, run, "logferry.test=" + run, "", Map.of("LOGFERRY_DOCKER_READ_MODE", readMode));
         agent.start();
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
                 .failFast("the agent exited:\n" + agent.output(), () -> !agent.alive())
@@ -76,7 +79,9 @@ class EndToEndIT {
             assertThat(d.path("container").path("name").asText()).isEqualTo(run + "-" + tag);
         }
         JsonNode one = docs.get(0);
-        assertThat(one.path("@timestamp").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z");
+        // Docker's RFC 3339 nanosecond times, trailing zeros trimmed: finer than milliseconds
+        assertThat(docs).allSatisfy(d -> assertThat(d.path("@timestamp").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{1,9})?Z"));
+        assertThat(docs).anySatisfy(d -> assertThat(d.path("@timestamp").asText()).matches(".*\\.\\d{7,9}Z"));
         assertThat(one.path("container").path("id").asText()).hasSize(64);
         assertThat(one.path("container").path("image").path("name").asText()).isEqualTo(TestEnv.image());
         assertThat(one.path("container").path("labels").path("logferry_test").asText()).isEqualTo(run);
@@ -91,6 +96,7 @@ class EndToEndIT {
 
         // what the agent counted matches what arrived
         await().atMost(Duration.ofSeconds(10)).until(() -> agent.metric("logferry_events_acked_total") == 31_000);
+        assertThat(agent.output()).contains(readMode.equals("api") ? "Docker logs API" : "json-file");
         assertThat(agent.metric("logferry_events_read_total")).isEqualTo(31_000);
     }
 }

@@ -1,0 +1,256 @@
+package io.logferry.tail;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.StreamType;
+import io.logferry.config.Config;
+import io.logferry.decode.DockerEntry;
+import io.logferry.decode.Message;
+import io.logferry.decode.MessageAssembler;
+import io.logferry.event.AckTracker;
+import io.logferry.event.ContainerInfo;
+import io.logferry.event.Cursor;
+import io.logferry.event.DocumentBuilder;
+import io.logferry.event.LogEvent;
+import io.logferry.metrics.Metrics;
+import io.logferry.pipeline.EventQueue;
+import io.logferry.registry.Registry;
+import io.logferry.selection.ContainerSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Reads one container's log through the Docker logs API ({@code docker.read_mode: api}), for
+ * hosts where the log files are not mounted or the container uses another log driver
+ * ({@code local}, {@code journald}). The entries and documents are those of the file mode. An
+ * entry's position is its stream and its timestamp in nanoseconds, from which its {@code _id} is
+ * derived. Docker stamps stdout and stderr separately, so timestamps are ordered per stream, not
+ * across them: a resume therefore asks Docker for the entries from a margin before the last
+ * acknowledged one and lets the {@code _id} absorb the overlap (409 on create): no gap, and no
+ * duplicate in the index.
+ */
+public final class ApiTailer implements Tailer {
+    private static final Logger log = LoggerFactory.getLogger(ApiTailer.class);
+    public static final String FILE_ID = "api";
+    /** How far before the last acknowledged entry a resume starts reading again. */
+    static final long RESUME_MARGIN_NANOS = 10_000_000_000L;
+    private static final DateTimeFormatter NANOS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.nnnnnnnnn'Z'").withZone(ZoneOffset.UTC);
+    private static final long STOP_GRACE_MS = 1000;
+
+    private final DockerClient docker;
+    private final ContainerSettings settings;
+    private final AckTracker tracker;
+    private final EventQueue queue;
+    private final Done done;
+    private final MessageAssembler assembler;
+    private final LongAdder read;
+    private final LongAdder malformed;
+    private final int[] docStart = new int[1];
+    private volatile ContainerInfo container;
+    private volatile DocumentBuilder builder;
+    private volatile boolean stopped;
+    private volatile boolean shutdown;
+    private volatile ResultCallback.Adapter<Frame> stream;
+    /** Entries before this (epoch nanoseconds) were acknowledged already. */
+    private long from;
+    /** Per stream (0 stdout, 1 stderr): the last position given, and the last timestamp read. */
+    private final long[] last = {Long.MIN_VALUE, Long.MIN_VALUE};
+    private final long[] lastRaw = {Long.MIN_VALUE, Long.MIN_VALUE};
+    private final java.io.ByteArrayOutputStream pendingOut = new java.io.ByteArrayOutputStream();
+    private final java.io.ByteArrayOutputStream pendingErr = new java.io.ByteArrayOutputStream();
+
+    public ApiTailer(DockerClient docker, ContainerInfo container, ContainerSettings settings, Registry.Entry resume,
+                     AckTracker tracker, EventQueue queue, DocumentBuilder builder, Metrics metrics, Done done) {
+        this.docker = docker;
+        this.container = container;
+        this.settings = settings;
+        this.tracker = tracker;
+        this.queue = queue;
+        this.builder = builder;
+        this.done = done;
+        this.read = metrics.counter("logferry_events_read_total", "Events read from container logs and published to the queue");
+        this.malformed = metrics.counter("logferry_lines_malformed_total", "json-file lines that could not be decoded and were skipped");
+        if (resume != null && resume.fileId().startsWith(FILE_ID)) {
+            from = resume.offset() - RESUME_MARGIN_NANOS;
+        } else if (settings.startPosition() == Config.StartPosition.END) {
+            Instant now = Instant.now();
+            from = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        }
+        this.assembler = new MessageAssembler(settings, new MessageAssembler.Sink() {
+            @Override
+            public void message(Message m) throws InterruptedException {
+                byte[] payload = ApiTailer.this.builder.build(m, docStart);
+                LogEvent e = new LogEvent(tracker, payload, docStart[0], m.commit());
+                tracker.published(e);
+                queue.put(e);
+                read.increment();
+            }
+
+            @Override
+            public void skipped(Cursor commit) {
+                tracker.skipped(commit);
+            }
+        });
+        if (!container.running()) {
+            stopped = true;
+        }
+    }
+
+    @Override
+    public ContainerInfo container() {
+        return container;
+    }
+
+    @Override
+    public AckTracker tracker() {
+        return tracker;
+    }
+
+    @Override
+    public String source() {
+        return "docker logs API";
+    }
+
+    @Override
+    public void rename(ContainerInfo renamed, DocumentBuilder newBuilder) {
+        container = renamed;
+        builder = newBuilder;
+    }
+
+    @Override
+    public void markStopped() {
+        stopped = true;
+    }
+
+    @Override
+    public void markRunning() {
+        stopped = false;
+    }
+
+    @Override
+    public void markRemoved() {
+        stopped = true;
+    }
+
+    @Override
+    public void shutdown() {
+        shutdown = true;
+        ResultCallback.Adapter<Frame> s = stream;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (Exception ignored) {
+                // already closed
+            }
+        }
+    }
+
+    @Override
+    public void run() {
+        Thread.currentThread().setName("api-" + container.shortId());
+        try {
+            while (!shutdown) {
+                boolean follow = !stopped;
+                ResultCallback.Adapter<Frame> cb = new ResultCallback.Adapter<>() {
+                    @Override
+                    public void onNext(Frame f) {
+                        try {
+                            frame(f);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            shutdown();
+                        }
+                    }
+                };
+                stream = cb;
+                docker.logContainerCmd(container.id()).withStdOut(true).withStdErr(true).withTimestamps(true)
+                        .withFollowStream(follow).withSince((int) (Math.max(from, Math.min(lastRaw[0], lastRaw[1])) / 1_000_000_000L)).exec(cb);
+                cb.awaitCompletion();
+                if (shutdown) {
+                    return;
+                }
+                assembler.flushIdle(System.nanoTime());
+                if (!follow) {
+                    assembler.flushAll();
+                    log.info("{}: read its log through the Docker API to the end; tailer done", container.describe());
+                    return;
+                }
+                // the stream ends when the container stops: read once more without follow, then finish
+                Thread.sleep(STOP_GRACE_MS);
+                stopped = stopped || !running();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.error("API tailer of {} failed; the next start resumes from the registry", container.describe(), e);
+        } finally {
+            done.finished(this);
+        }
+    }
+
+    private boolean running() {
+        try {
+            return Boolean.TRUE.equals(docker.inspectContainerCmd(container.id()).exec().getState().getRunning());
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Frames are pieces of each stream's bytes: lines are split across them, and one frame may hold several. */
+    private void frame(Frame f) throws InterruptedException {
+        boolean err = f.getStreamType() == StreamType.STDERR;
+        java.io.ByteArrayOutputStream pending = err ? pendingErr : pendingOut;
+        byte[] p = f.getPayload();
+        int lineStart = 0;
+        for (int i = 0; i < p.length; i++) {
+            if (p[i] != '\n') {
+                continue;
+            }
+            if (pending.size() > 0) {
+                pending.write(p, lineStart, i - lineStart);
+                line(pending.toString(StandardCharsets.UTF_8), err);
+                pending.reset();
+            } else {
+                line(new String(p, lineStart, i - lineStart, StandardCharsets.UTF_8), err);
+            }
+            lineStart = i + 1;
+        }
+        if (lineStart < p.length) {
+            pending.write(p, lineStart, p.length - lineStart);
+        }
+    }
+
+    private void line(String text, boolean err) throws InterruptedException {
+        int sp = text.indexOf(' ');
+        long nanos;
+        Instant t;
+        try {
+            t = Instant.parse(sp < 0 ? text : text.substring(0, sp));
+            nanos = t.getEpochSecond() * 1_000_000_000L + t.getNano();
+        } catch (DateTimeParseException e) {
+            malformed.increment();
+            log.warn("{}: a Docker API log line without a timestamp was skipped", container.describe());
+            return;
+        }
+        int s = err ? 1 : 0;
+        if (nanos < from || nanos <= lastRaw[s]) {
+            return;                    // before the resume point, or already read in this run
+        }
+        lastRaw[s] = nanos;
+        if (nanos <= last[s]) {
+            nanos = last[s] + 1;       // keep positions strictly increasing within the stream
+        }
+        last[s] = nanos;
+        String message = sp < 0 ? "\n" : text.substring(sp + 1) + "\n";
+        assembler.accept(new DockerEntry(message, err ? "stderr" : "stdout", NANOS.format(t), nanos, nanos + 1), 1,
+                err ? FILE_ID + "-stderr" : FILE_ID + "-stdout");
+    }
+}
