@@ -400,7 +400,7 @@ public final class ConfigLoader {
 
     private void regex(String key, String pattern) {
         try {
-            Pattern.compile(pattern);
+            io.logferry.selection.Regexes.compile(pattern);
         } catch (PatternSyntaxException e) {
             problems.add("config: key '" + key + "' has a regex that does not compile: '" + pattern + "' ("
                     + e.getDescription() + ")");

@@ -139,6 +139,20 @@ public final class DocumentBuilder {
         if (m.json() != null && !m.json().isEmpty()) {
             writeJsonFields(o, m.json());
         }
+        if (!m.attrs().isEmpty()) {
+            // --log-opt labels=/env= values Docker records with each entry
+            // a dotted key: "docker" may also be in the constant part, and JSON keys must be unique
+            o.ascii(",\"docker.attrs\":{");
+            boolean first = true;
+            for (Map.Entry<String, String> a : new TreeMap<>(m.attrs()).entrySet()) {
+                if (!first) {
+                    o.raw(',');
+                }
+                first = false;
+                o.key(a.getKey().replace('.', '_')).string(a.getValue());
+            }
+            o.raw('}');
+        }
         o.raw(constantTail);
         return o.toBytes();
     }
@@ -148,7 +162,9 @@ public final class DocumentBuilder {
         try {
             for (Iterator<Map.Entry<String, JsonNode>> it = fields.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> f = it.next();
-                if (RESERVED.contains(f.getKey())) {
+                String key = f.getKey();
+                int dot = key.indexOf('.');
+                if (RESERVED.contains(dot < 0 ? key : key.substring(0, dot))) {
                     if (clashes == null) {
                         clashes = MAPPER.createObjectNode();
                     }

@@ -242,7 +242,7 @@ public final class Selector {
                 why = "custom multiline needs a pattern";
             } else {
                 try {
-                    Pattern.compile(pattern);
+                    Regexes.compile(pattern);
                 } catch (PatternSyntaxException e) {
                     why = "does not compile (" + e.getDescription() + ")";
                 }
@@ -264,7 +264,7 @@ public final class Selector {
         return switch (type) {
             case "java" -> new ContainerSettings.MultilineRule("java", JAVA, false, true, maxLines, timeout);
             case "python" -> new ContainerSettings.MultilineRule("python", PYTHON, false, true, maxLines, timeout);
-            case "custom" -> new ContainerSettings.MultilineRule("custom", Pattern.compile(pattern), negate, match.equals("after"),
+            case "custom" -> new ContainerSettings.MultilineRule("custom", Regexes.compile(pattern), negate, match.equals("after"),
                     maxLines, timeout);
             default -> new ContainerSettings.MultilineRule("none", null, negate, match.equals("after"), maxLines, timeout);
         };
@@ -279,17 +279,17 @@ public final class Selector {
         }
         List<Pattern> out = new ArrayList<>();
         if (value == null) {
-            fallback.forEach(p -> out.add(Pattern.compile(p)));
+            fallback.forEach(p -> out.add(Regexes.compile(p)));
             return out;
         }
         for (String part : splitRegexes(value)) {
             try {
-                out.add(Pattern.compile(part));
+                out.add(Regexes.compile(part));
             } catch (PatternSyntaxException e) {
                 warnings.add("label " + key + "='" + value + "' has a regex that does not compile: '" + part + "' ("
                         + e.getDescription() + "); using the default " + fallback);
                 out.clear();
-                fallback.forEach(p -> out.add(Pattern.compile(p)));
+                fallback.forEach(p -> out.add(Regexes.compile(p)));
                 return out;
             }
         }

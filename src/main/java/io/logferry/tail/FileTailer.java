@@ -203,7 +203,8 @@ public final class FileTailer implements Tailer {
             return true;
         }
         if (settings.startPosition() == io.logferry.config.Config.StartPosition.END && Files.exists(current)) {
-            openAt(current, Files.size(current), fingerprint(current));
+            long end = lastLineEnd(current);
+            openAt(current, end, end == 0 ? null : fingerprint(current));
             return true;
         }
         openAt(chain.get(0), 0, null);
@@ -258,6 +259,9 @@ public final class FileTailer implements Tailer {
                     // a line longer than any Docker writes: skip to its end, counted as malformed
                     if (!skippingLongLine) {
                         reportMalformed(bufStart, "a line longer than " + MAX_LINE + " bytes");
+                        if (fileId == null && bufStart == 0) {
+                            fileId = fingerprint(buf, 0, fill);
+                        }
                     }
                     skippingLongLine = true;
                     bufStart += fill;
@@ -392,6 +396,29 @@ public final class FileTailer implements Tailer {
         return out;
     }
 
+    /** The offset just after the file's last complete line (0 when it has none): where "end" starts. */
+    static long lastLineEnd(Path p) throws IOException {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            long size = ch.size();
+            ByteBuffer b = ByteBuffer.allocate(64 * 1024);
+            for (long pos = size; pos > 0; ) {
+                int n = (int) Math.min(b.capacity(), pos);
+                pos -= n;
+                b.clear().limit(n);
+                while (b.hasRemaining() && ch.read(b, pos + b.position()) > 0) {
+                    // fill the window
+                }
+                for (int i = b.position() - 1; i >= 0; i--) {
+                    if (b.get(i) == '\n') {
+                        return pos + i + 1;
+                    }
+                }
+            }
+            return 0;
+        }
+    }
+
+    /** The fingerprint of the file's first complete line, or null while it has none. */
     static String fingerprint(Path p) throws IOException {
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
             ByteBuffer b = ByteBuffer.allocate(64 * 1024);
@@ -402,7 +429,8 @@ public final class FileTailer implements Tailer {
                     }
                 }
             }
-            return b.position() == 0 ? null : fingerprint(b.array(), 0, b.position());
+            // no newline within the first 64 KiB: the first 4 KiB of a longer line identify it as well
+            return b.position() < b.capacity() ? null : fingerprint(b.array(), 0, b.position());
         } catch (NoSuchFileException e) {
             return null;
         }

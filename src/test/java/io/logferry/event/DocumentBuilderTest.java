@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.logferry.config.Config;
 import io.logferry.decode.Message;
 import io.logferry.selection.ContainerSettings;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -172,9 +171,6 @@ class DocumentBuilderTest {
     }
 
     @Test
-    @Disabled("DocumentBuilder (not editable here) checks clashes on the whole key: a dotted JSON key such as "
-            + "'container.id' or 'log.offset' lands at the root and Elasticsearch merges it into the document's own "
-            + "object. Enable when RESERVED is checked against the key's first segment.")
     void dottedJsonKeysNeverReachTheDocumentsOwnObjects() throws Exception {
         ObjectNode json = new ObjectMapper().createObjectNode();
         json.put("container.id", "spoofed");
@@ -186,6 +182,14 @@ class DocumentBuilderTest {
         assertThat(doc.has("log.offset")).isFalse();
         assertThat(doc.at("/json/container.id").asText()).isEqualTo("spoofed");
         assertThat(doc.get("user.name").asText()).isEqualTo("alice");
+    }
+
+    @Test
+    void dockerAttrsGoUnderDockerAttrs() throws Exception {
+        Message m = new Message("stdout", TIME, "text", new Cursor(1, "f", 0), new Cursor(1, "f", 6), 0, null, null, null,
+                java.util.Map.of("com.example.tier", "web"));
+        JsonNode doc = build(builder(), m).doc();
+        assertThat(doc.at("/docker.attrs/com_example_tier").asText()).isEqualTo("web");
     }
 
     @Test
