@@ -58,11 +58,9 @@ public final class EsConnection {
         }
         RestClientBuilder b = RestClient.builder(hosts.toArray(HttpHost[]::new));
         List<Header> headers = new ArrayList<>();
-        if (!es.apiKey().isEmpty()) {
-            headers.add(new BasicHeader("Authorization", "ApiKey " + es.apiKey()));
-        } else if (!es.username().isEmpty()) {
-            String token = Base64.getEncoder().encodeToString((es.username() + ":" + es.password()).getBytes(StandardCharsets.UTF_8));
-            headers.add(new BasicHeader("Authorization", "Basic " + token));
+        String authorization = authorization(es);
+        if (authorization != null) {
+            headers.add(new BasicHeader("Authorization", authorization));
         }
         b.setDefaultHeaders(headers.toArray(Header[]::new));
         b.setFailureListener(new HostFailures(hosts.size()));
@@ -106,6 +104,17 @@ public final class EsConnection {
                 log.warn("elasticsearch host {} failed (the only host configured)", node.getHost());
             }
         }
+    }
+
+    /** The {@code Authorization} header value: {@code ApiKey ...} (wins), {@code Basic ...}, or null. */
+    public static String authorization(Config.Elasticsearch es) {
+        if (!es.apiKey().isEmpty()) {
+            return "ApiKey " + es.apiKey();
+        }
+        if (!es.username().isEmpty()) {
+            return "Basic " + Base64.getEncoder().encodeToString((es.username() + ":" + es.password()).getBytes(StandardCharsets.UTF_8));
+        }
+        return null;
     }
 
     static SSLContext sslContext(Config.Elasticsearch es) throws Exception {

@@ -2,21 +2,55 @@ package io.logferry.http;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.logferry.config.Config;
+import io.logferry.elasticsearch.EsConnection;
 import io.logferry.metrics.Metrics;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
-/** {@code GET /health} (200 or 503 with the reason) and {@code GET /metrics} (Prometheus text). */
+/**
+ * {@code GET /health} (200 or 503 with the reason) and {@code GET /metrics} (Prometheus text).
+ * With the Elasticsearch output, an {@link ElasticsearchProbe} keeps {@code /health} true while
+ * the agent is idle: the agent's own view (Docker, the last bulk request) comes first, then the probe.
+ */
 public final class StatusServer implements AutoCloseable {
+    static final Duration PROBE_EVERY = Duration.ofSeconds(3);
     private final HttpServer server;
+    private final ElasticsearchProbe probe;
+
+    /** The agent's server: host and port from {@code http}, with a probe of Elasticsearch when it is the output. */
+    public StatusServer(Config config, Metrics metrics, Supplier<String> problem, String version) throws Exception {
+        this(config.http().host(), config.http().port(), metrics, problem, version,
+                config.output() == Config.Output.ELASTICSEARCH
+                        ? new ElasticsearchProbe(EsConnection.build(config.elasticsearch()), config.elasticsearch(), PROBE_EVERY)
+                        : null);
+    }
 
     /** {@code problem} gives null when all is well, else the reason. */
     public StatusServer(String host, int port, Metrics metrics, Supplier<String> problem, String version) throws IOException {
+        this(host, port, metrics, problem, version, null);
+    }
+
+    StatusServer(String host, int port, Metrics metrics, Supplier<String> agentProblem, String version, ElasticsearchProbe probe) throws IOException {
+        this.probe = probe;
+        Supplier<String> problem = probe == null ? agentProblem : () -> {
+            String p = agentProblem.get();
+            if (p != null) {
+                return p;
+            }
+            String e = probe.problem();
+            return e == null ? null : "elasticsearch: " + e;
+        };
+        if (probe != null) {
+            metrics.gauge("logferry_elasticsearch_up", "1 when Elasticsearch answered the last probe (every "
+                    + PROBE_EVERY.toSeconds() + " s), else 0", () -> probe.problem() == null ? 1 : 0);
+        }
         server = HttpServer.create(new InetSocketAddress(host, port), 16);
         server.setExecutor(Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "logferry-http");
@@ -35,6 +69,9 @@ public final class StatusServer implements AutoCloseable {
 
     public void start() {
         server.start();
+        if (probe != null) {
+            probe.start();
+        }
     }
 
     public int port() {
@@ -62,5 +99,8 @@ public final class StatusServer implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        if (probe != null) {
+            probe.close();
+        }
     }
 }
