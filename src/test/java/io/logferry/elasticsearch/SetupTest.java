@@ -1,0 +1,61 @@
+package io.logferry.elasticsearch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SetupTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void theTemplateMapsTimestampAsDateNanosForDataStreams() throws Exception {
+        JsonNode t = JSON.readTree(Setup.templateBody(false, "30d"));
+        assertThat(t.path("index_patterns").toString()).contains("logs-docker*").contains("logs-logferry*");
+        assertThat(t.path("data_stream").isObject()).isTrue();
+        JsonNode p = t.path("template").path("mappings").path("properties");
+        assertThat(p.path("@timestamp").path("type").asText()).isEqualTo("date_nanos");
+        assertThat(p.path("message").path("type").asText()).isEqualTo("text");
+        assertThat(p.path("host").path("properties").path("name").path("type").asText()).isEqualTo("keyword");
+        assertThat(t.path("template").has("lifecycle")).as("no lifecycle where the cluster has none").isFalse();
+    }
+
+    @Test
+    void aLifecycleWithRetentionWhereTheClusterManagesThem() throws Exception {
+        JsonNode lc = JSON.readTree(Setup.templateBody(true, " 30d ")).path("template").path("lifecycle");
+        assertThat(lc.path("enabled").asBoolean()).isTrue();
+        assertThat(lc.path("data_retention").asText()).isEqualTo("30d");
+
+        JsonNode none = JSON.readTree(Setup.templateBody(true, "")).path("template").path("lifecycle");
+        assertThat(none.path("enabled").asBoolean()).isTrue();
+        assertThat(none.has("data_retention")).as("no retention given: kept until deleted").isFalse();
+    }
+
+    @Test
+    void theKibanaObjectsInTheJarAreTheFileTheDocsShip() throws Exception {
+        byte[] inJar = KibanaSetup.objects();
+        byte[] file = Files.readAllBytes(Path.of("config/kibana/logferry.ndjson"));
+        assertThat(new String(inJar, StandardCharsets.UTF_8))
+                .as("src/main/resources/kibana/logferry.ndjson must be a copy of config/kibana/logferry.ndjson")
+                .isEqualTo(new String(file, StandardCharsets.UTF_8));
+        boolean view = false;
+        boolean search = false;
+        for (String line : new String(inJar, StandardCharsets.UTF_8).lines().toList()) {
+            JsonNode o = JSON.readTree(line);
+            if (o.path("type").asText().equals("index-pattern")) {
+                view = o.path("attributes").path("title").asText().equals("logs-*")
+                        && o.path("attributes").path("timeFieldName").asText().equals("@timestamp");
+            }
+            if (o.path("type").asText().equals("search")) {
+                search = o.path("references").path(0).path("type").asText().equals("index-pattern");
+            }
+        }
+        assertThat(view).as("a data view logs-* on @timestamp").isTrue();
+        assertThat(search).as("a saved search on that data view").isTrue();
+    }
+}
