@@ -4,6 +4,7 @@ import io.logferry.Agent;
 import io.logferry.config.Config;
 import io.logferry.config.ConfigException;
 import io.logferry.config.ConfigLoader;
+import io.logferry.logging.Redaction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,12 +67,17 @@ public final class Main {
             e.problems().forEach(System.err::println);
             return 2;
         }
+        Redaction.register(config.elasticsearch());
         return switch (command) {
-            case "run" -> runAgent(config);
-            default -> {
-                System.err.println("logferry: '" + command + "' is not built yet");
-                yield 1;
+            case "setup" -> {
+                quietLogs();
+                yield new SetupCommand(config, System.out, System.err).run();
             }
+            case "check" -> {
+                quietLogs();
+                yield new CheckCommand(config, configFile, System.out, System.err).run();
+            }
+            default -> runAgent(config);
         };
     }
 
@@ -105,6 +111,17 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /**
+     * setup and check report every finding themselves, one line each; the libraries' and the
+     * agent's own log lines would only repeat them. LOGFERRY_LOG_LEVEL still wins.
+     */
+    private static void quietLogs() {
+        if (System.getenv("LOGFERRY_LOG_LEVEL") == null
+                && LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
+            root.setLevel(ch.qos.logback.classic.Level.OFF);
+        }
     }
 
     static String usage() {

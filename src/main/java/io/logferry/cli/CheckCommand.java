@@ -1,0 +1,358 @@
+package io.logferry.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.Info;
+import com.github.dockerjava.api.model.Version;
+import io.logferry.config.Config;
+import io.logferry.config.Secrets;
+import io.logferry.docker.Discovery;
+import io.logferry.docker.DockerConnection;
+import io.logferry.elasticsearch.EsConnection;
+import io.logferry.elasticsearch.EsErrors;
+import io.logferry.elasticsearch.KibanaSetup;
+import io.logferry.elasticsearch.Setup;
+import io.logferry.event.ContainerInfo;
+import io.logferry.selection.ContainerSettings;
+import io.logferry.selection.Selector;
+import org.apache.http.util.EntityUtils;
+import org.elasticsearch.client.Request;
+import org.elasticsearch.client.Response;
+import org.elasticsearch.client.ResponseException;
+import org.elasticsearch.client.RestClient;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * {@code logferry check}: the config as loaded (secrets masked), whether Docker, Elasticsearch and
+ * (when set) Kibana answer with the configured credentials, and what would be shipped: every
+ * container with the decision of {@link Selector} and the settings its labels give. Findings go to
+ * stdout; each problem is one line on stderr ({@code elasticsearch: authentication failed for user
+ * logferry (401)}). Exit 0 when everything needed is reachable, 1 otherwise (2, a bad config, is
+ * decided before this runs). Reads only: it changes nothing anywhere.
+ */
+final class CheckCommand {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Config config;
+    private final Path configFile;
+    private final PrintStream out;
+    private final PrintStream err;
+    private int problems;
+
+    CheckCommand(Config config, Path configFile, PrintStream out, PrintStream err) {
+        this.config = config;
+        this.configFile = configFile;
+        this.out = out;
+        this.err = err;
+    }
+
+    int run() {
+        config();
+        DockerClient docker = docker();
+        elasticsearch();
+        kibana();
+        if (docker != null) {
+            containers(docker);
+            try {
+                docker.close();
+            } catch (IOException ignored) {
+                // nothing to do
+            }
+        }
+        out.println(problems == 0 ? "check: ok" : "check: " + problems + (problems == 1 ? " problem" : " problems"));
+        return problems == 0 ? 0 : 1;
+    }
+
+    private void problem(String line) {
+        problems++;
+        err.println(line);
+    }
+
+    // ---- config ----
+
+    private void config() {
+        Config.Elasticsearch es = config.elasticsearch();
+        out.println("config: ok (" + (configFile == null ? "built-in defaults and LOGFERRY_* environment" : configFile) + ")");
+        Config.Docker d = config.docker();
+        out.println("  docker: host " + d.host() + ", containers_path " + d.containersPath() + ", read_mode "
+                + lower(d.readMode()));
+        out.println("  selection: mode " + lower(config.selection().mode()) + ", include_labels " + config.selection().includeLabels()
+                + ", exclude_labels " + config.selection().excludeLabels() + ", exclude_self " + config.selection().excludeSelf());
+        out.println("  output: " + lower(config.output()));
+        if (config.output() == Config.Output.ELASTICSEARCH) {
+            out.println("  elasticsearch: hosts " + es.hosts() + ", " + credentials(es) + ", tls " + tls(es));
+            out.println("  elasticsearch: bulk_max_events " + es.bulkMaxEvents() + ", bulk_max_bytes " + es.bulkMaxBytes()
+                    + ", flush_interval " + es.flushInterval().toMillis() + "ms, workers " + es.workers()
+                    + ", dead_letter " + es.deadLetter());
+        }
+        out.println("  setup.enabled " + config.setupEnabled() + ", kibana.url " + (config.kibanaUrl().isBlank() ? "(not set)" : config.kibanaUrl()));
+        out.println("  queue: max_events " + config.queue().maxEvents() + ", max_bytes " + config.queue().maxBytes()
+                + "; registry " + config.registry().path() + "; http " + (config.http().enabled()
+                ? config.http().host() + ":" + config.http().port() : "off"));
+    }
+
+    static String credentials(Config.Elasticsearch es) {
+        if (!es.apiKey().isEmpty()) {
+            return "api_key " + Secrets.mask(es.apiKey()) + (es.username().isEmpty() ? "" : " (wins over username " + es.username() + ")");
+        }
+        if (!es.username().isEmpty()) {
+            return "username " + es.username() + ", password " + (es.password().isEmpty() ? "(empty)" : Secrets.mask(es.password()));
+        }
+        return "no credentials";
+    }
+
+    private static String tls(Config.Elasticsearch es) {
+        List<String> parts = new ArrayList<>();
+        parts.add("verify " + lower(es.tlsVerify()));
+        if (!es.tlsCaFile().isEmpty()) {
+            parts.add("ca_file " + es.tlsCaFile());
+        }
+        if (!es.tlsCaFingerprint().isEmpty()) {
+            parts.add("ca_fingerprint " + es.tlsCaFingerprint());
+        }
+        return String.join(", ", parts);
+    }
+
+    // ---- docker ----
+
+    private DockerClient docker() {
+        Config.Docker d = config.docker();
+        DockerClient docker = null;
+        try {
+            docker = DockerConnection.connect(d);
+            Version v = docker.versionCmd().exec();
+            Info info = docker.infoCmd().exec();
+            out.println("docker: ok: Docker " + v.getVersion() + " (API " + v.getApiVersion() + ") at " + d.host()
+                    + ", host name " + info.getName() + ", " + info.getContainers() + " containers");
+        } catch (RuntimeException e) {
+            problem("docker: cannot reach " + d.host() + " (" + rootMessage(e) + ")");
+            if (docker != null) {
+                try {
+                    docker.close();
+                } catch (IOException ignored) {
+                    // it never worked
+                }
+            }
+            return null;
+        }
+        Path containers = Path.of(d.containersPath());
+        if (Files.isDirectory(containers) && Files.isReadable(containers)) {
+            out.println("  " + d.containersPath() + ": readable (logs are read from the json-file logs)");
+        } else if (d.readMode() == Config.ReadMode.FILE) {
+            problem("docker: " + d.containersPath() + " is not a readable directory, and docker.read_mode is file: mount it read-only");
+        } else {
+            out.println("  " + d.containersPath() + ": not readable here" + (d.readMode() == Config.ReadMode.AUTO
+                    ? " (read_mode auto: logs come through the Docker logs API)" : ""));
+        }
+        return docker;
+    }
+
+    // ---- elasticsearch ----
+
+    private void elasticsearch() {
+        if (config.output() != Config.Output.ELASTICSEARCH) {
+            out.println("elasticsearch: skipped (output is " + lower(config.output()) + ")");
+            return;
+        }
+        Config.Elasticsearch es = config.elasticsearch();
+        try (RestClient client = EsConnection.build(es)) {
+            JsonNode health = json(client.performRequest(new Request("GET", "/_cluster/health")));
+            StringBuilder line = new StringBuilder("elasticsearch: ok: cluster ").append(health.path("cluster_name").asText("?"))
+                    .append(" (status ").append(health.path("status").asText("?")).append(") at ").append(String.join(", ", es.hosts()));
+            String version = version(client);
+            if (!version.isEmpty()) {
+                line.append(", version ").append(version);
+            }
+            String user = authenticatedAs(client, es);
+            if (!user.isEmpty()) {
+                line.append(", authenticated as ").append(user);
+            }
+            out.println(line);
+            out.println("  index template '" + Setup.TEMPLATE + "': " + template(client));
+        } catch (Exception e) {
+            problem("elasticsearch: " + EsErrors.describe(e, es));
+        }
+    }
+
+    /** {@code GET /}'s version; empty where the cluster does not serve it (or the user may not see it). */
+    private static String version(RestClient client) {
+        try {
+            return json(client.performRequest(new Request("GET", "/"))).path("version").path("number").asText("");
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+    }
+
+    private static String authenticatedAs(RestClient client, Config.Elasticsearch es) {
+        if (es.apiKey().isEmpty() && es.username().isEmpty()) {
+            return "";
+        }
+        try {
+            JsonNode n = json(client.performRequest(new Request("GET", "/_security/_authenticate")));
+            String name = n.path("username").asText("");
+            String key = n.path("api_key").path("name").asText("");
+            return key.isEmpty() ? name : name + " (API key " + key + ")";
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+    }
+
+    private static String template(RestClient client) {
+        try {
+            client.performRequest(new Request("GET", "/_index_template/" + Setup.TEMPLATE));
+            return "installed";
+        } catch (ResponseException e) {
+            int status = EsErrors.status(e);
+            return status == 404 ? "not installed yet (`logferry setup` installs it; so does `run` unless setup.enabled is false)"
+                    : "unknown (" + status + ")";
+        } catch (IOException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
+    }
+
+    private static JsonNode json(Response r) throws IOException {
+        return r.getEntity() == null ? JSON.createObjectNode() : JSON.readTree(EntityUtils.toString(r.getEntity()));
+    }
+
+    // ---- kibana ----
+
+    private void kibana() {
+        String url = config.kibanaUrl();
+        if (url.isBlank()) {
+            return;
+        }
+        try {
+            String version = new KibanaSetup(url, config.elasticsearch()).status();
+            out.println("kibana: ok: Kibana " + version + " at " + url);
+        } catch (KibanaSetup.KibanaException e) {
+            problem(e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            problem("kibana: interrupted");
+        } catch (Exception e) {
+            problem("kibana: cannot reach " + url + " (" + rootMessage(e) + ")");
+        }
+    }
+
+    // ---- containers ----
+
+    private void containers(DockerClient docker) {
+        List<ContainerInfo> all = new ArrayList<>();
+        try {
+            for (Container c : docker.listContainersCmd().withShowAll(true).exec()) {
+                ContainerInfo info = inspect(docker, c.getId());
+                if (info != null) {
+                    all.add(info);
+                }
+            }
+        } catch (RuntimeException e) {
+            problem("docker: cannot list containers (" + rootMessage(e) + ")");
+            return;
+        }
+        all.sort(Comparator.comparing(ContainerInfo::name));
+        Selector selector = new Selector(config.selection(), config.defaults(), Discovery.selfContainerId());
+        List<String> shipped = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        for (ContainerInfo c : all) {
+            Selector.Decision d = selector.decide(c);
+            String state = c.running() ? "running" : "stopped";
+            if (d.selected()) {
+                ContainerSettings s = d.settings().orElseThrow();
+                shipped.add("  ship  " + c.describe() + " [" + state + ", " + c.logDriver() + "] -> " + s.dataStream() + ": " + settings(s));
+                for (String w : d.warnings()) {
+                    shipped.add("        warning: " + w);
+                }
+            } else {
+                skipped.add("  skip  " + c.describe() + " [" + state + "]: " + d.reason());
+            }
+        }
+        out.println("containers: " + shipped.stream().filter(l -> l.startsWith("  ship")).count() + " of " + all.size() + " would be shipped");
+        shipped.forEach(out::println);
+        skipped.forEach(out::println);
+    }
+
+    static String settings(ContainerSettings s) {
+        StringBuilder b = new StringBuilder();
+        b.append("streams ").append(lower(s.streams()));
+        b.append(", start ").append(lower(s.startPosition()));
+        ContainerSettings.MultilineRule m = s.multiline();
+        b.append(", multiline ").append(m.type());
+        if (m.type().equals("custom")) {
+            b.append(" /").append(m.pattern()).append("/ negate ").append(m.negate()).append(" match ")
+                    .append(m.matchAfter() ? "after" : "before");
+        }
+        b.append(", json ").append(s.json());
+        if (s.json() && !s.jsonMessageKey().isEmpty()) {
+            b.append(" (message_key ").append(s.jsonMessageKey()).append(')');
+        }
+        b.append(", max_bytes ").append(s.maxBytes());
+        if (!s.includeLines().isEmpty()) {
+            b.append(", include_lines ").append(patterns(s.includeLines()));
+        }
+        if (!s.excludeLines().isEmpty()) {
+            b.append(", exclude_lines ").append(patterns(s.excludeLines()));
+        }
+        if (!s.fields().isEmpty()) {
+            b.append(", fields ").append(new java.util.TreeMap<>(s.fields()));
+        }
+        return b.toString();
+    }
+
+    private static String patterns(List<Pattern> ps) {
+        return ps.stream().map(Pattern::pattern).collect(Collectors.joining(", ", "[", "]"));
+    }
+
+    private static ContainerInfo inspect(DockerClient docker, String id) {
+        try {
+            InspectContainerResponse r = docker.inspectContainerCmd(id).exec();
+            Map<String, String> labels = r.getConfig() == null || r.getConfig().getLabels() == null ? Map.of() : r.getConfig().getLabels();
+            String image = r.getConfig() == null || r.getConfig().getImage() == null ? r.getImageId() : r.getConfig().getImage();
+            String driver = r.getHostConfig() == null || r.getHostConfig().getLogConfig() == null
+                    || r.getHostConfig().getLogConfig().getType() == null ? "json-file" : r.getHostConfig().getLogConfig().getType().getType();
+            boolean running = r.getState() != null && Boolean.TRUE.equals(r.getState().getRunning());
+            return new ContainerInfo(r.getId(), r.getName() == null ? r.getId() : r.getName(), image == null ? "" : image,
+                    labels, r.getLogPath() == null ? "" : r.getLogPath(), driver, running);
+        } catch (NotFoundException e) {
+            return null;
+        }
+    }
+
+    private static String lower(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** The most telling exception of a chain: a connect, host, TLS or timeout failure when there is one, else the root. */
+    static String rootMessage(Throwable e) {
+        Throwable t = e;
+        Throwable pick = null;
+        while (t != null) {
+            if (pick == null && (t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
+                    || t instanceof javax.net.ssl.SSLException || t instanceof java.net.http.HttpTimeoutException
+                    || t instanceof java.net.SocketTimeoutException)) {
+                pick = t;
+            }
+            if (t.getCause() == null || t.getCause() == t) {
+                break;
+            }
+            t = t.getCause();
+        }
+        Throwable shown = pick != null ? pick : t;
+        String m = shown.getMessage();
+        return shown.getClass().getSimpleName() + (m == null || m.isBlank() ? "" : ": " + m);
+    }
+}
