@@ -113,6 +113,9 @@ public final class EsNode implements AutoCloseable {
                 "-E", "action.destructive_requires_name=false",
                 "-E", "cluster.routing.allocation.disk.threshold_enabled=false"));
         for (String s : settings) {
+            if (s.startsWith("cluster.name=")) {
+                continue; // already given above: Elasticsearch refuses a setting given twice with -E
+            }
             cmd.add("-E");
             cmd.add(s);
         }
