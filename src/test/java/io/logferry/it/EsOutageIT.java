@@ -35,7 +35,6 @@ class EsOutageIT {
     Path dir;
     private GenericContainer<?> container;
     private AgentProcess agent;
-    private String scenario;
 
     @BeforeAll
     static void startNode() throws Exception {
@@ -53,7 +52,6 @@ class EsOutageIT {
 
     @AfterEach
     void cleanUp() throws Exception {
-        Tally.keepLog(scenario, agent);
         if (agent != null) {
             agent.close();
         }
@@ -69,7 +67,6 @@ class EsOutageIT {
     @Test
     @Order(1)
     void indexAndClusterBlocksPauseDeliveryAndDropNothing() throws Exception {
-        scenario = "blocks";
         Instant started = Instant.now();
         String run = TestEnv.uniqueName("blk");
         String index = "logs-docker-" + run;
@@ -119,7 +116,6 @@ class EsOutageIT {
     @Test
     @Order(2)
     void elasticsearchStoppedForSixtySecondsThenStartedLosesAndDuplicatesNothing() throws Exception {
-        scenario = "es-stopped-60s";
         Instant started = Instant.now();
         String run = TestEnv.uniqueName("stop");
         String index = "logs-docker-" + run;

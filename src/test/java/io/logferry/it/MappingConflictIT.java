@@ -37,7 +37,6 @@ class MappingConflictIT {
 
     @AfterEach
     void cleanUp() throws Exception {
-        Tally.keepLog("mapping-conflict", agent);
         if (agent != null) {
             agent.close();
         }

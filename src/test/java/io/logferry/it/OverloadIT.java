@@ -31,7 +31,6 @@ class OverloadIT {
 
     @AfterEach
     void cleanUp() throws Exception {
-        Tally.keepLog("overload", agent);
         if (agent != null) {
             agent.close();
         }

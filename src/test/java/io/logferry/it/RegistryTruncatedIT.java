@@ -33,7 +33,6 @@ class RegistryTruncatedIT {
 
     @AfterEach
     void cleanUp() throws Exception {
-        Tally.keepLog("registry-truncated", agent);
         if (agent != null) {
             agent.close();
         }

@@ -62,20 +62,6 @@ final class Tally {
         return docs.stream().map(d -> d.path("message").asText()).toList();
     }
 
-    /** Keeps the agent's log beside the reports: target/it-logs/{scenario}-agent.log. */
-    static void keepLog(String scenario, AgentProcess agent) {
-        if (agent == null) {
-            return;
-        }
-        try {
-            Path dir = Path.of("target", "it-logs");
-            Files.createDirectories(dir);
-            Files.writeString(dir.resolve(scenario + "-agent.log"), agent.output(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            System.out.println("cannot keep the agent log: " + e.getMessage());
-        }
-    }
-
     /** A container script printing "{tag} out N" for N in 1..chunks*perChunk, one awk per chunk, pausing between chunks. */
     static String paced(String tag, int chunks, int perChunk, String pause) {
         return "i=0; while [ $i -lt " + chunks + " ]; do awk -v b=$i 'BEGIN{for(j=1;j<=" + perChunk + ";j++) print \"" + tag
