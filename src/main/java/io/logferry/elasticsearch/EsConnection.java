@@ -92,11 +92,14 @@ public final class EsConnection {
         @Override
         public void onFailure(Node node) {
             long now = System.nanoTime();
-            Long last = lastLogged.get(node.getHost());
-            if (last != null && now - last < LOG_EVERY.toNanos()) {
+            boolean[] due = {false};
+            lastLogged.compute(node.getHost(), (h, last) -> {
+                due[0] = last == null || now - last >= LOG_EVERY.toNanos();
+                return due[0] ? Long.valueOf(now) : last;
+            });
+            if (!due[0]) {
                 return;
             }
-            lastLogged.put(node.getHost(), now);
             if (hosts > 1) {
                 log.warn("elasticsearch host {} failed and is marked dead; requests go to the other {} host(s), and {} is tried again in 1 min or later",
                         node.getHost(), hosts - 1, node.getHost());
