@@ -97,8 +97,9 @@ class LabelsIT {
             assertThat(d.path("data_stream").path("namespace").asText()).isEqualTo(run);
         });
         assertThat(es.count("logs-web_app-" + run)).isEqualTo(2);
-        JsonNode dsInfo = es.request("GET", "/_data_stream/logs-web_app-" + run, null);
-        assertThat(dsInfo.toString()).as("a data stream with its template, not a plain index").contains("logferry-web_app");
+        JsonNode backing = es.request("GET", "/logs-web_app-" + run + "/_mapping/field/@timestamp", null);
+        assertThat(backing.fieldNames().next()).as("a data stream (backing index .ds-...), not a plain index").startsWith(".ds-logs-web_app-");
+        assertThat(backing.toString()).as("with logferry's mappings").contains("date_nanos");
 
         assertThat(by.get("namespace").get(0).path("data_stream").path("namespace").asText()).isEqualTo(run + "x");
         assertThat(es.count("logs-docker-" + run + "x")).isEqualTo(1);
