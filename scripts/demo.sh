@@ -163,6 +163,18 @@ declare -A EXPECT=([logferry-demo-plain]=10 [logferry-demo-java]=3 [logferry-dem
 EXPECT_TOTAL=17
 lf_log "started 4 demo containers: $(lf_docker ps -a --filter label=logferry.demo --format '{{.Names}}' | sort | tr '\n' ' ')"
 
+# ---------------------------------------------------------------- logferry check
+# What the agent will do with each demo container (a jar older than `check` just skips this).
+rc=0
+"$JAVA_HOME/bin/java" -jar "$JAR" check --config "$CFG" >"$DEMO_DIR/check.log" 2>&1 || rc=$?
+if ! grep -q "not built yet" "$DEMO_DIR/check.log"; then
+  echo
+  echo "== logferry check --config $CFG (exit $rc; full output in $DEMO_DIR/check.log)"
+  grep -E "^(docker|elasticsearch|kibana): |^  (ship|skip) +logferry-demo|warning:|^check:" "$DEMO_DIR/check.log" | sed 's/^/  /'
+  echo
+  (( rc == 0 )) || lf_log "WARNING: logferry check reported problems (see above); starting the agent anyway"
+fi
+
 # ---------------------------------------------------------------- the agent
 stop_agent() {    # SIGTERM, wait up to 30s, then SIGKILL; prints the exit status
   local pid rc=0 end
