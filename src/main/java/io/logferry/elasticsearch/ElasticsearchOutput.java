@@ -298,8 +298,8 @@ public final class ElasticsearchOutput implements Output {
         Long since = blockedSince.putIfAbsent(index, now);
         if (since == null) {
             lastBlockLog.set(now);
-            log.warn("elasticsearch blocks writes to {} ({}); delivery to it is paused: events are held and retried with backoff until "
-                    + "the block is lifted, none is dropped", index, why);
+            log.warn("elasticsearch {} {} ({}); delivery to it is paused: events are held and retried with backoff until "
+                    + "that changes, none is dropped", why.contains("block") ? "blocks writes to" : "does not allow writes to", index, why);
         } else {
             long last = lastBlockLog.get();
             if (now - last > LOG_EVERY_NANOS && lastBlockLog.compareAndSet(last, now)) {
