@@ -124,8 +124,9 @@ class TwoNodeClusterIT {
                 .until(() -> es.count(index) >= total);
         List<JsonNode> docs = es.all(index, "message", "stream");
         Tally.report("two-node cluster, one node killed", started, Map.of("n", total), Tally.messages(docs));
-        System.out.printf("[fault-scenario] two nodes: %d lines in the index at the kill; after it the survivor holds %s%n", atKill,
-                shards(es, index, masterName));
+        System.out.printf("[fault-scenario] two nodes: %d lines in the index at the kill; after it the survivor holds %s; "
+                + "%d bulk requests failed, %d event deliveries retried%n", atKill, shards(es, index, masterName),
+                agent.metric("logferry_bulk_requests_failed_total"), agent.metric("logferry_events_retried_total"));
         Containers.assertExactlyOnce(docs, Map.of("n", total), false);
 
         // the client marked the killed node dead and moved on
