@@ -47,7 +47,7 @@ import java.util.regex.Pattern;
  *     ├─ no usable response (connection, timeout, 429/5xx, cluster block) → the whole request again, with backoff
  *     ├─ 400/413 for the whole request → split in halves (one event left: dead-letter it)
  *     └─ per item:  delivered (2xx, 409)                      → ack
- *                   429, 5xx, 403 block                      → again, failed items only, with backoff
+ *                   429, 5xx, 401/403 (block, privilege)     → again, failed items only, with backoff
  *                   refused (mapping conflict, other 4xx)    → becomes a dead-letter document, sent with
  *                                                              the next request; ack when the dead-letter
  *                                                              stream holds it
