@@ -24,7 +24,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
@@ -44,6 +47,7 @@ public final class FileTailer implements Tailer {
     private static final int MAX_LINE = 16 * 1024 * 1024;
     private static final long STOP_GRACE_NANOS = 1_000_000_000L;
     private static final long MISSING_FILE_GRACE_NANOS = 5_000_000_000L;
+    private static final long DISCOVERY_NANOS = 50_000_000L;
 
     private volatile ContainerInfo container;
     private final ContainerSettings settings;
@@ -60,6 +64,8 @@ public final class FileTailer implements Tailer {
     private final LongAdder lost;
     private final int[] docStart = new int[1];
 
+    private record Upcoming(FileChannel channel, Object key, String fileId, Path seenAs) { }
+
     private volatile boolean stopped;
     private volatile long stoppedAt;
     private volatile boolean removed;
@@ -67,6 +73,12 @@ public final class FileTailer implements Tailer {
 
     private FileChannel channel;
     private Object fileKey;
+    /** Files newer than the one being read, opened as soon as seen so that rotation cannot delete them unread. */
+    private final ArrayDeque<Upcoming> upcoming = new ArrayDeque<>();
+    /** Every file of the chain already accounted for (read, being read, upcoming, or before the start): inode → fingerprint. */
+    private final Map<Object, String> known = new HashMap<>();
+    private Object newestKey;
+    private long lastDiscovery;
     private String fileId;
     private long fileSeq;
     private byte[] buf = new byte[INITIAL_BUFFER];
@@ -88,7 +100,8 @@ public final class FileTailer implements Tailer {
         this.done = done;
         this.read = metrics.counter("logferry_events_read_total", "Events read from container logs and published to the queue");
         this.malformed = metrics.counter("logferry_lines_malformed_total", "json-file lines that could not be decoded and were skipped");
-        this.lost = metrics.counter("logferry_bytes_lost_total", "Log bytes Docker deleted (rotation) before they were read");
+        this.lost = metrics.counter("logferry_log_losses_total",
+                "Times a log file was deleted by Docker's rotation before it was read to its end", "container", container.name());
         this.assembler = new MessageAssembler(settings, new MessageAssembler.Sink() {
             @Override
             public void message(Message m) throws InterruptedException {
@@ -161,6 +174,7 @@ public final class FileTailer implements Tailer {
         Thread.currentThread().setName("tail-" + container.shortId());
         try {
             if (open()) {
+                RotationWatch.INSTANCE.add(this);
                 follow();
             }
         } catch (InterruptedException e) {
@@ -169,7 +183,16 @@ public final class FileTailer implements Tailer {
             log.error("tailer of {} failed at {}:{}; it stops, and the next start resumes from the registry",
                     container.describe(), current, bufStart + fill, e);
         } finally {
+            RotationWatch.INSTANCE.remove(this);
             closeChannel();
+            for (Upcoming u : upcoming) {
+                try {
+                    u.channel().close();
+                } catch (IOException ignored) {
+                    // closing a read-only file
+                }
+            }
+            upcoming.clear();
             done.finished(this);
         }
     }
@@ -191,6 +214,7 @@ public final class FileTailer implements Tailer {
             for (Path p : chain) {
                 if (resume.fileId().equals(fingerprint(p))) {
                     openAt(p, resume.offset(), resume.fileId());
+                    startChain(chain, p);
                     log.info("{}: resuming {} at offset {}", container.describe(), p.getFileName(), resume.offset());
                     return true;
                 }
@@ -200,18 +224,99 @@ public final class FileTailer implements Tailer {
                     + " its bytes after that offset, and any file rotated between it and {}, are lost", container.describe(),
                     resume.fileId(), resume.offset(), chain.isEmpty() ? current.getFileName() : chain.get(0).getFileName());
             openAt(chain.get(0), 0, null);
+            startChain(chain, chain.get(0));
             return true;
         }
         if (settings.startPosition() == io.logferry.config.Config.StartPosition.END && Files.exists(current)) {
             long end = lastLineEnd(current);
             openAt(current, end, end == 0 ? null : fingerprint(current));
+            startChain(chain, current);
             return true;
         }
         openAt(chain.get(0), 0, null);
+        startChain(chain, chain.get(0));
         return true;
     }
 
-    private void openAt(Path p, long offset, String id) throws IOException {
+    /** Marks the files older than the starting one as accounted for, and opens the newer ones. */
+    private void startChain(List<Path> chain, Path start) throws IOException {
+        for (Path p : chain) {
+            if (p.equals(start)) {
+                break;
+            }
+            Object key = key(p);
+            String fp = fingerprint(p);
+            if (key != null && fp != null) {
+                known.put(key, fp);
+            }
+        }
+        discover();
+    }
+
+    private static Object key(Path p) {
+        try {
+            return Files.readAttributes(p, BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Lists the container's log files and opens, oldest first, every one not yet accounted for:
+     * any such file is newer than those known. Holding them open means Docker's rotation can
+     * rename and delete them without losing a byte, as long as this runs more often than Docker
+     * cycles through all {@code max-file} files. When even the newest known file is gone, files
+     * may have come and gone unseen: that is reported as a loss.
+     */
+    private synchronized void discover() throws IOException {
+        lastDiscovery = System.nanoTime();
+        List<Path> chain = chain();
+        java.util.Set<Object> present = new java.util.HashSet<>();
+        List<Upcoming> found = new ArrayList<>();
+        for (Path p : chain) {
+            Object key = key(p);
+            if (key == null) {
+                continue;
+            }
+            // always read the first line again: Docker reuses the inode numbers of deleted files
+            String fp = known.get(key);
+            String now = fingerprint(p);
+            if (now == null) {
+                continue;                    // no complete first line yet: not a file to read yet
+            }
+            if (fp != null && fp.equals(now)) {
+                present.add(key);
+                continue;
+            }
+            if (key.equals(fileKey)) {
+                known.put(key, now);
+                present.add(key);
+                continue;
+            }
+            FileChannel ch;
+            try {
+                ch = FileChannel.open(p, StandardOpenOption.READ);
+            } catch (NoSuchFileException e) {
+                continue;
+            }
+            found.add(new Upcoming(ch, key, now, p));
+            present.add(key);
+        }
+        if (newestKey != null && !present.contains(newestKey) && !found.isEmpty()) {
+            lost.increment();
+            log.warn("LOST: {}: Docker rotated every log file known to the agent away within one check; files written in between"
+                    + " may have been deleted unread (the agent is behind the container's write rate)", container.describe());
+        }
+        for (Upcoming u : found) {
+            upcoming.addLast(u);
+            known.put(u.key(), u.fileId());
+            newestKey = u.key();
+        }
+        // forget what Docker deleted, except what is still held open
+        known.keySet().removeIf(k -> !present.contains(k) && !k.equals(fileKey) && upcoming.stream().noneMatch(u -> u.key().equals(k)));
+    }
+
+    private synchronized void openAt(Path p, long offset, String id) throws IOException {
         closeChannel();
         channel = FileChannel.open(p, StandardOpenOption.READ);
         fileKey = Files.readAttributes(p, BasicFileAttributes.class).fileKey();
@@ -223,6 +328,38 @@ public final class FileTailer implements Tailer {
         if (id == null && offset > 0) {
             fileId = fingerprint(p);
         }
+        String fp = fileId != null ? fileId : fingerprint(p);
+        if (fp != null) {
+            known.put(fileKey, fp);
+        }
+        newestKey = fileKey;
+    }
+
+    /**
+     * Called by the {@link RotationWatch} thread: keeps hold of new files even while this tailer
+     * is blocked on a full queue, which is exactly when Docker may rotate faster than it reads.
+     */
+    void watch() {
+        if (channel == null || shutdown) {
+            return;
+        }
+        try {
+            discover();
+        } catch (IOException | RuntimeException e) {
+            log.debug("{}: rotation check failed: {}", container.describe(), e.getMessage());
+        }
+    }
+
+    /** Continues with a file that {@link #discover()} opened earlier, from its start. */
+    private synchronized void switchTo(Upcoming u) {
+        closeChannel();
+        channel = u.channel();
+        fileKey = u.key();
+        fileId = u.fileId();
+        fileSeq++;
+        bufStart = 0;
+        fill = 0;
+        skippingLongLine = false;
     }
 
     private void follow() throws IOException, InterruptedException {
@@ -270,6 +407,9 @@ public final class FileTailer implements Tailer {
                     buf = java.util.Arrays.copyOf(buf, Math.min(buf.length * 2, MAX_LINE));
                 }
             }
+            if (System.nanoTime() - lastDiscovery > DISCOVERY_NANOS) {
+                discover();                  // while behind, keep hold of files before rotation deletes them
+            }
             int n = channel.read(ByteBuffer.wrap(buf, fill, buf.length - fill), bufStart + fill);
             if (n <= 0) {
                 return total;
@@ -302,6 +442,7 @@ public final class FileTailer implements Tailer {
     private void line(int off, int len, long start, long end) throws InterruptedException {
         if (fileId == null) {
             fileId = start == 0 ? fingerprint(buf, off, len) : "unknown";
+            known.put(fileKey, fileId);
         }
         try {
             DockerEntry e = DockerJsonDecoder.decode(buf, off, len, start, end);
@@ -329,49 +470,27 @@ public final class FileTailer implements Tailer {
     }
 
     /**
-     * When the open file is no longer the current log (Docker renamed it), reads it to its end and
-     * opens the file that follows it. Returns true when it moved.
+     * When a newer file exists, Docker has finished with the open one (it renames, then writes to
+     * a new file): read the open one to its end and continue with the next. Returns true when it moved.
      */
     private boolean moveToNextFile() throws IOException, InterruptedException {
-        Object currentKey;
-        try {
-            currentKey = Files.readAttributes(current, BasicFileAttributes.class).fileKey();
-        } catch (NoSuchFileException e) {
-            return false;      // removed, or between Docker's rename and create: nothing to move to yet
-        }
-        if (currentKey.equals(fileKey)) {
+        discover();
+        if (upcoming.isEmpty()) {
             return false;
         }
         while (readSome() > 0) {
             // finish the renamed file
         }
-        List<Path> chain = chain();
-        int at = -1;
-        for (int i = 0; i < chain.size(); i++) {
-            try {
-                if (Files.readAttributes(chain.get(i), BasicFileAttributes.class).fileKey().equals(fileKey)) {
-                    at = i;
-                    break;
-                }
-            } catch (NoSuchFileException ignored) {
-                // rotated away while listing
-            }
-        }
-        if (at < 0) {
-            lost.increment();
-            log.warn("LOST: {}: the log file being read was deleted by rotation at offset {}; files rotated after it may have been deleted unread",
-                    container.describe(), bufStart + fill);
-        }
-        Path next = at < 0 ? chain.get(0) : at + 1 < chain.size() ? chain.get(at + 1) : null;
-        if (next == null) {
-            return false;
-        }
         if (fill > 0) {
             // an unfinished line at the end of a rotated file never gets its newline
             reportMalformed(bufStart, "an incomplete last line in a rotated file");
         }
-        openAt(next, 0, null);
-        log.debug("{}: rotation, now reading {}", container.describe(), next.getFileName());
+        Upcoming next;
+        synchronized (this) {
+            next = upcoming.pollFirst();
+        }
+        switchTo(next);
+        log.debug("{}: rotation, now reading {}", container.describe(), next.seenAs().getFileName());
         return true;
     }
 
@@ -446,7 +565,7 @@ public final class FileTailer implements Tailer {
         }
     }
 
-    private void closeChannel() {
+    private synchronized void closeChannel() {
         if (channel != null) {
             try {
                 channel.close();
