@@ -256,7 +256,9 @@ lf_dockerd_stop() {
   for p in $(lf_pids_with_cmdline "$LF_DOCKER_EXEC/"); do
     lf_stop_pid "$p" "leftover $(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | cut -c1-40)" 10 || true
   done
-  rm -f "$LF_DOCKER_PIDFILE" "$LF_DOCKER_SOCK"
+  # A killed dockerd leaves containerd's pidfile; if that pid is still a zombie (or reused), a new
+  # dockerd believes containerd runs and times out waiting for it.
+  rm -f "$LF_DOCKER_PIDFILE" "$LF_DOCKER_SOCK" "$LF_DOCKER_EXEC/containerd/containerd.pid"
   lf_unmount_below "$LF_DIR"
 }
 

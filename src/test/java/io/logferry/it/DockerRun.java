@@ -5,7 +5,6 @@ import com.github.dockerjava.api.command.CreateContainerResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.LogConfig;
-import org.testcontainers.DockerClientFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +16,16 @@ import java.util.Map;
  * mode none and carries the test's labels; {@link #close()} removes what is left.
  */
 public final class DockerRun implements AutoCloseable {
-    private final DockerClient docker = DockerClientFactory.instance().client();
+    /** Its own client, not Testcontainers' shared one: a test may restart the daemon under it. */
+    private final DockerClient docker = newClient();
+
+    static DockerClient newClient() {
+        var config = com.github.dockerjava.core.DefaultDockerClientConfig.createDefaultConfigBuilder()
+                .withDockerHost(TestEnv.dockerHost()).build();
+        var http = new com.github.dockerjava.httpclient5.ApacheDockerHttpClient.Builder()
+                .dockerHost(config.getDockerHost()).maxConnections(32).build();
+        return com.github.dockerjava.core.DockerClientImpl.getInstance(config, http);
+    }
     private final List<String> created = new ArrayList<>();
 
     public DockerClient client() {
@@ -76,5 +84,10 @@ public final class DockerRun implements AutoCloseable {
             ids = new ArrayList<>(created);
         }
         ids.forEach(this::remove);
+        try {
+            docker.close();
+        } catch (java.io.IOException ignored) {
+            // the daemon may be gone
+        }
     }
 }
