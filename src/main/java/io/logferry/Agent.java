@@ -95,6 +95,10 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         if (config.output() == Config.Output.DISCARD) {
             output = new DiscardOutput(metrics);
         } else {
+            if (config.elasticsearch().tlsVerify() == Config.TlsVerify.NONE) {
+                log.warn("elasticsearch.tls.verify is none: the server's certificate is not checked, so anyone between the agent"
+                        + " and Elasticsearch can read and change the logs and the credentials");
+            }
             RestClient client = EsConnection.build(config.elasticsearch());
             if (config.setupEnabled()) {
                 installTemplate(client);
@@ -233,6 +237,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
                 : new FileTailer(c, s, containers, resume, t.tracker(), queue, builder(c, s, true), metrics, this);
         tracked.put(c.id(), new Tracked(t.tracker(), tailer.source(), false));
         tailers.put(c.id(), tailer);
+        metrics.gauge("logferry_bytes_behind", "Bytes in a container's log files not read yet", tailer::behind, "container", c.name());
         if (first) {
             log.info("container {} shipped to {} ({}, {})", c.describe(), s.dataStream(), resume == null ? "new" : "resuming",
                     api ? "Docker logs API" : "json-file");
@@ -296,6 +301,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
     @Override
     public void finished(Tailer tailer) {
         tailers.remove(tailer.container().id(), tailer);
+        metrics.removeGauge("logferry_bytes_behind", "container", tailer.container().name());
     }
 
     // ---- registry ----

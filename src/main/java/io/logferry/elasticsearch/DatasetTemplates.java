@@ -36,7 +36,8 @@ public final class DatasetTemplates {
 
     /** Returns once the dataset's template exists (blocking, with backoff, while Elasticsearch is away). */
     public void ensure(String dataset) throws InterruptedException {
-        if (client == null || done.contains(dataset) || dataset.startsWith("docker")) {
+        // logs-docker* and logs-logferry* are the main template's own patterns
+        if (client == null || done.contains(dataset) || dataset.startsWith("docker") || dataset.startsWith("logferry")) {
             return;
         }
         long wait = 1000;

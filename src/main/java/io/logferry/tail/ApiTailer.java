@@ -173,13 +173,21 @@ public final class ApiTailer implements Tailer {
                 stream = cb;
                 docker.logContainerCmd(container.id()).withStdOut(true).withStdErr(true).withTimestamps(true)
                         .withFollowStream(follow).withSince((int) (Math.max(from, Math.min(lastRaw[0], lastRaw[1])) / 1_000_000_000L)).exec(cb);
-                cb.awaitCompletion();
+                while (!cb.awaitCompletion(250, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    synchronized (assembler) {
+                        assembler.flushIdle();     // a quiet container's last multiline event goes after its timeout
+                    }
+                }
                 if (shutdown) {
                     return;
                 }
-                assembler.flushIdle(System.nanoTime());
+                synchronized (assembler) {
+                    assembler.flushIdle();
+                }
                 if (!follow) {
-                    assembler.flushAll();
+                    synchronized (assembler) {
+                        assembler.flushAll();
+                    }
                     log.info("{}: read its log through the Docker API to the end; tailer done", container.describe());
                     return;
                 }
@@ -206,6 +214,12 @@ public final class ApiTailer implements Tailer {
 
     /** Frames are pieces of each stream's bytes: lines are split across them, and one frame may hold several. */
     private void frame(Frame f) throws InterruptedException {
+        synchronized (assembler) {
+            frameLocked(f);
+        }
+    }
+
+    private void frameLocked(Frame f) throws InterruptedException {
         boolean err = f.getStreamType() == StreamType.STDERR;
         java.io.ByteArrayOutputStream pending = err ? pendingErr : pendingOut;
         byte[] p = f.getPayload();

@@ -24,7 +24,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
@@ -74,11 +73,13 @@ public final class FileTailer implements Tailer {
     private FileChannel channel;
     private Object fileKey;
     /** Files newer than the one being read, opened as soon as seen so that rotation cannot delete them unread. */
-    private final ArrayDeque<Upcoming> upcoming = new ArrayDeque<>();
+    private final java.util.concurrent.ConcurrentLinkedDeque<Upcoming> upcoming = new java.util.concurrent.ConcurrentLinkedDeque<>();
     /** Every file of the chain already accounted for (read, being read, upcoming, or before the start): inode → fingerprint. */
     private final Map<Object, String> known = new HashMap<>();
     private Object newestKey;
     private long lastDiscovery;
+    /** Where reading has got to in the open file, for {@link #behind()} from other threads. */
+    private volatile long readPos;
     private String fileId;
     private long fileSeq;
     private byte[] buf = new byte[INITIAL_BUFFER];
@@ -321,6 +322,7 @@ public final class FileTailer implements Tailer {
         channel = FileChannel.open(p, StandardOpenOption.READ);
         fileKey = Files.readAttributes(p, BasicFileAttributes.class).fileKey();
         fileId = id;
+        readPos = offset;
         fileSeq++;
         bufStart = offset;
         fill = 0;
@@ -333,6 +335,24 @@ public final class FileTailer implements Tailer {
             known.put(fileKey, fp);
         }
         newestKey = fileKey;
+    }
+
+    @Override
+    public long behind() {
+        FileChannel ch = channel;
+        long pos = readPos;
+        long total = 0;
+        try {
+            if (ch != null) {
+                total += Math.max(0, ch.size() - pos);
+            }
+            for (Upcoming u : upcoming.toArray(Upcoming[]::new)) {
+                total += u.channel().size();
+            }
+        } catch (IOException e) {
+            return -1;
+        }
+        return total;
     }
 
     /**
@@ -353,6 +373,7 @@ public final class FileTailer implements Tailer {
     /** Continues with a file that {@link #discover()} opened earlier, from its start. */
     private synchronized void switchTo(Upcoming u) {
         closeChannel();
+        readPos = 0;
         channel = u.channel();
         fileKey = u.key();
         fileId = u.fileId();
@@ -417,6 +438,7 @@ public final class FileTailer implements Tailer {
             total += n;
             int scanFrom = fill;
             fill += n;
+            readPos = bufStart + fill;
             int lineStart = 0;
             for (int i = scanFrom; i < fill; i++) {
                 if (buf[i] != '\n') {

@@ -36,4 +36,9 @@ public interface Tailer extends Runnable {
 
     /** The agent stops: leave at once; what is not acknowledged is read again at the next start. */
     void shutdown();
+
+    /** Bytes written to the container's log and not read yet, or -1 when that cannot be known. */
+    default long behind() {
+        return -1;
+    }
 }

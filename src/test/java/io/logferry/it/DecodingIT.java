@@ -119,4 +119,25 @@ class DecodingIT {
         return docs.stream().sorted((a, b) -> Long.compare(a.path("log").path("offset").asLong(), b.path("log").path("offset").asLong()))
                 .toList().get(i).path("log").path("flags").toString();
     }
+
+    @Test
+    void aQuietContainersLastMultilineEventIsSentAfterItsTimeoutInBothReadModes() throws Exception {
+        String run = TestEnv.uniqueName("quiet");
+        Es es = new Es(TestEnv.esUrl());
+        for (String mode : List.of("file", "api")) {
+            Path d = java.nio.file.Files.createDirectories(dir.resolve(mode));
+            AgentProcess a = new AgentProcess(d, run + mode, "logferry.test=" + run + mode, "",
+                    Map.of("LOGFERRY_DOCKER_READ_MODE", mode));
+            try (a) {
+                a.start();
+                docker.run(run + "-" + mode, Map.of("logferry.test", run + mode, "logferry.multiline", "java",
+                        "logferry.multiline.timeout", "1s"),
+                        "printf 'boom\\n\\tat a.B.c(B.java:1)\\n\\tat a.B.d(B.java:2)\\n'; sleep 3600");
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
+                        .until(() -> es.count("logs-docker-" + run + mode) >= 1);
+                assertThat(es.all("logs-docker-" + run + mode, "message").get(0).path("message").asText())
+                        .as(mode).isEqualTo("boom\n\tat a.B.c(B.java:1)\n\tat a.B.d(B.java:2)");
+            }
+        }
+    }
 }
