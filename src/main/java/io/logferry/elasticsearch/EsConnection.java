@@ -120,6 +120,45 @@ public final class EsConnection {
         return null;
     }
 
+    /**
+     * The CA whose SHA-256 fingerprint is {@code want} must be in the chain the server presents, and
+     * the chain must be valid under that CA as its only trust anchor (signatures, validity): finding
+     * the fingerprint alone is not enough, since a CA certificate is public and anyone can append it
+     * to a chain of their own. Host names are checked afterwards by the client, as with a CA file.
+     */
+    static boolean trustedByFingerprint(X509Certificate[] chain, String authType, String want) throws CertificateException {
+        for (X509Certificate c : chain) {
+            String got;
+            try {
+                got = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(c.getEncoded()));
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new CertificateException(e);
+            }
+            if (!got.equals(want)) {
+                continue;
+            }
+            try {
+                KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+                ks.load(null, null);
+                ks.setCertificateEntry("ca", c);
+                javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+                tmf.init(ks);
+                for (TrustManager tm : tmf.getTrustManagers()) {
+                    if (tm instanceof X509TrustManager x) {
+                        x.checkServerTrusted(chain, authType);
+                        return true;
+                    }
+                }
+            } catch (CertificateException e) {
+                throw new CertificateException("the server's chain holds the CA with fingerprint " + want
+                        + " but is not valid under it: " + e.getMessage(), e);
+            } catch (Exception e) {
+                throw new CertificateException(e);
+            }
+        }
+        throw new CertificateException("no certificate in the server's chain has the SHA-256 fingerprint " + want);
+    }
+
     static SSLContext sslContext(Config.Elasticsearch es) throws Exception {
         if (es.tlsVerify() == Config.TlsVerify.NONE) {
             SSLContext ctx = SSLContext.getInstance("TLS");
@@ -147,19 +186,7 @@ public final class EsConnection {
         }
         if (!es.tlsCaFingerprint().isEmpty()) {
             String want = es.tlsCaFingerprint().replace(":", "").toLowerCase();
-            return SSLContextBuilder.create().loadTrustMaterial(null, (chain, auth) -> {
-                for (X509Certificate c : chain) {
-                    try {
-                        String got = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(c.getEncoded()));
-                        if (got.equals(want)) {
-                            return true;
-                        }
-                    } catch (Exception e) {
-                        throw new CertificateException(e);
-                    }
-                }
-                throw new CertificateException("no certificate in the server's chain has the SHA-256 fingerprint " + want);
-            }).build();
+            return SSLContextBuilder.create().loadTrustMaterial(null, (chain, auth) -> trustedByFingerprint(chain, auth, want)).build();
         }
         return null;
     }
