@@ -32,7 +32,7 @@ die() { log "ERROR: $*"; exit 1; }
 
 [[ -x $JAVA_HOME/bin/jlink ]] || die "no jlink in JAVA_HOME=$JAVA_HOME"
 [[ -x $BUSYBOX ]] || die "no static busybox at $BUSYBOX (apt-get install busybox-static)"
-file -L "$BUSYBOX" 2>/dev/null | grep -q "statically linked" || log "warning: $BUSYBOX may not be static"
+if ldd "$BUSYBOX" >/dev/null 2>&1; then die "$BUSYBOX is dynamically linked; a static busybox is needed (busybox-static)"; fi
 command -v docker >/dev/null || die "no docker client"
 
 t0=$(date +%s)
@@ -56,9 +56,8 @@ else
     mkdir -p "$root$(dirname "$lib")"
     cp -L "$lib" "$root$lib"
   done
-  interp=$(readelf -l "$root/opt/java/bin/java" | awk -F': ' '/interpreter/ {gsub(/]/, "", $2); print $2}')
-  mkdir -p "$root$(dirname "$interp")"
-  cp -L "$interp" "$root$interp"
+  # (ldd lists the dynamic loader itself, /lib64/ld-linux-x86-64.so.2, as a bare path: copied above)
+  ls "$root"/lib64/ld-linux-* >/dev/null 2>&1 || ls "$root"/lib/ld-linux-* >/dev/null 2>&1 || die "the dynamic loader was not found by ldd"
   # glibc loads the NSS modules for user lookups itself (files is built in since 2.34); give it the files
   printf 'root:x:0:0:root:/root:/bin/sh\nlogferry:x:10001:0:logferry:/var/lib/logferry:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
