@@ -234,9 +234,28 @@ public final class FileTailer implements Tailer {
             startChain(chain, current);
             return true;
         }
+        int maxFiles = maxFiles();
+        if (maxFiles > 1 && chain.size() >= maxFiles) {
+            // every slot of the rotation is used: the container's first lines may be gone already
+            lost.increment();
+            log.warn("LOST: {}: when the agent first opened its logs, Docker had already rotated through all {} files"
+                    + " (max-file); lines written before {} may have been deleted unread", container.describe(), maxFiles,
+                    chain.get(0).getFileName());
+        }
         openAt(chain.get(0), 0, null);
         startChain(chain, chain.get(0));
         return true;
+    }
+
+    /** The container's {@code max-file} log option from Docker's hostconfig.json beside the log; 0 when unknown. */
+    private int maxFiles() {
+        try {
+            com.fasterxml.jackson.databind.JsonNode cfg = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(dir.resolve("hostconfig.json").toFile()).path("LogConfig").path("Config");
+            return cfg.hasNonNull("max-file") ? Integer.parseInt(cfg.get("max-file").asText()) : 1;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     /** Marks the files older than the starting one as accounted for, and opens the newer ones. */
