@@ -53,6 +53,9 @@ final class CheckCommand {
     private final PrintStream out;
     private final PrintStream err;
     private int problems;
+    private boolean esReachable;
+    /** The data streams the selected containers write to, and the dead-letter stream. */
+    private final java.util.SortedSet<String> dataStreams = new java.util.TreeSet<>();
 
     CheckCommand(Config config, Path configFile, PrintStream out, PrintStream err) {
         this.config = config;
@@ -74,6 +77,7 @@ final class CheckCommand {
                 // nothing to do
             }
         }
+        privileges();
         out.println(problems == 0 ? "check: ok" : "check: " + problems + (problems == 1 ? " problem" : " problems"));
         return problems == 0 ? 0 : 1;
     }
@@ -184,6 +188,7 @@ final class CheckCommand {
             }
             out.println(line);
             out.println("  index template '" + Setup.TEMPLATE + "': " + template(client));
+            esReachable = true;
         } catch (Exception e) {
             problem("elasticsearch: " + EsErrors.describe(e, es));
         }
@@ -273,6 +278,7 @@ final class CheckCommand {
             String state = c.running() ? "running" : "stopped";
             if (d.selected()) {
                 ContainerSettings s = d.settings().orElseThrow();
+                dataStreams.add(s.dataStream());
                 shipped.add("  ship  " + c.describe() + " [" + state + ", " + c.logDriver() + "] -> " + s.dataStream() + ": " + settings(s));
                 for (String w : d.warnings()) {
                     shipped.add("        warning: " + w);
@@ -284,6 +290,64 @@ final class CheckCommand {
         out.println("containers: " + shipped.stream().filter(l -> l.startsWith("  ship")).count() + " of " + all.size() + " would be shipped");
         shipped.forEach(out::println);
         skipped.forEach(out::println);
+    }
+
+    // ---- privileges ----
+
+    /**
+     * With security on, whether the credentials may do what the agent does: create documents (and
+     * the data stream on the first one) in every data stream the selected containers use and in
+     * the dead-letter stream, and install index templates when {@code setup.enabled}. Asked with
+     * {@code _has_privileges}, which changes nothing; skipped where security is off.
+     */
+    private void privileges() {
+        Config.Elasticsearch es = config.elasticsearch();
+        if (!esReachable || (es.username().isEmpty() && es.apiKey().isEmpty())) {
+            return;
+        }
+        java.util.SortedSet<String> streams = new java.util.TreeSet<>(dataStreams);
+        streams.add("logs-" + config.defaults().dataset() + "-" + config.defaults().namespace());
+        streams.add(es.deadLetter());
+        com.fasterxml.jackson.databind.node.ObjectNode q = JSON.createObjectNode();
+        if (config.setupEnabled()) {
+            q.putArray("cluster").add("manage_index_templates");
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode idx = q.putArray("index").addObject();
+        streams.forEach(idx.putArray("names")::add);
+        idx.putArray("privileges").add("create_doc").add("auto_configure");
+        try (RestClient client = EsConnection.build(es)) {
+            Request r = new Request("POST", "/_security/user/_has_privileges");
+            r.setJsonEntity(q.toString());
+            JsonNode n = json(client.performRequest(r));
+            List<String> missing = new ArrayList<>();
+            n.path("cluster").fields().forEachRemaining(f -> {
+                if (!f.getValue().asBoolean()) {
+                    missing.add(f.getKey() + " on the cluster (setup.enabled is true)");
+                }
+            });
+            Map<String, List<String>> byLack = new java.util.TreeMap<>();   // "auto_configure and create_doc" -> streams
+            n.path("index").fields().forEachRemaining(f -> {
+                List<String> lacks = new ArrayList<>();
+                f.getValue().fields().forEachRemaining(p -> {
+                    if (!p.getValue().asBoolean()) {
+                        lacks.add(p.getKey());
+                    }
+                });
+                if (!lacks.isEmpty()) {
+                    byLack.computeIfAbsent(String.join(" and ", new java.util.TreeSet<>(lacks)), k -> new ArrayList<>()).add(f.getKey());
+                }
+            });
+            byLack.forEach((lacks, names) -> missing.add(lacks + " on " + String.join(", ", names)));
+            if (missing.isEmpty()) {
+                out.println("  privileges: ok (create_doc and auto_configure on " + String.join(", ", streams)
+                        + (config.setupEnabled() ? "; manage_index_templates" : "") + ")");
+            } else {
+                problem("elasticsearch: " + (es.apiKey().isEmpty() ? "user " + es.username() : "the API key") + " lacks "
+                        + String.join("; ", missing));
+            }
+        } catch (Exception e) {
+            out.println("  privileges: not checked (" + (e instanceof ResponseException ? EsErrors.describe(e, es) : rootMessage(e)) + ")");
+        }
     }
 
     static String settings(ContainerSettings s) {

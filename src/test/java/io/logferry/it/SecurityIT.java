@@ -79,9 +79,15 @@ class SecurityIT {
                   indices:
                     - names: ["logs-*"]
                       privileges: [create_doc, auto_configure, view_index_metadata]
+                logferry_reader:
+                  cluster: [monitor]
+                  indices:
+                    - names: ["logs-*"]
+                      privileges: [read, view_index_metadata]
                 """);
         node.tool("elasticsearch-users", "useradd", USER, "-p", PASSWORD, "-r", "logferry_writer");
         node.tool("elasticsearch-users", "useradd", "admin", "-p", PASSWORD, "-r", "superuser");
+        node.tool("elasticsearch-users", "useradd", "reader", "-p", PASSWORD, "-r", "logferry_reader");
         caFile = dir.resolve("ca.crt");
         Files.copy(conf.resolve("certs/ca/ca.crt"), caFile);
 
@@ -177,6 +183,7 @@ class SecurityIT {
         Cli ok = Cli.run(dir, env(PASSWORD, "LOGFERRY_ELASTICSEARCH_TLS_CA_FILE", caFile.toString()), "check", "--config", config().toString());
         assertThat(ok.exit()).as(ok.toString()).isZero();
         assertThat(ok.out()).contains("elasticsearch: ok: cluster").contains("authenticated as " + USER)
+                .contains("privileges: ok (create_doc and auto_configure on logs-docker-default, logs-logferry.deadletter-default; manage_index_templates)")
                 .contains("password ******").doesNotContain(PASSWORD);
 
         Cli byFingerprint = Cli.run(dir, env(PASSWORD, "LOGFERRY_ELASTICSEARCH_TLS_CA_FINGERPRINT", fingerprint(caFile)),
@@ -205,6 +212,17 @@ class SecurityIT {
                 "setup", "--config", config().toString());
         assertThat(setup.exit()).as(setup.toString()).isEqualTo(1);
         assertThat(setup.errLines()).containsExactly("elasticsearch: authentication failed for user " + USER + " (401)");
+    }
+
+    @Test
+    void aUserWhoMayNotWriteIsToldWhatItLacks() throws Exception {
+        Map<String, String> env = env(PASSWORD, "LOGFERRY_ELASTICSEARCH_TLS_CA_FILE", caFile.toString());
+        env.put("LOGFERRY_ELASTICSEARCH_USERNAME", "reader");
+        Cli r = Cli.run(dir, env, "check", "--config", config().toString());
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.errLines()).as(r.toString()).singleElement().asString()
+                .startsWith("elasticsearch: user reader lacks manage_index_templates on the cluster (setup.enabled is true); ")
+                .endsWith("auto_configure and create_doc on logs-docker-default, logs-logferry.deadletter-default");
     }
 
     @Test
