@@ -15,7 +15,10 @@
 # Knobs: BENCH_DIR (state dir, default $LOGFERRY_TEST_DIR/bench), BENCH_JAVA_OPTS (agent JVM
 # options, default none: the JVM's own ergonomics), BENCH_LOADER_CONCURRENCY (2),
 # BENCH_QUIET_LOAD (wait up to BENCH_QUIET_WAIT s for the 1-min load to drop below it: 1.0, 180),
-# BENCH_KEEP=1 (keep containers, data streams and NDJSON), BENCH_SKIP_ENV_UP=1,
+# BENCH_PRIORITY (e.g. -15: while it runs, the CPU priority of the bench's own process group and of
+# Elasticsearch's, through /proc/PID/autogroup, so that other work on a shared machine distorts the
+# figures less; restored at exit; default 0, off), BENCH_KEEP=1 (keep containers, data streams and
+# NDJSON), BENCH_SKIP_ENV_UP=1,
 # PEER_FLUENT_BIT=/path/to/fluent-bit (runs 1-3 again with Fluent Bit on the same files).
 set -euo pipefail
 LF_PROG=bench
@@ -30,6 +33,7 @@ JAVA_OPTS_AGENT=${BENCH_JAVA_OPTS:-}
 LOADER_CONCURRENCY=${BENCH_LOADER_CONCURRENCY:-2}
 QUIET_LOAD=${BENCH_QUIET_LOAD:-1.0}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-180}
+PRIORITY=${BENCH_PRIORITY:-0}
 STEADY_CONTAINERS=${BENCH_STEADY_CONTAINERS:-100}
 STEADY_RATE=${BENCH_STEADY_RATE:-100}
 STEADY_SECONDS=${BENCH_STEADY_SECONDS:-60}
@@ -68,6 +72,7 @@ cleanup() {
     rm -f "$BENCH_DIR/bulk-$BID".* "$BENCH_DIR/jar/"*"-$BID.jar"
   fi
   [[ -z ${AGENT_PID:-} ]] || stop_pid "$AGENT_PID" agent
+  unboost
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -104,6 +109,24 @@ AGENT_VERSION=$(java -jar "$AGENT_JAR" version 2>/dev/null | awk '{print $2}')
 } >"$OUT/info.txt"
 
 # ---------------------------------------------------------------- helpers
+
+# BENCH_PRIORITY: the autogroup (the scheduler's per-session group) nice value of our own session
+# and of Elasticsearch's, restored by unboost.
+BOOSTED=()
+boost() {   # PID
+  [[ $PRIORITY != 0 && -w /proc/$1/autogroup ]] || return 0
+  local was; was=$(sed -n 's/.* nice \(-\{0,1\}[0-9]*\).*/\1/p' "/proc/$1/autogroup")
+  if echo "$PRIORITY" >"/proc/$1/autogroup" 2>/dev/null; then
+    BOOSTED+=("$1:$was")
+  else
+    lf_log "WARNING: cannot set the autogroup nice of pid $1"
+  fi
+}
+unboost() {
+  local e
+  for e in "${BOOSTED[@]}"; do echo "${e#*:}" >"/proc/${e%%:*}/autogroup" 2>/dev/null || true; done
+  BOOSTED=()
+}
 
 stop_pid() {   # PID NAME: SIGTERM, 20 s, SIGKILL
   local pid=$1 end
@@ -228,6 +251,13 @@ EOF
 }
 
 deadline_for() { echo $(( 120 + $1 / 5000 )); }   # seconds: generous (5k lines/s) plus startup
+
+if [[ $PRIORITY != 0 ]]; then
+  boost $$
+  boost "$(es_pid)"
+  lf_log "BENCH_PRIORITY=$PRIORITY: autogroup nice of this session and of Elasticsearch raised while the bench runs"
+fi
+echo "priority: BENCH_PRIORITY=$PRIORITY (autogroup nice of the bench and Elasticsearch; 0 = not changed)" >>"$OUT/info.txt"
 
 # ---------------------------------------------------------------- corpora and writers
 if run 1 || run 3 || run 4; then

@@ -83,6 +83,17 @@ public final class Fixtures {
         return out;
     }
 
+    /** The first {@code n} messages of the corpus. */
+    public static List<Message> messagesOf(ContainerInfo c, ContainerSettings s, Corpus corpus, int n) {
+        try {
+            List<Message> all = messages(corpus, s);
+            return all.subList(0, Math.min(n, all.size()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The messages the assembler makes of the corpus with the given settings. */
     public static List<Message> messages(Corpus corpus, ContainerSettings s) throws InterruptedException {
         List<Message> out = new ArrayList<>();
