@@ -23,6 +23,7 @@ import io.logferry.selection.ContainerSettings;
 import io.logferry.selection.Selector;
 import io.logferry.tail.ApiTailer;
 import io.logferry.tail.FileTailer;
+import io.logferry.tail.LogPrefetcher;
 import io.logferry.tail.Tailer;
 import org.elasticsearch.client.RestClient;
 import org.slf4j.Logger;
@@ -62,6 +63,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
     private DockerClient docker;
     private Output output;
     private DatasetTemplates templates = new DatasetTemplates(null);
+    private LogPrefetcher prefetcher;
     private Batcher batcher;
     private Discovery discovery;
     private StatusServer http;
@@ -122,6 +124,10 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
             http = new StatusServer(config, metrics, this::problem, version);
             http.start();
             log.info("health and metrics on http://{}:{}/", config.http().host(), http.port());
+        }
+        if (config.docker().readMode() != Config.ReadMode.API && Files.isReadable(Path.of(config.docker().containersPath()))) {
+            prefetcher = new LogPrefetcher(Path.of(config.docker().containersPath()));
+            prefetcher.start();
         }
         docker = DockerConnection.connect(config.docker());
         discovery = new Discovery(docker, this);
@@ -211,7 +217,9 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         boolean api = switch (config.docker().readMode()) {
             case API -> true;
             case FILE -> false;
-            case AUTO -> !c.logDriver().equals("json-file") || !Files.isReadable(containers);
+            // the directory may be 0710 (group may enter, not list) and its files still readable
+            case AUTO -> !c.logDriver().equals("json-file") || !Files.isDirectory(containers)
+                    || !(Files.isExecutable(containers) || Files.isReadable(containers));
         };
         if (!api && !c.logDriver().equals("json-file")) {
             if (first) {
@@ -234,7 +242,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         Registry.Entry resume = committed == null ? null : new Registry.Entry(committed.fileId(), committed.offset(), "");
         Tailer tailer = api
                 ? new ApiTailer(docker, c, s, resume, t.tracker(), queue, builder(c, s, false), metrics, this)
-                : new FileTailer(c, s, containers, resume, t.tracker(), queue, builder(c, s, true), metrics, this);
+                : new FileTailer(c, s, containers, resume, t.tracker(), queue, builder(c, s, true), metrics, this, prefetcher);
         tracked.put(c.id(), new Tracked(t.tracker(), tailer.source(), false));
         tailers.put(c.id(), tailer);
         metrics.gauge("logferry_bytes_behind", "Bytes in a container's log files not read yet", tailer::behind, "container", c.name());
@@ -351,6 +359,9 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         }
         if (output != null) {
             output.close();
+        }
+        if (prefetcher != null) {
+            prefetcher.close();
         }
         if (http != null) {
             http.close();

@@ -57,6 +57,7 @@ public final class FileTailer implements Tailer {
     private final EventQueue queue;
     private volatile DocumentBuilder builder;
     private final Done done;
+    private final LogPrefetcher prefetcher;
     private final MessageAssembler assembler;
     private final LongAdder read;
     private final LongAdder malformed;
@@ -89,7 +90,9 @@ public final class FileTailer implements Tailer {
     private long malformedLogged;
 
     public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
-                      AckTracker tracker, EventQueue queue, DocumentBuilder builder, Metrics metrics, Done done) {
+                      AckTracker tracker, EventQueue queue, DocumentBuilder builder, Metrics metrics, Done done,
+                      LogPrefetcher prefetcher) {
+        this.prefetcher = prefetcher;
         this.container = container;
         this.settings = settings;
         this.dir = containersPath.resolve(container.id());
@@ -200,6 +203,25 @@ public final class FileTailer implements Tailer {
 
     /** Opens the file to start from: the registry's file at its offset, else per start_position. */
     private boolean open() throws IOException, InterruptedException {
+        LogPrefetcher.Held early = prefetcher == null ? null : prefetcher.take(container.id());
+        if (early != null) {
+            if (resume == null && settings.startPosition() == io.logferry.config.Config.StartPosition.BEGINNING) {
+                // the container's first file, opened the moment Docker created it: read it from the start
+                synchronized (this) {
+                    channel = early.channel();
+                    fileKey = early.key();
+                    fileId = null;
+                    fileSeq++;
+                    bufStart = 0;
+                    fill = 0;
+                    readPos = 0;
+                    newestKey = fileKey;
+                }
+                discover();
+                return true;
+            }
+            early.channel().close();
+        }
         long waitedSince = System.nanoTime();
         while (!Files.exists(current) && rotatedOldestFirst().isEmpty()) {
             if (shutdown || (stopped && System.nanoTime() - waitedSince > STOP_GRACE_NANOS)

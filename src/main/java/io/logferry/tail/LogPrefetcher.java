@@ -1,0 +1,163 @@
+package io.logferry.tail;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Opens each new container's json-file the moment Docker creates it (inotify on the containers
+ * directory and on each new container's directory), before discovery has even heard of the
+ * container. A container that prints and is removed within milliseconds ({@code --rm}) deletes
+ * its directory with its log; a file opened here stays readable, and its tailer adopts it.
+ * Files nobody adopts (containers not selected) are closed after {@link #TTL_NANOS}.
+ */
+public final class LogPrefetcher implements Runnable, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LogPrefetcher.class);
+    static final long TTL_NANOS = 60_000_000_000L;
+
+    /** An open log file waiting for its tailer. */
+    public record Held(FileChannel channel, Object key, long openedAt) { }
+
+    private final Path containers;
+    private final Map<String, Held> held = new ConcurrentHashMap<>();
+    private WatchService watch;
+    private Thread thread;
+
+    public LogPrefetcher(Path containers) {
+        this.containers = containers;
+    }
+
+    public void start() {
+        try {
+            watch = containers.getFileSystem().newWatchService();
+            containers.register(watch, StandardWatchEventKinds.ENTRY_CREATE);
+        } catch (IOException | RuntimeException e) {
+            log.info("no early open of new containers' logs ({}: {}); discovery opens them", containers, e.getMessage());
+            return;
+        }
+        thread = new Thread(this, "logferry-log-prefetch");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** The held first log file of a container, handed over once; null when there is none. */
+    public Held take(String containerId) {
+        return held.remove(containerId);
+    }
+
+    @Override
+    public void run() {
+        try {
+            while (true) {
+                WatchKey k = watch.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+                expire();
+                if (k == null) {
+                    continue;
+                }
+                Path dir = (Path) k.watchable();
+                for (WatchEvent<?> e : k.pollEvents()) {
+                    if (e.kind() != StandardWatchEventKinds.ENTRY_CREATE) {
+                        continue;
+                    }
+                    Path name = (Path) e.context();
+                    if (dir.equals(containers)) {
+                        newContainerDir(containers.resolve(name));
+                    } else {
+                        String id = dir.getFileName().toString();
+                        if (name.toString().equals(id + "-json.log")) {
+                            hold(id, dir.resolve(name));
+                        }
+                    }
+                }
+                if (!k.reset() && !dir.equals(containers)) {
+                    k.cancel();                  // the container's directory is gone
+                }
+            }
+        } catch (InterruptedException | ClosedWatchServiceException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void newContainerDir(Path dir) {
+        String id = dir.getFileName().toString();
+        if (!id.matches("[0-9a-f]{64}")) {
+            return;
+        }
+        try {
+            dir.register(watch, StandardWatchEventKinds.ENTRY_CREATE);
+        } catch (IOException | RuntimeException e) {
+            return;                              // removed already
+        }
+        Path logFile = dir.resolve(id + "-json.log");
+        if (Files.exists(logFile)) {             // created before the watch was in place
+            hold(id, logFile);
+        }
+    }
+
+    private void hold(String id, Path file) {
+        if (held.containsKey(id)) {
+            return;
+        }
+        try {
+            FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+            Object key = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+            Held prev = held.putIfAbsent(id, new Held(ch, key, System.nanoTime()));
+            if (prev != null) {
+                ch.close();
+            }
+        } catch (NoSuchFileException e) {
+            log.debug("container {}: its log was removed before it could be opened", id);
+        } catch (IOException e) {
+            log.debug("container {}: cannot open its log early: {}", id, e.getMessage());
+        }
+    }
+
+    private void expire() {
+        long now = System.nanoTime();
+        held.entrySet().removeIf(e -> {
+            if (now - e.getValue().openedAt() > TTL_NANOS) {
+                close(e.getValue());
+                return true;
+            }
+            return false;
+        });
+    }
+
+    private static void close(Held h) {
+        try {
+            h.channel().close();
+        } catch (IOException ignored) {
+            // read-only
+        }
+    }
+
+    @Override
+    public void close() {
+        if (thread != null) {
+            thread.interrupt();
+        }
+        try {
+            if (watch != null) {
+                watch.close();
+            }
+        } catch (IOException ignored) {
+            // closing
+        }
+        held.values().forEach(LogPrefetcher::close);
+        held.clear();
+    }
+}
