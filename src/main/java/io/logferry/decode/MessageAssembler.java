@@ -29,6 +29,10 @@ public final class MessageAssembler {
         void message(Message m) throws InterruptedException;
 
         void skipped(Cursor commit);
+
+        /** A message or entry was left out on purpose: {@code reason} is "stream" or "line_filter". */
+        default void filtered(String reason) {
+        }
     }
 
     private final ContainerSettings settings;
@@ -87,6 +91,7 @@ public final class MessageAssembler {
         Cursor start = new Cursor(fileSeq, fileId, e.start());
         Cursor end = new Cursor(fileSeq, fileId, e.end());
         if (!settings.ships(e.stream())) {
+            sink.filtered("stream");
             sink.skipped(safe(end));
             return;
         }
@@ -253,6 +258,7 @@ public final class MessageAssembler {
                       Map<String, String> attrs) throws InterruptedException {
         Cursor commit = safe(end);
         if (!wanted(text)) {
+            sink.filtered("line_filter");
             sink.skipped(commit);
         } else if (settings.json()) {
             JsonMessage.Result r = JsonMessage.decode(text, settings.jsonMessageKey());

@@ -98,6 +98,11 @@ public final class ApiTailer implements Tailer {
             public void skipped(Cursor commit) {
                 tracker.skipped(commit);
             }
+
+            @Override
+            public void filtered(String reason) {
+                metrics.counter("logferry_events_dropped_total", "Events dropped, by reason", "reason", reason).increment();
+            }
         });
         if (!container.running()) {
             stopped = true;
