@@ -16,6 +16,8 @@ import java.util.Map;
  */
 public final class DockerJsonDecoder {
     private static final JsonFactory JSON = JsonFactory.builder().build();
+    /** One per tailer thread (tailers are virtual threads, one per container). */
+    private static final ThreadLocal<FastDockerLine> FAST = ThreadLocal.withInitial(FastDockerLine::new);
 
     public static final class MalformedLineException extends Exception {
         public MalformedLineException(String message) {
@@ -26,6 +28,10 @@ public final class DockerJsonDecoder {
     private DockerJsonDecoder() { }
 
     public static DockerEntry decode(byte[] buf, int off, int len, long start, long end) throws MalformedLineException {
+        DockerEntry fast = FAST.get().decode(buf, off, len, start, end);
+        if (fast != null) {
+            return fast;
+        }
         try {
             return parse(buf, off, len, start, end);
         } catch (IOException | RuntimeException e) {

@@ -321,33 +321,37 @@ public final class FileTailer implements Tailer {
         java.util.Set<Object> present = new java.util.HashSet<>();
         List<Upcoming> found = new ArrayList<>();
         for (Path p : chain) {
-            Object key = key(p);
-            if (key == null) {
+            // identity and first line from one open file: a path can be renamed between two calls
+            Opened o = openStable(p);
+            if (o == null) {
                 continue;
             }
+            Object key = o.key();
             // always read the first line again: Docker reuses the inode numbers of deleted files
             String fp = known.get(key);
-            String now = fingerprint(p);
-            if (now == null) {
-                continue;                    // no complete first line yet: not a file to read yet
-            }
-            if (fp != null && fp.equals(now)) {
-                present.add(key);
-                continue;
-            }
-            if (key.equals(fileKey)) {
-                known.put(key, now);
-                present.add(key);
-                continue;
-            }
-            FileChannel ch;
+            String now = fingerprint(o.channel());
+            boolean keep = false;
             try {
-                ch = FileChannel.open(p, StandardOpenOption.READ);
-            } catch (NoSuchFileException e) {
-                continue;
+                if (now == null) {
+                    continue;                // no complete first line yet: not a file to read yet
+                }
+                if (fp != null && fp.equals(now)) {
+                    present.add(key);
+                    continue;
+                }
+                if (key.equals(fileKey)) {
+                    known.put(key, now);
+                    present.add(key);
+                    continue;
+                }
+                found.add(new Upcoming(o.channel(), key, now, p));
+                present.add(key);
+                keep = true;
+            } finally {
+                if (!keep) {
+                    o.channel().close();
+                }
             }
-            found.add(new Upcoming(ch, key, now, p));
-            present.add(key);
         }
         if (newestKey != null && !present.contains(newestKey) && !found.isEmpty()) {
             lost.increment();
@@ -365,8 +369,12 @@ public final class FileTailer implements Tailer {
 
     private synchronized void openAt(Path p, long offset, String id) throws IOException {
         closeChannel();
-        channel = FileChannel.open(p, StandardOpenOption.READ);
-        fileKey = Files.readAttributes(p, BasicFileAttributes.class).fileKey();
+        Opened o = openStable(p);
+        if (o == null) {
+            throw new NoSuchFileException(p.toString(), null, "rotated away while being opened");
+        }
+        channel = o.channel();
+        fileKey = o.key();
         fileId = id;
         readPos = offset;
         fileSeq++;
@@ -605,11 +613,47 @@ public final class FileTailer implements Tailer {
         }
     }
 
+    /** An open file and the identity (inode) of that very file. */
+    record Opened(FileChannel channel, Object key) { }
+
+    /**
+     * Opens a path and learns which file it opened: the path's identity before and after the open
+     * must agree, else Docker renamed it in between and it is tried again. Null when it is gone.
+     */
+    static Opened openStable(Path p) throws IOException {
+        for (int attempt = 0; attempt < 5; attempt++) {
+            Object before = key(p);
+            if (before == null) {
+                return null;
+            }
+            FileChannel ch;
+            try {
+                ch = FileChannel.open(p, StandardOpenOption.READ);
+            } catch (NoSuchFileException e) {
+                return null;
+            }
+            if (before.equals(key(p))) {
+                return new Opened(ch, before);
+            }
+            ch.close();
+        }
+        return null;
+    }
+
     /** The fingerprint of the file's first complete line, or null while it has none. */
     static String fingerprint(Path p) throws IOException {
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            return fingerprint(ch);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /** The same, read through an open file (positional reads; its position is not moved). */
+    static String fingerprint(FileChannel ch) throws IOException {
+        {
             ByteBuffer b = ByteBuffer.allocate(64 * 1024);
-            while (b.hasRemaining() && ch.read(b) > 0) {
+            while (b.hasRemaining() && ch.read(b, b.position()) > 0) {
                 for (int i = 0; i < b.position(); i++) {
                     if (b.get(i) == '\n') {
                         return fingerprint(b.array(), 0, i);
@@ -618,8 +662,6 @@ public final class FileTailer implements Tailer {
             }
             // no newline within the first 64 KiB: the first 4 KiB of a longer line identify it as well
             return b.position() < b.capacity() ? null : fingerprint(b.array(), 0, b.position());
-        } catch (NoSuchFileException e) {
-            return null;
         }
     }
 

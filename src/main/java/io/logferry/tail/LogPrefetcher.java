@@ -9,12 +9,10 @@ import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -113,9 +111,12 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
             return;
         }
         try {
-            FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
-            Object key = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
-            Held prev = held.putIfAbsent(id, new Held(ch, key, System.nanoTime()));
+            FileTailer.Opened o = FileTailer.openStable(file);
+            if (o == null) {
+                return;
+            }
+            FileChannel ch = o.channel();
+            Held prev = held.putIfAbsent(id, new Held(ch, o.key(), System.nanoTime()));
             if (prev != null) {
                 ch.close();
             }
