@@ -15,12 +15,16 @@
 # Knobs: BENCH_DIR (state dir, default $LOGFERRY_TEST_DIR/bench), BENCH_JAVA_OPTS (agent JVM
 # options, default none: the JVM's own ergonomics), BENCH_LOADER_CONCURRENCY (2),
 # BENCH_QUIET_LOAD (wait up to BENCH_QUIET_WAIT s for the 1-min load to drop below it: 1.0, 180),
+# BENCH_CEILING_NO_ID=1 (run 4b: run 4's documents again without _id, Elasticsearch making the ids),
 # BENCH_PRIORITY (e.g. -15: while it runs, the CPU priority of the bench's own process group and of
 # Elasticsearch's, through /proc/PID/autogroup, so that other work on a shared machine distorts the
 # figures less; restored at exit; default 0, off), BENCH_KEEP=1 (keep containers, data streams and
 # NDJSON), BENCH_SKIP_ENV_UP=1,
 # PEER_FLUENT_BIT=/path/to/fluent-bit (runs 1-3 again with Fluent Bit on the same files).
 set -euo pipefail
+# The whole script is one compound command, read before it runs: editing this file while a
+# benchmark runs cannot change what the running one does.
+{
 LF_PROG=bench
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -341,6 +345,33 @@ r["es_cpu_s_per_million"] = r["es_cpu_s"] / (r["entries"] / 1e6)
 r["other_cpu_s"] = r["machine_cpu_s"] - r["es_cpu_s"] - r["loader_cpu_seconds"]
 json.dump(r, open(f, "w"), indent=1)
 EOF
+  if [[ ${BENCH_CEILING_NO_ID:-0} == 1 ]]; then
+    # 4b: the same documents without the deterministic _id (Elasticsearch generates the ids, as most
+    # shippers let it): what exactly-once ids cost Elasticsearch. Same batches, same documents.
+    ns4b="bench${BID}r4b"
+    python3 "$BENCH_PY/strip-ids.py" "$BENCH_DIR/bulk-$BID.ndjson" "$BENCH_DIR/bulk-$BID.batches" "$ns" "$ns4b" \
+      "$BENCH_DIR/bulk-$BID.noid.ndjson" "$BENCH_DIR/bulk-$BID.noid.batches" || lf_die "strip-ids.py failed"
+    wait_quiet
+    lf_log "run 4b: the same without _id, into logs-docker-$ns4b"
+    es0=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_PY'); import measure; print(measure.proc_cpu($esp) or 0)")
+    t0=$(now_ns)
+    java -Xmx256m -cp "$BENCH_JAR" io.logferry.bench.BulkLoader --url "$ES_URL" --ndjson "$BENCH_DIR/bulk-$BID.noid.ndjson" \
+      --batches "$BENCH_DIR/bulk-$BID.noid.batches" --concurrency "$LOADER_CONCURRENCY" --deadline-seconds 1800 >"$OUT/run4b.json" \
+      || lf_log "WARNING: the bulk loader reported failures"
+    t1=$(now_ns)
+    es1=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_PY'); import measure; print(measure.proc_cpu($esp) or 0)")
+    add_fields "$OUT/run4b.json" "label=run4b" "entries=$docs" "wall_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print (b-a)/1e9}')" \
+      "es_cpu_s=$(awk -v a="$es0" -v b="$es1" 'BEGIN {print b-a}')" "es_count=$(es_count "logs-docker-$ns4b")" \
+      "load_start=$(cut -d' ' -f1 /proc/loadavg)"
+    python3 - "$OUT/run4b.json" <<'EOF'
+import json, sys
+f = sys.argv[1]; r = json.load(open(f))
+r["status"] = "ok" if r.get("failed_batches") == 0 and r.get("es_count") == r["entries"] else "failed"
+r["lines_per_s"] = r["entries"] / r["wall_s"]
+r["es_cpu_s_per_million"] = r["es_cpu_s"] / (r["entries"] / 1e6)
+json.dump(r, open(f, "w"), indent=1)
+EOF
+  fi
   [[ ${BENCH_KEEP:-0} == 1 ]] || rm -f "$BENCH_DIR/bulk-$BID".*
 fi
 
@@ -386,3 +417,5 @@ if [[ -n ${PEER_FLUENT_BIT:-} ]]; then
 fi
 
 python3 "$BENCH_PY/report.py" "$OUT" | tee "$OUT/summary.txt"
+exit 0
+}

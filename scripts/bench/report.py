@@ -9,6 +9,7 @@ RSYSLOG = {"es_rate": 19_000, "es_cpu": 30}
 
 WHAT = {"run1": "discard, plain", "run2": "discard, realistic (java multiline + json)",
         "run3": "elasticsearch, plain", "run4": "raw _bulk loader (ceiling), plain",
+        "run4b": "raw _bulk loader, no _id (ES makes the ids)",
         "run5": "N containers steady, elasticsearch",
         "fb-run1": "Fluent Bit: discard, plain", "fb-run2": "Fluent Bit: discard, realistic",
         "fb-run3": "Fluent Bit: elasticsearch, plain"}
@@ -35,7 +36,7 @@ def main():
     print()
     rows = []
     res = {}
-    for name in ["run1", "run2", "run3", "run4", "run5", "fb-run1", "fb-run2", "fb-run3"]:
+    for name in ["run1", "run2", "run3", "run4", "run4b", "run5", "fb-run1", "fb-run2", "fb-run3"]:
         r = load(d, name)
         if r is None:
             continue
@@ -73,7 +74,7 @@ def main():
               f"latency Docker timestamp -> searchable: p50 {fmt(lat.get('p50_s'), '.2f')} s, p99 {fmt(lat.get('p99_s'), '.2f')} s, "
               f"max {fmt(lat.get('max_s'), '.2f')} s ({lat.get('probes_seen')}/{lat.get('probes_expected')} probes); "
               f"_count {r5.get('es_count')}/{r5.get('entries')}")
-    for name in ("run3", "run4"):
+    for name in ("run3", "run4", "run4b"):
         r = res.get(name)
         if r and r.get("es_count") is not None:
             print(f"{name}: _count {r['es_count']} of {r.get('entries')} expected: {'ok' if r['es_count'] == r.get('entries') else 'MISMATCH'}")
@@ -109,6 +110,11 @@ def main():
         if r3.get("es_cpu_s_per_million") and r4.get("es_cpu_s_per_million"):
             print(f"  ES CPU per million, run 3 / run 4: {r3['es_cpu_s_per_million']:.1f} / {r4['es_cpu_s_per_million']:.1f} = "
                   f"{r3['es_cpu_s_per_million'] / r4['es_cpu_s_per_million']:.2f}")
+    r4b = res.get("run4b")
+    if r4 and r4b and r4b.get("es_cpu_s_per_million"):
+        print(f"  run 4 / run 4b (deterministic _id vs ES-generated ids): lines/s {r4['lines_per_s']:,.0f} / {r4b['lines_per_s']:,.0f} = "
+              f"{r4['lines_per_s'] / r4b['lines_per_s']:.2f}; ES CPU per million {r4['es_cpu_s_per_million']:.1f} / "
+              f"{r4b['es_cpu_s_per_million']:.1f} = {r4['es_cpu_s_per_million'] / r4b['es_cpu_s_per_million']:.2f}")
     fb_any = False
     for ours, fb, what in (("run1", "fb-run1", "discard, plain"), ("run2", "fb-run2", "discard, realistic"), ("run3", "fb-run3", "elasticsearch, plain")):
         a, b = res.get(ours), res.get(fb)
