@@ -12,7 +12,8 @@
 #   4  the ceiling: run 3's documents pre-serialised, sent by N concurrent _bulk requests of 1600
 #   5  BENCH_STEADY_CONTAINERS (100) containers writing BENCH_STEADY_RATE (100) lines/s each for
 #      BENCH_STEADY_SECONDS (60) s while the agent ships them to Elasticsearch: CPU, RSS, latency
-# Knobs: BENCH_DIR (state dir, default $LOGFERRY_TEST_DIR/bench), BENCH_JAVA_OPTS (agent JVM
+# Knobs: BENCH_DIR (state dir, default $LOGFERRY_TEST_DIR/bench), BENCH_AGENT_JAR (this jar instead
+# of target/logferry.jar, for before/after comparisons), BENCH_JAVA_OPTS (agent JVM
 # options, default none: the JVM's own ergonomics), BENCH_LOADER_CONCURRENCY (2),
 # BENCH_QUIET_LOAD (wait up to BENCH_QUIET_WAIT s for the 1-min load to drop below it: 1.0, 180),
 # BENCH_CEILING_NO_ID=1 (run 4b: run 4's documents again without _id, Elasticsearch making the ids),
@@ -83,7 +84,8 @@ trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- jars
 newer_sources() { [[ ! -f $1 ]] || [[ -n $(find "$LF_REPO_ROOT/src/main" "$LF_REPO_ROOT/pom.xml" "${@:2}" -newer "$1" -type f -print -quit 2>/dev/null) ]]; }
-if newer_sources "$LF_REPO_ROOT/target/logferry.jar"; then
+SOURCE_JAR=${BENCH_AGENT_JAR:-$LF_REPO_ROOT/target/logferry.jar}
+if [[ -z ${BENCH_AGENT_JAR:-} ]] && newer_sources "$LF_REPO_ROOT/target/logferry.jar"; then
   lf_log "building target/logferry.jar"
   (cd "$LF_REPO_ROOT" && mvn -B -o -q -DskipTests package) || lf_die "mvn package failed"
 fi
@@ -91,8 +93,8 @@ fi
 # tree may be halfway through writing the jar (the plain jar comes before the shaded one): retry.
 AGENT_JAR="$BENCH_DIR/jar/logferry-$BID.jar"
 for try in $(seq 1 12); do
-  cp "$LF_REPO_ROOT/target/logferry.jar" "$AGENT_JAR" 2>/dev/null && java -jar "$AGENT_JAR" version >/dev/null 2>&1 && break
-  (( try < 12 )) || lf_die "target/logferry.jar does not run (java -jar target/logferry.jar version)"
+  cp "$SOURCE_JAR" "$AGENT_JAR" 2>/dev/null && java -jar "$AGENT_JAR" version >/dev/null 2>&1 && break
+  (( try < 12 )) || lf_die "$SOURCE_JAR does not run (java -jar $SOURCE_JAR version)"
   lf_log "target/logferry.jar is not runnable yet (a build in progress?); retrying in 10 s"
   sleep 10
 done
@@ -108,7 +110,7 @@ fi
 AGENT_VERSION=$(java -jar "$AGENT_JAR" version 2>/dev/null | awk '{print $2}')
 {
   echo "bench $BID  entries=$ENTRIES  runs=${RUNS//,/ }"
-  echo "agent $AGENT_VERSION ($(cd "$LF_REPO_ROOT" && git rev-parse --short HEAD 2>/dev/null)$(cd "$LF_REPO_ROOT" && git diff --quiet HEAD -- src/main 2>/dev/null || echo '+local changes'))  JVM: $(java -version 2>&1 | head -1)  opts: ${JAVA_OPTS_AGENT:-(defaults)}"
+  echo "agent $AGENT_VERSION ($(if [[ -n ${BENCH_AGENT_JAR:-} ]]; then echo "$BENCH_AGENT_JAR, sha256 $(sha256sum "$AGENT_JAR" | cut -c1-12)"; else cd "$LF_REPO_ROOT" && git rev-parse --short HEAD 2>/dev/null; git diff --quiet HEAD -- src/main 2>/dev/null || echo '+local changes'; fi))  JVM: $(java -version 2>&1 | head -1)  opts: ${JAVA_OPTS_AGENT:-(defaults)}"
   echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r)"
 } >"$OUT/info.txt"
 
