@@ -164,7 +164,20 @@ public final class ApiTailer implements Tailer {
         try {
             while (!shutdown) {
                 boolean follow = !stopped;
+                java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
                 ResultCallback.Adapter<Frame> cb = new ResultCallback.Adapter<>() {
+                    @Override
+                    public void onComplete() {
+                        super.onComplete();
+                        ended.countDown();
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        super.onError(t);
+                        ended.countDown();
+                    }
+
                     @Override
                     public void onNext(Frame f) {
                         try {
@@ -178,7 +191,8 @@ public final class ApiTailer implements Tailer {
                 stream = cb;
                 docker.logContainerCmd(container.id()).withStdOut(true).withStdErr(true).withTimestamps(true)
                         .withFollowStream(follow).withSince((int) (Math.max(from, Math.min(lastRaw[0], lastRaw[1])) / 1_000_000_000L)).exec(cb);
-                while (!cb.awaitCompletion(250, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                // (the callback's own timed await closes the stream when it times out: wait on our latch)
+                while (!ended.await(250, java.util.concurrent.TimeUnit.MILLISECONDS) && !shutdown) {
                     synchronized (assembler) {
                         assembler.flushIdle();     // a quiet container's last multiline event goes after its timeout
                     }
@@ -186,6 +200,7 @@ public final class ApiTailer implements Tailer {
                 if (shutdown) {
                     return;
                 }
+                cb.awaitCompletion();            // returns at once now; rethrows a stream error
                 synchronized (assembler) {
                     assembler.flushIdle();
                 }
