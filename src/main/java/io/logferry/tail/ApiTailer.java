@@ -6,13 +6,10 @@ import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.StreamType;
 import io.logferry.config.Config;
 import io.logferry.decode.DockerEntry;
-import io.logferry.decode.Message;
 import io.logferry.decode.MessageAssembler;
 import io.logferry.event.AckTracker;
 import io.logferry.event.ContainerInfo;
-import io.logferry.event.Cursor;
 import io.logferry.event.DocumentBuilder;
-import io.logferry.event.LogEvent;
 import io.logferry.metrics.Metrics;
 import io.logferry.pipeline.EventQueue;
 import io.logferry.registry.Registry;
@@ -48,14 +45,11 @@ public final class ApiTailer implements Tailer {
     private final DockerClient docker;
     private final ContainerSettings settings;
     private final AckTracker tracker;
-    private final EventQueue queue;
     private final Done done;
     private final MessageAssembler assembler;
-    private final LongAdder read;
+    private final Publisher publisher;
     private final LongAdder malformed;
-    private final int[] docStart = new int[1];
     private volatile ContainerInfo container;
-    private volatile DocumentBuilder builder;
     private volatile boolean stopped;
     private volatile boolean shutdown;
     private volatile ResultCallback.Adapter<Frame> stream;
@@ -73,10 +67,7 @@ public final class ApiTailer implements Tailer {
         this.container = container;
         this.settings = settings;
         this.tracker = tracker;
-        this.queue = queue;
-        this.builder = builder;
         this.done = done;
-        this.read = metrics.counter("logferry_events_read_total", "Events read from container logs and published to the queue");
         this.malformed = metrics.counter("logferry_lines_malformed_total", "json-file lines that could not be decoded and were skipped");
         if (resume != null && resume.fileId().startsWith(FILE_ID)) {
             from = resume.offset() - RESUME_MARGIN_NANOS;
@@ -84,26 +75,8 @@ public final class ApiTailer implements Tailer {
             Instant now = Instant.now();
             from = now.getEpochSecond() * 1_000_000_000L + now.getNano();
         }
-        this.assembler = new MessageAssembler(settings, new MessageAssembler.Sink() {
-            @Override
-            public void message(Message m) throws InterruptedException {
-                byte[] payload = ApiTailer.this.builder.build(m, docStart);
-                LogEvent e = new LogEvent(tracker, payload, docStart[0], m.commit());
-                tracker.published(e);
-                queue.put(e);
-                read.increment();
-            }
-
-            @Override
-            public void skipped(Cursor commit) {
-                tracker.skipped(commit);
-            }
-
-            @Override
-            public void filtered(String reason) {
-                metrics.counter("logferry_events_dropped_total", "Events dropped, by reason", "reason", reason).increment();
-            }
-        });
+        this.publisher = new Publisher(tracker, queue, builder, metrics);
+        this.assembler = new MessageAssembler(settings, publisher);
         if (!container.running()) {
             stopped = true;
         }
@@ -127,7 +100,7 @@ public final class ApiTailer implements Tailer {
     @Override
     public void rename(ContainerInfo renamed, DocumentBuilder newBuilder) {
         container = renamed;
-        builder = newBuilder;
+        publisher.builder(newBuilder);
     }
 
     @Override

@@ -2,13 +2,11 @@ package io.logferry.tail;
 
 import io.logferry.decode.DockerEntry;
 import io.logferry.decode.DockerJsonDecoder;
-import io.logferry.decode.Message;
 import io.logferry.decode.MessageAssembler;
 import io.logferry.event.AckTracker;
 import io.logferry.event.ContainerInfo;
 import io.logferry.event.Cursor;
 import io.logferry.event.DocumentBuilder;
-import io.logferry.event.LogEvent;
 import io.logferry.metrics.Metrics;
 import io.logferry.pipeline.EventQueue;
 import io.logferry.registry.Registry;
@@ -54,15 +52,12 @@ public final class FileTailer implements Tailer {
     private final Path current;
     private final Registry.Entry resume;
     private final AckTracker tracker;
-    private final EventQueue queue;
-    private volatile DocumentBuilder builder;
     private final Done done;
     private final LogPrefetcher prefetcher;
     private final MessageAssembler assembler;
-    private final LongAdder read;
+    private final Publisher publisher;
     private final LongAdder malformed;
     private final LongAdder lost;
-    private final int[] docStart = new int[1];
 
     private record Upcoming(FileChannel channel, Object key, String fileId, Path seenAs) { }
 
@@ -99,29 +94,12 @@ public final class FileTailer implements Tailer {
         this.current = dir.resolve(container.id() + "-json.log");
         this.resume = resume;
         this.tracker = tracker;
-        this.queue = queue;
-        this.builder = builder;
         this.done = done;
-        this.read = metrics.counter("logferry_events_read_total", "Events read from container logs and published to the queue");
         this.malformed = metrics.counter("logferry_lines_malformed_total", "json-file lines that could not be decoded and were skipped");
         this.lost = metrics.counter("logferry_log_losses_total",
                 "Times a log file was deleted by Docker's rotation before it was read to its end", "container", container.name());
-        this.assembler = new MessageAssembler(settings, new MessageAssembler.Sink() {
-            @Override
-            public void message(Message m) throws InterruptedException {
-                publish(m);
-            }
-
-            @Override
-            public void skipped(Cursor commit) {
-                tracker.skipped(commit);
-            }
-
-            @Override
-            public void filtered(String reason) {
-                metrics.counter("logferry_events_dropped_total", "Events dropped, by reason", "reason", reason).increment();
-            }
-        });
+        this.publisher = new Publisher(tracker, queue, builder, metrics);
+        this.assembler = new MessageAssembler(settings, publisher);
         if (!container.running()) {
             markStopped();
         }
@@ -146,7 +124,7 @@ public final class FileTailer implements Tailer {
     @Override
     public void rename(ContainerInfo renamed, DocumentBuilder newBuilder) {
         container = renamed;
-        builder = newBuilder;
+        publisher.builder(newBuilder);
     }
 
     /** The container died: read to the end, then finish. */
@@ -535,14 +513,6 @@ public final class FileTailer implements Tailer {
             log.warn("{}: skipped a malformed json-file line at {} offset {}: {} ({} so far)", container.describe(),
                     current.getFileName(), offset, why, malformedLogged);
         }
-    }
-
-    private void publish(Message m) throws InterruptedException {
-        byte[] payload = builder.build(m, docStart);
-        LogEvent e = new LogEvent(tracker, payload, docStart[0], m.commit());
-        tracker.published(e);
-        queue.put(e);
-        read.increment();
     }
 
     /**
