@@ -98,7 +98,9 @@ class MappingConflictIT {
             assertThat(CONFLICTS).contains(n);
             assertThat(original.path("f").path("a").asInt()).isEqualTo(n);
             assertThat(original.path("container").path("id").asText()).isEqualTo(container.getContainerId());
-            assertThat(l.path("error").path("type").asText()).contains("parsing");
+            // document_parsing_exception, or illegal_argument_exception ("mapper [f] cannot be changed
+            // from type [long] to [ObjectMapper]") when both shapes reach the new mapping in one bulk
+            assertThat(l.path("error").path("type").asText()).containsAnyOf("parsing", "illegal_argument");
             assertThat(l.path("error").path("message").asText()).contains("[f]");
             assertThat(l.path("http").path("response").path("status_code").asInt()).isEqualTo(400);
             assertThat(l.path("container").path("id").asText()).isEqualTo(container.getContainerId());
