@@ -184,6 +184,7 @@ public final class ElasticsearchOutput implements Output {
                 noteUnblocked(CLUSTER, sentAt);
             }
             List<LogEvent> next = new ArrayList<>();
+            List<LogEvent> done = new ArrayList<>(pending.size());
             int delivered = 0;
             String firstRetry = null;
             Map<String, String> blockedNow = null;
@@ -207,7 +208,7 @@ public final class ElasticsearchOutput implements Output {
                                 deliveredTo.add(dataStream(r.index));
                             }
                         }
-                        e.ack();
+                        done.add(e);
                     }
                     case RETRY -> {
                         next.add(e);
@@ -232,6 +233,7 @@ public final class ElasticsearchOutput implements Output {
                     }
                 }
             }
+            LogEvent.ackAll(done);
             acked.add(delivered);
             if (blockedNow != null) {
                 for (Map.Entry<String, String> b : blockedNow.entrySet()) {

@@ -47,6 +47,22 @@ public final class AckTracker {
         }
         e.acked = true;
         outstanding--;
+        drainAcked();
+    }
+
+    /** {@link #ack(LogEvent)} for {@code events[from, to)}, all of this tracker, under one lock. */
+    synchronized void ack(java.util.List<LogEvent> events, int from, int to) {
+        for (int i = from; i < to; i++) {
+            LogEvent e = events.get(i);
+            if (!e.acked) {
+                e.acked = true;
+                outstanding--;
+            }
+        }
+        drainAcked();
+    }
+
+    private void drainAcked() {
         while (!pending.isEmpty() && pending.peekFirst().acked) {
             advance(pending.pollFirst().commit);
         }

@@ -1,5 +1,7 @@
 package io.logferry.event;
 
+import java.util.List;
+
 /**
  * A document ready to send: the bulk action line and the document line, serialised once by the
  * tailer that read it, and the cursor that its acknowledgement allows to commit.
@@ -37,5 +39,23 @@ public final class LogEvent extends Pending {
     /** Called once Elasticsearch holds the document (or the dead-letter stream does). */
     public void ack() {
         tracker.ack(this);
+    }
+
+    /**
+     * Acknowledges every event of {@code events}: one lock per run of events of the same container
+     * instead of one per event (a batch mostly holds long runs of one container's events).
+     */
+    public static void ackAll(List<LogEvent> events) {
+        int n = events.size();
+        int from = 0;
+        while (from < n) {
+            AckTracker t = events.get(from).tracker;
+            int to = from + 1;
+            while (to < n && events.get(to).tracker == t) {
+                to++;
+            }
+            t.ack(events, from, to);
+            from = to;
+        }
     }
 }

@@ -49,6 +49,26 @@ class AckTrackerTest {
     }
 
     @Test
+    void ackAllAcknowledgesRunsOfEachContainer() {
+        AckTracker other = new AckTracker("c2", null);
+        LogEvent a = publish(10);
+        LogEvent b = publish(20);
+        LogEvent x = new LogEvent(other, new byte[] {'x', '\n'}, 0, new Cursor(1, "B", 5));
+        other.published(x);
+        LogEvent c = publish(30);
+        LogEvent d = publish(40);
+        b.ack();
+        LogEvent.ackAll(List.of(c, x, a));
+        assertThat(tracker.committed()).isEqualTo(new Cursor(1, "A", 30));
+        assertThat(tracker.outstanding()).isEqualTo(1);
+        assertThat(other.committed()).isEqualTo(new Cursor(1, "B", 5));
+        assertThat(other.outstanding()).isZero();
+        LogEvent.ackAll(List.of(d, d));
+        assertThat(tracker.committed()).isEqualTo(new Cursor(1, "A", 40));
+        assertThat(tracker.outstanding()).isZero();
+    }
+
+    @Test
     void aSecondAckChangesNothing() {
         LogEvent a = publish(10);
         LogEvent b = publish(20);
