@@ -43,6 +43,32 @@ public final class EventQueue {
     }
 
     /**
+     * {@link #put} for each event of {@code events} in order, under one lock and one wake-up of
+     * the batcher while they fit; when the queue fills, the batcher is woken and this waits.
+     */
+    public void putAll(List<LogEvent> events) throws InterruptedException {
+        int n = events.size();
+        if (n == 0) {
+            return;
+        }
+        lock.lockInterruptibly();
+        try {
+            for (int i = 0; i < n; i++) {
+                LogEvent e = events.get(i);
+                while (!items.isEmpty() && (items.size() >= maxEvents || bytes + e.size() > maxBytes)) {
+                    notEmpty.signal();
+                    notFull.await();
+                }
+                items.addLast(e);
+                bytes += e.size();
+            }
+            notEmpty.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Moves up to {@code maxEvents} events (and about {@code maxBytes}) into {@code into}, waiting
      * up to {@code waitNanos} for the first one. Returns the bytes moved.
      */

@@ -98,7 +98,7 @@ public final class FileTailer implements Tailer {
         this.malformed = metrics.counter("logferry_lines_malformed_total", "json-file lines that could not be decoded and were skipped");
         this.lost = metrics.counter("logferry_log_losses_total",
                 "Times a log file was deleted by Docker's rotation before it was read to its end", "container", container.name());
-        this.publisher = new Publisher(tracker, queue, builder, metrics);
+        this.publisher = new Publisher(tracker, queue, builder, metrics, true);
         this.assembler = new MessageAssembler(settings, publisher);
         if (!container.running()) {
             markStopped();
@@ -345,6 +345,23 @@ public final class FileTailer implements Tailer {
         known.keySet().removeIf(k -> !present.contains(k) && !k.equals(fileKey) && upcoming.stream().noneMatch(u -> u.key().equals(k)));
     }
 
+    /**
+     * {@link #discover()}, but only when the log path no longer names the newest file held: Docker
+     * rotates by renaming {@code -json.log} and creating a new one, so while the path still names
+     * the newest open file no newer file can exist. One {@code stat} instead of opening and
+     * fingerprinting every file of the chain: this runs at every idle poll and rotation check.
+     * (An open file's inode cannot be reused, so an equal key is the same file.)
+     */
+    private synchronized void discoverIfRotated() throws IOException {
+        Upcoming last = upcoming.peekLast();
+        Object newest = last != null ? last.key() : fileKey;
+        if (newest != null && newest.equals(key(current))) {
+            lastDiscovery = System.nanoTime();
+            return;
+        }
+        discover();
+    }
+
     private synchronized void openAt(Path p, long offset, String id) throws IOException {
         closeChannel();
         Opened o = openStable(p);
@@ -396,7 +413,7 @@ public final class FileTailer implements Tailer {
             return;
         }
         try {
-            discover();
+            discoverIfRotated();
         } catch (IOException | RuntimeException e) {
             log.debug("{}: rotation check failed: {}", container.describe(), e.getMessage());
         }
@@ -424,6 +441,7 @@ public final class FileTailer implements Tailer {
                 continue;
             }
             assembler.flushIdle(System.nanoTime());
+            publisher.flush();
             if (moveToNextFile()) {
                 continue;
             }
@@ -432,6 +450,7 @@ public final class FileTailer implements Tailer {
                     continue;
                 }
                 assembler.flushAll();
+                publisher.flush();
                 log.info("{}: read to the end of its log at offset {}; tailer done", container.describe(), bufStart + fill);
                 return;
             }
@@ -461,7 +480,7 @@ public final class FileTailer implements Tailer {
                 }
             }
             if (System.nanoTime() - lastDiscovery > DISCOVERY_NANOS) {
-                discover();                  // while behind, keep hold of files before rotation deletes them
+                discoverIfRotated();         // while behind, keep hold of files before rotation deletes them
             }
             int n = channel.read(ByteBuffer.wrap(buf, fill, buf.length - fill), bufStart + fill);
             if (n <= 0) {
@@ -489,6 +508,7 @@ public final class FileTailer implements Tailer {
                 fill -= lineStart;
                 bufStart += lineStart;
             }
+            publisher.flush();
         }
         return total;
     }
@@ -520,7 +540,7 @@ public final class FileTailer implements Tailer {
      * a new file): read the open one to its end and continue with the next. Returns true when it moved.
      */
     private boolean moveToNextFile() throws IOException, InterruptedException {
-        discover();
+        discoverIfRotated();
         if (upcoming.isEmpty()) {
             return false;
         }

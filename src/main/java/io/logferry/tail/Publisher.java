@@ -9,27 +9,39 @@ import io.logferry.event.LogEvent;
 import io.logferry.metrics.Metrics;
 import io.logferry.pipeline.EventQueue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Where a tailer's messages go: each becomes its bulk lines, enters the container's
- * acknowledgement order, then the queue (blocking while it is full). Bytes that produce no
- * message move the container's cursor. Used by the tailer's thread only, except
+ * Where a tailer's messages go: each becomes its bulk lines and enters the container's
+ * acknowledgement order at once, then the queue (blocking while it is full). Bytes that produce
+ * no message move the container's cursor. Used by the tailer's thread only, except
  * {@link #builder(DocumentBuilder)} on a rename.
+ *
+ * <p>A batching publisher holds up to {@link #BATCH} events and hands them to the queue in one
+ * {@link EventQueue#putAll}: the tailer must call {@link #flush()} after each read and before it
+ * idles. Held events are already in the tracker's order, so a cursor skipped after them cannot
+ * commit past them.
  */
 final class Publisher implements MessageAssembler.Sink {
+    static final int BATCH = 512;
     private final AckTracker tracker;
     private final EventQueue queue;
     private final Metrics metrics;
     private final LongAdder read;
     private final int[] docStart = new int[1];
+    private final boolean batching;
+    private final List<LogEvent> held;
     private volatile DocumentBuilder builder;
 
-    Publisher(AckTracker tracker, EventQueue queue, DocumentBuilder builder, Metrics metrics) {
+    Publisher(AckTracker tracker, EventQueue queue, DocumentBuilder builder, Metrics metrics, boolean batching) {
         this.tracker = tracker;
         this.queue = queue;
         this.builder = builder;
         this.metrics = metrics;
+        this.batching = batching;
+        this.held = batching ? new ArrayList<>(BATCH) : null;
         this.read = metrics.counter("logferry_events_read_total", "Events read from container logs and published to the queue");
     }
 
@@ -42,8 +54,25 @@ final class Publisher implements MessageAssembler.Sink {
         byte[] payload = builder.build(m, docStart);
         LogEvent e = new LogEvent(tracker, payload, docStart[0], m.commit());
         tracker.published(e);
-        queue.put(e);
-        read.increment();
+        if (!batching) {
+            queue.put(e);
+            read.increment();
+            return;
+        }
+        held.add(e);
+        if (held.size() >= BATCH) {
+            flush();
+        }
+    }
+
+    /** Hands the events held to the queue (blocking while it is full). */
+    void flush() throws InterruptedException {
+        if (held == null || held.isEmpty()) {
+            return;
+        }
+        queue.putAll(held);
+        read.add(held.size());
+        held.clear();
     }
 
     @Override

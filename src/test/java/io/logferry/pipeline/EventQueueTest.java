@@ -1,0 +1,88 @@
+package io.logferry.pipeline;
+
+import io.logferry.event.AckTracker;
+import io.logferry.event.Cursor;
+import io.logferry.event.LogEvent;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+class EventQueueTest {
+    private final AckTracker tracker = new AckTracker("c1", null);
+
+    private List<LogEvent> events(int n, int size) {
+        List<LogEvent> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(new LogEvent(tracker, new byte[size], 0, new Cursor(1, "A", i + 1)));
+        }
+        return out;
+    }
+
+    @Test
+    void putAllKeepsOrderAndBlocksWhileFullWithoutDroppingAnything() throws Exception {
+        EventQueue q = new EventQueue(10, 1 << 20);
+        List<LogEvent> in = events(35, 8);
+        CompletableFuture<Void> producer = CompletableFuture.runAsync(() -> {
+            try {
+                q.putAll(in);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> q.size() == 10);
+        assertThat(producer).isNotDone();
+        List<LogEvent> out = new ArrayList<>();
+        while (out.size() < in.size()) {
+            q.drain(out, 4, 1 << 20, TimeUnit.SECONDS.toNanos(10));
+        }
+        producer.get(10, TimeUnit.SECONDS);
+        assertThat(out).containsExactlyElementsOf(in);
+        assertThat(q.size()).isZero();
+        assertThat(q.bytes()).isZero();
+    }
+
+    @Test
+    void putAllRespectsTheByteLimitButAdmitsAnOversizedEventIntoAnEmptyQueue() throws Exception {
+        EventQueue q = new EventQueue(1000, 100);
+        List<LogEvent> in = new ArrayList<>(events(2, 40));
+        in.addAll(events(1, 500));
+        CompletableFuture<Void> producer = CompletableFuture.runAsync(() -> {
+            try {
+                q.putAll(in);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> q.bytes() == 80);
+        List<LogEvent> out = new ArrayList<>();
+        q.drain(out, 1000, 1000, TimeUnit.SECONDS.toNanos(10));
+        await().atMost(Duration.ofSeconds(10)).until(producer::isDone);
+        assertThat(q.bytes()).isEqualTo(500);
+        q.drain(out, 1000, 1000, TimeUnit.SECONDS.toNanos(10));
+        assertThat(out).containsExactlyElementsOf(in);
+    }
+
+    @Test
+    void aWaitingBatcherIsWokenByPutAll() throws Exception {
+        EventQueue q = new EventQueue(100, 1 << 20);
+        List<LogEvent> out = new ArrayList<>();
+        CompletableFuture<Long> consumer = CompletableFuture.supplyAsync(() -> {
+            try {
+                return q.drain(out, 100, 1 << 20, TimeUnit.SECONDS.toNanos(30));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        List<LogEvent> in = events(5, 10);
+        q.putAll(in);
+        assertThat(consumer.get(10, TimeUnit.SECONDS)).isEqualTo(50);
+        assertThat(out).containsExactlyElementsOf(in);
+    }
+}
