@@ -129,6 +129,37 @@ public final class JsonOut {
         return this;
     }
 
+    private static final byte[] BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+            .getBytes(StandardCharsets.US_ASCII);
+
+    /** The bytes in URL-safe base64 without padding (RFC 4648 §5), as ASCII. */
+    public JsonOut base64Url(byte[] bytes) {
+        int n = bytes.length;
+        ensure((n + 2) / 3 * 4);
+        byte[] b = buf;
+        int p = len;
+        int i = 0;
+        for (; i + 3 <= n; i += 3) {
+            int v = (bytes[i] & 0xFF) << 16 | (bytes[i + 1] & 0xFF) << 8 | (bytes[i + 2] & 0xFF);
+            b[p++] = BASE64URL[v >>> 18];
+            b[p++] = BASE64URL[(v >>> 12) & 0x3F];
+            b[p++] = BASE64URL[(v >>> 6) & 0x3F];
+            b[p++] = BASE64URL[v & 0x3F];
+        }
+        if (n - i == 1) {
+            int v = (bytes[i] & 0xFF) << 16;
+            b[p++] = BASE64URL[v >>> 18];
+            b[p++] = BASE64URL[(v >>> 12) & 0x3F];
+        } else if (n - i == 2) {
+            int v = (bytes[i] & 0xFF) << 16 | (bytes[i + 1] & 0xFF) << 8;
+            b[p++] = BASE64URL[v >>> 18];
+            b[p++] = BASE64URL[(v >>> 12) & 0x3F];
+            b[p++] = BASE64URL[(v >>> 6) & 0x3F];
+        }
+        len = p;
+        return this;
+    }
+
     /** {@code "key":} */
     public JsonOut key(String k) {
         string(k);

@@ -230,6 +230,21 @@ class DocumentBuilderTest {
     }
 
     @Test
+    void idsOfOneFileShareAPrefixAndCarryTheOffset() {
+        DocumentBuilder a = builder();
+        byte[] first = java.util.Base64.getUrlDecoder().decode(a.id(new Cursor(1, "fileA", 0)));
+        byte[] later = java.util.Base64.getUrlDecoder().decode(a.id(new Cursor(1, "fileA", 0x0102030405L)));
+        byte[] otherFile = java.util.Base64.getUrlDecoder().decode(a.id(new Cursor(1, "fileB", 0x0102030405L)));
+        assertThat(first).hasSize(16);
+        assertThat(java.util.Arrays.copyOf(later, 8)).isEqualTo(java.util.Arrays.copyOf(first, 8))
+                .isNotEqualTo(java.util.Arrays.copyOf(otherFile, 8));
+        assertThat(java.nio.ByteBuffer.wrap(later, 8, 8).getLong()).isEqualTo(0x0102030405L);
+        assertThat(java.util.Arrays.copyOf(first, 8))
+                .isEqualTo(java.util.Arrays.copyOf(DocumentBuilder.sha256(ID + "/fileA"), 8));
+        assertThat(a.id(new Cursor(1, "fileA", 1000))).startsWith(a.id(new Cursor(1, "fileA", 2000)).substring(0, 10));
+    }
+
+    @Test
     void everyPossibleTextMakesValidJson() throws Exception {
         StringBuilder all = new StringBuilder();
         for (char c = 0; c < 0x800; c++) {

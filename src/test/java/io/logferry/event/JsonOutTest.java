@@ -127,4 +127,15 @@ class JsonOutTest {
         }
         return out.toString();
     }
+
+    @Test
+    void base64UrlIsRfc4648WithoutPadding() {
+        Random r = new Random(7);
+        for (int n = 0; n <= 40; n++) {
+            byte[] b = new byte[n];
+            r.nextBytes(b);
+            assertThat(new JsonOut(1).base64Url(b).toString())
+                    .isEqualTo(java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b));
+        }
+    }
 }
