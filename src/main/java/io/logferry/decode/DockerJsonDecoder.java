@@ -28,7 +28,16 @@ public final class DockerJsonDecoder {
     private DockerJsonDecoder() { }
 
     public static DockerEntry decode(byte[] buf, int off, int len, long start, long end) throws MalformedLineException {
-        DockerEntry fast = FAST.get().decode(buf, off, len, start, end);
+        return decode(buf, off, len, start, end, 0);
+    }
+
+    /**
+     * @param escapedLimit {@link MessageAssembler#escapedLimit()}: when positive, a plain line may
+     *                     come back with its escaped text instead of a {@code String} (see {@link DockerEntry#escaped()})
+     */
+    public static DockerEntry decode(byte[] buf, int off, int len, long start, long end, int escapedLimit)
+            throws MalformedLineException {
+        DockerEntry fast = FAST.get().decode(buf, off, len, start, end, escapedLimit);
         if (fast != null) {
             return fast;
         }

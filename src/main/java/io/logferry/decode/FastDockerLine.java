@@ -1,6 +1,7 @@
 package io.logferry.decode;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The hot path of json-file decoding: a line in exactly the layout dockerd writes,
@@ -20,6 +21,16 @@ final class FastDockerLine {
     private char[] chars = new char[1024];
 
     DockerEntry decode(byte[] b, int off, int len, long start, long end) {
+        return decode(b, off, len, start, end, 0);
+    }
+
+    /**
+     * @param escapedLimit when positive, a complete line (it ends with Docker's {@code \n}) of
+     *                     ASCII text whose escapes are all valid is returned as its escaped bytes
+     *                     ({@link DockerEntry#escaped()}) if they are at most this long, without a
+     *                     {@code String}; the document can take them as they are
+     */
+    DockerEntry decode(byte[] b, int off, int len, long start, long end, int escapedLimit) {
         int limit = off + len;
         if (!at(b, off, limit, LOG)) {
             return null;
@@ -27,6 +38,9 @@ final class FastDockerLine {
         int p = off + LOG.length;
         int logFrom = p;
         boolean plain = true;               // ASCII, no escapes: the bytes are the string
+        boolean copyable = escapedLimit > 0; // ASCII, every escape valid and not a surrogate
+        int lastEscape = -1;
+        int escapeBefore = -1;
         while (true) {
             if (p >= limit) {
                 return null;
@@ -37,6 +51,11 @@ final class FastDockerLine {
             }
             if (c == '\\') {
                 plain = false;
+                if (copyable) {
+                    copyable = validEscape(b, p, limit);
+                    escapeBefore = lastEscape;
+                    lastEscape = p;
+                }
                 p += 2;
                 continue;
             }
@@ -45,6 +64,7 @@ final class FastDockerLine {
             }
             if (c < 0) {
                 plain = false;
+                copyable = false;
             }
             p++;
         }
@@ -77,12 +97,55 @@ final class FastDockerLine {
         if (p + 2 != limit || b[p + 1] != '}') {
             return null;                    // "} must end the line exactly
         }
+        String time = new String(b, timeFrom, p - timeFrom, StandardCharsets.ISO_8859_1);
+        if (copyable && lastEscape == logTo - 2 && b[logTo - 1] == 'n' && logTo - 2 - logFrom <= escapedLimit
+                && !(escapeBefore == logTo - 4 && b[logTo - 3] == 'r')) {
+            // the text is the escaped bytes without the final newline (a line ending \r\n takes the other path)
+            return DockerEntry.escaped(Arrays.copyOfRange(b, logFrom, logTo - 2), stream, time, start, end);
+        }
         String log = plain ? new String(b, logFrom, logTo - logFrom, StandardCharsets.ISO_8859_1) : unescape(b, logFrom, logTo);
         if (log == null) {
             return null;
         }
-        String time = new String(b, timeFrom, p - timeFrom, StandardCharsets.ISO_8859_1);
         return new DockerEntry(log, stream, time, start, end);
+    }
+
+    /** The escape at {@code p} is one JSON allows, and a unicode escape is not half of a surrogate pair. */
+    private static boolean validEscape(byte[] b, int p, int limit) {
+        if (p + 1 >= limit) {
+            return false;
+        }
+        switch (b[p + 1]) {
+            case 'n', 't', 'r', '"', '\\', '/', 'b', 'f' -> {
+                return true;
+            }
+            case 'u' -> {
+                if (p + 6 > limit) {
+                    return false;
+                }
+                int v = 0;
+                for (int i = p + 2; i < p + 6; i++) {
+                    int d = Character.digit(b[i], 16);
+                    if (d < 0) {
+                        return false;
+                    }
+                    v = v << 4 | d;
+                }
+                return v < 0xD800 || v > 0xDFFF;
+            }
+            default -> {
+                return false;
+            }
+        }
+    }
+
+    /** The text of escaped bytes that {@link #decode} returned (valid by construction). */
+    static String unescape(byte[] escaped) {
+        String s = new FastDockerLine().unescape(escaped, 0, escaped.length);
+        if (s == null) {
+            throw new IllegalArgumentException("not valid JSON string content");
+        }
+        return s;
     }
 
     /** JSON string escapes and UTF-8 to UTF-16; null on anything invalid (the slow path decides). */

@@ -13,15 +13,29 @@ import java.util.Map;
  *               earlier when another stream still holds unfinished lines before that end
  * @param json the decoded JSON fields (logferry.json), or null
  * @param attrs the Docker {@code attrs} of its first entry ({@code --log-opt labels=/env=}), empty when none
+ * @param escapedText the text as valid JSON string content, copied from the json-file line as it is
+ *                    (then {@code text} is null in the record and {@link #text()} decodes it); else null
  */
 public record Message(String stream, String time, String text, Cursor start, Cursor commit, int flags,
-                      ObjectNode json, String level, String errorMessage, Map<String, String> attrs) {
+                      ObjectNode json, String level, String errorMessage, Map<String, String> attrs,
+                      byte[] escapedText) {
     public static final int MULTILINE = 1;
     public static final int TRUNCATED = 2;
     public static final int PARTIAL = 4;
 
     public Message {
         attrs = attrs == null ? Map.of() : attrs;
+    }
+
+    public Message(String stream, String time, String text, Cursor start, Cursor commit, int flags,
+                   ObjectNode json, String level, String errorMessage, Map<String, String> attrs) {
+        this(stream, time, text, start, commit, flags, json, level, errorMessage, attrs, null);
+    }
+
+    /** The text (decoded from {@link #escapedText()} when the message carries that instead). */
+    @Override
+    public String text() {
+        return text != null ? text : FastDockerLine.unescape(escapedText);
     }
 
     public Message(String stream, String time, String text, Cursor start, Cursor commit, int flags,

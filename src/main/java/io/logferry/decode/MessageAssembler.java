@@ -50,6 +50,21 @@ public final class MessageAssembler {
         this.settings = settings;
         this.sink = sink;
         this.nanoClock = nanoClock;
+        boolean textUnread = !settings.multiline().enabled() && !settings.json()
+                && settings.includeLines().isEmpty() && settings.excludeLines().isEmpty();
+        this.escapedLimit = textUnread ? Math.max(settings.maxBytes(), 0) : 0;
+    }
+
+    private final int escapedLimit;
+
+    /**
+     * How long a line's escaped text may be for the decoder to hand it over as it is
+     * ({@link DockerEntry#escaped()}): {@code max_bytes} when no rule of this container reads the
+     * text (no multiline, JSON or line filter), else 0, meaning never. Escaped text is at least
+     * as long as its UTF-8, so such a line never needs truncating.
+     */
+    public int escapedLimit() {
+        return escapedLimit;
     }
 
     private static final class StreamState {
@@ -96,6 +111,11 @@ public final class MessageAssembler {
             return;
         }
         StreamState st = e.stream().equals("stderr") ? err : out;
+        if (e.escaped() != null && st.partial == null) {
+            // a whole line that no rule reads (see escapedLimit): a message as it is
+            sink.message(new Message(st.name, e.time(), null, start, safe(end), 0, null, null, null, e.attrs(), e.escaped()));
+            return;
+        }
         String log = e.log();
         if (e.partial()) {
             if (st.partial == null) {

@@ -113,8 +113,13 @@ public final class DocumentBuilder {
         o.ascii("\"}}\n");
         documentStart[0] = o.length();
         o.ascii("{\"@timestamp\":").string(m.time())
-                .ascii(",\"message\":").string(m.text())
-                .ascii(",\"stream\":").string(m.stream())
+                .ascii(",\"message\":");
+        if (m.escapedText() != null) {
+            o.raw('"').raw(m.escapedText()).raw('"');
+        } else {
+            o.string(m.text());
+        }
+        o.ascii(",\"stream\":").string(m.stream())
                 .ascii(",\"log\":{\"offset\":").number(m.start().offset());
         if (filePath != null) {
             o.raw(filePath);

@@ -519,7 +519,7 @@ public final class FileTailer implements Tailer {
             known.put(fileKey, fileId);
         }
         try {
-            DockerEntry e = DockerJsonDecoder.decode(buf, off, len, start, end);
+            DockerEntry e = DockerJsonDecoder.decode(buf, off, len, start, end, assembler.escapedLimit());
             assembler.accept(e, fileSeq, fileId);
         } catch (DockerJsonDecoder.MalformedLineException ex) {
             reportMalformed(start, ex.getMessage());

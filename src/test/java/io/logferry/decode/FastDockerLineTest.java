@@ -46,6 +46,65 @@ class FastDockerLineTest {
     }
 
     @Test
+    void escapedTextIsTheTextWithoutItsNewlineAsValidJson() throws Exception {
+        Random r = new Random(11);
+        FastDockerLine fast = new FastDockerLine();
+        int copied = 0;
+        for (int i = 0; i < 20_000; i++) {
+            StringBuilder sb = new StringBuilder();
+            int n = r.nextInt(40);
+            for (int j = 0; j < n; j++) {
+                int kind = r.nextInt(12);
+                sb.append(kind < 6 ? (char) (' ' + r.nextInt(95)) : kind == 6 ? (char) r.nextInt(32)
+                        : kind == 7 ? "<&>" : kind == 8 ? "\\r" : kind == 9 ? "\r\n" : kind == 10 ? "\"\\/" : "é");
+            }
+            String ending = switch (r.nextInt(4)) {
+                case 0 -> "";
+                case 1 -> "\r\n";
+                default -> "\n";
+            };
+            String log = sb + ending;
+            byte[] b = line(log, "stdout");
+            // Docker escapes <, > and & as \\u003c, \\u003e, \\u0026
+            b = new String(b, StandardCharsets.UTF_8).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+                    .getBytes(StandardCharsets.UTF_8);
+            DockerEntry e = fast.decode(b, 0, b.length, 5, 6, 1 << 20);
+            assertThat(e.log()).isEqualTo(log);
+            boolean ascii = log.chars().allMatch(c -> c < 0x80);
+            boolean complete = log.endsWith("\n");
+            if (!ascii || !complete || log.endsWith("\r\n")) {
+                assertThat(e.escaped()).as("not copyable: %s", log).isNull();
+                assertThat(e.partial()).isEqualTo(!complete);
+                continue;
+            }
+            copied++;
+            assertThat(e.escaped()).as("copyable: %s", log).isNotNull();
+            assertThat(e.partial()).isFalse();
+            String text = log.substring(0, log.length() - 1);
+            assertThat(JSON.readValue(("\"" + new String(e.escaped(), StandardCharsets.US_ASCII) + "\"").getBytes(StandardCharsets.US_ASCII),
+                    String.class)).as(log).isEqualTo(text);
+        }
+        assertThat(copied).isGreaterThan(2_000);
+    }
+
+    @Test
+    void escapedTextOnlyWithinTheLimitAndOnlyWithValidEscapes() {
+        FastDockerLine fast = new FastDockerLine();
+        byte[] b = "{\"log\":\"0123456789\\n\",\"stream\":\"stdout\",\"time\":\"t\"}".getBytes(StandardCharsets.US_ASCII);
+        assertThat(fast.decode(b, 0, b.length, 0, 1, 10).escaped()).asString(StandardCharsets.US_ASCII).isEqualTo("0123456789");
+        assertThat(fast.decode(b, 0, b.length, 0, 1, 9).escaped()).isNull();
+        assertThat(fast.decode(b, 0, b.length, 0, 1, 9).log()).isEqualTo("0123456789\n");
+        assertThat(fast.decode(b, 0, b.length, 0, 1, 0).escaped()).isNull();
+        // a lone surrogate escape becomes text (the document then writes U+FFFD), never copied
+        byte[] lone = "{\"log\":\"a\\ud800b\\n\",\"stream\":\"stdout\",\"time\":\"t\"}".getBytes(StandardCharsets.US_ASCII);
+        DockerEntry e = fast.decode(lone, 0, lone.length, 0, 1, 100);
+        assertThat(e.escaped()).isNull();
+        assertThat(e.log()).isEqualTo("a\ud800b\n");
+        byte[] html = "{\"log\":\"\\u003cb\\u003e\\n\",\"stream\":\"stderr\",\"time\":\"t\"}".getBytes(StandardCharsets.US_ASCII);
+        assertThat(fast.decode(html, 0, html.length, 0, 1, 100).escaped()).asString(StandardCharsets.US_ASCII).isEqualTo("\\u003cb\\u003e");
+    }
+
+    @Test
     void declinesWhatItDoesNotHandle() {
         FastDockerLine fast = new FastDockerLine();
         for (String s : new String[] {

@@ -88,7 +88,8 @@ final class Feed implements MessageAssembler.Sink {
             long start = pendingStart + lineStart;
             long end = pendingStart + i + 1;
             try {
-                DockerEntry e = DockerJsonDecoder.decode(buf, lineStart, i - lineStart, start, end);
+                // as the file tailer does: plain lines come as escaped bytes when no rule reads them
+                DockerEntry e = DockerJsonDecoder.decode(buf, lineStart, i - lineStart, start, end, assembler.escapedLimit());
                 assembler.accept(e, 1, FILE);
             } catch (DockerJsonDecoder.MalformedLineException ex) {
                 malformed++;

@@ -230,6 +230,18 @@ class DocumentBuilderTest {
     }
 
     @Test
+    void escapedTextGivesTheSameDocumentAsTheText() throws Exception {
+        String text = "GET /a?b=1&c=<2> \"quoted\" \\ tab\there \u0001";
+        String escaped = "GET /a?b=1\\u0026c=\\u003c2\\u003e \\\"quoted\\\" \\\\ tab\\there \\u0001";
+        Message plain = new Message("stdout", TIME, text, new Cursor(1, "f", 0), new Cursor(1, "f", 9), 0, null, null, null);
+        Message copied = new Message("stdout", TIME, null, new Cursor(1, "f", 0), new Cursor(1, "f", 9), 0, null, null, null,
+                Map.of(), escaped.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        assertThat(copied.text()).isEqualTo(text);
+        assertThat(build(builder(), copied).doc()).isEqualTo(build(builder(), plain).doc());
+        assertThat(build(builder(), copied).doc().get("message").asText()).isEqualTo(text);
+    }
+
+    @Test
     void idsOfOneFileShareAPrefixAndCarryTheOffset() {
         DocumentBuilder a = builder();
         byte[] first = java.util.Base64.getUrlDecoder().decode(a.id(new Cursor(1, "fileA", 0)));
