@@ -59,7 +59,7 @@ public class PipelineBench {
         assembler = new MessageAssembler(s, new MessageAssembler.Sink() {
             @Override
             public void message(Message m) {
-                hole.consume(builder.build(m, docStart));
+                hole.consume(builder.buildHead(m, docStart));
             }
 
             @Override

@@ -10,9 +10,7 @@ import io.logferry.event.JsonOut;
 import io.logferry.event.LogEvent;
 import io.logferry.metrics.Metrics;
 import io.logferry.pipeline.Output;
-import org.apache.http.entity.ByteArrayEntity;
 import org.apache.http.entity.ContentType;
-import org.apache.http.util.EntityUtils;
 import org.elasticsearch.client.Request;
 import org.elasticsearch.client.Response;
 import org.elasticsearch.client.ResponseException;
@@ -21,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -63,7 +62,10 @@ public final class ElasticsearchOutput implements Output {
     private static final Logger log = LoggerFactory.getLogger(ElasticsearchOutput.class);
     private static final JsonFactory JSON = new JsonFactory();
     private static final ContentType NDJSON = ContentType.create("application/x-ndjson", StandardCharsets.UTF_8);
-    private static final String FILTER = "errors,items.*._index,items.*.status,items.*.error.type,items.*.error.reason";
+    /** What a response must tell: its status and error per item, in order. */
+    private static final String FILTER = "errors,items.*.status,items.*.error.type,items.*.error.reason";
+    /** ... and the index of each item, while blocks are watched: to see which one is blocked and when it is lifted. */
+    private static final String FILTER_WITH_INDEX = FILTER + ",items.*._index";
     private static final int MAX_ORIGINAL = 32 * 1024;
     private static final String CLUSTER = "the cluster";
     private static final Pattern BACKING_INDEX = Pattern.compile("^\\.ds-(.+)-\\d{4}\\.\\d{2}\\.\\d{2}-\\d+$");
@@ -83,6 +85,8 @@ public final class ElasticsearchOutput implements Output {
     private final LongAdder dropped;
     /** Index (or {@link #CLUSTER}) → when a block on it was first seen; for the log lines only. */
     private final Map<String, Long> blockedSince = new ConcurrentHashMap<>();
+    /** A blocked item came back without its index (it was not asked for): ask for it until blocks are gone. */
+    private volatile boolean indexWanted;
     private final AtomicLong lastBlockLog = new AtomicLong();
     private final AtomicLong lastLetterLog = new AtomicLong();
     private final LongAdder lettersNotLogged = new LongAdder();
@@ -143,9 +147,10 @@ public final class ElasticsearchOutput implements Output {
             again = 0;
             Breaker.Permit permit = breaker.enter();
             long sentAt = System.nanoTime();
+            boolean watchBlocks = indexWanted || !blockedSince.isEmpty();
             List<Result> results;
             try {
-                results = send(pending, letters);
+                results = send(pending, letters, watchBlocks);
                 permit.succeeded();
                 problem = null;
             } catch (RequestFailure f) {
@@ -179,7 +184,6 @@ public final class ElasticsearchOutput implements Output {
                 permit.abandoned();
                 throw e;
             }
-            boolean watchBlocks = !blockedSince.isEmpty();
             if (watchBlocks) {
                 noteUnblocked(CLUSTER, sentAt);
             }
@@ -221,10 +225,14 @@ public final class ElasticsearchOutput implements Output {
                         next.add(e);
                         again++;
                         blocked.increment();
-                        if (blockedNow == null) {
-                            blockedNow = new HashMap<>();
+                        if (r.index == null) {
+                            indexWanted = true;          // named when the retry answers
+                        } else {
+                            if (blockedNow == null) {
+                                blockedNow = new HashMap<>();
+                            }
+                            blockedNow.putIfAbsent(dataStream(r.index), r.status + " " + r.type + ": " + r.reason);
                         }
-                        blockedNow.putIfAbsent(r.index == null ? "an index" : dataStream(r.index), r.status + " " + r.type + ": " + r.reason);
                     }
                     case DEAD_LETTER -> {
                         if (refused(e, r.status, r.type, r.reason, letters)) {
@@ -235,6 +243,9 @@ public final class ElasticsearchOutput implements Output {
             }
             LogEvent.ackAll(done);
             acked.add(delivered);
+            if (watchBlocks && blockedNow == null && blockedSince.isEmpty()) {
+                indexWanted = false;
+            }
             if (blockedNow != null) {
                 for (Map.Entry<String, String> b : blockedNow.entrySet()) {
                     noteBlocked(b.getKey(), b.getValue(), again);
@@ -336,27 +347,28 @@ public final class ElasticsearchOutput implements Output {
         }
     }
 
-    private List<Result> send(List<LogEvent> events, Map<LogEvent, byte[]> letters) throws RequestFailure, InterruptedException {
-        int size = 0;
+    private List<Result> send(List<LogEvent> events, Map<LogEvent, byte[]> letters, boolean withIndex)
+            throws RequestFailure, InterruptedException {
+        int count = events.size();
+        byte[][] parts = new byte[2 * count][];
+        int n = 0;
         for (LogEvent e : events) {
             byte[] l = letters.isEmpty() ? null : letters.get(e);
-            size += l == null ? e.size() : l.length;
+            if (l != null) {
+                parts[n++] = l;
+            } else {
+                parts[n++] = e.head();
+                if (e.tail() != null) {
+                    parts[n++] = e.tail();
+                }
+            }
         }
-        byte[] body = new byte[size];
-        int p = 0;
-        for (LogEvent e : events) {
-            byte[] l = letters.isEmpty() ? null : letters.get(e);
-            byte[] b = l == null ? e.payload() : l;
-            System.arraycopy(b, 0, body, p, b.length);
-            p += b.length;
+        if (n < parts.length) {
+            parts = java.util.Arrays.copyOf(parts, n);
         }
-        return sendBody(body, events.size());
-    }
-
-    private List<Result> sendBody(byte[] body, int count) throws RequestFailure, InterruptedException {
         Request req = new Request("POST", "/_bulk");
-        req.addParameter("filter_path", FILTER);
-        req.setEntity(new ByteArrayEntity(body, NDJSON));
+        req.addParameter("filter_path", withIndex ? FILTER_WITH_INDEX : FILTER);
+        req.setEntity(new BulkBody(parts, NDJSON));
         long t0 = System.nanoTime();
         Response resp;
         try {
@@ -375,9 +387,8 @@ public final class ElasticsearchOutput implements Output {
         } finally {
             metrics.bulkLatency().observe((System.nanoTime() - t0) / 1e9);
         }
-        try {
-            byte[] bytes = EntityUtils.toByteArray(resp.getEntity());
-            List<Result> results = parse(bytes);
+        try (InputStream in = resp.getEntity().getContent()) {
+            List<Result> results = parse(in);
             if (results.size() != count) {
                 throw new RequestFailure(0, "the bulk response has " + results.size() + " items for " + count + " actions");
             }
@@ -398,7 +409,11 @@ public final class ElasticsearchOutput implements Output {
 
     /** Reads {@code {"errors":..,"items":[{"create":{"_index":..,"status":..,"error":{"type":..,"reason":..}}},..]}}. */
     static List<Result> parse(byte[] body) throws IOException {
-        List<Result> out = new ArrayList<>();
+        return parse(new java.io.ByteArrayInputStream(body));
+    }
+
+    static List<Result> parse(InputStream body) throws IOException {
+        List<Result> out = new ArrayList<>(512);
         try (JsonParser p = JSON.createParser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new IOException("not a JSON object");
@@ -453,8 +468,9 @@ public final class ElasticsearchOutput implements Output {
      * finds it there), the error, and the original document in {@code event.original}.
      */
     private byte[] letter(LogEvent e, int status, String type, String reason) {
-        String original = new String(e.payload(), e.documentStart(), e.size() - e.documentStart() - 1, StandardCharsets.UTF_8);
-        String action = new String(e.payload(), 0, e.documentStart(), StandardCharsets.UTF_8);
+        byte[] payload = e.payload();
+        String original = new String(payload, e.documentStart(), payload.length - e.documentStart() - 1, StandardCharsets.UTF_8);
+        String action = new String(payload, 0, e.documentStart(), StandardCharsets.UTF_8);
         int idAt = action.indexOf("\"_id\":\"");
         String id = idAt < 0 ? null : action.substring(idAt + 7, action.indexOf('"', idAt + 7));
         JsonOut o = new JsonOut(original.length() + 512);

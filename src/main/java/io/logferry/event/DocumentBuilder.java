@@ -106,6 +106,23 @@ public final class DocumentBuilder {
 
     /** The bulk lines for one message; {@code documentStart[0]} receives where the document line begins. */
     public byte[] build(Message m, int[] documentStart) {
+        writeHead(m, documentStart);
+        out.raw(constantTail);
+        return out.toBytes();
+    }
+
+    /** {@link #build} without its last bytes, the {@link #tail()}: what a {@link LogEvent} holds of its own. */
+    public byte[] buildHead(Message m, int[] documentStart) {
+        writeHead(m, documentStart);
+        return out.toBytes();
+    }
+
+    /** The end of every document line of this container, serialised once, with its newline. */
+    public byte[] tail() {
+        return constantTail;
+    }
+
+    private void writeHead(Message m, int[] documentStart) {
         JsonOut o = out;
         o.reset();
         o.ascii("{\"create\":{\"_index\":").string(index).ascii(",\"_id\":\"");
@@ -159,8 +176,6 @@ public final class DocumentBuilder {
             }
             o.raw('}');
         }
-        o.raw(constantTail);
-        return o.toBytes();
     }
 
     private static void writeJsonFields(JsonOut o, ObjectNode fields) {

@@ -51,8 +51,8 @@ final class Publisher implements MessageAssembler.Sink {
 
     @Override
     public void message(Message m) throws InterruptedException {
-        byte[] payload = builder.build(m, docStart);
-        LogEvent e = new LogEvent(tracker, payload, docStart[0], m.commit());
+        DocumentBuilder b = builder;
+        LogEvent e = new LogEvent(tracker, b.buildHead(m, docStart), b.tail(), docStart[0], m.commit());
         tracker.published(e);
         if (!batching) {
             queue.put(e);

@@ -86,13 +86,16 @@ class ElasticsearchOutputTest {
         server.stop(0);
     }
 
+    private static final byte[] TAIL = ",\"container\":{\"id\":\"c0ffee\"}}\n".getBytes(StandardCharsets.UTF_8);
+
     private List<LogEvent> events(int n) {
         List<LogEvent> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             String action = "{\"create\":{\"_index\":\"logs-docker-test\",\"_id\":\"id" + i + "\"}}\n";
-            String doc = "{\"message\":\"line " + i + "\",\"f\":" + i + "}\n";
-            byte[] payload = (action + doc).getBytes(StandardCharsets.UTF_8);
-            LogEvent e = new LogEvent(tracker, payload, action.length(), new Cursor(1, "file", (i + 1) * 100L));
+            String doc = "{\"message\":\"line " + i + "\",\"f\":" + i;
+            byte[] head = (action + doc).getBytes(StandardCharsets.UTF_8);
+            // as a tailer makes them: the end of the document line is shared by the container's events
+            LogEvent e = new LogEvent(tracker, head, TAIL, action.length(), new Cursor(1, "file", (i + 1) * 100L));
             tracker.published(e);
             out.add(e);
         }
@@ -124,6 +127,9 @@ class ElasticsearchOutputTest {
         output.deliver(events(5));
 
         assertThat(seen).hasSize(2);
+        // each document arrived whole: the event's own bytes, then the tail its container's events share
+        assertThat(seen.get(0).docs()).hasSize(5).allSatisfy(d -> assertThat(d.path("container").path("id").asText()).isEqualTo("c0ffee"));
+        assertThat(seen.get(0).docs().get(3).path("message").asText()).isEqualTo("line 3");
         Bulk second = seen.get(1);
         // the retried items, and the refused one as a dead letter with the same _id
         assertThat(second.actions()).hasSize(3);

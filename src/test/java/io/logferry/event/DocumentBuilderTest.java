@@ -52,6 +52,13 @@ class DocumentBuilderTest {
     private static Doc build(DocumentBuilder b, Message m) throws Exception {
         int[] start = new int[1];
         byte[] bytes = b.build(m, start);
+        // what a tailer queues: the event's own bytes and the container's shared tail, the same bytes in all
+        int[] headStart = new int[1];
+        LogEvent e = new LogEvent(new AckTracker(ID, null), b.buildHead(m, headStart), b.tail(), headStart[0], m.commit());
+        assertThat(headStart[0]).isEqualTo(start[0]);
+        assertThat(e.tail()).isSameAs(b.tail());
+        assertThat(e.payload()).isEqualTo(bytes);
+        assertThat(e.size()).isEqualTo(bytes.length);
         String text = new String(bytes, StandardCharsets.UTF_8);
         assertThat(text).endsWith("\n");
         String[] lines = text.substring(0, text.length() - 1).split("\n", -1);
