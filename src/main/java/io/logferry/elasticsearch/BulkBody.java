@@ -14,18 +14,27 @@ import java.io.SequenceInputStream;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * A {@code _bulk} body made of the events' own serialised bytes, written to the connection part by
- * part: no copy of the whole body is made. The HTTP client uses an entity that is its own content
- * producer as it is; {@link #close()} rewinds it, so that a retry on another host sends it again
- * from the start (as the client's own {@code NByteArrayEntity} does).
+ * A {@code _bulk} body made of the events' own serialised bytes. They are gathered into a direct
+ * buffer of {@link #CHUNK} bytes at a time, which the connection writes to the socket as it is: one
+ * copy of each byte and one socket write per chunk. (Handed small heap arrays, the client would copy
+ * them into its 8 KiB session buffer, then again into a temporary direct buffer for each socket
+ * write, one write per 8 KiB.) The HTTP client uses an entity that is its own content producer as
+ * it is; {@link #close()} rewinds it, so that a retry on another host sends it again from the start
+ * (as the client's own {@code NByteArrayEntity} does).
  */
 final class BulkBody extends AbstractHttpEntity implements HttpAsyncContentProducer {
+    static final int CHUNK = 128 * 1024;
+    /** Chunk buffers not in use: about one per request in flight (direct memory is freed only by a GC). */
+    private static final ConcurrentLinkedQueue<ByteBuffer> FREE = new ConcurrentLinkedQueue<>();
+
     private final byte[][] parts;
     private final long length;
     private int part;
-    private ByteBuffer current;
+    private int partOffset;
+    private ByteBuffer chunk;
 
     BulkBody(byte[][] parts, ContentType type) {
         this.parts = parts;
@@ -38,25 +47,59 @@ final class BulkBody extends AbstractHttpEntity implements HttpAsyncContentProdu
     }
 
     @Override
-    public void produceContent(ContentEncoder encoder, IOControl io) throws IOException {
-        while (part < parts.length) {
-            if (current == null) {
-                current = ByteBuffer.wrap(parts[part]);
+    public synchronized void produceContent(ContentEncoder encoder, IOControl io) throws IOException {
+        if (chunk == null) {
+            chunk = FREE.poll();
+            if (chunk == null) {
+                chunk = ByteBuffer.allocateDirect(CHUNK);
             }
-            encoder.write(current);
-            if (current.hasRemaining()) {
-                return;                          // the channel is full: called again when it drains
-            }
-            current = null;
-            part++;
+            chunk.limit(0);
         }
-        encoder.complete();
+        while (true) {
+            if (!chunk.hasRemaining()) {
+                if (part == parts.length) {
+                    release();
+                    encoder.complete();
+                    return;
+                }
+                fill();
+            }
+            encoder.write(chunk);
+            if (chunk.hasRemaining()) {
+                return;                          // the socket is full: called again when it drains
+            }
+        }
+    }
+
+    /** The next bytes of the parts, as many as fit, into the empty chunk. */
+    private void fill() {
+        chunk.clear();
+        while (part < parts.length && chunk.hasRemaining()) {
+            byte[] p = parts[part];
+            int n = Math.min(p.length - partOffset, chunk.remaining());
+            chunk.put(p, partOffset, n);
+            partOffset += n;
+            if (partOffset == p.length) {
+                part++;
+                partOffset = 0;
+            }
+        }
+        chunk.flip();
+    }
+
+    private void release() {
+        if (chunk != null) {
+            chunk.clear();
+            FREE.offer(chunk);
+            chunk = null;
+        }
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         part = 0;
-        current = null;
+        partOffset = 0;
+        release();
     }
 
     @Override

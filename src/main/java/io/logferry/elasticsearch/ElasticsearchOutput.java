@@ -194,7 +194,7 @@ public final class ElasticsearchOutput implements Output {
             Map<String, String> blockedNow = null;
             Set<String> deliveredTo = null;
             for (int i = 0; i < pending.size(); i++) {
-                Result r = results.get(i);
+                Result r = results == null ? CREATED : results.get(i);
                 LogEvent e = pending.get(i);
                 switch (BulkOutcome.item(r.status, r.type)) {
                     case DELIVERED -> {
@@ -333,6 +333,9 @@ public final class ElasticsearchOutput implements Output {
 
     record Result(int status, String type, String reason, String index) { }
 
+    /** Every item of a response that says {@code "errors":false}: with {@code create}, each one is a 201. */
+    private static final Result CREATED = new Result(201, null, null, null);
+
     private static final class RequestFailure extends Exception {
         final int status;
 
@@ -388,8 +391,8 @@ public final class ElasticsearchOutput implements Output {
             metrics.bulkLatency().observe((System.nanoTime() - t0) / 1e9);
         }
         try (InputStream in = resp.getEntity().getContent()) {
-            List<Result> results = parse(in);
-            if (results.size() != count) {
+            List<Result> results = parse(in, withIndex);
+            if (results != null && results.size() != count) {
                 throw new RequestFailure(0, "the bulk response has " + results.size() + " items for " + count + " actions");
             }
             return results;
@@ -409,10 +412,15 @@ public final class ElasticsearchOutput implements Output {
 
     /** Reads {@code {"errors":..,"items":[{"create":{"_index":..,"status":..,"error":{"type":..,"reason":..}}},..]}}. */
     static List<Result> parse(byte[] body) throws IOException {
-        return parse(new java.io.ByteArrayInputStream(body));
+        return parse(new java.io.ByteArrayInputStream(body), true);
     }
 
-    static List<Result> parse(InputStream body) throws IOException {
+    /**
+     * The items of a bulk response, in order; or null, unless {@code allItems}, when it starts with
+     * {@code "errors":false} (Elasticsearch writes it before the items): every item was created,
+     * and the items are not read at all, the common case at full speed.
+     */
+    static List<Result> parse(InputStream body, boolean allItems) throws IOException {
         List<Result> out = new ArrayList<>(512);
         try (JsonParser p = JSON.createParser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
@@ -421,6 +429,9 @@ public final class ElasticsearchOutput implements Output {
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
                 JsonToken t = p.nextToken();
+                if (!allItems && t == JsonToken.VALUE_FALSE && out.isEmpty() && name.equals("errors")) {
+                    return null;
+                }
                 if (name.equals("items") && t == JsonToken.START_ARRAY) {
                     while (p.nextToken() == JsonToken.START_OBJECT) {
                         p.nextToken();           // the action name

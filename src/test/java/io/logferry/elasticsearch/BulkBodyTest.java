@@ -80,6 +80,20 @@ class BulkBodyTest {
     }
 
     @Test
+    void partsLargerThanAChunkAndChunksSpanningParts() throws Exception {
+        byte[] big = new byte[2 * BulkBody.CHUNK + 100];
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) ('a' + i % 26);
+        }
+        byte[] small = b("0123456789");
+        BulkBody body = new BulkBody(new byte[][] {small, big, small, big, small}, ContentType.APPLICATION_JSON);
+        ByteArrayOutputStream want = new ByteArrayOutputStream();
+        body.writeTo(want);
+        assertThat(want.size()).isEqualTo(3 * small.length + 2 * big.length);
+        assertThat(drain(body, new SlowChannel(50_000)).getBytes(StandardCharsets.UTF_8)).isEqualTo(want.toByteArray());
+    }
+
+    @Test
     void closeRewindsSoThatARetrySendsTheWholeBodyAgain() throws Exception {
         BulkBody body = new BulkBody(new byte[][] {b("0123456789"), b("abcdefghij")}, ContentType.APPLICATION_JSON);
         SlowChannel first = new SlowChannel(7);

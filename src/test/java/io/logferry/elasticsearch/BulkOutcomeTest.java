@@ -94,7 +94,7 @@ class BulkOutcomeTest {
 
     @Test
     void filterPathResponses() throws IOException {
-        // filter_path=errors,items.*._index,items.*.status,items.*.error.type,items.*.error.reason
+        // filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason (and items.*._index while blocks are watched)
         List<ElasticsearchOutput.Result> ok = parse("{\"errors\":false,\"items\":[{\"create\":{\"_index\":\"i\",\"status\":201}},"
                 + "{\"create\":{\"_index\":\"i\",\"status\":201}},{\"index\":{\"status\":200}}]}");
         assertThat(ok).extracting(ElasticsearchOutput.Result::status).containsExactly(201, 201, 200);
@@ -112,6 +112,25 @@ class BulkOutcomeTest {
                 .extracting(ElasticsearchOutput.Result::status).containsExactly(201);
         assertThat(parse("{\"errors\":false}")).isEmpty();
         assertThat(parse("{}")).isEmpty();
+    }
+
+    @Test
+    void aResponseWithoutErrorsIsNotReadFurtherUnlessItsItemsAreWanted() throws IOException {
+        String ok = "{\"errors\":false,\"items\":[{\"create\":{\"status\":201}},{\"create\":{\"status\":201}}]}";
+        // null: every item was created, and the items were not parsed
+        assertThat(ElasticsearchOutput.parse(stream(ok), false)).isNull();
+        assertThat(ElasticsearchOutput.parse(stream(ok), true)).extracting(ElasticsearchOutput.Result::status).containsExactly(201, 201);
+        // errors, or items before the errors flag: every item is read
+        assertThat(ElasticsearchOutput.parse(stream("{\"errors\":true,\"items\":[{\"create\":{\"status\":201}},"
+                + "{\"create\":{\"status\":429,\"error\":{\"type\":\"es_rejected_execution_exception\"}}}]}"), false))
+                .extracting(ElasticsearchOutput.Result::status).containsExactly(201, 429);
+        assertThat(ElasticsearchOutput.parse(stream("{\"items\":[{\"create\":{\"status\":201}}],\"errors\":false}"), false))
+                .extracting(ElasticsearchOutput.Result::status).containsExactly(201);
+        assertThatThrownBy(() -> ElasticsearchOutput.parse(stream("<html>502 Bad Gateway</html>"), false)).isInstanceOf(IOException.class);
+    }
+
+    private static java.io.InputStream stream(String s) {
+        return new java.io.ByteArrayInputStream(s.getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
