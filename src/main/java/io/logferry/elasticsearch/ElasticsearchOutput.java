@@ -198,7 +198,7 @@ public final class ElasticsearchOutput implements Output {
                 LogEvent e = pending.get(i);
                 switch (BulkOutcome.item(r.status, r.type)) {
                     case DELIVERED -> {
-                        if (letters.remove(e) != null) {
+                        if (!letters.isEmpty() && letters.remove(e) != null) {   // isEmpty: no identity hash per event
                             deadLettered.increment();
                         } else {
                             if (r.status == 409) {

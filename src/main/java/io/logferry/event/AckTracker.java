@@ -27,6 +27,14 @@ public final class AckTracker {
         outstanding++;
     }
 
+    /** {@link #published(LogEvent)} for {@code events[from, to)}, in order, under one lock. */
+    public synchronized void published(java.util.List<LogEvent> events, int from, int to) {
+        for (int i = from; i < to; i++) {
+            pending.addLast(events.get(i));
+        }
+        outstanding += to - from;
+    }
+
     /** Bytes up to {@code c} produced no event (filtered, malformed, another stream). */
     public synchronized void skipped(Cursor c) {
         if (pending.isEmpty()) {

@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>A batching publisher holds up to {@link #BATCH} events and hands them to the queue in one
  * {@link EventQueue#putAll}: the tailer must call {@link #flush()} after each read and before it
- * idles. Held events are already in the tracker's order, so a cursor skipped after them cannot
- * commit past them.
+ * idles. Held events enter the tracker's order together (one lock, not one per event), at the
+ * latest before a cursor skipped after them, so that it cannot commit past them.
  */
 final class Publisher implements MessageAssembler.Sink {
     static final int BATCH = 512;
@@ -33,6 +33,8 @@ final class Publisher implements MessageAssembler.Sink {
     private final int[] docStart = new int[1];
     private final boolean batching;
     private final List<LogEvent> held;
+    /** {@code held[0, published)} are in the tracker's order already. */
+    private int published;
     private volatile DocumentBuilder builder;
 
     Publisher(AckTracker tracker, EventQueue queue, DocumentBuilder builder, Metrics metrics, boolean batching) {
@@ -53,8 +55,8 @@ final class Publisher implements MessageAssembler.Sink {
     public void message(Message m) throws InterruptedException {
         DocumentBuilder b = builder;
         LogEvent e = new LogEvent(tracker, b.buildHead(m, docStart), b.tail(), docStart[0], m.commit());
-        tracker.published(e);
         if (!batching) {
+            tracker.published(e);
             queue.put(e);
             read.increment();
             return;
@@ -70,13 +72,25 @@ final class Publisher implements MessageAssembler.Sink {
         if (held == null || held.isEmpty()) {
             return;
         }
+        publishHeld();
         queue.putAll(held);
         read.add(held.size());
         held.clear();
+        published = 0;
+    }
+
+    private void publishHeld() {
+        if (published < held.size()) {
+            tracker.published(held, published, held.size());
+            published = held.size();
+        }
     }
 
     @Override
     public void skipped(Cursor commit) {
+        if (held != null) {
+            publishHeld();
+        }
         tracker.skipped(commit);
     }
 
