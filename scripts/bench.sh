@@ -14,7 +14,7 @@
 #      BENCH_STEADY_SECONDS (60) s while the agent ships them to Elasticsearch: CPU, RSS, latency
 # Knobs: BENCH_DIR (state dir, default $LOGFERRY_TEST_DIR/bench), BENCH_AGENT_JAR (this jar instead
 # of target/logferry.jar, for before/after comparisons), BENCH_JAVA_OPTS (agent JVM
-# options, default none: the JVM's own ergonomics), BENCH_LOADER_CONCURRENCY (2),
+# options, default the image's: the Dockerfile's JDK_JAVA_OPTIONS; empty for the JVM's ergonomics), BENCH_LOADER_CONCURRENCY (2),
 # BENCH_QUIET_LOAD (wait up to BENCH_QUIET_WAIT s for the 1-min load to drop below it: 1.0, 180),
 # BENCH_CEILING_NO_ID=1 (run 4b: run 4's documents again without _id, Elasticsearch making the ids),
 # BENCH_PRIORITY (e.g. -15: while it runs, the CPU priority of the bench's own process group and of
@@ -34,7 +34,9 @@ ENTRIES=${1:-5000000}
 [[ $ENTRIES =~ ^[0-9]+$ && $ENTRIES -gt 0 ]] || lf_die "usage: $0 [ENTRIES] (a positive number, not '$ENTRIES')"
 RUNS=",${BENCH_RUNS:-1,2,3,4,5},"
 BENCH_DIR=${BENCH_DIR:-$LF_DIR/bench}
-JAVA_OPTS_AGENT=${BENCH_JAVA_OPTS:-}
+# The agent runs with the image's JVM options (the Dockerfile's JDK_JAVA_OPTIONS and -XX:-UsePerfData)
+IMAGE_JAVA_OPTS="$(sed -n 's/^ENV JDK_JAVA_OPTIONS="\(.*\)"$/\1/p' "$LF_REPO_ROOT/Dockerfile") -XX:-UsePerfData"
+JAVA_OPTS_AGENT=${BENCH_JAVA_OPTS-$IMAGE_JAVA_OPTS}
 LOADER_CONCURRENCY=${BENCH_LOADER_CONCURRENCY:-2}
 QUIET_LOAD=${BENCH_QUIET_LOAD:-1.0}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-180}
