@@ -44,8 +44,10 @@ VOLUME ["/var/lib/logferry"]
 # /health listens on 127.0.0.1 inside the container (http.host); the check runs there too, with
 # java itself (io.logferry.http.HealthCheck reads LOGFERRY_HTTP_HOST/PORT): newer eclipse-temurin
 # images have neither curl nor wget, and busybox 1.35's wget crashes on -T. ~0.2 s of CPU a check.
+# The launcher puts JDK_JAVA_OPTIONS (the agent's heap, below) before these options, so the check
+# sets every heap size itself: -Xms96m from there with -Xmx16m here would stop the JVM.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx16m", "-Xss512k", "-XX:-UsePerfData", "-cp", "/opt/logferry/logferry.jar", "io.logferry.http.HealthCheck"]
+  CMD ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xms8m", "-Xmx16m", "-Xmn4m", "-XX:ReservedCodeCacheSize=16m", "-Xss512k", "-XX:-UsePerfData", "-cp", "/opt/logferry/logferry.jar", "io.logferry.http.HealthCheck"]
 
 # Memory: a bounded heap with the serial collector keeps the agent's peak RSS under 256 MiB
 # whatever the host's RAM (the JVM's default would size the heap from the host, not from the
