@@ -6,10 +6,12 @@ or until it has not moved for --settle seconds once it started (for shippers who
 is not known in advance), or until --deadline. Samples the shipper's CPU (utime+stime from
 /proc/PID/stat), Elasticsearch's CPU (--es-pid) and the whole machine's busy CPU (/proc/stat),
 at launch, at the first acknowledged event and at the end, and reads the peak RSS (VmHWM).
+Polls every --interval seconds at the start and near the end, less often in between (next_poll).
 Writes one JSON object (--out) and prints it.
 
   measure.py --pid PID --launch-ns NS --metrics URL --metric NAME[{labels}] --expected N
-             --deadline SECONDS [--es-pid PID] [--settle SECONDS] [--interval 0.1] --out FILE
+             --deadline SECONDS [--es-pid PID] [--settle SECONDS] [--interval 0.1]
+             [--max-interval 1.0] --out FILE
 """
 import argparse, json, os, sys, time, urllib.request
 
@@ -52,6 +54,20 @@ def loadavg():
         return float(f.read().split()[0])
 
 
+def next_poll(a, first, acked):
+    """Seconds to the next poll: --interval until the first acknowledgement and near the end; in
+    between a quarter of the estimated time left, at most --max-interval. Every scrape of /metrics
+    costs the shipper CPU (about 1 ms for the agent); at 10 Hz over a 80 s run that was 0.16 CPU s
+    per million lines charged to it by the measurement itself."""
+    if first is None or a.settle or acked <= first["acked"]:
+        return a.interval
+    elapsed = time.time() - first["t"]
+    rate = (acked - first["acked"]) / elapsed if elapsed > 0 else 0
+    if rate <= 0:
+        return a.interval
+    return min(a.max_interval, max(a.interval, (a.expected - acked) / rate / 4))
+
+
 def metric(url, series):
     """The value of one series (name or name{labels}) from a Prometheus text page; summed over label sets when only a name is given."""
     with urllib.request.urlopen(url, timeout=2) as r:
@@ -86,6 +102,7 @@ def main():
     p.add_argument("--es-pid", type=int, default=0)
     p.add_argument("--settle", type=float, default=0)
     p.add_argument("--interval", type=float, default=0.1)
+    p.add_argument("--max-interval", type=float, default=1.0)
     p.add_argument("--label", default="")
     p.add_argument("--out", required=True)
     a = p.parse_args()
@@ -127,7 +144,7 @@ def main():
                 break
         if now >= end_at:
             break
-        time.sleep(a.interval)
+        time.sleep(next_poll(a, first, value))
     end = sample(a) if status != "settled" else last_change
     rss = proc_status(a.pid, "VmHWM")
     r = {"label": a.label, "status": status, "expected": a.expected, "acked": value, "polls": polls,
