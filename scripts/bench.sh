@@ -16,6 +16,8 @@
 # of target/logferry.jar, for before/after comparisons), BENCH_JAVA_OPTS (agent JVM
 # options, default the image's: the Dockerfile's JDK_JAVA_OPTIONS; empty for the JVM's ergonomics), BENCH_LOADER_CONCURRENCY (2),
 # BENCH_QUIET_LOAD (wait up to BENCH_QUIET_WAIT s for the 1-min load to drop below it: 1.0, 180),
+# BENCH_ES_WARMUP (300000: documents sent to a throw-away data stream before run 3, so that
+# Elasticsearch's own JIT warm-up is not charged to run 3 alone when it was just started; 0 = off),
 # BENCH_CEILING_NO_ID=1 (run 4b: run 4's documents again without _id, Elasticsearch making the ids),
 # BENCH_PRIORITY (e.g. -15: while it runs, the CPU priority of the bench's own process group and of
 # Elasticsearch's, through /proc/PID/autogroup, so that other work on a shared machine distorts the
@@ -41,6 +43,8 @@ LOADER_CONCURRENCY=${BENCH_LOADER_CONCURRENCY:-2}
 QUIET_LOAD=${BENCH_QUIET_LOAD:-1.0}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-180}
 PRIORITY=${BENCH_PRIORITY:-0}
+ES_WARMUP=${BENCH_ES_WARMUP:-300000}
+[[ $ES_WARMUP =~ ^[0-9]+$ ]] || lf_die "BENCH_ES_WARMUP must be a number of documents, not '$ES_WARMUP'"
 STEADY_CONTAINERS=${BENCH_STEADY_CONTAINERS:-100}
 STEADY_RATE=${BENCH_STEADY_RATE:-100}
 STEADY_SECONDS=${BENCH_STEADY_SECONDS:-60}
@@ -100,7 +104,7 @@ for try in $(seq 1 12); do
   lf_log "target/logferry.jar is not runnable yet (a build in progress?); retrying in 10 s"
   sleep 10
 done
-if run 4; then
+if run 4 || { run 3 && (( ES_WARMUP > 0 )); }; then
   if newer_sources "$LF_REPO_ROOT/target/logferry-bench.jar" "$LF_REPO_ROOT/src/bench"; then
     lf_log "building target/logferry-bench.jar (-Pbench)"
     (cd "$LF_REPO_ROOT" && mvn -B -o -q -Pbench -DskipTests package) || lf_die "mvn -Pbench package failed"
@@ -282,6 +286,33 @@ if run 2; then
   REAL_LOG="$LF_DOCKER_DATA/containers/$REAL_CID/$REAL_CID-json.log"
 fi
 
+# The agent installs its index template at start; the warm-up and run 4 send without it.
+ensure_template() {   # RUN NS
+  curl -fsS -o /dev/null "$ES_URL/_index_template/logferry" 2>/dev/null && return 0
+  local cfg
+  cfg=$(agent_config "$1" elasticsearch "$2" none-such)
+  start_agent "$cfg" "$OUT/run$1-setup-agent.log"
+  local end=$(( $(date +%s) + 60 ))
+  until curl -fsS -o /dev/null "$ES_URL/_index_template/logferry" 2>/dev/null; do
+    (( $(date +%s) < end )) || lf_die "the agent did not install its index template within 60 s ($OUT/run$1-setup-agent.log)"
+    sleep 0.5
+  done
+  stop_pid "$AGENT_PID" agent; AGENT_PID=
+  rm -f "$OUT/run$1/registry.json"   # it selected nothing; the run starts with no registry
+}
+
+# The agent's documents for the plain corpus as _bulk NDJSON (BulkCorpus): NS BATCH-FILE-PREFIX [MAX]
+bulk_corpus() {
+  local name image label_args=() l
+  name=$(docker inspect -f '{{.Name}}' "$PLAIN_CID"); image=$(docker inspect -f '{{.Config.Image}}' "$PLAIN_CID")
+  while IFS= read -r l; do [[ -n $l ]] && label_args+=(--label "$l"); done < <(docker inspect -f '{{range $k, $v := .Config.Labels}}{{$k}}={{$v}}{{"\n"}}{{end}}' "$PLAIN_CID")
+  java -Xmx1g -cp "$BENCH_JAR" io.logferry.bench.BulkCorpus --log "$PLAIN_LOG" --out "$2.ndjson" \
+    --batches "$2.batches" --id "$PLAIN_CID" --name "$name" --image "$image" --namespace "$1" \
+    --batch 1600 --max-docs "${3:-9223372036854775807}" "${label_args[@]}"
+}
+
+es_cpu() { python3 -c "import sys; sys.path.insert(0, '$BENCH_PY'); import measure; print(measure.proc_cpu($(es_pid)) or 0)"; }
+
 # ---------------------------------------------------------------- runs
 if run 1; then
   wait_quiet
@@ -301,6 +332,21 @@ if run 2; then
   add_fields "$OUT/run2.json" "entries=$REAL_E" "messages=$REAL_N" "json_file_bytes=$(stat -c %s "$REAL_LOG")"
 fi
 
+if run 3 && (( ES_WARMUP > 0 )); then
+  # Elasticsearch compiles its indexing path during the first few hundred thousand documents
+  # after its start: without this, run 3 pays for that alone and run 4 (after it) does not.
+  ns="bench${BID}warm"
+  bulk_corpus "$ns" "$BENCH_DIR/bulk-$BID-warm" "$ES_WARMUP" >"$OUT/warmup-corpus.json" || lf_die "BulkCorpus (warm-up) failed"
+  ensure_template 3 "$ns"
+  es0=$(es_cpu); t0=$(now_ns)
+  java -Xmx256m -cp "$BENCH_JAR" io.logferry.bench.BulkLoader --url "$ES_URL" --ndjson "$BENCH_DIR/bulk-$BID-warm.ndjson" \
+    --batches "$BENCH_DIR/bulk-$BID-warm.batches" --concurrency "$LOADER_CONCURRENCY" --deadline-seconds 600 >"$OUT/warmup.json" \
+    || lf_log "WARNING: the warm-up's bulk loader reported failures"
+  t1=$(now_ns); es1=$(es_cpu)
+  rm -f "$BENCH_DIR/bulk-$BID-warm".*
+  echo "es warm-up: $ES_WARMUP documents into logs-docker-$ns before run 3 in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b-a)/1e9}') s, Elasticsearch CPU $(awk -v a="$es0" -v b="$es1" 'BEGIN {printf "%.1f", b-a}') s (BENCH_ES_WARMUP=0: none)" | tee -a "$OUT/info.txt"
+fi
+
 if run 3; then
   wait_quiet
   ns="bench${BID}r3"
@@ -314,27 +360,18 @@ fi
 if run 4; then
   ns="bench${BID}r4"
   lf_log "run 4: preparing the ceiling's NDJSON (the agent's documents for the plain corpus) into logs-docker-$ns"
-  name=$(docker inspect -f '{{.Name}}' "$PLAIN_CID"); image=$(docker inspect -f '{{.Config.Image}}' "$PLAIN_CID")
-  label_args=()
-  while IFS= read -r l; do [[ -n $l ]] && label_args+=(--label "$l"); done < <(docker inspect -f '{{range $k, $v := .Config.Labels}}{{$k}}={{$v}}{{"\n"}}{{end}}' "$PLAIN_CID")
-  java -Xmx1g -cp "$BENCH_JAR" io.logferry.bench.BulkCorpus --log "$PLAIN_LOG" --out "$BENCH_DIR/bulk-$BID.ndjson" \
-    --batches "$BENCH_DIR/bulk-$BID.batches" --id "$PLAIN_CID" --name "$name" --image "$image" --namespace "$ns" \
-    --batch 1600 "${label_args[@]}" >"$OUT/run4-corpus.json" || lf_die "BulkCorpus failed"
-  # the template is installed by the agent at start (run 3); make sure it is there when run 3 was skipped
-  if ! curl -fsS -o /dev/null "$ES_URL/_index_template/logs-docker*" 2>/dev/null; then
-    cfg=$(agent_config 4 elasticsearch "$ns" none-such)
-    start_agent "$cfg" "$OUT/run4-setup-agent.log"; sleep 8; stop_pid "$AGENT_PID" agent; AGENT_PID=
-  fi
+  bulk_corpus "$ns" "$BENCH_DIR/bulk-$BID" >"$OUT/run4-corpus.json" || lf_die "BulkCorpus failed"
+  ensure_template 4 "$ns"
   wait_quiet
   lf_log "run 4: $LOADER_CONCURRENCY concurrent _bulk requests of 1600 documents"
-  esp=$(es_pid); es0=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_PY'); import measure; print(measure.proc_cpu($esp) or 0)")
+  es0=$(es_cpu)
   m0=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_PY'); import measure; print(measure.machine_busy())")
   t0=$(now_ns)
   java -Xmx256m -cp "$BENCH_JAR" io.logferry.bench.BulkLoader --url "$ES_URL" --ndjson "$BENCH_DIR/bulk-$BID.ndjson" \
     --batches "$BENCH_DIR/bulk-$BID.batches" --concurrency "$LOADER_CONCURRENCY" --deadline-seconds 1800 >"$OUT/run4.json" \
     || lf_log "WARNING: the bulk loader reported failures"
   t1=$(now_ns)
-  es1=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_PY'); import measure; print(measure.proc_cpu($esp) or 0)")
+  es1=$(es_cpu)
   m1=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_PY'); import measure; print(measure.machine_busy())")
   docs=$(sed -n 's/.*"docs":\([0-9]*\).*/\1/p' "$OUT/run4-corpus.json")
   add_fields "$OUT/run4.json" "label=run4" "entries=$docs" "wall_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print (b-a)/1e9}')" \
@@ -357,13 +394,13 @@ EOF
       "$BENCH_DIR/bulk-$BID.noid.ndjson" "$BENCH_DIR/bulk-$BID.noid.batches" || lf_die "strip-ids.py failed"
     wait_quiet
     lf_log "run 4b: the same without _id, into logs-docker-$ns4b"
-    es0=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_PY'); import measure; print(measure.proc_cpu($esp) or 0)")
+    es0=$(es_cpu)
     t0=$(now_ns)
     java -Xmx256m -cp "$BENCH_JAR" io.logferry.bench.BulkLoader --url "$ES_URL" --ndjson "$BENCH_DIR/bulk-$BID.noid.ndjson" \
       --batches "$BENCH_DIR/bulk-$BID.noid.batches" --concurrency "$LOADER_CONCURRENCY" --deadline-seconds 1800 >"$OUT/run4b.json" \
       || lf_log "WARNING: the bulk loader reported failures"
     t1=$(now_ns)
-    es1=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_PY'); import measure; print(measure.proc_cpu($esp) or 0)")
+    es1=$(es_cpu)
     add_fields "$OUT/run4b.json" "label=run4b" "entries=$docs" "wall_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print (b-a)/1e9}')" \
       "es_cpu_s=$(awk -v a="$es0" -v b="$es1" 'BEGIN {print b-a}')" "es_count=$(es_count "logs-docker-$ns4b")" \
       "load_start=$(cut -d' ' -f1 /proc/loadavg)"

@@ -33,8 +33,9 @@ import java.util.Map;
  * <pre>
  * java -cp target/logferry-bench.jar io.logferry.bench.BulkCorpus --log FILE-json.log --out FILE.ndjson
  *     --batches FILE.batches --id ID --name NAME --image IMAGE [--label k=v]... [--namespace NS]
- *     [--path LOG_PATH] [--batch 1600]
+ *     [--path LOG_PATH] [--batch 1600] [--max-docs N]
  * </pre>
+ * {@code --max-docs} stops after the first N documents (the Elasticsearch warm-up of scripts/bench.sh).
  */
 public final class BulkCorpus {
     private BulkCorpus() { }
@@ -57,6 +58,7 @@ public final class BulkCorpus {
         Path out = Path.of(req(opt, "out"));
         Path batches = Path.of(req(opt, "batches"));
         int batch = Integer.parseInt(opt.getOrDefault("batch", "1600"));
+        long maxDocs = Long.parseLong(opt.getOrDefault("max-docs", String.valueOf(Long.MAX_VALUE)));
         Map<String, String> env = new LinkedHashMap<>();
         if (opt.containsKey("namespace")) {
             env.put("LOGFERRY_DEFAULTS_NAMESPACE", opt.get("namespace"));
@@ -84,6 +86,9 @@ public final class BulkCorpus {
             MessageAssembler a = new MessageAssembler(s, new MessageAssembler.Sink() {
                 @Override
                 public void message(Message m) {
+                    if (docs[0] >= maxDocs) {
+                        return;
+                    }
                     byte[] p = builder.build(m, docStart);
                     try {
                         o.write(p);
@@ -106,7 +111,7 @@ public final class BulkCorpus {
                 int fill = 0;
                 long bufStart = 0;
                 int n;
-                while ((n = in.read(buf, fill, buf.length - fill)) > 0) {
+                while (docs[0] < maxDocs && (n = in.read(buf, fill, buf.length - fill)) > 0) {
                     int from = fill;
                     fill += n;
                     int lineStart = 0;
