@@ -149,16 +149,23 @@ stop_pid() {   # PID NAME: SIGTERM, 20 s, SIGKILL
   wait "$pid" 2>/dev/null || true
 }
 
+# Segment merges Elasticsearch is running now (0 if it does not answer): after run 4 it merges
+# 10 M documents for a minute or more, which the 1-minute load average does not always show yet.
+es_merges() {
+  curl -fsS --max-time 5 "$ES_URL/_nodes/stats/indices/merge?filter_path=nodes.*.indices.merges.current" 2>/dev/null \
+    | python3 -c "import json, sys; print(sum(n['indices']['merges']['current'] for n in json.load(sys.stdin).get('nodes', {}).values()))" 2>/dev/null || echo 0
+}
+
 wait_quiet() {   # before a run: the machine should not be busy with something else
-  local end load
+  local end load merges
   end=$(( $(date +%s) + QUIET_WAIT ))
   while :; do
-    load=$(cut -d' ' -f1 /proc/loadavg)
-    awk -v l="$load" -v q="$QUIET_LOAD" 'BEGIN {exit !(l < q)}' && break
-    if (( $(date +%s) >= end )); then lf_log "WARNING: 1-min load is still $load after ${QUIET_WAIT}s; measuring anyway (see other_cpu_s)"; break; fi
+    load=$(cut -d' ' -f1 /proc/loadavg); merges=$(es_merges)
+    awk -v l="$load" -v q="$QUIET_LOAD" 'BEGIN {exit !(l < q)}' && (( merges == 0 )) && break
+    if (( $(date +%s) >= end )); then lf_log "WARNING: 1-min load is still $load, Elasticsearch merges $merges after ${QUIET_WAIT}s; measuring anyway (see other_cpu_s)"; break; fi
     sleep 5
   done
-  lf_log "load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+  lf_log "load before the run: $(cut -d' ' -f1-3 /proc/loadavg); Elasticsearch merges running: $merges"
 }
 
 es_pid() { lf_pid_of "$LF_ES_PIDFILE" || echo 0; }
