@@ -315,7 +315,14 @@ bulk_corpus() {
   while IFS= read -r l; do [[ -n $l ]] && label_args+=(--label "$l"); done < <(docker inspect -f '{{range $k, $v := .Config.Labels}}{{$k}}={{$v}}{{"\n"}}{{end}}' "$PLAIN_CID")
   java -Xmx1g -cp "$BENCH_JAR" io.logferry.bench.BulkCorpus --log "$PLAIN_LOG" --out "$2.ndjson" \
     --batches "$2.batches" --id "$PLAIN_CID" --name "$name" --image "$image" --namespace "$1" \
-    --batch 1600 --max-docs "${3:-9223372036854775807}" "${label_args[@]}"
+    --batch 1600 ${3:+--max-docs "$3"} "${label_args[@]}"
+}
+
+# Sends BulkCorpus's NDJSON (PREFIX.ndjson, PREFIX.batches) with the raw loader: PREFIX OUT-JSON DEADLINE-S
+bulk_load() {
+  java -Xmx256m -cp "$BENCH_JAR" io.logferry.bench.BulkLoader --url "$ES_URL" --ndjson "$1.ndjson" \
+    --batches "$1.batches" --concurrency "$LOADER_CONCURRENCY" --deadline-seconds "$3" >"$2" \
+    || lf_log "WARNING: the bulk loader reported failures ($2)"
 }
 
 es_cpu() { python3 -c "import sys; sys.path.insert(0, '$BENCH_PY'); import measure; print(measure.proc_cpu($(es_pid)) or 0)"; }
@@ -346,9 +353,7 @@ if run 3 && (( ES_WARMUP > 0 )); then
   bulk_corpus "$ns" "$BENCH_DIR/bulk-$BID-warm" "$ES_WARMUP" >"$OUT/warmup-corpus.json" || lf_die "BulkCorpus (warm-up) failed"
   ensure_template 3 "$ns"
   es0=$(es_cpu); t0=$(now_ns)
-  java -Xmx256m -cp "$BENCH_JAR" io.logferry.bench.BulkLoader --url "$ES_URL" --ndjson "$BENCH_DIR/bulk-$BID-warm.ndjson" \
-    --batches "$BENCH_DIR/bulk-$BID-warm.batches" --concurrency "$LOADER_CONCURRENCY" --deadline-seconds 600 >"$OUT/warmup.json" \
-    || lf_log "WARNING: the warm-up's bulk loader reported failures"
+  bulk_load "$BENCH_DIR/bulk-$BID-warm" "$OUT/warmup.json" 600
   t1=$(now_ns); es1=$(es_cpu)
   rm -f "$BENCH_DIR/bulk-$BID-warm".*
   echo "es warm-up: $ES_WARMUP documents into logs-docker-$ns before run 3 in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b-a)/1e9}') s, Elasticsearch CPU $(awk -v a="$es0" -v b="$es1" 'BEGIN {printf "%.1f", b-a}') s (BENCH_ES_WARMUP=0: none)" | tee -a "$OUT/info.txt"
@@ -374,9 +379,7 @@ if run 4; then
   es0=$(es_cpu)
   m0=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_PY'); import measure; print(measure.machine_busy())")
   t0=$(now_ns)
-  java -Xmx256m -cp "$BENCH_JAR" io.logferry.bench.BulkLoader --url "$ES_URL" --ndjson "$BENCH_DIR/bulk-$BID.ndjson" \
-    --batches "$BENCH_DIR/bulk-$BID.batches" --concurrency "$LOADER_CONCURRENCY" --deadline-seconds 1800 >"$OUT/run4.json" \
-    || lf_log "WARNING: the bulk loader reported failures"
+  bulk_load "$BENCH_DIR/bulk-$BID" "$OUT/run4.json" 1800
   t1=$(now_ns)
   es1=$(es_cpu)
   m1=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_PY'); import measure; print(measure.machine_busy())")
@@ -403,9 +406,7 @@ EOF
     lf_log "run 4b: the same without _id, into logs-docker-$ns4b"
     es0=$(es_cpu)
     t0=$(now_ns)
-    java -Xmx256m -cp "$BENCH_JAR" io.logferry.bench.BulkLoader --url "$ES_URL" --ndjson "$BENCH_DIR/bulk-$BID.noid.ndjson" \
-      --batches "$BENCH_DIR/bulk-$BID.noid.batches" --concurrency "$LOADER_CONCURRENCY" --deadline-seconds 1800 >"$OUT/run4b.json" \
-      || lf_log "WARNING: the bulk loader reported failures"
+    bulk_load "$BENCH_DIR/bulk-$BID.noid" "$OUT/run4b.json" 1800
     t1=$(now_ns)
     es1=$(es_cpu)
     add_fields "$OUT/run4b.json" "label=run4b" "entries=$docs" "wall_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print (b-a)/1e9}')" \
