@@ -79,7 +79,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         this.version = version;
         this.registry = new Registry(Path.of(config.registry().path()));
         this.queue = new EventQueue(config.queue().maxEvents(), config.queue().maxBytes());
-        this.selector = new Selector(config.selection(), config.defaults(), Discovery.selfContainerId());
+        this.selector = new Selector(config, Discovery.selfContainerId());
     }
 
     public Metrics metrics() {

@@ -71,7 +71,7 @@ public final class BulkCorpus {
         }
         ContainerInfo c = new ContainerInfo(req(opt, "id"), req(opt, "name"), req(opt, "image"), labels,
                 log.toString(), "json-file", false);
-        Selector.Decision d = new Selector(cfg.selection(), cfg.defaults(), "").decide(c);
+        Selector.Decision d = new Selector(cfg, "").decide(c);
         ContainerSettings s = d.settings().orElseThrow(() -> new IllegalArgumentException("not selected: " + d.reason()));
         DocumentBuilder builder = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("bench", "bulk-corpus",
                 opt.getOrDefault("host", "bench-host")), opt.getOrDefault("path", log.toString()));

@@ -59,7 +59,7 @@ public final class Fixtures {
 
     public static ContainerSettings settings(ContainerInfo c) {
         Config cfg = config();
-        Selector.Decision d = new Selector(cfg.selection(), cfg.defaults(), "").decide(c);
+        Selector.Decision d = new Selector(cfg, "").decide(c);
         return d.settings().orElseThrow(() -> new IllegalStateException("not selected: " + d.reason()));
     }
 

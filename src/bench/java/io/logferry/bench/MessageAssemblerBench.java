@@ -57,7 +57,7 @@ public class MessageAssemblerBench {
         Corpus corpus = Corpus.generate(settings.equals("plain") ? "plain" : "realistic", 50_000, 42);
         entries = Fixtures.entries(corpus);
         var s = Fixtures.settings(Fixtures.container(settings));
-        pattern = s.multiline().enabled() ? s.multiline().pattern() : Pattern.compile("^(\\s+at\\s|Caused by:)");
+        pattern = Pattern.compile(s.multiline().enabled() ? s.multiline().pattern().source() : "^(\\s+at\\s|Caused by:)");
         texts = entries.stream().map(DockerEntry::log).toArray(String[]::new);
         sinkHole = bh;
         assembler = new MessageAssembler(s, new MessageAssembler.Sink() {

@@ -18,6 +18,7 @@ import io.logferry.elasticsearch.KibanaSetup;
 import io.logferry.elasticsearch.Setup;
 import io.logferry.event.ContainerInfo;
 import io.logferry.selection.ContainerSettings;
+import io.logferry.selection.LinePattern;
 import io.logferry.selection.Selector;
 import org.apache.http.util.EntityUtils;
 import org.elasticsearch.client.Request;
@@ -34,7 +35,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -270,7 +270,7 @@ final class CheckCommand {
             return;
         }
         all.sort(Comparator.comparing(ContainerInfo::name));
-        Selector selector = new Selector(config.selection(), config.defaults(), Discovery.selfContainerId());
+        Selector selector = new Selector(config, Discovery.selfContainerId());
         List<String> shipped = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         for (ContainerInfo c : all) {
@@ -377,8 +377,8 @@ final class CheckCommand {
         return b.toString();
     }
 
-    private static String patterns(List<Pattern> ps) {
-        return ps.stream().map(Pattern::pattern).collect(Collectors.joining(", ", "[", "]"));
+    private static String patterns(List<LinePattern> ps) {
+        return ps.stream().map(LinePattern::source).collect(Collectors.joining(", ", "[", "]"));
     }
 
     private static ContainerInfo inspect(DockerClient docker, String id) {

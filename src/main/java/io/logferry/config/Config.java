@@ -15,6 +15,8 @@ public record Config(
         Output output,
         Queue queue,
         Elasticsearch elasticsearch,
+        Labels labels,
+        Limits limits,
         boolean setupEnabled,
         String kibanaUrl,
         Registry registry,
@@ -58,6 +60,23 @@ public record Config(
         public String toString() {
             return "Elasticsearch[hosts=" + hosts + ", username=" + username
                     + ", password=" + Secrets.mask(password) + ", apiKey=" + Secrets.mask(apiKey) + "]";
+        }
+    }
+
+    /**
+     * What container labels may choose (labels are untrusted input): globs of allowed datasets,
+     * namespaces and ingest pipelines, and how many distinct data streams labels may create.
+     */
+    public record Labels(List<String> allowedDatasets, List<String> allowedNamespaces, int maxDataStreams,
+                         List<String> allowedPipelines) { }
+
+    /** Ceilings that labels and {@code defaults} may lower, never raise. */
+    public record Limits(int maxBytes, int multilineMaxLines, Duration multilineMaxTimeout, int regexMaxLength,
+                         int regexMaxCount, int containerLabelsMaxCount, int containerLabelsMaxBytes,
+                         int heldFilesPerContainer, long heldBytesTotal) {
+        /** The limits when nothing is configured (tests, benchmarks). */
+        public static Limits defaults() {
+            return new Limits(10 * 1024 * 1024, 10_000, Duration.ofMinutes(1), 1024, 32, 100, 16_384, 4, 1L << 30);
         }
     }
 

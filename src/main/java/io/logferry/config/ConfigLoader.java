@@ -23,7 +23,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * Builds the {@link Config}: the defaults (resource {@code logferry-defaults.yml}, the same file
@@ -41,6 +40,7 @@ public final class ConfigLoader {
 
     private final Map<String, String> env;
     private final List<String> problems = new ArrayList<>();
+    private int regexMaxLength = io.logferry.selection.Regexes.DEFAULT_MAX_LENGTH;
 
     public ConfigLoader(Map<String, String> env) {
         this.env = env;
@@ -257,6 +257,22 @@ public final class ConfigLoader {
         JsonNode es = t.get("elasticsearch");
         JsonNode r = t.get("registry");
         JsonNode h = t.get("http");
+        JsonNode lb = t.get("labels");
+        JsonNode li = t.get("limits");
+
+        Config.Limits limits = new Config.Limits(
+                positive("limits.max_bytes", li.get("max_bytes")),
+                positive("limits.multiline_max_lines", li.get("multiline_max_lines")),
+                duration("limits.multiline_max_timeout", li.get("multiline_max_timeout")),
+                positive("limits.regex_max_length", li.get("regex_max_length")),
+                positive("limits.regex_max_count", li.get("regex_max_count")),
+                positive("limits.container_labels_max_count", li.get("container_labels_max_count")),
+                positive("limits.container_labels_max_bytes", li.get("container_labels_max_bytes")),
+                nonNegative("limits.held_files_per_container", li.get("held_files_per_container")),
+                positiveLong("limits.held_bytes_total", li.get("held_bytes_total")));
+        regexMaxLength = limits.regexMaxLength();
+        Config.Labels labels = new Config.Labels(strings(lb.get("allowed_datasets")), strings(lb.get("allowed_namespaces")),
+                nonNegative("labels.max_data_streams", lb.get("max_data_streams")), strings(lb.get("allowed_pipelines")));
 
         String dockerHost = d.get("host").asText();
         if (!dockerHost.matches("(unix|tcp|https?|npipe)://.+")) {
@@ -290,6 +306,16 @@ public final class ConfigLoader {
                 choice("defaults.start_position", df.get("start_position"), Config.StartPosition.class),
                 multiline, df.get("json").asBoolean(), df.get("json_message_key").asText(),
                 positive("defaults.max_bytes", df.get("max_bytes")), includeLines, excludeLines);
+        atMost("defaults.max_bytes", defaults.maxBytes(), "limits.max_bytes", limits.maxBytes());
+        atMost("defaults.multiline.max_lines", multiline.maxLines(), "limits.multiline_max_lines", limits.multilineMaxLines());
+        if (multiline.timeout().compareTo(limits.multilineMaxTimeout()) > 0) {
+            problems.add("config: key 'defaults.multiline.timeout' (" + multiline.timeout().toMillis() + "ms) is above limits.multiline_max_timeout ("
+                    + limits.multilineMaxTimeout().toMillis() + "ms)");
+        }
+        if (includeLines.size() > limits.regexMaxCount() || excludeLines.size() > limits.regexMaxCount()) {
+            problems.add("config: keys 'defaults.include_lines' and 'defaults.exclude_lines' may hold at most limits.regex_max_count ("
+                    + limits.regexMaxCount() + ") regexes each");
+        }
 
         Config.Queue queue = new Config.Queue(positive("queue.max_events", q.get("max_events")),
                 positiveLong("queue.max_bytes", q.get("max_bytes")));
@@ -301,7 +327,10 @@ public final class ConfigLoader {
         for (String host : hosts) {
             try {
                 URI uri = URI.create(host);
-                if (uri.getHost() == null || !(host.startsWith("http://") || host.startsWith("https://"))) {
+                if (uri.getRawUserInfo() != null) {
+                    problems.add("config: key 'elasticsearch.hosts' has a URL with credentials in it ("
+                            + uri.getScheme() + "://***@" + uri.getHost() + "); put them in elasticsearch.username/password or api_key");
+                } else if (uri.getHost() == null || !(host.startsWith("http://") || host.startsWith("https://"))) {
                     problems.add("config: key 'elasticsearch.hosts' has '" + host + "', which is not an http:// or https:// URL");
                 }
             } catch (IllegalArgumentException e) {
@@ -331,7 +360,7 @@ public final class ConfigLoader {
         Config.Http http = new Config.Http(h.get("enabled").asBoolean(), h.get("host").asText(), (int) port);
 
         return new Config(docker, selection, defaults, choice("output", t.get("output"), Config.Output.class),
-                queue, elasticsearch, t.get("setup").get("enabled").asBoolean(), t.get("kibana").get("url").asText(),
+                queue, elasticsearch, labels, limits, t.get("setup").get("enabled").asBoolean(), t.get("kibana").get("url").asText(),
                 registry, duration("shutdown.timeout", t.get("shutdown").get("timeout")), http);
     }
 
@@ -400,11 +429,25 @@ public final class ConfigLoader {
 
     private void regex(String key, String pattern) {
         try {
-            io.logferry.selection.Regexes.compile(pattern);
-        } catch (PatternSyntaxException e) {
-            problems.add("config: key '" + key + "' has a regex that does not compile: '" + pattern + "' ("
-                    + e.getDescription() + ")");
+            io.logferry.selection.Regexes.compile(pattern, regexMaxLength);
+        } catch (IllegalArgumentException e) {
+            problems.add("config: key '" + key + "' has a regex that is refused: '" + pattern + "' " + e.getMessage());
         }
+    }
+
+    private void atMost(String key, long value, String limitKey, long limit) {
+        if (value > limit) {
+            problems.add("config: key '" + key + "' (" + value + ") is above " + limitKey + " (" + limit + ")");
+        }
+    }
+
+    private int nonNegative(String key, JsonNode node) {
+        long v = node.asLong();
+        if (v < 0 || v > Integer.MAX_VALUE) {
+            problems.add("config: key '" + key + "' must be between 0 and " + Integer.MAX_VALUE + ", got " + node.asText());
+            return 0;
+        }
+        return (int) v;
     }
 
     private static List<String> strings(JsonNode list) {

@@ -5,7 +5,7 @@ import io.logferry.selection.ContainerSettings;
 
 import java.util.Map;
 import java.util.function.LongSupplier;
-import java.util.regex.Pattern;
+import io.logferry.selection.LinePattern;
 
 /**
  * Turns json-file entries of one container into messages: joins Docker's partial entries,
@@ -171,7 +171,7 @@ public final class MessageAssembler {
             emit(st.name, time, text, start, end, flags, attrs);
             return;
         }
-        boolean continues = rule.pattern().matcher(text).find() != rule.negate();
+        boolean continues = rule.pattern().find(text) != rule.negate();
         if (rule.matchAfter()) {
             if (continues && st.lines != null) {
                 appendLine(st, text, end, flags, rule);
@@ -291,8 +291,8 @@ public final class MessageAssembler {
     /** include_lines (any matches, when given) and exclude_lines (none matches), as Filebeat applies them. */
     private boolean wanted(String text) {
         boolean included = settings.includeLines().isEmpty();
-        for (Pattern p : settings.includeLines()) {
-            if (p.matcher(text).find()) {
+        for (LinePattern p : settings.includeLines()) {
+            if (p.find(text)) {
                 included = true;
                 break;
             }
@@ -300,8 +300,8 @@ public final class MessageAssembler {
         if (!included) {
             return false;
         }
-        for (Pattern p : settings.excludeLines()) {
-            if (p.matcher(text).find()) {
+        for (LinePattern p : settings.excludeLines()) {
+            if (p.find(text)) {
                 return false;
             }
         }

@@ -5,7 +5,6 @@ import io.logferry.config.Config;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * How one selected container is shipped: the config {@code defaults} with the container's labels
@@ -22,8 +21,8 @@ public record ContainerSettings(
         boolean json,
         String jsonMessageKey,
         int maxBytes,
-        List<Pattern> includeLines,
-        List<Pattern> excludeLines,
+        List<LinePattern> includeLines,
+        List<LinePattern> excludeLines,
         Map<String, String> fields) {
 
     public ContainerSettings {
@@ -50,7 +49,7 @@ public record ContainerSettings(
      * {@code negate}, that do not) belong to the line before them ({@code after}) or to the
      * line after them ({@code before}). {@code type} none means no joining.
      */
-    public record MultilineRule(String type, Pattern pattern, boolean negate, boolean matchAfter,
+    public record MultilineRule(String type, LinePattern pattern, boolean negate, boolean matchAfter,
                                 int maxLines, Duration timeout) {
         public boolean enabled() {
             return !type.equals("none");

@@ -1,31 +1,177 @@
 package io.logferry.selection;
 
-import java.util.Map;
-import java.util.regex.Pattern;
-
 /**
- * Compiles the regular expressions users write in labels and config. Filebeat's hints are RE2
- * (Go) syntax, where POSIX classes such as {@code [[:space:]]} are common in published examples;
- * Java spells them {@code \p{Space}}. They are translated so that existing labels keep working.
+ * Compiles the regular expressions users write in labels and config, on RE2/J: the syntax of
+ * Filebeat's hints (RE2, Go), POSIX classes such as {@code [[:space:]]} included, and matching in
+ * time linear in the line's length, so that no pattern can make a line cost more than a few
+ * passes over it. Patterns are untrusted input: before compiling, the text's length, its
+ * nesting depth and the size its counted repetitions expand to are bounded, so that compiling
+ * cannot exhaust the stack or the heap either ({@code ((a{1000}){1000}){1000}} is 27 characters).
  */
 public final class Regexes {
-    private static final Map<String, String> POSIX = Map.ofEntries(
-            Map.entry("[:alnum:]", "\\p{Alnum}"), Map.entry("[:alpha:]", "\\p{Alpha}"), Map.entry("[:ascii:]", "\\p{ASCII}"),
-            Map.entry("[:blank:]", "\\p{Blank}"), Map.entry("[:cntrl:]", "\\p{Cntrl}"), Map.entry("[:digit:]", "\\p{Digit}"),
-            Map.entry("[:graph:]", "\\p{Graph}"), Map.entry("[:lower:]", "\\p{Lower}"), Map.entry("[:print:]", "\\p{Print}"),
-            Map.entry("[:punct:]", "\\p{Punct}"), Map.entry("[:space:]", "\\s"), Map.entry("[:upper:]", "\\p{Upper}"),
-            Map.entry("[:word:]", "\\w"), Map.entry("[:xdigit:]", "\\p{XDigit}"));
+    /** The default of {@code limits.regex_max_length}. */
+    public static final int DEFAULT_MAX_LENGTH = 1024;
+    /** Groups nested deeper than this are refused (the parser and compiler recurse on them). */
+    static final int MAX_DEPTH = 100;
+    /** An upper bound of the compiled program's size, in atoms after repetitions are expanded. */
+    static final long MAX_EXPANDED = 100_000;
 
     private Regexes() { }
 
-    /** @throws java.util.regex.PatternSyntaxException when the expression does not compile */
-    public static Pattern compile(String regex) {
-        String java = regex;
-        if (java.contains("[:")) {
-            for (Map.Entry<String, String> e : POSIX.entrySet()) {
-                java = java.replace(e.getKey(), e.getValue());
+    /** Why a pattern was refused: the text for a warning or a config problem. */
+    public static final class Invalid extends IllegalArgumentException {
+        Invalid(String why) {
+            super(why);
+        }
+    }
+
+    /** {@link #compile(String, int)} with the default length limit. */
+    public static LinePattern compile(String regex) {
+        return compile(regex, DEFAULT_MAX_LENGTH);
+    }
+
+    /** @throws Invalid saying why, when the pattern is too long, too large or does not compile */
+    public static LinePattern compile(String regex, int maxLength) {
+        if (regex.length() > maxLength) {
+            throw new Invalid("is " + regex.length() + " characters long, more than limits.regex_max_length (" + maxLength + ")");
+        }
+        checkSize(regex);
+        try {
+            return LinePattern.user(com.google.re2j.Pattern.compile(regex));
+        } catch (com.google.re2j.PatternSyntaxException e) {
+            throw new Invalid("does not compile (" + e.getDescription() + ")");
+        } catch (StackOverflowError | OutOfMemoryError e) {
+            // not reached after checkSize; kept so that no pattern text can end a thread
+            throw new Invalid("is too complex to compile");
+        }
+    }
+
+    /**
+     * Bounds what compiling can cost: nesting depth of groups, and an upper bound of the atoms
+     * after expanding counted repetitions ({@code x{n,m}} multiplies the atom before it by the
+     * larger count; a group weighs the sum of its atoms). Conservative, never exact: a pattern it
+     * passes may still be refused by the compiler, never the other way round.
+     */
+    static void checkSize(String regex) {
+        long[] sum = new long[MAX_DEPTH + 2];
+        int depth = 0;
+        long last = 0;               // weight of the atom a following quantifier applies to
+        int i = 0;
+        int n = regex.length();
+        while (i < n) {
+            char c = regex.charAt(i);
+            switch (c) {
+                case '\\' -> {
+                    if (i + 1 < n && regex.charAt(i + 1) == 'Q') {
+                        int end = regex.indexOf("\\E", i + 2);
+                        int stop = end < 0 ? n : end;
+                        sum[depth] += stop - (i + 2);
+                        last = 1;
+                        i = end < 0 ? n : end + 2;
+                        continue;
+                    }
+                    if (i + 1 < n && (regex.charAt(i + 1) == 'p' || regex.charAt(i + 1) == 'P') && i + 2 < n && regex.charAt(i + 2) == '{') {
+                        int end = regex.indexOf('}', i + 3);
+                        i = end < 0 ? n : end + 1;
+                    } else {
+                        i += 2;
+                    }
+                    last = 1;
+                    sum[depth] += 1;
+                    continue;
+                }
+                case '[' -> {
+                    i = classEnd(regex, i);
+                    last = 1;
+                    sum[depth] += 1;
+                    continue;
+                }
+                case '(' -> {
+                    depth++;
+                    if (depth > MAX_DEPTH) {
+                        throw new Invalid("nests groups deeper than " + MAX_DEPTH);
+                    }
+                    sum[depth] = 0;
+                    last = 0;
+                }
+                case ')' -> {
+                    if (depth > 0) {
+                        last = Math.max(1, sum[depth]);
+                        depth--;
+                        sum[depth] += last;
+                    }
+                }
+                case '{' -> {
+                    int end = regex.indexOf('}', i);
+                    long count = end < 0 ? -1 : maxCount(regex.substring(i + 1, end));
+                    if (count >= 0) {
+                        // replaces the atom counted once by its repetitions
+                        long grown = Math.min(MAX_EXPANDED + 1, last * Math.max(count, 1));
+                        sum[depth] = Math.min(MAX_EXPANDED + 1, sum[depth] + grown - last);
+                        last = grown;
+                        i = end + 1;
+                        check(sum[depth]);
+                        continue;
+                    }
+                    sum[depth] += 1;
+                    last = 1;
+                }
+                case '*', '+', '?', '|', '^', '$' -> {
+                    // no growth beyond a constant per operator
+                    sum[depth] += 1;
+                }
+                default -> {
+                    sum[depth] += 1;
+                    last = 1;
+                }
+            }
+            check(sum[depth]);
+            i++;
+        }
+    }
+
+    private static void check(long size) {
+        if (size > MAX_EXPANDED) {
+            throw new Invalid("expands to more than " + MAX_EXPANDED + " steps (counted repetitions such as {1000})");
+        }
+    }
+
+    /** The larger count of {@code n}, {@code n,} or {@code n,m}; -1 when the text is not a count (then '{' is a literal). */
+    private static long maxCount(String inner) {
+        if (!inner.matches("\\d{1,9}(,\\d{0,9})?")) {
+            return -1;
+        }
+        int comma = inner.indexOf(',');
+        if (comma < 0) {
+            return Long.parseLong(inner);
+        }
+        String hi = inner.substring(comma + 1);
+        return hi.isEmpty() ? Long.parseLong(inner.substring(0, comma)) : Math.max(Long.parseLong(hi), Long.parseLong(inner.substring(0, comma)));
+    }
+
+    /** The index after the character class that starts at {@code start} (or the end of the text). */
+    private static int classEnd(String regex, int start) {
+        int i = start + 1;
+        int n = regex.length();
+        if (i < n && regex.charAt(i) == '^') {
+            i++;
+        }
+        if (i < n && regex.charAt(i) == ']') {
+            i++;
+        }
+        while (i < n) {
+            char c = regex.charAt(i);
+            if (c == '\\') {
+                i += 2;
+            } else if (c == '[' && i + 1 < n && regex.charAt(i + 1) == ':') {
+                int end = regex.indexOf(":]", i + 2);
+                i = end < 0 ? i + 1 : end + 2;
+            } else if (c == ']') {
+                return i + 1;
+            } else {
+                i++;
             }
         }
-        return Pattern.compile(java);
+        return n;
     }
 }

@@ -11,8 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * Decides from the config and a container's labels whether it is shipped and how. Pure: the
@@ -28,20 +26,22 @@ public final class Selector {
      * Java stack traces: the frames, "... n more" lines, "Caused by:" and "Suppressed:" (indented
      * when nested in a suppressed exception) belong to the line before.
      */
-    static final Pattern JAVA = Pattern.compile("^(\\s+at\\s|\\s*\\.\\.\\.|\\s*Caused by:|\\s*Suppressed:)");
+    static final LinePattern JAVA = LinePattern.builtin("^(\\s+at\\s|\\s*\\.\\.\\.|\\s*Caused by:|\\s*Suppressed:)");
     /**
      * Python tracebacks: indented lines, the exception line that ends the traceback, and the empty
      * lines and "During handling ..." lines between chained tracebacks.
      */
-    static final Pattern PYTHON = Pattern.compile("^(\\s*$|\\s+|Traceback \\(most recent call last\\):|[A-Za-z_][\\w.]*(Error|Exception|Exit|Interrupt|Warning)\\b.*|During handling of the above exception|The above exception was the direct cause)");
+    static final LinePattern PYTHON = LinePattern.builtin("^(\\s*$|\\s+|Traceback \\(most recent call last\\):|[A-Za-z_][\\w.]*(Error|Exception|Exit|Interrupt|Warning)\\b.*|During handling of the above exception|The above exception was the direct cause)");
 
     private final Config.Selection selection;
     private final Config.ContainerDefaults defaults;
+    private final Config.Limits limits;
     private final String selfId;
 
-    public Selector(Config.Selection selection, Config.ContainerDefaults defaults, String selfId) {
-        this.selection = selection;
-        this.defaults = defaults;
+    public Selector(Config config, String selfId) {
+        this.selection = config.selection();
+        this.defaults = config.defaults();
+        this.limits = config.limits();
         this.selfId = selfId == null ? "" : selfId;
     }
 
@@ -142,8 +142,8 @@ public final class Selector {
             }
         }
 
-        List<Pattern> include = patterns(labels, "include_lines", defaults.includeLines(), warnings);
-        List<Pattern> exclude = patterns(labels, "exclude_lines", defaults.excludeLines(), warnings);
+        List<LinePattern> include = patterns(labels, "include_lines", defaults.includeLines(), warnings);
+        List<LinePattern> exclude = patterns(labels, "exclude_lines", defaults.excludeLines(), warnings);
 
         Map<String, String> fields = new LinkedHashMap<>();
         labels.forEach((k, v) -> {
@@ -242,9 +242,9 @@ public final class Selector {
                 why = "custom multiline needs a pattern";
             } else {
                 try {
-                    Regexes.compile(pattern);
-                } catch (PatternSyntaxException e) {
-                    why = "does not compile (" + e.getDescription() + ")";
+                    Regexes.compile(pattern, limits.regexMaxLength());
+                } catch (Regexes.Invalid e) {
+                    why = e.getMessage();
                 }
             }
             if (why != null) {
@@ -264,34 +264,38 @@ public final class Selector {
         return switch (type) {
             case "java" -> new ContainerSettings.MultilineRule("java", JAVA, false, true, maxLines, timeout);
             case "python" -> new ContainerSettings.MultilineRule("python", PYTHON, false, true, maxLines, timeout);
-            case "custom" -> new ContainerSettings.MultilineRule("custom", Regexes.compile(pattern), negate, match.equals("after"),
+            case "custom" -> new ContainerSettings.MultilineRule("custom", Regexes.compile(pattern, Integer.MAX_VALUE), negate, match.equals("after"),
                     maxLines, timeout);
             default -> new ContainerSettings.MultilineRule("none", null, negate, match.equals("after"), maxLines, timeout);
         };
     }
 
-    private List<Pattern> patterns(Map<String, String> labels, String name, List<String> fallback, List<String> warnings) {
+    private List<LinePattern> patterns(Map<String, String> labels, String name, List<String> fallback, List<String> warnings) {
         String value = labels.get(PREFIX + name);
         String key = PREFIX + name;
         if (value == null) {
             value = labels.get(HINT + name);
             key = HINT + name;
         }
-        List<Pattern> out = new ArrayList<>();
+        List<LinePattern> out = new ArrayList<>();
         if (value == null) {
-            fallback.forEach(p -> out.add(Regexes.compile(p)));
+            fallback.forEach(p -> out.add(Regexes.compile(p, Integer.MAX_VALUE)));     // checked by the config
             return out;
         }
-        for (String part : splitRegexes(value)) {
+        List<String> parts = splitRegexes(value);
+        String why = parts.size() > limits.regexMaxCount()
+                ? "has " + parts.size() + " regexes, more than limits.regex_max_count (" + limits.regexMaxCount() + ")" : null;
+        for (int i = 0; why == null && i < parts.size(); i++) {
             try {
-                out.add(Regexes.compile(part));
-            } catch (PatternSyntaxException e) {
-                warnings.add("label " + key + "='" + value + "' has a regex that does not compile: '" + part + "' ("
-                        + e.getDescription() + "); using the default " + fallback);
-                out.clear();
-                fallback.forEach(p -> out.add(Regexes.compile(p)));
-                return out;
+                out.add(Regexes.compile(parts.get(i), limits.regexMaxLength()));
+            } catch (Regexes.Invalid e) {
+                why = "has a regex that is refused: '" + parts.get(i) + "' " + e.getMessage();
             }
+        }
+        if (why != null) {
+            warnings.add("label " + key + "='" + value + "' " + why + "; using the default " + fallback);
+            out.clear();
+            fallback.forEach(p -> out.add(Regexes.compile(p, Integer.MAX_VALUE)));
         }
         return out;
     }

@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
-import java.util.regex.Pattern;
+import io.logferry.selection.LinePattern;
 
 /**
  * Feeds json-file bytes to a {@link MessageAssembler} the way {@code io.logferry.tail.FileTailer}
@@ -50,12 +50,12 @@ final class Feed implements MessageAssembler.Sink {
         return new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5));
     }
 
-    static ContainerSettings.MultilineRule rule(String type, Pattern pattern, boolean negate, boolean after, int maxLines) {
+    static ContainerSettings.MultilineRule rule(String type, LinePattern pattern, boolean negate, boolean after, int maxLines) {
         return new ContainerSettings.MultilineRule(type, pattern, negate, after, maxLines, Duration.ofSeconds(5));
     }
 
     static ContainerSettings settings(Config.Streams streams, ContainerSettings.MultilineRule multiline, int maxBytes,
-                                      List<Pattern> include, List<Pattern> exclude, boolean json, String messageKey) {
+                                      List<LinePattern> include, List<LinePattern> exclude, boolean json, String messageKey) {
         return new ContainerSettings("docker", "default", streams, Config.StartPosition.BEGINNING, multiline, json, messageKey,
                 maxBytes, include, exclude, Map.of());
     }

@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
+import io.logferry.selection.Regexes;
 
 import static io.logferry.decode.Feed.entry;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,7 +25,7 @@ class MessageAssemblerTest {
     private static ContainerSettings.MultilineRule labelled(String type) {
         try {
             Config config = new ConfigLoader(Map.of()).load(null);
-            return new Selector(config.selection(), config.defaults(), "")
+            return new Selector(config, "")
                     .decide(new ContainerInfo("c1", "app", "img", Map.of("logferry.multiline", type), "", "json-file", true))
                     .settings().orElseThrow().multiline();
         } catch (ConfigException e) {
@@ -205,7 +205,7 @@ class MessageAssemblerTest {
     @Test
     void customNegateAfter() throws Exception {
         // lines that do not start with '[' belong to the line before
-        Feed f = multiline(Feed.rule("custom", Pattern.compile("^\\["), true, true, 500));
+        Feed f = multiline(Feed.rule("custom", Regexes.compile("^\\["), true, true, 500));
         f.lines("stdout", "[1] first", "  detail a", "detail b", "[2] second", "[3] third", "more");
         f.assembler.flushAll();
         assertThat(f.texts()).containsExactly("[1] first\n  detail a\ndetail b", "[2] second", "[3] third\nmore");
@@ -216,7 +216,7 @@ class MessageAssemblerTest {
     @Test
     void customMatchBefore() throws Exception {
         // lines ending with a backslash belong to the line after them
-        Feed f = multiline(Feed.rule("custom", Pattern.compile("\\\\$"), false, false, 500));
+        Feed f = multiline(Feed.rule("custom", Regexes.compile("\\\\$"), false, false, 500));
         f.lines("stdout", "one \\", "two \\", "three", "alone", "x \\", "y");
         assertThat(f.texts()).as("sent as soon as the closing line arrives").containsExactly("one \\\ntwo \\\nthree", "alone", "x \\\ny");
     }
@@ -224,14 +224,14 @@ class MessageAssemblerTest {
     @Test
     void customNegateBefore() throws Exception {
         // lines that do not end with ';' belong to the line after them (SQL statements)
-        Feed f = multiline(Feed.rule("custom", Pattern.compile(";$"), true, false, 500));
+        Feed f = multiline(Feed.rule("custom", Regexes.compile(";$"), true, false, 500));
         f.lines("stdout", "SELECT *", "FROM t", "WHERE x = 1;", "COMMIT;");
         assertThat(f.texts()).containsExactly("SELECT *\nFROM t\nWHERE x = 1;", "COMMIT;");
     }
 
     @Test
     void maxLinesKeepsTheFirstLinesAndConsumesTheRest() throws Exception {
-        Feed f = multiline(Feed.rule("custom", Pattern.compile("^\\s"), false, true, 5));
+        Feed f = multiline(Feed.rule("custom", Regexes.compile("^\\s"), false, true, 5));
         List<String> lines = new ArrayList<>();
         lines.add("head");
         for (int i = 1; i <= 10; i++) {
@@ -247,7 +247,7 @@ class MessageAssemblerTest {
 
     @Test
     void aMultilineEventIsBoundedByMaxBytes() throws Exception {
-        Feed f = new Feed(Feed.settings(Config.Streams.ALL, Feed.rule("custom", Pattern.compile("^\\s"), false, true, 1000),
+        Feed f = new Feed(Feed.settings(Config.Streams.ALL, Feed.rule("custom", Regexes.compile("^\\s"), false, true, 1000),
                 50, List.of(), List.of(), false, ""));
         f.lines("stdout", "head", " 0123456789", " 0123456789", " 0123456789", " 0123456789", " 0123456789", "next");
         f.assembler.flushAll();
@@ -379,12 +379,12 @@ class MessageAssemblerTest {
     @Test
     void includeAndExcludeLines() throws Exception {
         Feed f = new Feed(Feed.settings(Config.Streams.ALL, Feed.none(), 1 << 20,
-                List.of(Pattern.compile("^ERROR"), Pattern.compile("^WARN")), List.of(Pattern.compile("healthcheck")), false, ""));
+                List.of(Regexes.compile("^ERROR"), Regexes.compile("^WARN")), List.of(Regexes.compile("healthcheck")), false, ""));
         f.lines("stdout", "INFO hello", "ERROR bad", "WARN hmm", "ERROR healthcheck failed", "debug ERROR");
         assertThat(f.texts()).containsExactly("ERROR bad", "WARN hmm");
         assertThat(f.ackAll()).isEqualTo(f.skips.get(f.skips.size() - 1).offset());
 
-        Feed ex = new Feed(Feed.settings(Config.Streams.ALL, Feed.none(), 1 << 20, List.of(), List.of(Pattern.compile("^DEBUG")), false, ""));
+        Feed ex = new Feed(Feed.settings(Config.Streams.ALL, Feed.none(), 1 << 20, List.of(), List.of(Regexes.compile("^DEBUG")), false, ""));
         ex.lines("stdout", "DEBUG x", "INFO y");
         assertThat(ex.texts()).containsExactly("INFO y");
     }
@@ -392,7 +392,7 @@ class MessageAssemblerTest {
     @Test
     void linesFilterAppliesToTheWholeMultilineEvent() throws Exception {
         Feed f = new Feed(Feed.settings(Config.Streams.ALL, labelled("java"), 1 << 20,
-                List.of(Pattern.compile("Exception")), List.of(), false, ""));
+                List.of(Regexes.compile("Exception")), List.of(), false, ""));
         f.lines("stdout", "java.lang.IllegalStateException: x", "\tat a.B(B.java:1)", "INFO fine");
         f.assembler.flushAll();
         assertThat(f.texts()).containsExactly("java.lang.IllegalStateException: x\n\tat a.B(B.java:1)");
