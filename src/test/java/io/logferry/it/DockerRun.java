@@ -47,6 +47,18 @@ public final class DockerRun implements AutoCloseable {
         return c.getId();
     }
 
+    /** Like {@link #run(String, Map, String)} with another log driver ({@code local}, ...) and no log options. */
+    public String runWithDriver(String name, Map<String, String> labels, String script, LogConfig.LoggingType driver) {
+        HostConfig host = HostConfig.newHostConfig().withNetworkMode("none").withLogConfig(new LogConfig(driver, Map.of()));
+        CreateContainerResponse c = docker.createContainerCmd(TestEnv.image()).withName(name).withLabels(labels)
+                .withCmd("sh", "-c", script).withHostConfig(host).exec();
+        synchronized (created) {
+            created.add(c.getId());
+        }
+        docker.startContainerCmd(c.getId()).exec();
+        return c.getId();
+    }
+
     public String run(String name, Map<String, String> labels, String script) {
         return run(name, labels, script, false, Map.of());
     }
