@@ -10,8 +10,14 @@ public final class BulkOutcome {
         DELIVERED,
         /** Try this item again later: 429, 5xx. */
         RETRY,
-        /** A block on the index or cluster (read-only, flood stage), or no privilege to write: pause, retry, never drop. */
+        /** A block on the index or cluster (read-only, flood stage): pause, retry, never drop. */
         BLOCKED,
+        /**
+         * 401/403 that is not a block: no privilege to write to that index (a role or an API key
+         * without it, or a label naming a stream the agent may not write). Retrying cannot fix it:
+         * dead-letter it once, like a refused document, and count it apart.
+         */
+        FORBIDDEN,
         /** Elasticsearch refuses this document (mapping conflict and other 4xx): dead-letter it. */
         DEAD_LETTER
     }
@@ -43,9 +49,9 @@ public final class BulkOutcome {
             return Item.BLOCKED;
         }
         if (status == 401 || status == 403) {
-            // not allowed to write there (a role or an API key without the privilege): the
-            // dead-letter stream would refuse it too, and the document is not at fault
-            return Item.BLOCKED;
+            // not allowed to write there: retried, it would be refused forever and hold its
+            // worker; the dead-letter stream may well take it (and if not, it is a counted loss)
+            return Item.FORBIDDEN;
         }
         if (status >= 400 && status < 500) {
             return Item.DEAD_LETTER;

@@ -2,9 +2,8 @@ package io.logferry.elasticsearch;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.apache.http.entity.ContentType;
-import org.apache.http.entity.StringEntity;
-import org.elasticsearch.client.Request;
+import io.logferry.metrics.Metrics;
+import org.elasticsearch.client.ResponseException;
 import org.elasticsearch.client.RestClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,22 +18,39 @@ import java.util.concurrent.ConcurrentHashMap;
  * document: the main template covers {@code logs-docker*}; a container with
  * {@code logferry.dataset=nginx} gets the same mappings as template {@code logferry-nginx} for
  * {@code logs-nginx-*}. Without it, the first write would create a plain index, not a data
- * stream, with dynamic mappings. Installed once per dataset per run; retried until it succeeds.
+ * stream, with dynamic mappings. Installed once per dataset per run; retried while Elasticsearch
+ * does not answer.
+ *
+ * <p>Only where logferry owns the pattern ({@link Templates#decide}): when a template named
+ * {@code logferry-<dataset>} exists that logferry did not put, or a template of someone else's
+ * is specific to the dataset's streams, or Elasticsearch refuses the template (4xx: a foreign
+ * template of the same priority overlaps it, for one), none is put: a warning naming the
+ * template and the dataset is logged once, {@code logferry_templates_skipped_total} counts it,
+ * and the containers ship all the same (their streams use whatever template matches).
+ *
+ * <p>Thread-safe: tailers of several containers call {@link #ensure} at once; one install at a time.
  */
 public final class DatasetTemplates {
     private static final Logger log = LoggerFactory.getLogger(DatasetTemplates.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final RestClient client;
+    private final Metrics metrics;
     private final Set<String> done = ConcurrentHashMap.newKeySet();
 
     public DatasetTemplates(RestClient client) {
+        this(client, null);
+    }
+
+    /** @param metrics where templates left alone are counted; null: not counted */
+    public DatasetTemplates(RestClient client, Metrics metrics) {
         this.client = client;
+        this.metrics = metrics;
         done.add("docker");
         done.add("logferry.deadletter");
     }
 
-    /** Returns once the dataset's template exists (blocking, with backoff, while Elasticsearch is away). */
+    /** Returns once the dataset's template exists or is known not to be ours to put (blocking, with backoff, while Elasticsearch is away). */
     public void ensure(String dataset) throws InterruptedException {
         // logs-docker* and logs-logferry* are the main template's own patterns
         if (client == null || done.contains(dataset) || dataset.startsWith("docker") || dataset.startsWith("logferry")) {
@@ -46,27 +62,56 @@ public final class DatasetTemplates {
                 install(dataset);
                 done.add(dataset);
                 return;
+            } catch (ResponseException e) {
+                int status = EsErrors.status(e);
+                if (status >= 400 && status < 500 && status != 408 && status != 429) {
+                    // refused as it is: trying again would refuse it again, and hold the container's tailer
+                    Setup.skipped(metrics, "refused");
+                    done.add(dataset);
+                    log.warn("elasticsearch refused the index template 'logferry-{}' for dataset '{}' ({} {}); not retried: "
+                            + "data streams logs-{}-* use whatever template matches them", dataset, dataset, status,
+                            EsErrors.reason(e), dataset);
+                    return;
+                }
+                retryLater(dataset, e, wait);
             } catch (IOException e) {
-                log.warn("cannot install the index template for dataset '{}' yet ({}); its containers wait, retrying in {} ms",
-                        dataset, e.getMessage(), wait);
-                Thread.sleep(wait);
-                wait = Math.min(wait * 2, 30_000);
+                retryLater(dataset, e, wait);
             }
+            Thread.sleep(wait);
+            wait = Math.min(wait * 2, 30_000);
         }
+    }
+
+    private static void retryLater(String dataset, IOException e, long wait) {
+        log.warn("cannot install the index template for dataset '{}' yet ({}); its containers wait, retrying in {} ms",
+                dataset, e.getMessage(), wait);
     }
 
     private synchronized void install(String dataset) throws IOException {
         if (done.contains(dataset)) {
             return;
         }
+        String name = "logferry-" + dataset;
+        String pattern = "logs-" + dataset + "-*";
+        Templates.Decision d = Templates.decide(name, pattern, Setup.existing(client, "*"));
+        if (d instanceof Templates.Decision.NotOurs) {
+            Setup.skipped(metrics, "not_ours");
+            log.warn("index template '{}' exists and was not put by logferry: left as it is, dataset '{}' ({}) uses it",
+                    name, dataset, pattern);
+            return;
+        }
+        if (d instanceof Templates.Decision.WouldShadow w) {
+            Setup.skipped(metrics, "would_shadow");
+            log.warn("index template '{}' (pattern {}, priority {}) of someone else's covers dataset '{}': logferry does not put "
+                    + "'{}' over it, data streams {} use it", w.name(), w.pattern(), w.priority(), dataset, name, pattern);
+            return;
+        }
         ObjectNode template;
         try (InputStream in = DatasetTemplates.class.getResourceAsStream("/elasticsearch/index-template.json")) {
             template = (ObjectNode) JSON.readTree(in);
         }
-        template.putArray("index_patterns").add("logs-" + dataset + "-*");
-        Request req = new Request("PUT", "/_index_template/logferry-" + dataset);
-        req.setEntity(new StringEntity(template.toString(), ContentType.APPLICATION_JSON));
-        client.performRequest(req);
-        log.info("index template 'logferry-{}' installed for data streams logs-{}-*", dataset, dataset);
+        template.putArray("index_patterns").add(pattern);
+        Setup.put(client, name, template);
+        log.info("index template '{}' installed for data streams {}", name, pattern);
     }
 }

@@ -46,12 +46,13 @@ import java.util.regex.Pattern;
  *     ├─ no usable response (connection, timeout, 429/5xx, cluster block) → the whole request again, with backoff
  *     ├─ 400/413 for the whole request → split in halves (one event left: dead-letter it)
  *     └─ per item:  delivered (2xx, 409)                      → ack
- *                   429, 5xx, 401/403 (block, privilege)     → again, failed items only, with backoff
- *                   refused (mapping conflict, other 4xx)    → becomes a dead-letter document, sent with
- *                                                              the next request; ack when the dead-letter
- *                                                              stream holds it
+ *                   429, 5xx, 403 block                      → again, failed items only, with backoff
+ *                   refused (mapping conflict, other 4xx,    → becomes a dead-letter document (with the
+ *                            401/403 without privilege)        status, error and original index), sent
+ *                                                              with the next request; ack when the
+ *                                                              dead-letter stream holds it
  *                   dead-letter document refused too         → dropped, counted and logged with its
- *                                                              container and offset; ack
+ *                   (any 4xx, 401/403 included)                container and offsets; ack
  * </pre>
  *
  * Retries use exponential backoff with jitter ({@code elasticsearch.backoff}) and no limit. A dead
@@ -83,6 +84,11 @@ public final class ElasticsearchOutput implements Output {
     private final LongAdder deadLettered;
     private final LongAdder failedRequests;
     private final LongAdder dropped;
+    private final LongAdder forbidden;
+    private final LongAdder droppedForbidden;
+    /** Data streams whose 401/403 was logged: once per stream, not per document; bounded (labels choose streams). */
+    private final Set<String> forbiddenLogged = ConcurrentHashMap.newKeySet();
+    static final int FORBIDDEN_LOGGED_MAX = 1000;
     /** Index (or {@link #CLUSTER}) → when a block on it was first seen; for the log lines only. */
     private final Map<String, Long> blockedSince = new ConcurrentHashMap<>();
     /** A blocked item came back without its index (it was not asked for): ask for it until blocks are gone. */
@@ -107,6 +113,9 @@ public final class ElasticsearchOutput implements Output {
         this.deadLettered = metrics.counter("logferry_events_dead_lettered_total", "Events Elasticsearch refused, written to the dead-letter data stream");
         this.failedRequests = metrics.counter("logferry_bulk_requests_failed_total", "Bulk requests that got no usable response");
         this.dropped = metrics.counter("logferry_events_dropped_total", "Events dropped", "reason", "dead_letter_refused");
+        this.droppedForbidden = metrics.counter("logferry_events_dropped_total", "Events dropped", "reason", "dead_letter_forbidden");
+        this.forbidden = metrics.counter("logferry_events_forbidden_total",
+                "Events Elasticsearch refused with 401/403 that is not a block (no privilege on the index): dead-lettered, never retried");
         // logs-<dataset>-<namespace>: the data_stream fields of a dead letter name the stream it goes to
         String[] parts = config.deadLetter().split("-", 3);
         this.letterDataset = parts.length == 3 ? parts[1] : "logferry.deadletter";
@@ -165,7 +174,9 @@ public final class ElasticsearchOutput implements Output {
                         return;
                     }
                     LogEvent e = pending.get(0);
-                    if (!refused(e, f.status, "request_refused", f.getMessage(), letters)) {
+                    List<LogEvent> lost = new ArrayList<>(1);
+                    if (!refused(e, f.status, "request_refused", f.getMessage(), letters, false, lost)) {
+                        logLosses(lost, f.status, "request_refused", f.getMessage());
                         return;
                     }
                     continue;
@@ -193,6 +204,8 @@ public final class ElasticsearchOutput implements Output {
             String firstRetry = null;
             Map<String, String> blockedNow = null;
             Set<String> deliveredTo = null;
+            List<LogEvent> lost = new ArrayList<>(0);
+            String lostWhy = null;
             for (int i = 0; i < pending.size(); i++) {
                 Result r = results == null ? CREATED : results.get(i);
                 LogEvent e = pending.get(i);
@@ -235,13 +248,25 @@ public final class ElasticsearchOutput implements Output {
                         }
                     }
                     case DEAD_LETTER -> {
-                        if (refused(e, r.status, r.type, r.reason, letters)) {
+                        if (refused(e, r.status, r.type, r.reason, letters, false, lost)) {
                             next.add(e);
+                        } else if (lostWhy == null) {
+                            lostWhy = r.status + " " + r.type + ": " + r.reason;
+                        }
+                    }
+                    case FORBIDDEN -> {
+                        if (refused(e, r.status, r.type, r.reason, letters, true, lost)) {
+                            next.add(e);
+                        } else if (lostWhy == null) {
+                            lostWhy = r.status + " " + r.type + ": " + r.reason;
                         }
                     }
                 }
             }
             LogEvent.ackAll(done);
+            if (!lost.isEmpty()) {
+                logLosses(lost, lostWhy);
+            }
             acked.add(delivered);
             if (watchBlocks && blockedNow == null && blockedSince.isEmpty()) {
                 indexWanted = false;
@@ -270,9 +295,22 @@ public final class ElasticsearchOutput implements Output {
      * it again); when the dead-letter document is refused too, it is dropped, counted and logged,
      * and acknowledged so that its container's offsets move on (false).
      */
-    private boolean refused(LogEvent e, int status, String type, String reason, Map<LogEvent, byte[]> letters) {
+    private boolean refused(LogEvent e, int status, String type, String reason, Map<LogEvent, byte[]> letters, boolean noPrivilege,
+                            List<LogEvent> lost) {
         if (letters.remove(e) == null) {
-            letters.put(e, letter(e, status, type, reason));
+            String index = originalIndex(e);
+            letters.put(e, letter(e, status, type, reason, index));
+            if (noPrivilege) {
+                forbidden.increment();
+                String stream = index == null ? "?" : index;
+                if (forbiddenLogged.size() < FORBIDDEN_LOGGED_MAX && forbiddenLogged.add(stream)) {
+                    log.warn("elasticsearch does not allow writing to {} ({} {}: {}); its documents go to {} with the error, "
+                            + "counted in logferry_events_forbidden_total, and are not retried: grant the privilege to write "
+                            + "there, or change the container's logferry.dataset / logferry.namespace (logged once per stream)",
+                            stream, status, type, reason, config.deadLetter());
+                }
+                return true;
+            }
             long now = System.nanoTime();
             long last = lastLetterLog.get();
             if (now - last > TimeUnit.SECONDS.toNanos(10) && lastLetterLog.compareAndSet(last, now)) {
@@ -284,12 +322,54 @@ public final class ElasticsearchOutput implements Output {
             }
             return true;
         }
-        dropped.increment();
-        Cursor c = e.commit();
-        log.error("the dead-letter stream {} refused a document too ({} {}: {}); it is dropped: container {}, file {}, entry ending at offset {}",
-                config.deadLetter(), status, type, reason, shortId(e), c == null ? "?" : c.fileId(), c == null ? "?" : c.offset());
+        if (status == 401 || status == 403) {
+            droppedForbidden.increment();
+        } else {
+            dropped.increment();
+        }
+        lost.add(e);
         e.ack();
         return false;
+    }
+
+    private void logLosses(List<LogEvent> lost, int status, String type, String reason) {
+        logLosses(lost, status + " " + type + ": " + reason);
+    }
+
+    /**
+     * One line per container and file for the documents of one response that the dead-letter
+     * stream refused too (not one per document: a stream without privilege refuses them all),
+     * with the offsets of the first and the last entry lost.
+     */
+    private void logLosses(List<LogEvent> lost, String why) {
+        Map<String, long[]> byFile = new java.util.LinkedHashMap<>();
+        for (LogEvent e : lost) {
+            Cursor c = e.commit();
+            String key = shortId(e) + ", file " + (c == null ? "?" : c.fileId());
+            long off = c == null ? -1 : c.offset();
+            long[] r = byFile.computeIfAbsent(key, k -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE, 0});
+            r[0] = Math.min(r[0], off);
+            r[1] = Math.max(r[1], off);
+            r[2]++;
+        }
+        for (Map.Entry<String, long[]> f : byFile.entrySet()) {
+            long[] r = f.getValue();
+            log.error("the dead-letter stream {} refused {} too ({}); {} lost: container {}, {}",
+                    config.deadLetter(), r[2] == 1 ? "a document" : r[2] + " documents", why, r[2] == 1 ? "it is" : "they are",
+                    f.getKey(), r[2] == 1 ? "entry ending at offset " + r[0] : "entries ending at offsets " + r[0] + " to " + r[1]);
+        }
+    }
+
+    /** The {@code _index} of the event's action line, as the document builder wrote it; null if it has none. */
+    static String originalIndex(LogEvent e) {
+        byte[] p = e.payload();
+        String action = new String(p, 0, Math.min(e.documentStart(), p.length), StandardCharsets.UTF_8);
+        int at = action.indexOf("\"_index\":\"");
+        if (at < 0) {
+            return null;
+        }
+        int end = action.indexOf('"', at + 10);
+        return end < 0 ? null : action.substring(at + 10, end);
     }
 
     private static String shortId(LogEvent e) {
@@ -476,9 +556,11 @@ public final class ElasticsearchOutput implements Output {
 
     /**
      * The dead-letter document that replaces a refused one: same {@code _id} (so that a replay
-     * finds it there), the error, and the original document in {@code event.original}.
+     * finds it there), the status ({@code http.response.status_code}), the error ({@code error.type},
+     * {@code error.message}), the index it was meant for ({@code document.index}) and the original
+     * document in {@code event.original}.
      */
-    private byte[] letter(LogEvent e, int status, String type, String reason) {
+    private byte[] letter(LogEvent e, int status, String type, String reason, String index) {
         byte[] payload = e.payload();
         String original = new String(payload, e.documentStart(), payload.length - e.documentStart() - 1, StandardCharsets.UTF_8);
         String action = new String(payload, 0, e.documentStart(), StandardCharsets.UTF_8);
@@ -494,6 +576,7 @@ public final class ElasticsearchOutput implements Output {
                 .ascii(",\"error\":{\"type\":").string(String.valueOf(type)).ascii(",\"message\":").string(String.valueOf(reason))
                 .ascii("},\"http\":{\"response\":{\"status_code\":").number(status)
                 .ascii("}},\"container\":{\"id\":").string(e.tracker().containerId())
+                .ascii("},\"document\":{\"index\":").string(String.valueOf(index))
                 .ascii("},\"event\":{\"original\":").string(original.length() > MAX_ORIGINAL ? original.substring(0, MAX_ORIGINAL) : original)
                 .ascii(",\"dataset\":").string(letterDataset)
                 .ascii("},\"data_stream\":{\"type\":\"logs\",\"dataset\":").string(letterDataset)

@@ -46,7 +46,7 @@ public final class EsErrors {
             }
             root = root.getCause();
         }
-        String hosts = String.join(", ", es.hosts());
+        String hosts = hosts(es.hosts());
         if (root instanceof ConnectException || e instanceof ConnectException) {
             return "cannot connect to " + hosts + " (" + message(root) + ")";
         }
@@ -64,6 +64,34 @@ public final class EsErrors {
             return "cannot reach " + hosts + " (" + e.getClass().getSimpleName() + ": " + message(e) + ")";
         }
         return e.getClass().getSimpleName() + ": " + message(e);
+    }
+
+    /**
+     * A host URL as it may be printed: credentials in it ({@code https://user:pass@es:9200}) become
+     * {@code ***}. {@code start} refuses such URLs; this keeps them out of every line all the same.
+     */
+    public static String redact(String url) {
+        if (url == null) {
+            return "";
+        }
+        int scheme = url.indexOf("://");
+        int from = scheme < 0 ? 0 : scheme + 3;
+        int slash = url.indexOf('/', from);
+        int authorityEnd = slash < 0 ? url.length() : slash;
+        int at = url.lastIndexOf('@', authorityEnd - 1);
+        return at < from ? url : url.substring(0, from) + "***" + url.substring(at);
+    }
+
+    /** The hosts, comma separated, each {@link #redact redacted}. */
+    public static String hosts(java.util.List<String> hosts) {
+        StringBuilder b = new StringBuilder();
+        for (String h : hosts) {
+            if (!b.isEmpty()) {
+                b.append(", ");
+            }
+            b.append(redact(h));
+        }
+        return b.toString();
     }
 
     /** {@code user NAME}, {@code the API key}, or empty without credentials. */

@@ -174,6 +174,69 @@ class ElasticsearchOutputTest {
     }
 
     @Test
+    void anItemWithoutPrivilegeIsDeadLetteredOnceAndNeverRetried() throws Exception {
+        // 403 security_exception for id1 and id3 (no privilege on their index), 401 for id4; a block on id2 is still held
+        script = b -> switch (seen.size()) {
+            case 1 -> items(item(201, null), item(403, "security_exception"), item(403, "cluster_block_exception"),
+                    item(403, "security_exception"), item(401, "security_exception"));
+            default -> allCreated(b);
+        };
+        output.deliver(events(5));
+
+        assertThat(seen).hasSize(2);
+        Bulk second = seen.get(1);
+        assertThat(second.actions()).hasSize(4);
+        assertThat(second.id(0)).isEqualTo("id1");
+        assertThat(second.index(0)).isEqualTo("logs-logferry.deadletter-test");
+        assertThat(second.id(1)).isEqualTo("id2");
+        assertThat(second.index(1)).as("a block is held and retried, not dead-lettered").isEqualTo("logs-docker-test");
+        assertThat(second.index(2)).isEqualTo("logs-logferry.deadletter-test");
+        assertThat(second.index(3)).isEqualTo("logs-logferry.deadletter-test");
+        JsonNode letter = second.docs().get(0);
+        assertThat(letter.path("http").path("response").path("status_code").asInt()).isEqualTo(403);
+        assertThat(letter.path("error").path("type").asText()).isEqualTo("security_exception");
+        assertThat(letter.path("error").path("message").asText()).isEqualTo("because security_exception");
+        assertThat(letter.path("document").path("index").asText()).isEqualTo("logs-docker-test");
+        assertThat(JSON.readTree(letter.path("event").path("original").asText()).path("message").asText()).isEqualTo("line 1");
+        assertThat(second.docs().get(3).path("http").path("response").path("status_code").asInt()).isEqualTo(401);
+
+        assertThat(tracker.outstanding()).isZero();
+        assertThat(tracker.committed().offset()).isEqualTo(500);
+        assertThat(metrics.value("logferry_events_forbidden_total")).isEqualTo(3);
+        assertThat(metrics.value("logferry_events_dead_lettered_total")).isEqualTo(3);
+        assertThat(metrics.value("logferry_events_blocked_total")).isEqualTo(1);
+        assertThat(metrics.value("logferry_events_acked_total")).isEqualTo(2);
+    }
+
+    @Test
+    void aDeadLetterRefusedWith403IsALossCountedOnceNotALoop() throws Exception {
+        // no privilege anywhere, the dead-letter stream included: every item of every request is a 403
+        script = b -> {
+            String[] all = new String[b.actions().size()];
+            java.util.Arrays.fill(all, item(403, "security_exception"));
+            return items(all);
+        };
+        // two batches in turn: before, the first one held its worker forever
+        output.deliver(events(3));
+        output.deliver(events(2));
+
+        assertThat(seen).as("each batch: once to its stream, once to the dead-letter stream").hasSize(4);
+        assertThat(tracker.outstanding()).isZero();
+        assertThat(metrics.value("logferry_events_forbidden_total")).isEqualTo(5);
+        assertThat(metrics.value("logferry_events_dropped_total", "reason", "dead_letter_forbidden")).isEqualTo(5);
+        assertThat(metrics.value("logferry_events_dropped_total", "reason", "dead_letter_refused")).isZero();
+        assertThat(metrics.value("logferry_events_dead_lettered_total")).isZero();
+        assertThat(metrics.value("logferry_events_retried_total")).as("a dead letter is not a retry").isZero();
+    }
+
+    @Test
+    void theOriginalIndexIsReadFromTheActionLine() {
+        LogEvent e = events(1).get(0);
+        assertThat(ElasticsearchOutput.originalIndex(e)).isEqualTo("logs-docker-test");
+        e.ack();
+    }
+
+    @Test
     void aWholeRequestRefusedIsSplitDownToTheOneEventThatCausesIt() throws Exception {
         // a request with id3 in it is refused as a whole; so is the dead letter of id3
         script = b -> {

@@ -26,6 +26,25 @@ class SetupTest {
     }
 
     @Test
+    void fieldsBeyondTheLimitAndMalformedValuesDoNotRefuseADocument() throws Exception {
+        JsonNode t = JSON.readTree(Setup.templateBody(false, ""));
+        JsonNode mapping = t.path("template").path("settings").path("index").path("mapping");
+        assertThat(mapping.path("total_fields").path("limit").asInt()).isEqualTo(2000);
+        assertThat(mapping.path("total_fields").path("ignore_dynamic_beyond_limit").asBoolean()).isTrue();
+        assertThat(mapping.path("ignore_malformed").asBoolean()).isTrue();
+        assertThat(t.path("_meta").path("managed_by").asText()).isEqualTo("logferry");
+        assertThat(t.path("template").path("mappings").path("properties").path("document").path("properties")
+                .path("index").path("type").asText()).isEqualTo("keyword");
+
+        // for a cluster before 8.13: the same template without the one setting it does not know
+        com.fasterxml.jackson.databind.node.ObjectNode older = (com.fasterxml.jackson.databind.node.ObjectNode) t;
+        assertThat(Setup.withoutBeyondLimit(older)).isTrue();
+        assertThat(older.path("template").path("settings").path("index").path("mapping").path("total_fields").has("ignore_dynamic_beyond_limit")).isFalse();
+        assertThat(older.path("template").path("settings").path("index").path("mapping").path("total_fields").path("limit").asInt()).isEqualTo(2000);
+        assertThat(Setup.withoutBeyondLimit(older)).as("not there any more").isFalse();
+    }
+
+    @Test
     void aLifecycleWithRetentionWhereTheClusterManagesThem() throws Exception {
         JsonNode lc = JSON.readTree(Setup.templateBody(true, " 30d ")).path("template").path("lifecycle");
         assertThat(lc.path("enabled").asBoolean()).isTrue();

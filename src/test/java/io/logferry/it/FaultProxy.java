@@ -26,6 +26,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * requests that are forwarded, every {@code every429}-th item that Elasticsearch accepted is
  * reported back as 429 (the document is in the index all the same, so the agent's retry meets a
  * 409: the case where a response is lost after the write). Everything else passes unchanged.
+ *
+ * <p>With {@link #forbid}, the bulk items aimed at one index are taken out of the request before it
+ * is forwarded (Elasticsearch never sees them) and answered 403 {@code security_exception}, as
+ * Elasticsearch answers a user without the privilege to write there.
  */
 final class FaultProxy implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,6 +46,8 @@ final class FaultProxy implements AutoCloseable {
     final AtomicLong answered503 = new AtomicLong();
     final AtomicLong items = new AtomicLong();
     final AtomicLong rewritten429 = new AtomicLong();
+    final AtomicLong forbidden = new AtomicLong();
+    private volatile String forbiddenIndex;
 
     FaultProxy(String target, int every503, int every429) throws IOException {
         this.target = target;
@@ -51,6 +57,12 @@ final class FaultProxy implements AutoCloseable {
         server.createContext("/", this::handle);
         server.setExecutor(pool);
         server.start();
+    }
+
+    /** Answer 403 for every bulk item whose {@code _index} is {@code index} (null: none). */
+    FaultProxy forbid(String index) {
+        forbiddenIndex = index;
+        return this;
     }
 
     String url() {
@@ -67,6 +79,28 @@ final class FaultProxy implements AutoCloseable {
                 reply(ex, 503, "{\"error\":{\"type\":\"unavailable\",\"reason\":\"injected by the test proxy\"},\"status\":503}".getBytes(StandardCharsets.UTF_8));
                 return;
             }
+            boolean[] refused = null;
+            String forbid = forbiddenIndex;
+            if (bulk && forbid != null) {
+                String[] lines = new String(body, StandardCharsets.UTF_8).split("\n");
+                refused = new boolean[lines.length / 2];
+                StringBuilder kept = new StringBuilder();
+                int keptItems = 0;
+                for (int i = 0; i + 1 < lines.length; i += 2) {
+                    JsonNode action = JSON.readTree(lines[i]).elements().next();
+                    if (action.path("_index").asText().equals(forbid)) {
+                        refused[i / 2] = true;
+                    } else {
+                        kept.append(lines[i]).append('\n').append(lines[i + 1]).append('\n');
+                        keptItems++;
+                    }
+                }
+                if (keptItems == 0) {
+                    reply(ex, 200, merge(null, refused, forbid));
+                    return;
+                }
+                body = kept.toString().getBytes(StandardCharsets.UTF_8);
+            }
             String query = ex.getRequestURI().getRawQuery();
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target + ex.getRequestURI().getRawPath() + (query == null ? "" : "?" + query)))
                     .timeout(Duration.ofSeconds(90))
@@ -80,6 +114,9 @@ final class FaultProxy implements AutoCloseable {
             byte[] out = r.body();
             if (bulk && r.statusCode() == 200) {
                 out = rewrite(out);
+                if (refused != null) {
+                    out = merge(out, refused, forbid);
+                }
             }
             r.headers().map().forEach((k, vs) -> {
                 if (!HOP.contains(k.toLowerCase()) && !k.startsWith(":")) {
@@ -112,6 +149,31 @@ final class FaultProxy implements AutoCloseable {
             return response;
         }
         ((ObjectNode) root).put("errors", true);
+        return JSON.writeValueAsBytes(root);
+    }
+
+    /** The forwarded items' answers with a 403 put back in every refused item's place. */
+    private byte[] merge(byte[] response, boolean[] refused, String index) throws IOException {
+        ObjectNode root = response == null ? JSON.createObjectNode() : (ObjectNode) JSON.readTree(response);
+        JsonNode forwarded = root.path("items");
+        com.fasterxml.jackson.databind.node.ArrayNode items = JSON.createArrayNode();
+        int next = 0;
+        for (boolean r : refused) {
+            if (r) {
+                ObjectNode create = items.addObject().putObject("create");
+                create.put("_index", index);
+                create.put("status", 403);
+                ObjectNode err = create.putObject("error");
+                err.put("type", "security_exception");
+                err.put("reason", "action [indices:data/write/bulk[s]] is unauthorized for user [test] on indices [" + index
+                        + "] (injected by the test proxy)");
+                forbidden.incrementAndGet();
+            } else {
+                items.add(forwarded.get(next++));
+            }
+        }
+        root.put("errors", true);
+        root.set("items", items);
         return JSON.writeValueAsBytes(root);
     }
 

@@ -1,0 +1,138 @@
+package io.logferry.http;
+
+import io.logferry.metrics.Metrics;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The status server on loopback, with clients that misbehave. */
+class StatusServerTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(1);
+    private final Metrics metrics = new Metrics();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private volatile String problem;
+    private StatusServer server;
+
+    @BeforeEach
+    void start() throws IOException {
+        server = new StatusServer("127.0.0.1", 0, metrics, () -> problem, "1.2.3", null, TIMEOUT);
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .timeout(Duration.ofMillis(500)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private Socket connect() throws IOException {
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port());
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    private static String readAll(Socket s) throws IOException {
+        return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void healthAndMetricsAnswerAndNothingElseDoes() throws Exception {
+        metrics.counter("logferry_test_total", "a test counter").add(7);
+        HttpResponse<String> up = get("/health");
+        assertThat(up.statusCode()).isEqualTo(200);
+        assertThat(up.body()).isEqualTo("{\"status\":\"up\",\"version\":\"1.2.3\"}\n");
+        assertThat(up.headers().firstValue("Content-Type")).hasValue("application/json");
+
+        problem = "docker: \"gone\"\n\u001b[31mred";
+        HttpResponse<String> down = get("/health");
+        assertThat(down.statusCode()).isEqualTo(503);
+        assertThat(down.body()).isEqualTo("{\"status\":\"down\",\"reason\":\"docker: \\\"gone\\\"\\u000a\\u001b[31mred\",\"version\":\"1.2.3\"}\n");
+
+        HttpResponse<String> m = get("/metrics?x=1");
+        assertThat(m.statusCode()).isEqualTo(200);
+        assertThat(m.body()).contains("logferry_test_total 7");
+        assertThat(get("/healthz").statusCode()).isEqualTo(404);
+        assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/health"))
+                .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(405);
+        try (Socket s = connect()) {
+            s.getOutputStream().write("HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            String r = readAll(s);
+            assertThat(r).startsWith("HTTP/1.1 503 ").contains("Content-Length: ").endsWith("\r\n\r\n");
+        }
+    }
+
+    @Test
+    void aClientThatSendsNothingOrAByteAtATimeHoldsNoOneElseAndIsCutAfterTheTimeout() throws Exception {
+        AtomicBoolean dripping = new AtomicBoolean(true);
+        try (Socket silent = connect(); Socket drip = connect()) {
+            // one header byte every 200 ms: never a whole request
+            Thread dripper = Thread.ofVirtual().start(() -> {
+                try {
+                    OutputStream out = drip.getOutputStream();
+                    byte[] head = "GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".getBytes(StandardCharsets.ISO_8859_1);
+                    for (int i = 0; dripping.get(); i++) {
+                        out.write(head[i % head.length]);
+                        out.flush();
+                        Thread.sleep(200);
+                    }
+                } catch (IOException | InterruptedException e) {
+                    // the server closed it: expected
+                }
+            });
+            long t0 = System.nanoTime();
+            // meanwhile, /health answers other connections at once, again and again
+            for (int i = 0; i < 5; i++) {
+                long a = System.nanoTime();
+                assertThat(get("/health").statusCode()).isEqualTo(200);
+                assertThat(Duration.ofNanos(System.nanoTime() - a)).isLessThan(Duration.ofMillis(500));
+            }
+            String silentGot = readAll(silent);
+            long silentAfter = System.nanoTime() - t0;
+            String dripGot = readAll(drip);
+            long dripAfter = System.nanoTime() - t0;
+            dripping.set(false);
+            dripper.join(5000);
+
+            assertThat(silentGot).startsWith("HTTP/1.1 408 ");
+            assertThat(dripGot).startsWith("HTTP/1.1 408 ");
+            // closed after the timeout, not before, and not much after
+            assertThat(Duration.ofNanos(silentAfter)).isBetween(TIMEOUT.minusMillis(100), TIMEOUT.plusSeconds(2));
+            assertThat(Duration.ofNanos(dripAfter)).isBetween(TIMEOUT.minusMillis(100), TIMEOUT.plusSeconds(2));
+            assertThat(metrics.value("logferry_http_requests_refused_total", "reason", "timeout")).isEqualTo(2);
+        }
+        assertThat(get("/health").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aRequestHeadTooLargeIsRefused() throws Exception {
+        try (Socket s = connect()) {
+            OutputStream out = s.getOutputStream();
+            out.write(("GET /health HTTP/1.1\r\nX-Big: " + "a".repeat(StatusServer.MAX_HEAD) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            InputStream in = s.getInputStream();
+            String r = new String(in.readNBytes(12), StandardCharsets.ISO_8859_1);
+            assertThat(r).isEqualTo("HTTP/1.1 431");
+        } catch (java.net.SocketException reset) {
+            // the server may close before it has read all we sent: then the count below still says why
+        }
+        assertThat(metrics.value("logferry_http_requests_refused_total", "reason", "too_large")).isEqualTo(1);
+    }
+}
