@@ -107,7 +107,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
             }
             output = new ElasticsearchOutput(client, config.elasticsearch(), metrics);
             if (config.setupEnabled()) {
-                templates = new DatasetTemplates(client);
+                templates = new DatasetTemplates(client, metrics);
             }
         }
         batcher = new Batcher(queue, output, config.elasticsearch().bulkMaxEvents(), config.elasticsearch().bulkMaxBytes(),
@@ -139,7 +139,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         long wait = 1000;
         while (true) {
             try {
-                Setup.installTemplate(client);
+                Setup.installTemplate(client, "", metrics);
                 return;
             } catch (IOException e) {
                 log.warn("cannot install the index template yet ({}); retrying in {} ms", e.getMessage(), wait);
