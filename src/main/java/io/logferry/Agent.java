@@ -208,7 +208,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         if (first) {
             for (Selector.Refusal r : d.refusals()) {
                 log.warn("container {}: {}", c.describe(), r.message());
-                metrics.counter("logferry_label_warnings_total", "Label values that were invalid and fell back to the default").increment();
+                metrics.counter("logferry_label_warnings_total", "Label values refused or lowered to a limit (every label warning)").increment();
                 metrics.counter("logferry_label_refusals_total", "Label values refused or lowered, by reason", "reason", r.reason()).increment();
             }
             if (d.labelsCut() > 0) {
