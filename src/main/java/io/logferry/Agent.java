@@ -20,6 +20,7 @@ import io.logferry.pipeline.EventQueue;
 import io.logferry.pipeline.Output;
 import io.logferry.registry.Registry;
 import io.logferry.selection.ContainerSettings;
+import io.logferry.selection.DataStreamBudget;
 import io.logferry.selection.Selector;
 import io.logferry.tail.ApiTailer;
 import io.logferry.tail.FileTailer;
@@ -59,6 +60,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
     private final EventQueue queue;
     private final Selector selector;
+    private final DataStreamBudget dataStreams;
     private final String version;
     private DockerClient docker;
     private Output output;
@@ -80,6 +82,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         this.registry = new Registry(Path.of(config.registry().path()));
         this.queue = new EventQueue(config.queue().maxEvents(), config.queue().maxBytes());
         this.selector = new Selector(config, Discovery.selfContainerId());
+        this.dataStreams = new DataStreamBudget(config);
     }
 
     public Metrics metrics() {
@@ -94,6 +97,8 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         metrics.gauge("logferry_queue_events", "Events in the queue", queue::size);
         metrics.gauge("logferry_queue_bytes", "Bytes in the queue", queue::bytes);
         metrics.gauge("logferry_tailers_active", "Containers being tailed", () -> tailers.size());
+        metrics.gauge("logferry_label_data_streams", "Distinct data streams chosen by labels (labels.max_data_streams caps them)",
+                dataStreams::size);
         if (config.output() == Config.Output.DISCARD) {
             output = new DiscardOutput(metrics);
         } else {
@@ -193,17 +198,22 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
                 running.markStopped();       // a die missed while Docker was unreachable
             }
             if (!running.container().name().equals(c.name()) && !c.logPath().isEmpty()) {
-                Selector.Decision d = selector.decide(c);
+                Selector.Decision d = dataStreams.apply(selector.decide(c));
                 d.settings().ifPresent(s -> running.rename(c, builder(c, s, running instanceof FileTailer)));
             }
             return;
         }
-        Selector.Decision d = selector.decide(c);
+        Selector.Decision d = dataStreams.apply(selector.decide(c));
         boolean first = reported.add(c.id());
         if (first) {
-            for (String w : d.warnings()) {
-                log.warn("container {}: {}", c.describe(), w);
-                metrics.counter("logferry_label_warnings_total", "Label values that were invalid and fell back to the default").increment();
+            for (Selector.Refusal r : d.refusals()) {
+                log.warn("container {}: {}", c.describe(), r.message());
+                metrics.counter("logferry_label_warnings_total", "Label values refused or lowered to a limit (every label warning)").increment();
+                metrics.counter("logferry_label_refusals_total", "Label values refused or lowered, by reason", "reason", r.reason()).increment();
+            }
+            if (d.labelsCut() > 0) {
+                metrics.counter("logferry_container_labels_cut_total", "Container labels left out of container.labels.* or cut short")
+                        .add(d.labelsCut());
             }
         }
         if (!d.selected()) {
@@ -265,7 +275,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
     private DocumentBuilder builder(ContainerInfo c, ContainerSettings s, boolean file) {
         Path containers = Path.of(config.docker().containersPath());
         return new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo(version, agentId, hostName),
-                file ? containers.resolve(c.id()).resolve(c.id() + "-json.log").toString() : null);
+                file ? containers.resolve(c.id()).resolve(c.id() + "-json.log").toString() : null, config.limits());
     }
 
     @Override

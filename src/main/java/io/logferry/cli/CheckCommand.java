@@ -17,7 +17,9 @@ import io.logferry.elasticsearch.EsErrors;
 import io.logferry.elasticsearch.KibanaSetup;
 import io.logferry.elasticsearch.Setup;
 import io.logferry.event.ContainerInfo;
+import io.logferry.logging.Printable;
 import io.logferry.selection.ContainerSettings;
+import io.logferry.selection.DataStreamBudget;
 import io.logferry.selection.LinePattern;
 import io.logferry.selection.Selector;
 import org.apache.http.util.EntityUtils;
@@ -269,27 +271,40 @@ final class CheckCommand {
             problem("docker: cannot list containers (" + rootMessage(e) + ")");
             return;
         }
-        all.sort(Comparator.comparing(ContainerInfo::name));
+        // decided in Docker's list order, the order in which an agent started now meets them (the data-stream cap
+        // admits streams first come, first served), then shown by name
         Selector selector = new Selector(config, Discovery.selfContainerId());
+        DataStreamBudget budget = new DataStreamBudget(config);
+        Map<ContainerInfo, Selector.Decision> decisions = new java.util.LinkedHashMap<>();
+        for (ContainerInfo c : all) {
+            decisions.put(c, budget.apply(selector.decide(c)));
+        }
+        all.sort(Comparator.comparing(ContainerInfo::name));
         List<String> shipped = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
+        int count = 0;
         for (ContainerInfo c : all) {
-            Selector.Decision d = selector.decide(c);
+            Selector.Decision d = decisions.get(c);
             String state = c.running() ? "running" : "stopped";
+            List<String> lines = d.selected() ? shipped : skipped;
             if (d.selected()) {
+                count++;
                 ContainerSettings s = d.settings().orElseThrow();
                 dataStreams.add(s.dataStream());
                 shipped.add("  ship  " + c.describe() + " [" + state + ", " + c.logDriver() + "] -> " + s.dataStream() + ": " + settings(s));
-                for (String w : d.warnings()) {
-                    shipped.add("        warning: " + w);
-                }
             } else {
                 skipped.add("  skip  " + c.describe() + " [" + state + "]: " + d.reason());
             }
+            for (Selector.Refusal r : d.refusals()) {
+                lines.add("        refused (" + r.reason() + "): " + r.message());
+            }
         }
-        out.println("containers: " + shipped.stream().filter(l -> l.startsWith("  ship")).count() + " of " + all.size() + " would be shipped");
-        shipped.forEach(out::println);
-        skipped.forEach(out::println);
+        out.println("containers: " + count + " of " + all.size() + " would be shipped"
+                + (budget.size() == 0 ? "" : "; " + budget.size() + " data streams chosen by labels (labels.max_data_streams "
+                + config.labels().maxDataStreams() + ")"));
+        // names, label keys and values are untrusted: one line each, no control character reaches the terminal
+        shipped.forEach(l -> out.println(Printable.escape(l)));
+        skipped.forEach(l -> out.println(Printable.escape(l)));
     }
 
     // ---- privileges ----

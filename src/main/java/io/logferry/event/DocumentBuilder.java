@@ -3,6 +3,7 @@ package io.logferry.event;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logferry.config.Config;
 import io.logferry.decode.Message;
 import io.logferry.selection.ContainerSettings;
 
@@ -42,7 +43,16 @@ public final class DocumentBuilder {
 
     public record AgentInfo(String version, String id, String hostName) { }
 
+    /** With {@link Config.Limits#defaults()} for the container's labels (tests, benchmarks). */
     public DocumentBuilder(ContainerInfo c, ContainerSettings s, AgentInfo agent, String logPath) {
+        this(c, s, agent, logPath, Config.Limits.defaults());
+    }
+
+    /**
+     * @param limits {@code container_labels_max_count} and {@code container_labels_max_bytes} bound
+     *               the {@code container.labels.*} placed in every document ({@link ContainerLabels})
+     */
+    public DocumentBuilder(ContainerInfo c, ContainerSettings s, AgentInfo agent, String logPath, Config.Limits limits) {
         this.containerId = c.id();
         this.index = s.dataStream();
         this.filePath = logPath == null ? null
@@ -53,21 +63,23 @@ public final class DocumentBuilder {
                 .key("name").string(c.name()).raw(',')
                 .key("image").raw('{').key("name").string(c.imageName()).raw('}').raw(',')
                 .key("runtime").string("docker");
-        if (!c.labels().isEmpty()) {
+        Map<String, String> labels = ContainerLabels.cap(c.labels(), limits.containerLabelsMaxCount(),
+                limits.containerLabelsMaxBytes()).kept();
+        if (!labels.isEmpty()) {
             t.raw(',').key("labels").raw('{');
             boolean first = true;
-            for (Map.Entry<String, String> l : new TreeMap<>(c.labels()).entrySet()) {
+            for (Map.Entry<String, String> l : labels.entrySet()) {
                 if (!first) {
                     t.raw(',');
                 }
                 first = false;
-                t.key(l.getKey().replace('.', '_')).string(l.getValue());
+                t.key(l.getKey()).string(l.getValue());
             }
             t.raw('}');
         }
         t.raw('}');
-        String project = c.labels().get("com.docker.compose.project");
-        String service = c.labels().get("com.docker.compose.service");
+        String project = compose(c, "com.docker.compose.project");
+        String service = compose(c, "com.docker.compose.service");
         if (project != null || service != null) {
             t.raw(',').key("docker").raw('{').key("compose").raw('{');
             if (project != null) {
@@ -98,6 +110,11 @@ public final class DocumentBuilder {
         }
         t.raw('}').raw('\n');
         this.constantTail = t.toBytes();
+    }
+
+    private static String compose(ContainerInfo c, String key) {
+        String v = c.labels().get(key);
+        return v == null ? null : ContainerLabels.truncateUtf8(v, ContainerLabels.MAX_VALUE_BYTES);
     }
 
     public String index() {

@@ -1,6 +1,7 @@
 package io.logferry.logging;
 
 import ch.qos.logback.classic.PatternLayout;
+import ch.qos.logback.classic.pattern.ClassicConverter;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
@@ -16,7 +17,10 @@ import java.util.Properties;
  * The agent's log lines: human-readable text by default, or one ECS JSON object per line when
  * {@code format} is {@code json} ({@code LOGFERRY_LOG_FORMAT=json} in logback.xml), so that
  * logferry's own logs can be shipped and searched like any other container's. Either way every
- * line passes through {@link Redaction}.
+ * line passes through {@link Redaction}. In text, the message's control characters are escaped
+ * ({@link Printable}): a label value or container name with a newline or a terminal escape in it
+ * can neither forge a log line nor reach the terminal; JSON escapes them as JSON does (and DEL and
+ * the C1 controls as well).
  *
  * <pre>{"@timestamp":"2026-11-28T04:41:31.123Z","log.level":"INFO","message":"...","ecs.version":"1.6.0",
  *  "service.name":"logferry","service.version":"0.1.0","process.thread.name":"main","log.logger":"io.logferry.Agent"}</pre>
@@ -47,6 +51,10 @@ public final class LogLayout extends LayoutBase<ILoggingEvent> {
             }
             text = new PatternLayout();
             text.setContext(getContext());
+            // the message (which may quote label values and container names) on one line, controls escaped
+            for (String word : new String[] {"m", "msg", "message"}) {
+                text.getInstanceConverterMap().put(word, PrintableMessage::new);
+            }
             text.setPattern(pattern);
             text.start();
         }
@@ -94,13 +102,21 @@ public final class LogLayout extends LayoutBase<ILoggingEvent> {
                 case '\r' -> b.append("\\r");
                 case '\t' -> b.append("\\t");
                 default -> {
-                    if (c < 0x20 || Character.isSurrogate(c) && !validSurrogate(s, i)) {
+                    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || Character.isSurrogate(c) && !validSurrogate(s, i)) {
                         b.append(String.format("\\u%04x", (int) c));
                     } else {
                         b.append(c);
                     }
                 }
             }
+        }
+    }
+
+    /** {@code %msg} in text: the formatted message with its control characters escaped. */
+    public static final class PrintableMessage extends ClassicConverter {
+        @Override
+        public String convert(ILoggingEvent event) {
+            return Printable.escape(event.getFormattedMessage());
         }
     }
 

@@ -36,6 +36,12 @@ public record ContainerSettings(
         return "logs-" + dataset + "-" + namespace;
     }
 
+    /** These settings with another data stream. */
+    public ContainerSettings withDataStream(String dataset, String namespace) {
+        return new ContainerSettings(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes,
+                includeLines, excludeLines, fields);
+    }
+
     public boolean ships(String stream) {
         return switch (streams) {
             case ALL -> true;

@@ -39,11 +39,44 @@ public final class Regexes {
         try {
             return LinePattern.user(com.google.re2j.Pattern.compile(regex));
         } catch (com.google.re2j.PatternSyntaxException e) {
-            throw new Invalid("does not compile (" + e.getDescription() + ")");
+            String at = e.getPattern() == null ? "" : ": `" + io.logferry.logging.Printable.escape(
+                    e.getPattern().length() > 40 ? e.getPattern().substring(0, 40) + "…" : e.getPattern()) + "`";
+            String java = javaOnly(regex);
+            throw new Invalid("does not compile (" + e.getDescription() + at + ")"
+                    + (java == null ? "" : "; " + java + " is Java regex syntax, which RE2 (the syntax of labels and config, as in Filebeat) does not have"));
         } catch (StackOverflowError | OutOfMemoryError e) {
             // not reached after checkSize; kept so that no pattern text can end a thread
             throw new Invalid("is too complex to compile");
         }
+    }
+
+    /** The Java-only construct in a pattern RE2 refused, named for the warning; null when none is recognised. */
+    static String javaOnly(String regex) {
+        if (regex.contains("(?<=") || regex.contains("(?<!")) {
+            return "lookbehind (?<= / (?<!";
+        }
+        if (regex.contains("(?=") || regex.contains("(?!")) {
+            return "lookahead (?= / (?!";
+        }
+        if (regex.contains("(?>")) {
+            return "an atomic group (?>";
+        }
+        for (int i = 0; i + 1 < regex.length(); i++) {
+            char c = regex.charAt(i);
+            char next = regex.charAt(i + 1);
+            if (c == '\\') {
+                if (next >= '1' && next <= '9') {
+                    return "a backreference (\\1)";
+                }
+                i++;                      // an escaped character is a literal
+            } else if (next == '+' && (c == '*' || c == '+' || c == '?' || c == '}')) {
+                return "a possessive quantifier (++, *+)";
+            }
+        }
+        if (regex.contains("\\Z") || regex.contains("\\G")) {
+            return "\\Z or \\G";
+        }
+        return null;
     }
 
     /**

@@ -3,6 +3,8 @@ package io.logferry.selection;
 import io.logferry.config.Config;
 import io.logferry.config.Durations;
 import io.logferry.event.ContainerInfo;
+import io.logferry.event.ContainerLabels;
+import io.logferry.logging.Printable;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,12 +13,19 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Decides from the config and a container's labels whether it is shipped and how. Pure: the
- * same container and config always give the same answer, and a bad label value never throws;
- * it falls back to the default for that setting and is reported in {@link Decision#warnings()}.
+ * same container and config always give the same answer. Labels are untrusted input, so
+ * {@link #decide} is total: no label value throws out of it. A bad value falls back to the
+ * default for that setting and is reported as a {@link Refusal} in the {@link Decision}; a value
+ * above one of {@code limits.*} is lowered to it (a label can lower a limit, never raise it); a
+ * dataset or namespace outside {@code labels.allowed_*}, a {@code logferry*} dataset and the
+ * dead-letter stream fall back to the default stream. Should parsing one setting throw anyway,
+ * that setting takes its default; should anything else throw, the container gets the defaults.
  * The {@code logferry.*} labels win over the Filebeat hints ({@code co.elastic.logs/*}).
+ * Immutable and thread-safe.
  */
 public final class Selector {
     public static final String PREFIX = "logferry.";
@@ -36,27 +45,103 @@ public final class Selector {
     private final Config.Selection selection;
     private final Config.ContainerDefaults defaults;
     private final Config.Limits limits;
+    private final Config.Labels allowed;
+    private final String deadLetter;
     private final String selfId;
+    /** The settings without any label: the last resort of {@link #decide}. */
+    private final ContainerSettings fallback;
 
     public Selector(Config config, String selfId) {
         this.selection = config.selection();
         this.defaults = config.defaults();
         this.limits = config.limits();
+        this.allowed = config.labels();
+        this.deadLetter = config.elasticsearch().deadLetter();
         this.selfId = selfId == null ? "" : selfId;
+        this.fallback = settings(Map.of(), new ArrayList<>());
     }
 
-    /** The outcome for one container: settings when it is shipped, and the label problems found. */
-    public record Decision(Optional<ContainerSettings> settings, String reason, List<String> warnings) {
+    /**
+     * A label value that was not taken as it was, and why.
+     *
+     * @param reason  what was refused, one of the constants of this record: the {@code reason} label
+     *                of the metric {@code logferry_label_refusals_total}
+     * @param message one line for the log and {@code check}, naming the label, the value (escaped,
+     *                cut at 200 characters) and what is used instead
+     */
+    public record Refusal(String reason, String message) {
+        /** A value that is not one of the accepted words or not a number (booleans, enums, counts). */
+        public static final String INVALID = "invalid";
+        /** A regex refused: it does not compile (RE2), or is too long, too large or too many. */
+        public static final String REGEX = "regex";
+        /** A duration that does not parse, is zero, or is longer than {@code Durations.MAX}. */
+        public static final String DURATION = "duration";
+        /** A number or duration above its ceiling in {@code limits.*}: lowered to it. */
+        public static final String RANGE = "range";
+        /** {@code logferry.dataset} outside {@code labels.allowed_datasets}, reserved, or empty. */
+        public static final String DATASET = "dataset";
+        /** {@code logferry.namespace} outside {@code labels.allowed_namespaces}, or empty. */
+        public static final String NAMESPACE = "namespace";
+        /** The labels name the dead-letter stream ({@code elasticsearch.dead_letter}). */
+        public static final String DEAD_LETTER = "dead_letter";
+        /** More distinct data streams from labels than {@code labels.max_data_streams} ({@link DataStreamBudget}). */
+        public static final String DATA_STREAM_CAP = "data_stream_cap";
+        /** {@code container.labels.*} cut to {@code limits.container_labels_max_*} in the documents. */
+        public static final String CONTAINER_LABELS = "container_labels";
+        /** {@code logferry.fields.*} cut to the same limits. */
+        public static final String FIELDS = "fields";
+        /** Parsing a setting threw (a bug of ours met by a hostile value): the setting's default is used. */
+        public static final String INTERNAL = "internal";
+    }
+
+    /**
+     * The outcome for one container: settings when it is shipped, and the label values refused.
+     *
+     * @param labelsCut container labels left out of the documents or cut short ({@link ContainerLabels})
+     */
+    public record Decision(Optional<ContainerSettings> settings, String reason, List<Refusal> refusals, int labelsCut) {
+        public Decision {
+            refusals = List.copyOf(refusals);
+        }
+
         public boolean selected() {
             return settings.isPresent();
         }
+
+        /** The refusals' messages. */
+        public List<String> warnings() {
+            return refusals.stream().map(Refusal::message).toList();
+        }
+
+        /** The same decision with other settings and one more refusal (the data-stream cap). */
+        public Decision with(ContainerSettings other, Refusal refusal) {
+            List<Refusal> all = new ArrayList<>(refusals);
+            all.add(refusal);
+            return new Decision(Optional.of(other), reason, all, labelsCut);
+        }
+    }
+
+    /** The default data stream, {@code logs-<defaults.dataset>-<defaults.namespace>}: never counted against the cap. */
+    public static String defaultDataStream(Config config) {
+        return "logs-" + config.defaults().dataset() + "-" + config.defaults().namespace();
     }
 
     public Decision decide(ContainerInfo c) {
-        List<String> warnings = new ArrayList<>();
+        List<Refusal> refusals = new ArrayList<>();
+        try {
+            return decide(c, refusals);
+        } catch (RuntimeException | StackOverflowError e) {
+            // last resort: not reached by any value the fuzz test tried
+            refusals.add(new Refusal(Refusal.INTERNAL, "the labels could not be read (" + e.getClass().getSimpleName()
+                    + "); using the configured defaults for every setting"));
+            return new Decision(Optional.of(fallback), "selected", refusals, 0);
+        }
+    }
+
+    private Decision decide(ContainerInfo c, List<Refusal> warnings) {
         Map<String, String> labels = c.labels();
         if (selection.excludeSelf() && !selfId.isEmpty() && (c.id().startsWith(selfId) || selfId.startsWith(c.id()))) {
-            return new Decision(Optional.empty(), "the agent's own container (selection.exclude_self)", warnings);
+            return new Decision(Optional.empty(), "the agent's own container (selection.exclude_self)", warnings, 0);
         }
         Boolean enable = bool(labels, PREFIX + "enable", warnings);
         if (enable == null) {
@@ -64,22 +149,27 @@ public final class Selector {
         }
         boolean optIn = selection.mode() == Config.SelectionMode.OPT_IN;
         if (optIn && !Boolean.TRUE.equals(enable)) {
-            return new Decision(Optional.empty(), "selection.mode is opt-in and logferry.enable is not true", warnings);
+            return new Decision(Optional.empty(), "selection.mode is opt-in and logferry.enable is not true", warnings, 0);
         }
         if (!optIn && Boolean.FALSE.equals(enable)) {
-            return new Decision(Optional.empty(), "logferry.enable=false", warnings);
+            return new Decision(Optional.empty(), "logferry.enable=false", warnings, 0);
         }
         for (String sel : selection.includeLabels()) {
             if (!matches(labels, sel)) {
-                return new Decision(Optional.empty(), "selection.include_labels '" + sel + "' does not match", warnings);
+                return new Decision(Optional.empty(), "selection.include_labels '" + sel + "' does not match", warnings, 0);
             }
         }
         for (String sel : selection.excludeLabels()) {
             if (matches(labels, sel)) {
-                return new Decision(Optional.empty(), "selection.exclude_labels '" + sel + "' matches", warnings);
+                return new Decision(Optional.empty(), "selection.exclude_labels '" + sel + "' matches", warnings, 0);
             }
         }
-        return new Decision(Optional.of(settings(labels, warnings)), "selected", warnings);
+        ContainerSettings settings = settings(labels, warnings);
+        ContainerLabels.Cut cut = ContainerLabels.cap(labels, limits.containerLabelsMaxCount(), limits.containerLabelsMaxBytes());
+        if (cut.any()) {
+            warnings.add(new Refusal(Refusal.CONTAINER_LABELS, "container.labels in the documents: " + cut.describe(labels.size())));
+        }
+        return new Decision(Optional.of(settings), "selected", warnings, cut.dropped() + cut.truncated());
     }
 
     static boolean matches(Map<String, String> labels, String selector) {
@@ -91,74 +181,193 @@ public final class Selector {
         return value != null && value.equals(selector.substring(eq + 1).trim());
     }
 
-    private ContainerSettings settings(Map<String, String> labels, List<String> warnings) {
-        String dataset = sanitise(labels.getOrDefault(PREFIX + "dataset", defaults.dataset()), PREFIX + "dataset", defaults.dataset(), warnings);
-        String namespace = sanitise(labels.getOrDefault(PREFIX + "namespace", defaults.namespace()), PREFIX + "namespace", defaults.namespace(), warnings);
-
-        Config.Streams streams = defaults.streams();
-        String s = labels.get(PREFIX + "streams");
-        if (s != null) {
-            switch (s.trim().toLowerCase(Locale.ROOT)) {
-                case "all" -> streams = Config.Streams.ALL;
-                case "stdout" -> streams = Config.Streams.STDOUT;
-                case "stderr" -> streams = Config.Streams.STDERR;
-                default -> warnings.add("label " + PREFIX + "streams='" + s + "' is not all, stdout or stderr; using " + streams.name().toLowerCase(Locale.ROOT));
+    /** Every setting on its own: what throws while reading one label leaves that setting at its default. */
+    private ContainerSettings settings(Map<String, String> labels, List<Refusal> warnings) {
+        String[] stream = guard("logferry.dataset/namespace", warnings,
+                () -> dataStream(labels, warnings), new String[] {defaults.dataset(), defaults.namespace()});
+        Config.Streams streams = guard(PREFIX + "streams", warnings, () -> {
+            String s = labels.get(PREFIX + "streams");
+            if (s == null) {
+                return defaults.streams();
             }
-        }
-        Config.StartPosition start = defaults.startPosition();
-        String sp = labels.get(PREFIX + "start_position");
-        if (sp != null) {
-            switch (sp.trim().toLowerCase(Locale.ROOT)) {
-                case "beginning" -> start = Config.StartPosition.BEGINNING;
-                case "end" -> start = Config.StartPosition.END;
-                default -> warnings.add("label " + PREFIX + "start_position='" + sp + "' is not beginning or end; using " + start.name().toLowerCase(Locale.ROOT));
-            }
-        }
-
-        boolean json = defaults.json();
-        String messageKey = defaults.jsonMessageKey();
-        boolean hintJson = labels.keySet().stream().anyMatch(k -> k.startsWith(HINT + "json."));
-        if (hintJson) {
-            json = true;
-            messageKey = labels.getOrDefault(HINT + "json.message_key", messageKey);
-        }
-        Boolean lj = bool(labels, PREFIX + "json", warnings);
-        if (lj != null) {
-            json = lj;
-        }
-        messageKey = labels.getOrDefault(PREFIX + "json.message_key", messageKey).trim();
-
-        int maxBytes = defaults.maxBytes();
-        String mb = labels.get(PREFIX + "max_bytes");
-        if (mb != null) {
-            try {
-                maxBytes = Integer.parseInt(mb.trim());
-                if (maxBytes <= 0) {
-                    throw new NumberFormatException();
+            return switch (s.trim().toLowerCase(Locale.ROOT)) {
+                case "all" -> Config.Streams.ALL;
+                case "stdout" -> Config.Streams.STDOUT;
+                case "stderr" -> Config.Streams.STDERR;
+                default -> {
+                    refuse(warnings, Refusal.INVALID, PREFIX + "streams", s, "is not all, stdout or stderr", lower(defaults.streams()));
+                    yield defaults.streams();
                 }
-            } catch (NumberFormatException e) {
-                maxBytes = defaults.maxBytes();
-                warnings.add("label " + PREFIX + "max_bytes='" + mb + "' is not a positive whole number; using " + maxBytes);
+            };
+        }, defaults.streams());
+        Config.StartPosition start = guard(PREFIX + "start_position", warnings, () -> {
+            String sp = labels.get(PREFIX + "start_position");
+            if (sp == null) {
+                return defaults.startPosition();
             }
-        }
+            return switch (sp.trim().toLowerCase(Locale.ROOT)) {
+                case "beginning" -> Config.StartPosition.BEGINNING;
+                case "end" -> Config.StartPosition.END;
+                default -> {
+                    refuse(warnings, Refusal.INVALID, PREFIX + "start_position", sp, "is not beginning or end", lower(defaults.startPosition()));
+                    yield defaults.startPosition();
+                }
+            };
+        }, defaults.startPosition());
 
-        List<LinePattern> include = patterns(labels, "include_lines", defaults.includeLines(), warnings);
-        List<LinePattern> exclude = patterns(labels, "exclude_lines", defaults.excludeLines(), warnings);
+        boolean json = guard(PREFIX + "json", warnings, () -> {
+            boolean j = defaults.json() || labels.keySet().stream().anyMatch(k -> k.startsWith(HINT + "json."));
+            Boolean lj = bool(labels, PREFIX + "json", warnings);
+            return lj != null ? lj : j;
+        }, defaults.json());
+        String messageKey = guard(PREFIX + "json.message_key", warnings, () -> {
+            String k = labels.getOrDefault(HINT + "json.message_key", defaults.jsonMessageKey());
+            return labels.getOrDefault(PREFIX + "json.message_key", k).trim();
+        }, defaults.jsonMessageKey());
 
-        Map<String, String> fields = new LinkedHashMap<>();
-        labels.forEach((k, v) -> {
-            if (k.startsWith(PREFIX + "fields.") && k.length() > (PREFIX + "fields.").length()) {
-                fields.put(k.substring((PREFIX + "fields.").length()).replace('.', '_'), v);
-            }
-        });
+        int maxBytes = guard(PREFIX + "max_bytes", warnings, () -> {
+            String mb = labels.get(PREFIX + "max_bytes");
+            return mb == null ? defaults.maxBytes()
+                    : count(PREFIX + "max_bytes", mb, defaults.maxBytes(), "limits.max_bytes", limits.maxBytes(), warnings);
+        }, defaults.maxBytes());
 
-        return new ContainerSettings(dataset, namespace, streams, start, multiline(labels, warnings), json,
+        List<LinePattern> include = guard("include_lines", warnings,
+                () -> patterns(labels, "include_lines", defaults.includeLines(), warnings), compileAll(defaults.includeLines()));
+        List<LinePattern> exclude = guard("exclude_lines", warnings,
+                () -> patterns(labels, "exclude_lines", defaults.excludeLines(), warnings), compileAll(defaults.excludeLines()));
+
+        Map<String, String> fields = guard(PREFIX + "fields.*", warnings, () -> fields(labels, warnings), Map.of());
+        ContainerSettings.MultilineRule multiline = guard(PREFIX + "multiline", warnings,
+                () -> multiline(labels, warnings), configuredMultiline());
+
+        return new ContainerSettings(stream[0], stream[1], streams, start, multiline, json,
                 messageKey, maxBytes, include, exclude, fields);
     }
 
-    private ContainerSettings.MultilineRule multiline(Map<String, String> labels, List<String> warnings) {
+    /**
+     * The result of {@code parse}, or {@code fallback} when it throws: one hostile value costs its
+     * own setting, never the container's other settings, never the caller's thread.
+     */
+    private static <T> T guard(String what, List<Refusal> warnings, Supplier<T> parse, T fallback) {
+        try {
+            return parse.get();
+        } catch (RuntimeException | StackOverflowError e) {
+            warnings.add(new Refusal(Refusal.INTERNAL, "label " + what + " could not be read (" + e.getClass().getSimpleName()
+                    + "); using the default"));
+            return fallback;
+        }
+    }
+
+    private static void refuse(List<Refusal> warnings, String reason, String key, String value, String why, String using) {
+        warnings.add(new Refusal(reason, "label " + Printable.escape(key) + "=" + Printable.quote(value) + " " + why + "; using " + using));
+    }
+
+    /**
+     * {@code logs-<dataset>-<namespace>} from the labels, each part sanitised and checked against
+     * {@code labels.allowed_*}; {@code logferry*} datasets and the dead-letter stream refused.
+     */
+    private String[] dataStream(Map<String, String> labels, List<Refusal> warnings) {
+        String dataset = defaults.dataset();
+        String namespace = defaults.namespace();
+        String ds = labels.get(PREFIX + "dataset");
+        if (ds != null) {
+            dataset = allowedPart(ds, PREFIX + "dataset", defaults.dataset(), allowed.allowedDatasets(), "labels.allowed_datasets",
+                    Refusal.DATASET, warnings);
+        }
+        String ns = labels.get(PREFIX + "namespace");
+        if (ns != null) {
+            namespace = allowedPart(ns, PREFIX + "namespace", defaults.namespace(), allowed.allowedNamespaces(), "labels.allowed_namespaces",
+                    Refusal.NAMESPACE, warnings);
+        }
+        String stream = "logs-" + dataset + "-" + namespace;
+        if (stream.equalsIgnoreCase(deadLetter) && !(dataset.equals(defaults.dataset()) && namespace.equals(defaults.namespace()))) {
+            warnings.add(new Refusal(Refusal.DEAD_LETTER, "labels " + PREFIX + "dataset/" + PREFIX + "namespace name the dead-letter stream "
+                    + Printable.escape(deadLetter) + " (elasticsearch.dead_letter); using logs-" + defaults.dataset() + "-" + defaults.namespace()));
+            return new String[] {defaults.dataset(), defaults.namespace()};
+        }
+        return new String[] {dataset, namespace};
+    }
+
+    private static String allowedPart(String value, String key, String fallback, List<String> globs, String globsKey, String reason,
+                                      List<Refusal> warnings) {
+        String v = sanitise(value, key, fallback, reason, warnings);
+        if (v.equals(fallback)) {
+            return v;
+        }
+        if (reason.equals(Refusal.DATASET) && v.startsWith("logferry")) {
+            refuse(warnings, reason, key, value, "is reserved: logferry* datasets are logferry's own", fallback);
+            return fallback;
+        }
+        if (!Globs.anyMatches(globs, v)) {
+            refuse(warnings, reason, key, value, "is not in " + globsKey + " " + globs, fallback);
+            return fallback;
+        }
+        return v;
+    }
+
+    /** {@code logferry.fields.<name>}, with the same caps as {@code container.labels.*}. */
+    private Map<String, String> fields(Map<String, String> labels, List<Refusal> warnings) {
+        String prefix = PREFIX + "fields.";
+        Map<String, String> raw = new java.util.HashMap<>();
+        labels.forEach((k, v) -> {
+            if (k.startsWith(prefix) && k.length() > prefix.length()) {
+                raw.put(k.substring(prefix.length()), v);
+            }
+        });
+        ContainerLabels.Cut cut = ContainerLabels.cap(raw, limits.containerLabelsMaxCount(), limits.containerLabelsMaxBytes());
+        if (cut.any()) {
+            warnings.add(new Refusal(Refusal.FIELDS, "labels " + prefix + "* as labels.* in the documents: " + cut.describe(raw.size())));
+        }
+        return new LinkedHashMap<>(cut.kept());
+    }
+
+    /**
+     * A positive whole number at most {@code ceiling}: above it, the ceiling (a label lowers a
+     * limit, never raises it); not a positive whole number, {@code fallback}. Never overflows.
+     */
+    private static int count(String key, String value, int fallback, String ceilingKey, int ceiling, List<Refusal> warnings) {
+        String v = value.trim();
+        int from = v.startsWith("+") ? 1 : 0;
+        boolean digits = v.length() > from;
+        for (int i = from; i < v.length() && digits; i++) {
+            digits = v.charAt(i) >= '0' && v.charAt(i) <= '9';
+        }
+        if (!digits) {
+            refuse(warnings, Refusal.INVALID, key, value, "is not a positive whole number", Integer.toString(fallback));
+            return fallback;
+        }
+        String n = v.substring(from).replaceFirst("^0+(?=.)", "");
+        long parsed = n.length() > 18 ? Long.MAX_VALUE : Long.parseLong(n);
+        if (parsed == 0) {
+            refuse(warnings, Refusal.INVALID, key, value, "is not a positive whole number", Integer.toString(fallback));
+            return fallback;
+        }
+        if (parsed > ceiling) {
+            refuse(warnings, Refusal.RANGE, key, value, "is above " + ceilingKey + " (" + ceiling + ")", Integer.toString(ceiling));
+            return ceiling;
+        }
+        return (int) parsed;
+    }
+
+    private ContainerSettings.MultilineRule configuredMultiline() {
         Config.Multiline d = defaults.multiline();
-        ContainerSettings.MultilineRule fallback = rule(d.type(), d.pattern(), d.negate(), d.match(), d.maxLines(), d.timeout());
+        return rule(d.type(), d.type().equals("custom") ? Regexes.compile(d.pattern(), Integer.MAX_VALUE) : null, d.negate(), d.match(),
+                d.maxLines(), d.timeout());
+    }
+
+    private static List<LinePattern> compileAll(List<String> configured) {
+        List<LinePattern> out = new ArrayList<>();
+        configured.forEach(p -> out.add(Regexes.compile(p, Integer.MAX_VALUE)));     // checked by the config
+        return out;
+    }
+
+    private static String lower(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
+    }
+
+    private ContainerSettings.MultilineRule multiline(Map<String, String> labels, List<Refusal> warnings) {
+        Config.Multiline d = defaults.multiline();
+        ContainerSettings.MultilineRule fallback = configuredMultiline();
         String type = d.type();
         String pattern = d.pattern();
         String patternKey = "defaults.multiline.pattern";
@@ -178,7 +387,7 @@ public final class Selector {
             if (List.of("none", "java", "python", "custom").contains(v)) {
                 type = v;
             } else {
-                warnings.add("label " + PREFIX + "multiline='" + t + "' is not none, java, python or custom; using " + type);
+                refuse(warnings, Refusal.INVALID, PREFIX + "multiline", t, "is not none, java, python or custom", type);
             }
         }
         if (labels.containsKey(PREFIX + "multiline.pattern")) {
@@ -202,7 +411,7 @@ public final class Selector {
                 if (m.trim().equalsIgnoreCase("after") || m.trim().equalsIgnoreCase("before")) {
                     match = m.trim().toLowerCase(Locale.ROOT);
                 } else {
-                    warnings.add("label " + key + "='" + m + "' is not after or before; using " + match);
+                    refuse(warnings, Refusal.INVALID, key, m, "is not after or before", match);
                 }
             }
         }
@@ -210,92 +419,106 @@ public final class Selector {
         for (String key : List.of(HINT + "multiline.max_lines", PREFIX + "multiline.max_lines")) {
             String m = labels.get(key);
             if (m != null) {
-                try {
-                    int v = Integer.parseInt(m.trim());
-                    if (v <= 0) {
-                        throw new NumberFormatException();
-                    }
-                    maxLines = v;
-                } catch (NumberFormatException e) {
-                    warnings.add("label " + key + "='" + m + "' is not a positive whole number; using " + maxLines);
-                }
+                maxLines = count(key, m, maxLines, "limits.multiline_max_lines", limits.multilineMaxLines(), warnings);
             }
         }
         Duration timeout = d.timeout();
         for (String key : List.of(HINT + "multiline.timeout", PREFIX + "multiline.timeout")) {
             String m = labels.get(key);
             if (m != null) {
-                try {
-                    Duration v = Durations.parse(m);
-                    if (v.isZero()) {
-                        throw new IllegalArgumentException("'" + m + "' is zero");
-                    }
-                    timeout = v;
-                } catch (IllegalArgumentException e) {
-                    warnings.add("label " + key + "='" + m + "': " + e.getMessage() + "; using " + timeout.toMillis() + "ms");
-                }
+                timeout = duration(key, m, timeout, warnings);
             }
         }
+        LinePattern compiled = null;
         if (type.equals("custom")) {
             String why = null;
             if (pattern.isEmpty()) {
                 why = "custom multiline needs a pattern";
             } else {
                 try {
-                    Regexes.compile(pattern, limits.regexMaxLength());
+                    compiled = Regexes.compile(pattern, patternKey.startsWith("defaults.") ? Integer.MAX_VALUE : limits.regexMaxLength());
                 } catch (Regexes.Invalid e) {
-                    why = e.getMessage();
+                    why = "is refused: " + e.getMessage();
                 }
             }
             if (why != null) {
                 String key = t != null && pattern.isEmpty() ? PREFIX + "multiline" : patternKey;
                 String value = key.equals(PREFIX + "multiline") ? t : pattern;
-                warnings.add("label " + key + "='" + value + "': " + why + "; using the configured multiline ("
-                        + fallback.type() + ")");
-                return fallback;
+                refuse(warnings, pattern.isEmpty() ? Refusal.INVALID : Refusal.REGEX, key, value, why,
+                        "the configured multiline (" + fallback.type() + ")");
+                return new ContainerSettings.MultilineRule(fallback.type(), fallback.pattern(), fallback.negate(), fallback.matchAfter(),
+                        Math.min(maxLines, fallback.maxLines()), min(timeout, fallback.timeout()));
             }
         }
-        return rule(type, pattern, negate, match, maxLines, timeout);
+        return rule(type, compiled, negate, match, maxLines, timeout);
+    }
+
+    /**
+     * A duration at most {@code limits.multiline_max_timeout}: above it, the ceiling; one that does
+     * not parse (bounded to 12 digits and {@code Durations.MAX}: no overflow) or is zero, {@code current}.
+     */
+    private Duration duration(String key, String value, Duration current, List<Refusal> warnings) {
+        Duration v;
+        try {
+            v = Durations.parse(value);
+        } catch (IllegalArgumentException e) {
+            refuse(warnings, Refusal.DURATION, key, value, "is not a duration (e.g. 500ms, 2s, 1m; at most 12 digits, "
+                    + Durations.MAX.toDays() + " days)", current.toMillis() + "ms");
+            return current;
+        }
+        if (v.isZero()) {
+            refuse(warnings, Refusal.DURATION, key, value, "is zero", current.toMillis() + "ms");
+            return current;
+        }
+        Duration ceiling = limits.multilineMaxTimeout();
+        if (v.compareTo(ceiling) > 0) {
+            refuse(warnings, Refusal.RANGE, key, value, "is above limits.multiline_max_timeout (" + ceiling.toMillis() + "ms)",
+                    ceiling.toMillis() + "ms");
+            return ceiling;
+        }
+        return v;
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** A rule from values already checked: java and python fix their own pattern, negate and match. */
-    private static ContainerSettings.MultilineRule rule(String type, String pattern, boolean negate, String match,
+    private static ContainerSettings.MultilineRule rule(String type, LinePattern pattern, boolean negate, String match,
                                                         int maxLines, Duration timeout) {
         return switch (type) {
             case "java" -> new ContainerSettings.MultilineRule("java", JAVA, false, true, maxLines, timeout);
             case "python" -> new ContainerSettings.MultilineRule("python", PYTHON, false, true, maxLines, timeout);
-            case "custom" -> new ContainerSettings.MultilineRule("custom", Regexes.compile(pattern, Integer.MAX_VALUE), negate, match.equals("after"),
-                    maxLines, timeout);
+            case "custom" -> new ContainerSettings.MultilineRule("custom", pattern, negate, match.equals("after"), maxLines, timeout);
             default -> new ContainerSettings.MultilineRule("none", null, negate, match.equals("after"), maxLines, timeout);
         };
     }
 
-    private List<LinePattern> patterns(Map<String, String> labels, String name, List<String> fallback, List<String> warnings) {
+    private List<LinePattern> patterns(Map<String, String> labels, String name, List<String> fallback, List<Refusal> warnings) {
         String value = labels.get(PREFIX + name);
         String key = PREFIX + name;
         if (value == null) {
             value = labels.get(HINT + name);
             key = HINT + name;
         }
-        List<LinePattern> out = new ArrayList<>();
         if (value == null) {
-            fallback.forEach(p -> out.add(Regexes.compile(p, Integer.MAX_VALUE)));     // checked by the config
-            return out;
+            return compileAll(fallback);
         }
         List<String> parts = splitRegexes(value);
+        List<LinePattern> out = new ArrayList<>();
         String why = parts.size() > limits.regexMaxCount()
                 ? "has " + parts.size() + " regexes, more than limits.regex_max_count (" + limits.regexMaxCount() + ")" : null;
         for (int i = 0; why == null && i < parts.size(); i++) {
             try {
                 out.add(Regexes.compile(parts.get(i), limits.regexMaxLength()));
             } catch (Regexes.Invalid e) {
-                why = "has a regex that is refused: '" + parts.get(i) + "' " + e.getMessage();
+                why = parts.size() == 1 ? "is refused: " + e.getMessage()
+                        : "has a regex that is refused: " + Printable.quote(parts.get(i), 100) + " " + e.getMessage();
             }
         }
         if (why != null) {
-            warnings.add("label " + key + "='" + value + "' " + why + "; using the default " + fallback);
-            out.clear();
-            fallback.forEach(p -> out.add(Regexes.compile(p, Integer.MAX_VALUE)));
+            refuse(warnings, Refusal.REGEX, key, value, why, "the default " + fallback);
+            return compileAll(fallback);
         }
         return out;
     }
@@ -340,7 +563,7 @@ public final class Selector {
         return out;
     }
 
-    private static Boolean bool(Map<String, String> labels, String key, List<String> warnings) {
+    private static Boolean bool(Map<String, String> labels, String key, List<Refusal> warnings) {
         String v = labels.get(key);
         if (v == null) {
             return null;
@@ -349,38 +572,35 @@ public final class Selector {
             case "true", "yes", "on", "1" -> true;
             case "false", "no", "off", "0" -> false;
             default -> {
-                warnings.add("label " + key + "='" + v + "' is not true or false; using the default");
+                refuse(warnings, Refusal.INVALID, key, v, "is not true or false", "the default");
                 yield null;
             }
         };
     }
 
     /** Elasticsearch's data stream name rules: lower case, none of \\ / * ? " < > | , # : space -, at most 100 bytes. */
-    static String sanitise(String value, String key, String fallback, List<String> warnings) {
-        String v = value.trim().toLowerCase(Locale.ROOT).replaceAll("[\\\\/*?\"<>|,#:\\s-]", "_");
-        while (v.startsWith("_") || v.startsWith("+") || v.startsWith(".")) {
-            v = v.substring(1);
+    static String sanitise(String value, String key, String fallback, String reason, List<Refusal> warnings) {
+        String v = ContainerLabels.truncateUtf8(value.trim(), 4 * 100).toLowerCase(Locale.ROOT);
+        StringBuilder b = new StringBuilder(v.length());
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            boolean bad = c == '\\' || c == '/' || c == '*' || c == '?' || c == '"' || c == '<' || c == '>' || c == '|' || c == ','
+                    || c == '#' || c == ':' || c == '-' || Character.isWhitespace(c) || Character.isSpaceChar(c) || Printable.unsafe(c);
+            if (Character.isHighSurrogate(c) && i + 1 < v.length() && Character.isLowSurrogate(v.charAt(i + 1))) {
+                b.append(c).append(v.charAt(++i));
+                continue;
+            }
+            b.append(bad || Character.isSurrogate(c) ? '_' : c);
         }
-        v = truncateUtf8(v, 100);
-        if (v.isEmpty()) {
-            warnings.add("label " + key + "='" + value + "' leaves nothing valid for a data stream name; using " + fallback);
+        int from = 0;
+        while (from < b.length() && (b.charAt(from) == '_' || b.charAt(from) == '+' || b.charAt(from) == '.')) {
+            from++;
+        }
+        v = ContainerLabels.truncateUtf8(b.substring(from), 100);
+        if (v.isEmpty() || v.equals(".") || v.equals("..")) {
+            refuse(warnings, reason, key, value, "leaves nothing valid for a data stream name", fallback);
             return fallback;
         }
         return v;
-    }
-
-    /** The longest prefix of at most {@code maxBytes} UTF-8 bytes, never splitting a character. */
-    private static String truncateUtf8(String s, int maxBytes) {
-        int bytes = 0;
-        for (int i = 0; i < s.length(); ) {
-            int cp = s.codePointAt(i);
-            int w = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-            if (bytes + w > maxBytes) {
-                return s.substring(0, i);
-            }
-            bytes += w;
-            i += Character.charCount(cp);
-        }
-        return s;
     }
 }

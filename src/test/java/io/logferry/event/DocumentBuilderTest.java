@@ -133,6 +133,33 @@ class DocumentBuilderTest {
     }
 
     @Test
+    void containerLabelsAreCappedInCountBytesAndValueLength() throws Exception {
+        Map<String, String> labels = new java.util.HashMap<>();
+        for (int i = 0; i < 500; i++) {
+            labels.put(String.format("com.example.l%03d", i), "v" + i);
+        }
+        labels.put("com.docker.compose.project", "p".repeat(5000));
+        labels.put("com_example_l000", "collides with com.example.l000 once dots are underscores");
+        Config.Limits d = Config.Limits.defaults();
+        Config.Limits limits = new Config.Limits(d.maxBytes(), d.multilineMaxLines(), d.multilineMaxTimeout(), d.regexMaxLength(),
+                d.regexMaxCount(), 20, 16_384, d.heldFilesPerContainer(), d.heldBytesTotal());
+        DocumentBuilder b = new DocumentBuilder(container(ID, labels), settings("docker", Map.of()), AGENT, null, limits);
+        JsonNode doc = build(b, message("x", 0, 0)).doc();     // the strict parser refuses duplicate keys
+        JsonNode kept = doc.at("/container/labels");
+        assertThat(kept.size()).isEqualTo(20);
+        assertThat(kept.has("com_docker_compose_project")).isTrue();
+        assertThat(kept.get("com_docker_compose_project").asText()).hasSize(ContainerLabels.MAX_VALUE_BYTES);
+        assertThat(kept.get("com_example_l000").asText()).isEqualTo("v0");
+        assertThat(kept.has("com_example_l018")).isTrue();
+        assertThat(kept.has("com_example_l019")).isFalse();
+        assertThat(doc.at("/docker/compose/project").asText()).hasSize(ContainerLabels.MAX_VALUE_BYTES);
+        // the defaults: 100 labels, 16 KiB
+        JsonNode byDefault = build(new DocumentBuilder(container(ID, labels), settings("docker", Map.of()), AGENT, null),
+                message("x", 0, 0)).doc();
+        assertThat(byDefault.at("/container/labels").size()).isEqualTo(100);
+    }
+
+    @Test
     void jsonErrorsAndLevel() throws Exception {
         Message m = new Message("stdout", TIME, "{oops", new Cursor(1, "f", 0), new Cursor(1, "f", 6), Message.TRUNCATED,
                 null, "warn", "the message is not valid JSON: Unexpected character ('o')");

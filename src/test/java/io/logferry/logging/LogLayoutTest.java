@@ -66,6 +66,23 @@ class LogLayoutTest {
     }
 
     @Test
+    void textEscapesControlCharactersOfTheMessageButKeepsTheStackTraceLines() {
+        String forged = "container evil\n2026-11-28T04:41:31.123Z INFO  [main] Agent: all good\u001b[2J\u009b31m\u007f";
+        String line = layout("text").doLayout(event(forged, new IllegalStateException("boom")));
+        String first = line.substring(0, line.indexOf('\n'));
+        assertThat(first).isEqualTo("WARN Agent: container evil\\n2026-11-28T04:41:31.123Z INFO  [main] Agent: all good\\e[2J\\x9b31m\\x7f");
+        assertThat(line).doesNotContain("\u001b").doesNotContain("\u009b").doesNotContain("\u007f");
+        assertThat(line.substring(line.indexOf('\n') + 1)).startsWith("java.lang.IllegalStateException: boom").contains("\tat ");
+    }
+
+    @Test
+    void jsonEscapesDelAndC1ControlsToo() throws Exception {
+        String line = layout("json").doLayout(event("a\u007fb\u009bc\u001bd", null));
+        assertThat(line).doesNotContain("\u007f").doesNotContain("\u009b").doesNotContain("\u001b");
+        assertThat(JSON.readTree(line).path("message").asText()).isEqualTo("a\u007fb\u009bc\u001bd");
+    }
+
+    @Test
     void passwordsAndApiKeysNeverReachALine() throws Exception {
         Redaction.register(es("logferry", "hunter2-secret", ""));
         String basic = java.util.Base64.getEncoder().encodeToString("logferry:hunter2-secret".getBytes());
