@@ -101,7 +101,7 @@ final class CheckCommand {
                 + ", exclude_labels " + config.selection().excludeLabels() + ", exclude_self " + config.selection().excludeSelf());
         out.println("  output: " + lower(config.output()));
         if (config.output() == Config.Output.ELASTICSEARCH) {
-            out.println("  elasticsearch: hosts " + es.hosts() + ", " + credentials(es) + ", tls " + tls(es));
+            out.println("  elasticsearch: hosts " + EsErrors.hosts(es.hosts()) + ", " + credentials(es) + ", tls " + tls(es));
             out.println("  elasticsearch: bulk_max_events " + es.bulkMaxEvents() + ", bulk_max_bytes " + es.bulkMaxBytes()
                     + ", flush_interval " + es.flushInterval().toMillis() + "ms, workers " + es.workers()
                     + ", dead_letter " + es.deadLetter());
@@ -179,7 +179,7 @@ final class CheckCommand {
         try (RestClient client = EsConnection.build(es)) {
             JsonNode health = json(client.performRequest(new Request("GET", "/_cluster/health")));
             StringBuilder line = new StringBuilder("elasticsearch: ok: cluster ").append(health.path("cluster_name").asText("?"))
-                    .append(" (status ").append(health.path("status").asText("?")).append(") at ").append(String.join(", ", es.hosts()));
+                    .append(" (status ").append(health.path("status").asText("?")).append(") at ").append(EsErrors.hosts(es.hosts()));
             String version = version(client);
             if (!version.isEmpty()) {
                 line.append(", version ").append(version);
@@ -221,8 +221,10 @@ final class CheckCommand {
 
     private static String template(RestClient client) {
         try {
-            client.performRequest(new Request("GET", "/_index_template/" + Setup.TEMPLATE));
-            return "installed";
+            JsonNode r = json(client.performRequest(new Request("GET", "/_index_template/" + Setup.TEMPLATE)));
+            JsonNode t = r.path("index_templates").path(0).path("index_template");
+            return t.isMissingNode() || io.logferry.elasticsearch.Templates.ours(t) ? "installed"
+                    : "a template named '" + Setup.TEMPLATE + "' exists that logferry did not put (no _meta.managed_by: logferry): left as it is";
         } catch (ResponseException e) {
             int status = EsErrors.status(e);
             return status == 404 ? "not installed yet (`logferry setup` installs it; so does `run` unless setup.enabled is false)"

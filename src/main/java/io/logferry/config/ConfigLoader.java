@@ -350,6 +350,10 @@ public final class ConfigLoader {
                 duration("elasticsearch.backoff.max", es.get("backoff").get("max")),
                 nonEmpty("elasticsearch.dead_letter", es.get("dead_letter")));
 
+        if (("logs-" + defaults.dataset() + "-" + defaults.namespace()).equals(elasticsearch.deadLetter())) {
+            problems.add("config: key 'elasticsearch.dead_letter' (" + elasticsearch.deadLetter()
+                    + ") is the default data stream of defaults.dataset and defaults.namespace; choose another");
+        }
         Config.Registry registry = new Config.Registry(nonEmpty("registry.path", r.get("path")),
                 duration("registry.flush_interval", r.get("flush_interval")));
         long port = h.get("port").asLong();
