@@ -331,6 +331,10 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
             registry.write(entries);
         } catch (IOException | RuntimeException e) {
             log.error("cannot write the registry {}: {}", registry.path(), e.getMessage());
+        } catch (Error e) {
+            // a scheduled executor keeps what its task throws in a Future nobody reads: hand it on
+            Thread.currentThread().getUncaughtExceptionHandler().uncaughtException(Thread.currentThread(), e);
+            throw e;
         }
     }
 
