@@ -23,6 +23,7 @@ import io.logferry.selection.ContainerSettings;
 import io.logferry.selection.Selector;
 import io.logferry.tail.ApiTailer;
 import io.logferry.tail.FileTailer;
+import io.logferry.tail.HeldFiles;
 import io.logferry.tail.LogPrefetcher;
 import io.logferry.tail.Tailer;
 import org.elasticsearch.client.RestClient;
@@ -59,6 +60,8 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
     private final EventQueue queue;
     private final Selector selector;
+    /** Rotated files the file tailers hold open unread: bounded by limits.held_* over all containers. */
+    private final HeldFiles held;
     private final String version;
     private DockerClient docker;
     private Output output;
@@ -80,6 +83,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         this.registry = new Registry(Path.of(config.registry().path()));
         this.queue = new EventQueue(config.queue().maxEvents(), config.queue().maxBytes());
         this.selector = new Selector(config, Discovery.selfContainerId());
+        this.held = new HeldFiles(config.limits().heldFilesPerContainer(), config.limits().heldBytesTotal());
     }
 
     public Metrics metrics() {
@@ -94,6 +98,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         metrics.gauge("logferry_queue_events", "Events in the queue", queue::size);
         metrics.gauge("logferry_queue_bytes", "Bytes in the queue", queue::bytes);
         metrics.gauge("logferry_tailers_active", "Containers being tailed", () -> tailers.size());
+        metrics.gauge("logferry_held_bytes", "Unread bytes of rotated log files held open beyond the ones being read", held::total);
         if (config.output() == Config.Output.DISCARD) {
             output = new DiscardOutput(metrics);
         } else {
@@ -242,7 +247,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         Registry.Entry resume = committed == null ? null : new Registry.Entry(committed.fileId(), committed.offset(), "");
         Tailer tailer = api
                 ? new ApiTailer(docker, c, s, resume, t.tracker(), queue, builder(c, s, false), metrics, this)
-                : new FileTailer(c, s, containers, resume, t.tracker(), queue, builder(c, s, true), metrics, this, prefetcher);
+                : new FileTailer(c, s, containers, resume, t.tracker(), queue, builder(c, s, true), metrics, this, prefetcher, held);
         tracked.put(c.id(), new Tracked(t.tracker(), tailer.source(), false));
         tailers.put(c.id(), tailer);
         metrics.gauge("logferry_bytes_behind", "Bytes in a container's log files not read yet", tailer::behind, "container", c.name());

@@ -62,6 +62,8 @@ public final class FileTailer implements Tailer {
     private final LongAdder malformed;
     private final LongAdder lost;
     private final LongAdder truncations;
+    private final LongAdder lostBytes;
+    private final HeldFiles held;
 
     private record Upcoming(FileChannel channel, Object key, String fileId, Path seenAs) { }
 
@@ -94,6 +96,14 @@ public final class FileTailer implements Tailer {
     public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
                       AckTracker tracker, EventQueue queue, DocumentBuilder builder, Metrics metrics, Done done,
                       LogPrefetcher prefetcher) {
+        this(container, settings, containersPath, resume, tracker, queue, builder, metrics, done, prefetcher, HeldFiles.unbounded());
+    }
+
+    /** @param held the agent's account of held rotated files, shared by all file tailers */
+    public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
+                      AckTracker tracker, EventQueue queue, DocumentBuilder builder, Metrics metrics, Done done,
+                      LogPrefetcher prefetcher, HeldFiles held) {
+        this.held = held;
         this.prefetcher = prefetcher;
         this.container = container;
         this.settings = settings;
@@ -105,6 +115,8 @@ public final class FileTailer implements Tailer {
         this.malformed = metrics.counter("logferry_lines_malformed_total", "json-file lines that could not be decoded and were skipped");
         this.lost = metrics.counter("logferry_log_losses_total",
                 "Times a log file was deleted by Docker's rotation before it was read to its end", "container", container.name());
+        this.lostBytes = metrics.counter("logferry_log_lost_bytes_total",
+                "Bytes of log files released unread (held rotated files beyond limits.held_*)", "container", container.name());
         this.truncations = metrics.counter("logferry_truncations_total",
                 "Times a live log file was truncated in place (its size fell below the read offset) and was read again from offset 0",
                 "container", container.name());
@@ -190,6 +202,7 @@ public final class FileTailer implements Tailer {
                 }
             }
             upcoming.clear();
+            held.update(this, 0);
             done.finished(this);
         }
     }
@@ -353,6 +366,53 @@ public final class FileTailer implements Tailer {
         }
         // forget what Docker deleted, except what is still held open
         known.keySet().removeIf(k -> !present.contains(k) && !k.equals(fileKey) && upcoming.stream().noneMatch(u -> u.key().equals(k)));
+        boundHeld();
+    }
+
+    /**
+     * Holds at most {@code limits.held_files_per_container} files beyond the one being read, and
+     * together with all other tailers at most {@code limits.held_bytes_total} unread bytes in
+     * them: beyond either, the oldest held file is closed unread and its bytes reported as lost
+     * ({@code LOST:}, {@code logferry_log_losses_total}, {@code logferry_log_lost_bytes_total}).
+     * The newest file is always kept: it is where the container writes. A released file stays
+     * known by its fingerprint, so it is not opened again while Docker keeps it.
+     */
+    private synchronized void boundHeld() {
+        long bytes = 0;
+        for (Upcoming u : upcoming) {
+            bytes += size(u.channel());
+        }
+        held.update(this, bytes);
+        while (upcoming.size() > 1 && held.over(upcoming.size())) {
+            Upcoming u = upcoming.pollFirst();
+            long size = size(u.channel());
+            try {
+                u.channel().close();
+            } catch (IOException ignored) {
+                // closing a read-only file
+            }
+            bytes -= size;
+            long total = held.update(this, Math.max(bytes, 0));
+            lost.increment();
+            lostBytes.add(size);
+            log.warn("LOST: {}: a rotated log file (fingerprint {}, first seen as {}) was held open unread while the tailer was"
+                    + " behind; released to stay within limits.held_files_per_container ({}, {} held) and limits.held_bytes_total"
+                    + " ({}, {} held by all containers): its bytes 0-{} are lost", container.describe(), u.fileId(), u.seenAs().getFileName(),
+                    held.filesPerContainer(), upcoming.size() + 1, held.bytesTotal(), total + size, size);
+        }
+    }
+
+    /** Files held open beyond the one being read. */
+    int heldFileCount() {
+        return upcoming.size();
+    }
+
+    private static long size(FileChannel ch) {
+        try {
+            return ch.size();
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     /**
@@ -424,6 +484,7 @@ public final class FileTailer implements Tailer {
         }
         try {
             discoverIfRotated();
+            boundHeld();
         } catch (IOException | RuntimeException e) {
             log.debug("{}: rotation check failed: {}", container.describe(), e.getMessage());
         }
@@ -627,6 +688,7 @@ public final class FileTailer implements Tailer {
         Upcoming next;
         synchronized (this) {
             next = upcoming.pollFirst();
+            boundHeld();
         }
         switchTo(next);
         log.debug("{}: rotation, now reading {}", container.describe(), next.seenAs().getFileName());

@@ -33,7 +33,8 @@ class FileTailerTest {
     private static final String ID = "a".repeat(64);
     @TempDir
     Path root;
-    private final EventQueue queue = new EventQueue(10_000, 1 << 26);
+    private EventQueue queue = new EventQueue(10_000, 1 << 26);
+    private HeldFiles held = HeldFiles.unbounded();
     private final Metrics metrics = new Metrics();
     private final List<JsonNode> docs = new ArrayList<>();
     private final List<String> ids = new ArrayList<>();
@@ -54,7 +55,7 @@ class FileTailerTest {
                 new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
                 List.of(), List.of(), Map.of());
         DocumentBuilder b = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), log().toString());
-        tailer = new FileTailer(c, s, root, null, new AckTracker(ID, null), queue, b, metrics, t -> { }, null);
+        tailer = new FileTailer(c, s, root, null, new AckTracker(ID, null), queue, b, metrics, t -> { }, null, held);
         return tailer;
     }
 
@@ -73,12 +74,16 @@ class FileTailerTest {
     }
 
     private void write(int from, int to, int second) throws IOException {
+        write(log(), from, to, second);
+    }
+
+    private static void write(Path file, int from, int to, int second) throws IOException {
         StringBuilder sb = new StringBuilder();
         for (int i = from; i < to; i++) {
             sb.append("{\"log\":\"line ").append(i).append("\\n\",\"stream\":\"stdout\",\"time\":\"2024-05-01T10:00:")
                     .append(String.format("%02d", second)).append(".").append(String.format("%09d", i)).append("Z\"}\n");
         }
-        Files.writeString(log(), sb, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        Files.writeString(file, sb, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
     private int drained() throws Exception {
@@ -124,5 +129,66 @@ class FileTailerTest {
         assertThat(docs.get(10).path("log").path("offset").asLong()).isZero();
         assertThat(ids).doesNotHaveDuplicates();
         assertThat(metrics.value("logferry_truncations_total", "container", "app")).isEqualTo(1);
+    }
+
+    /** As Docker rotates: {@code -json.log.N} → {@code .N+1}, ..., {@code -json.log} → {@code .1}; then a new {@code -json.log}. */
+    private void rotate(int rotated) throws IOException {
+        for (int n = rotated; n >= 1; n--) {
+            Files.move(log().resolveSibling(ID + "-json.log." + n), log().resolveSibling(ID + "-json.log." + (n + 1)));
+        }
+        Files.move(log(), log().resolveSibling(ID + "-json.log.1"));
+    }
+
+    @Test
+    void aBlockedTailerHoldsAtMostHeldFilesPerContainerAndReportsTheRestAsLost() throws Exception {
+        queue = new EventQueue(2, 1 << 26);            // full at once: the tailer blocks (backpressure)
+        held = new HeldFiles(1, Long.MAX_VALUE);
+        start();
+        write(0, 50, 0);
+        run();
+        await().atMost(Duration.ofSeconds(10)).until(() -> queue.size() == 2);
+        long[] sizes = new long[4];
+        for (int k = 1; k <= 3; k++) {
+            rotate(k - 1);
+            write(100 * k, 100 * k + 5, k);
+            sizes[k] = Files.size(log());
+            int seen = k;
+            // the rotation watch opens the new file while the tailer is blocked
+            await().atMost(Duration.ofSeconds(10)).until(() -> tailer.behind() > 0 && heldFiles() == Math.min(seen, 1));
+        }
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> metrics.value("logferry_log_losses_total", "container", "app") == 2);
+        assertThat(metrics.value("logferry_log_lost_bytes_total", "container", "app")).isEqualTo(sizes[1] + sizes[2]);
+        assertThat(held.total()).isEqualTo(sizes[3]);
+        // unblocked: the file being read, then the one file still held
+        await().atMost(Duration.ofSeconds(20)).until(() -> drained() == 55);
+        assertThat(docs).extracting(d -> d.path("message").asText()).contains("line 49", "line 300", "line 304")
+                .doesNotContain("line 100", "line 204");
+        await().atMost(Duration.ofSeconds(10)).until(() -> held.total() == 0);
+    }
+
+    @Test
+    void heldBytesOverAllTailersReleaseTheOldestHeldFile() throws Exception {
+        queue = new EventQueue(2, 1 << 26);
+        held = new HeldFiles(10, 1000);                // each rotated file below is ~500 bytes
+        held.update("another container", 600);
+        start();
+        write(0, 50, 0);
+        run();
+        await().atMost(Duration.ofSeconds(10)).until(() -> queue.size() == 2);
+        rotate(0);
+        write(100, 105, 1);
+        long first = Files.size(log());
+        await().atMost(Duration.ofSeconds(10)).until(() -> metrics.value("logferry_log_losses_total", "container", "app") == 0
+                && held.total() == 600 + first);
+        rotate(1);
+        write(200, 205, 2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> metrics.value("logferry_log_losses_total", "container", "app") == 1);
+        assertThat(metrics.value("logferry_log_lost_bytes_total", "container", "app")).isEqualTo(first);
+        assertThat(held.total()).isEqualTo(600 + Files.size(log()));
+    }
+
+    private int heldFiles() {
+        return (int) Math.min(Integer.MAX_VALUE, tailer.heldFileCount());
     }
 }
