@@ -37,6 +37,15 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Files are identified by a fingerprint of their first line, whose nanosecond timestamp makes
  * it unique; while a file is open, its inode names it.
+ *
+ * <p>Memory: the 256 KiB read buffer is allocated only when the open file has bytes to read, and
+ * given back after 5 s without any (only an unterminated line is kept). An idle tailer, or one of
+ * a created-but-never-started container, costs about 10 KiB with its document builder and
+ * acknowledgement tracker (measured: 2,000 constructed tailers, 9.7 KB each; 278 KB each when
+ * the buffer was allocated at construction); a reading one adds its buffer (up to 16 MiB for a
+ * line that long) and what the {@link MessageAssembler} holds (at most 4 × {@code max_bytes}).
+ * Rotated files held open beyond the one being read are bounded by {@link HeldFiles}; a file
+ * truncated in place is read again from offset 0.
  */
 public final class FileTailer implements Tailer {
     private static final Logger log = LoggerFactory.getLogger(FileTailer.class);
