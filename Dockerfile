@@ -55,8 +55,11 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 # 64 MiB with survivor spaces (~10 MiB each) that hold what is queued and in flight, so events
 # die young instead of filling the old generation, which starts at 32 MiB and grows only when
 # needed (up to 128 MiB): at full speed into Elasticsearch the heap stays near 85 MiB committed.
-# Override with -e JDK_JAVA_OPTIONS="..." (the java launcher reads it); scripts/bench.sh
-# measures the agent with these options.
-ENV JDK_JAVA_OPTIONS="-Xms96m -Xmx192m -Xmn64m -XX:SurvivorRatio=4 -XX:+UseSerialGC -XX:MetaspaceSize=64m -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=64m -Xss512k"
+# -XX:+ExitOnOutOfMemoryError: an agent out of memory exits (code 3) instead of limping on with
+# threads lost; the restart policy brings it back and the registry and the _ids absorb the replay
+# (an Error in any other thread ends it with code 3 as well: io.logferry.cli.FatalErrors).
+# Override with -e JDK_JAVA_OPTIONS="..." (the java launcher reads it); scripts/bench.sh and the
+# integration tests (AgentProcess) run the agent with these options.
+ENV JDK_JAVA_OPTIONS="-Xms96m -Xmx192m -Xmn64m -XX:SurvivorRatio=4 -XX:+UseSerialGC -XX:MetaspaceSize=64m -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=64m -Xss512k -XX:+ExitOnOutOfMemoryError"
 # -XX:-UsePerfData: no hsperfdata files in /tmp.
 ENTRYPOINT ["java", "-XX:-UsePerfData", "-jar", "/opt/logferry/logferry.jar", "run", "--config", "/etc/logferry/logferry.yml"]

@@ -24,6 +24,7 @@ import io.logferry.selection.DataStreamBudget;
 import io.logferry.selection.Selector;
 import io.logferry.tail.ApiTailer;
 import io.logferry.tail.FileTailer;
+import io.logferry.tail.HeldFiles;
 import io.logferry.tail.LogPrefetcher;
 import io.logferry.tail.Tailer;
 import org.elasticsearch.client.RestClient;
@@ -61,6 +62,8 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
     private final EventQueue queue;
     private final Selector selector;
     private final DataStreamBudget dataStreams;
+    /** Rotated files the file tailers hold open unread: bounded by limits.held_* over all containers. */
+    private final HeldFiles held;
     private final String version;
     private DockerClient docker;
     private Output output;
@@ -83,6 +86,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         this.queue = new EventQueue(config.queue().maxEvents(), config.queue().maxBytes());
         this.selector = new Selector(config, Discovery.selfContainerId());
         this.dataStreams = new DataStreamBudget(config);
+        this.held = new HeldFiles(config.limits().heldFilesPerContainer(), config.limits().heldBytesTotal());
     }
 
     public Metrics metrics() {
@@ -99,6 +103,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         metrics.gauge("logferry_tailers_active", "Containers being tailed", () -> tailers.size());
         metrics.gauge("logferry_label_data_streams", "Distinct data streams chosen by labels (labels.max_data_streams caps them)",
                 dataStreams::size);
+        metrics.gauge("logferry_held_bytes", "Unread bytes of rotated log files held open beyond the ones being read", held::total);
         if (config.output() == Config.Output.DISCARD) {
             output = new DiscardOutput(metrics);
         } else {
@@ -252,7 +257,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         Registry.Entry resume = committed == null ? null : new Registry.Entry(committed.fileId(), committed.offset(), "");
         Tailer tailer = api
                 ? new ApiTailer(docker, c, s, resume, t.tracker(), queue, builder(c, s, false), metrics, this)
-                : new FileTailer(c, s, containers, resume, t.tracker(), queue, builder(c, s, true), metrics, this, prefetcher);
+                : new FileTailer(c, s, containers, resume, t.tracker(), queue, builder(c, s, true), metrics, this, prefetcher, held);
         tracked.put(c.id(), new Tracked(t.tracker(), tailer.source(), false));
         tailers.put(c.id(), tailer);
         metrics.gauge("logferry_bytes_behind", "Bytes in a container's log files not read yet", tailer::behind, "container", c.name());
@@ -341,6 +346,10 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
             registry.write(entries);
         } catch (IOException | RuntimeException e) {
             log.error("cannot write the registry {}: {}", registry.path(), e.getMessage());
+        } catch (Error e) {
+            // a scheduled executor keeps what its task throws in a Future nobody reads: hand it on
+            Thread.currentThread().getUncaughtExceptionHandler().uncaughtException(Thread.currentThread(), e);
+            throw e;
         }
     }
 

@@ -15,7 +15,11 @@ import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 
-/** {@code logferry run|setup|check|version [--config FILE]}. Exit codes: 0 ok, 1 failure, 2 bad config or usage. */
+/**
+ * {@code logferry run|setup|check|version [--config FILE]}. Exit codes: 0 ok, 1 failure, 2 bad
+ * config or usage, 3 a fatal error ({@link FatalErrors}: an Error in any thread, or the JVM's
+ * {@code -XX:+ExitOnOutOfMemoryError}).
+ */
 public final class Main {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
     static final String DEFAULT_CONFIG = "config/logferry.yml";
@@ -23,6 +27,7 @@ public final class Main {
     private Main() { }
 
     public static void main(String[] args) {
+        FatalErrors.install();
         System.exit(run(args));
     }
 

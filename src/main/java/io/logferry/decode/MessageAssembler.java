@@ -11,8 +11,12 @@ import io.logferry.selection.LinePattern;
  * Turns json-file entries of one container into messages: joins Docker's partial entries,
  * truncates at {@code max_bytes}, joins multiline events, applies the stream and line filters
  * and JSON decoding. State is per stream, so stdout and stderr lines are never joined together.
- * Owned by one tailer thread. Memory is bounded by {@code max_bytes} per stream whatever the
- * container writes: bytes beyond it are counted, not kept.
+ * Owned by one tailer thread. Memory is bounded whatever the container writes: per stream, a
+ * partial line holds at most {@code max_bytes} of UTF-8 and a multiline event at most
+ * {@code max_bytes} and {@code max_lines}; bytes beyond are dropped (the message flagged
+ * {@code truncated}), never kept ({@link #heldBytes()} ≤ 4 × {@code max_bytes}; the builders'
+ * capacity at most twice that in chars). {@code max_bytes} and {@code max_lines} come from the
+ * selection, which holds them under {@code limits.*}.
  *
  * <pre>
  *   entry ─► stream filter ─► partial join (bounded) ─► line ─► multiline (bounded) ─► include/exclude ─► JSON ─► Sink
@@ -95,6 +99,24 @@ public final class MessageAssembler {
         Cursor pendingStart() {
             return Cursor.min(partialStart, linesStart);
         }
+    }
+
+    /**
+     * The UTF-8 bytes held for messages not complete yet (partial lines and multiline events, both
+     * streams): at most 4 × {@code max_bytes} (a partial line and a multiline event per stream),
+     * whatever the container writes. For tests and the fuzz test; owned by the tailer's thread.
+     */
+    public long heldBytes() {
+        return (long) out.partialBytes + out.linesBytes + err.partialBytes + err.linesBytes;
+    }
+
+    /** The chars the builders behind {@link #heldBytes()} have room for: what they retain in memory. */
+    public long heldCapacity() {
+        long n = 0;
+        for (StreamState st : new StreamState[] {out, err}) {
+            n += (st.partial == null ? 0 : st.partial.capacity()) + (st.lines == null ? 0 : st.lines.capacity());
+        }
+        return n;
     }
 
     /** The earliest cursor of anything still held: nothing before it may be committed. */

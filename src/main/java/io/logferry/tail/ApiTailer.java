@@ -41,6 +41,8 @@ public final class ApiTailer implements Tailer {
     static final long RESUME_MARGIN_NANOS = 10_000_000_000L;
     private static final DateTimeFormatter NANOS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.nnnnnnnnn'Z'").withZone(ZoneOffset.UTC);
     private static final long STOP_GRACE_MS = 1000;
+    /** More than Docker's timestamp and its space ({@code 2024-05-01T10:00:00.123456789Z }, 31 bytes). */
+    static final int TIMESTAMP_ROOM = 64;
 
     private final DockerClient docker;
     private final ContainerSettings settings;
@@ -58,8 +60,15 @@ public final class ApiTailer implements Tailer {
     /** Per stream (0 stdout, 1 stderr): the last position given, and the last timestamp read. */
     private final long[] last = {Long.MIN_VALUE, Long.MIN_VALUE};
     private final long[] lastRaw = {Long.MIN_VALUE, Long.MIN_VALUE};
-    private final java.io.ByteArrayOutputStream pendingOut = new java.io.ByteArrayOutputStream();
-    private final java.io.ByteArrayOutputStream pendingErr = new java.io.ByteArrayOutputStream();
+    /**
+     * Per stream, the line whose newline has not arrived: at most max_bytes plus room for
+     * Docker's timestamp, so that a cut line's text is still longer than max_bytes and the
+     * assembler truncates it there and flags it {@code truncated}.
+     */
+    private final LineBuffer pendingOut;
+    private final LineBuffer pendingErr;
+    private final LongAdder dropped;
+    private long overlongLines;
 
     public ApiTailer(DockerClient docker, ContainerInfo container, ContainerSettings settings, Registry.Entry resume,
                      AckTracker tracker, EventQueue queue, DocumentBuilder builder, Metrics metrics, Done done) {
@@ -69,6 +78,11 @@ public final class ApiTailer implements Tailer {
         this.tracker = tracker;
         this.done = done;
         this.malformed = metrics.counter("logferry_lines_malformed_total", "json-file lines that could not be decoded and were skipped");
+        this.dropped = metrics.counter("logferry_api_bytes_dropped_total",
+                "Bytes of lines read through the Docker logs API beyond max_bytes: not kept, the message flagged truncated");
+        int cap = (int) Math.min(Integer.MAX_VALUE - 64, (long) Math.max(settings.maxBytes(), 0) + TIMESTAMP_ROOM);
+        this.pendingOut = new LineBuffer(cap);
+        this.pendingErr = new LineBuffer(cap);
         if (resume != null && resume.fileId().startsWith(FILE_ID)) {
             from = resume.offset() - RESUME_MARGIN_NANOS;
         } else if (settings.startPosition() == Config.StartPosition.END) {
@@ -212,26 +226,46 @@ public final class ApiTailer implements Tailer {
         }
     }
 
-    private void frameLocked(Frame f) throws InterruptedException {
+    void frameLocked(Frame f) throws InterruptedException {
         boolean err = f.getStreamType() == StreamType.STDERR;
-        java.io.ByteArrayOutputStream pending = err ? pendingErr : pendingOut;
+        LineBuffer pending = err ? pendingErr : pendingOut;
         byte[] p = f.getPayload();
         int lineStart = 0;
         for (int i = 0; i < p.length; i++) {
             if (p[i] != '\n') {
                 continue;
             }
-            if (pending.size() > 0) {
-                pending.write(p, lineStart, i - lineStart);
-                line(pending.toString(StandardCharsets.UTF_8), err);
-                pending.reset();
+            if (!pending.isEmpty() || i - lineStart > pending.cap()) {
+                // the line's start came in an earlier frame, or it is too long: through the bounded buffer
+                hold(pending, p, lineStart, i - lineStart);
+                boolean cut = pending.overflowed();
+                line(pending.take(), err);
+                if (cut && (overlongLines++ < 10 || overlongLines % 1000 == 0)) {
+                    log.warn("{}: a line read through the Docker logs API was longer than max_bytes ({}); the bytes beyond were"
+                            + " dropped and the message flagged truncated ({} such lines, {} bytes dropped so far)",
+                            container.describe(), settings.maxBytes(), overlongLines, pendingOut.dropped() + pendingErr.dropped());
+                }
             } else {
                 line(new String(p, lineStart, i - lineStart, StandardCharsets.UTF_8), err);
             }
             lineStart = i + 1;
         }
         if (lineStart < p.length) {
-            pending.write(p, lineStart, p.length - lineStart);
+            hold(pending, p, lineStart, p.length - lineStart);
+        }
+    }
+
+    private void hold(LineBuffer pending, byte[] p, int off, int len) {
+        int left = pending.append(p, off, len);
+        if (left > 0) {
+            dropped.add(left);
+        }
+    }
+
+    /** Bytes held for unterminated lines (both streams): at most 2 × (max_bytes + {@value #TIMESTAMP_ROOM}). */
+    int heldBytes() {
+        synchronized (assembler) {
+            return pendingOut.held() + pendingErr.held();
         }
     }
 

@@ -6,7 +6,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * One daemon thread that looks at every file tailer's log directory ten times a second and opens
  * the files Docker's rotation created, so that they cannot be deleted unread while a tailer is
- * blocked by backpressure. Started with the first tailer; idles when there are none.
+ * blocked by backpressure, and keeps each tailer within {@code limits.held_*} ({@link HeldFiles}):
+ * beyond, the oldest held file is released and reported lost. Started with the first tailer;
+ * idles when there are none.
  */
 final class RotationWatch implements Runnable {
     static final RotationWatch INSTANCE = new RotationWatch();

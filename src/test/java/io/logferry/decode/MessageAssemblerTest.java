@@ -481,4 +481,97 @@ class MessageAssemblerTest {
         assertThat(f.messages.get(1).start()).isEqualTo(new Cursor(1, Feed.FILE, utf8(a)));
         assertThat(f.messages.get(0).commit()).isEqualTo(new Cursor(1, Feed.FILE, utf8(a)));
     }
+
+    // ---- memory bounds: 200 MB without a newline, fed in chunks ----
+
+    private static final long TWO_HUNDRED_MB = 200L * 1024 * 1024;
+
+    /** Feeds 200 MB of Docker partial entries (16 KiB each, no newline) on one stream; returns the most held at any point. */
+    private static long[] feedPartials(Feed f, String stream, String chunk) throws Exception {
+        long offset = 0;
+        long maxHeld = 0;
+        long maxCapacity = 0;
+        long entries = TWO_HUNDRED_MB / chunk.length();
+        for (long i = 0; i < entries; i++) {
+            f.assembler.accept(new DockerEntry(chunk, stream, T1, offset, offset + chunk.length() + 60), 1, Feed.FILE);
+            offset += chunk.length() + 60;
+            maxHeld = Math.max(maxHeld, f.assembler.heldBytes());
+            maxCapacity = Math.max(maxCapacity, f.assembler.heldCapacity());
+        }
+        f.assembler.accept(new DockerEntry("end\n", stream, T1, offset, offset + 50), 1, Feed.FILE);
+        return new long[] {maxHeld, maxCapacity, offset + 50};
+    }
+
+    @Test
+    void twoHundredMegabytesWithoutANewlineHoldAtMostMaxBytes() throws Exception {
+        int maxBytes = 1 << 20;
+        Feed f = new Feed(Feed.settings(Config.Streams.ALL, Feed.none(), maxBytes, List.of(), List.of(), false, ""));
+        long[] r = feedPartials(f, "stdout", "z".repeat(16 * 1024));
+        assertThat(r[0]).as("bytes held").isLessThanOrEqualTo(maxBytes);
+        assertThat(r[1]).as("chars retained by the builder").isLessThanOrEqualTo(2L * maxBytes + 2);
+        assertThat(f.assembler.heldBytes()).isZero();
+        assertThat(f.messages).hasSize(1);
+        assertThat(f.messages.get(0).text()).hasSize(maxBytes);
+        assertThat(f.messages.get(0).flags()).isEqualTo(Message.PARTIAL | Message.TRUNCATED);
+        assertThat(f.ackAll()).isEqualTo(r[2]);
+    }
+
+    @Test
+    void twoHundredMegabytesOfMultibyteTextWithoutANewlineOnAMultilineStreamHoldAtMostMaxBytes() throws Exception {
+        int maxBytes = 100_000;
+        Feed f = new Feed(Feed.settings(Config.Streams.ALL, labelled("java"), maxBytes, List.of(), List.of(), false, ""));
+        long[] r = feedPartials(f, "stderr", "€".repeat(16 * 1024 / 3));
+        assertThat(r[0]).isLessThanOrEqualTo(maxBytes);
+        // the line, cut at max_bytes, now waits as a multiline event that may continue
+        assertThat(f.assembler.heldBytes()).isLessThanOrEqualTo(maxBytes);
+        f.assembler.flushAll();
+        assertThat(f.messages).hasSize(1);
+        assertThat(utf8(f.messages.get(0).text())).isLessThanOrEqualTo(maxBytes).isGreaterThan(maxBytes - 3);
+        assertThat(f.messages.get(0).flags() & Message.TRUNCATED).isNotZero();
+    }
+
+    @Test
+    void twoHundredMegabytesOfContinuationLinesHoldAtMostMaxBytesAndMaxLines() throws Exception {
+        int maxBytes = 1 << 20;
+        int maxLines = 1_000_000;               // max_bytes binds first
+        Feed f = new Feed(Feed.settings(Config.Streams.ALL, Feed.rule("custom", Regexes.compile("^\\s"), false, true, maxLines),
+                maxBytes, List.of(), List.of(), false, ""));
+        String line = "\tat com.example.Deep.recursion(Deep.java:42) " + "y".repeat(16 * 1024 - 60) + "\n";
+        long offset = 0;
+        long maxHeld = 0;
+        long maxCapacity = 0;
+        f.assembler.accept(new DockerEntry("Exception in thread main\n", "stdout", T1, 0, 100), 1, Feed.FILE);
+        offset = 100;
+        for (long i = 0; i < TWO_HUNDRED_MB / line.length(); i++) {
+            f.assembler.accept(new DockerEntry(line, "stdout", T1, offset, offset + line.length() + 60), 1, Feed.FILE);
+            offset += line.length() + 60;
+            maxHeld = Math.max(maxHeld, f.assembler.heldBytes());
+            maxCapacity = Math.max(maxCapacity, f.assembler.heldCapacity());
+        }
+        assertThat(maxHeld).isLessThanOrEqualTo(maxBytes);
+        assertThat(maxCapacity).isLessThanOrEqualTo(2L * maxBytes + 2);
+        assertThat(f.messages).isEmpty();
+        f.line("stdout", "next");              // ends the event (and starts one that may continue)
+        assertThat(f.messages).hasSize(1);
+        assertThat(utf8(f.messages.get(0).text())).isLessThanOrEqualTo(maxBytes);
+        assertThat(f.messages.get(0).flags()).isEqualTo(Message.MULTILINE | Message.TRUNCATED);
+    }
+
+    @Test
+    void aMillionShortContinuationLinesKeepMaxLines() throws Exception {
+        Feed f = new Feed(Feed.settings(Config.Streams.ALL, Feed.rule("custom", Regexes.compile("^\\s"), false, true, 500),
+                1 << 20, List.of(), List.of(), false, ""));
+        f.assembler.accept(new DockerEntry("start\n", "stdout", T1, 0, 10), 1, Feed.FILE);
+        long offset = 10;
+        long maxHeld = 0;
+        for (int i = 0; i < 1_000_000; i++) {
+            f.assembler.accept(new DockerEntry(" c\n", "stdout", T1, offset, offset + 10), 1, Feed.FILE);
+            offset += 10;
+            maxHeld = Math.max(maxHeld, f.assembler.heldBytes());
+        }
+        assertThat(maxHeld).isEqualTo("start".length() + 499L * 3);
+        f.assembler.flushAll();
+        assertThat(f.messages.get(0).text().split("\n")).hasSize(500);
+        assertThat(f.ackAll()).isEqualTo(offset);
+    }
 }

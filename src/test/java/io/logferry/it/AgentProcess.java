@@ -81,13 +81,41 @@ public final class AgentProcess implements AutoCloseable {
 
     public void start() throws IOException {
         String javaBin = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(javaBin, "-Xmx256m", "-jar", jar().toString(), "run", "--config", config.toString()));
+        List<String> cmd = new ArrayList<>(List.of(javaBin));
+        cmd.addAll(imageJavaOptions());
+        cmd.addAll(List.of("-jar", jar().toString(), "run", "--config", config.toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(env);
         Files.writeString(log, "---- start " + (++starts) + " ----\n", StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         process = pb.start();
+    }
+
+    /**
+     * The JVM options the image runs the agent with (the Dockerfile's {@code JDK_JAVA_OPTIONS},
+     * as scripts/bench.sh reads them, and {@code -XX:-UsePerfData}), so that the tests see the
+     * heap and the fatal-error behaviour users get. {@code -Dlogferry.it.javaOpts=...} replaces them.
+     */
+    static List<String> imageJavaOptions() {
+        String given = System.getProperty("logferry.it.javaOpts");
+        if (given != null) {
+            return given.isBlank() ? List.of() : List.of(given.trim().split("\\s+"));
+        }
+        Path dockerfile = Path.of(System.getProperty("logferry.dockerfile", "Dockerfile"));
+        try {
+            for (String line : Files.readAllLines(dockerfile)) {
+                if (line.startsWith("ENV JDK_JAVA_OPTIONS=\"") && line.endsWith("\"")) {
+                    List<String> opts = new ArrayList<>(List.of(line.substring("ENV JDK_JAVA_OPTIONS=\"".length(), line.length() - 1)
+                            .trim().split("\\s+")));
+                    opts.add("-XX:-UsePerfData");
+                    return opts;
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the image's JVM options from " + dockerfile.toAbsolutePath(), e);
+        }
+        throw new IllegalStateException(dockerfile.toAbsolutePath() + " has no ENV JDK_JAVA_OPTIONS=\"...\" line");
     }
 
     public static Path jar() {

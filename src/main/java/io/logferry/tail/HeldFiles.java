@@ -1,0 +1,55 @@
+package io.logferry.tail;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * How many unread bytes the file tailers hold in log files beyond the one each is reading
+ * (rotated files opened so that Docker cannot delete them unread, see {@link FileTailer}), summed
+ * over all containers, against {@code limits.held_bytes_total}; and the per-container cap
+ * {@code limits.held_files_per_container}. A file Docker deleted while it is held still fills the
+ * host's disk until it is closed, so beyond either bound a tailer releases its oldest held file
+ * and reports its bytes as lost. One instance per agent, shared by every file tailer:
+ * thread-safe (each tailer updates its own entry; the total is kept with atomic deltas).
+ */
+public final class HeldFiles {
+    private final int filesPerContainer;
+    private final long bytesTotal;
+    private final Map<Object, Long> byTailer = new ConcurrentHashMap<>();
+    private final AtomicLong total = new AtomicLong();
+
+    public HeldFiles(int filesPerContainer, long bytesTotal) {
+        this.filesPerContainer = filesPerContainer;
+        this.bytesTotal = bytesTotal;
+    }
+
+    /** No bounds (tests, benchmarks). */
+    public static HeldFiles unbounded() {
+        return new HeldFiles(Integer.MAX_VALUE, Long.MAX_VALUE);
+    }
+
+    int filesPerContainer() {
+        return filesPerContainer;
+    }
+
+    long bytesTotal() {
+        return bytesTotal;
+    }
+
+    /** Records what {@code tailer} holds now; returns the total over all tailers. */
+    long update(Object tailer, long bytes) {
+        Long before = bytes == 0 ? byTailer.remove(tailer) : byTailer.put(tailer, bytes);
+        return total.addAndGet(bytes - (before == null ? 0 : before));
+    }
+
+    /** Unread bytes of held files over all containers. */
+    public long total() {
+        return total.get();
+    }
+
+    /** Whether a tailer that holds {@code files} files beyond the one it reads must release its oldest. */
+    boolean over(int files) {
+        return files > filesPerContainer || total.get() > bytesTotal;
+    }
+}

@@ -1,0 +1,116 @@
+package io.logferry.tail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.StreamType;
+import io.logferry.config.Config;
+import io.logferry.event.AckTracker;
+import io.logferry.event.ContainerInfo;
+import io.logferry.event.DocumentBuilder;
+import io.logferry.event.LogEvent;
+import io.logferry.metrics.Metrics;
+import io.logferry.pipeline.EventQueue;
+import io.logferry.selection.ContainerSettings;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The Docker logs API tailer's line handling, fed frames as docker-java delivers them (no engine needed). */
+class ApiTailerTest {
+    private static final int MAX_BYTES = 1000;
+    private static final String TS = "2024-05-01T10:00:00.000000001Z ";
+    private static final String TS2 = "2024-05-01T10:00:00.000000002Z ";
+    private final EventQueue queue = new EventQueue(1000, 1 << 26);
+    private final Metrics metrics = new Metrics();
+    private final ApiTailer tailer = tailer();
+
+    private ApiTailer tailer() {
+        ContainerInfo c = new ContainerInfo("c1", "/local", "img", Map.of(), null, "local", true);
+        ContainerSettings s = new ContainerSettings("docker", "default", Config.Streams.ALL, Config.StartPosition.BEGINNING,
+                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", MAX_BYTES,
+                List.of(), List.of(), Map.of());
+        DocumentBuilder b = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), null);
+        return new ApiTailer(null, c, s, null, new AckTracker("c1", null), queue, b, metrics, t -> { });
+    }
+
+    private void frame(StreamType type, String text) throws InterruptedException {
+        tailer.frameLocked(new Frame(type, text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private List<JsonNode> documents() throws Exception {
+        List<LogEvent> out = new ArrayList<>();
+        queue.drain(out, 1000, Long.MAX_VALUE, 0);
+        List<JsonNode> docs = new ArrayList<>();
+        ObjectMapper mapper = new ObjectMapper();
+        for (LogEvent e : out) {
+            String[] lines = new String(e.payload(), StandardCharsets.UTF_8).split("\n");
+            docs.add(mapper.readTree(lines[lines.length - 1]));
+        }
+        return docs;
+    }
+
+    @Test
+    void aHundredMegabytesWithoutANewlineHoldAtMostMaxBytesAndEndAsOneTruncatedMessage() throws Exception {
+        byte[] chunk = new byte[32 * 1024];
+        Arrays.fill(chunk, (byte) 'x');
+        frame(StreamType.STDOUT, TS);
+        int frames = 100 * 1024 * 1024 / chunk.length;
+        int maxHeld = 0;
+        for (int i = 0; i < frames; i++) {
+            tailer.frameLocked(new Frame(StreamType.STDOUT, chunk));
+            maxHeld = Math.max(maxHeld, tailer.heldBytes());
+        }
+        assertThat(maxHeld).as("held for the unterminated line").isLessThanOrEqualTo(MAX_BYTES + ApiTailer.TIMESTAMP_ROOM);
+        frame(StreamType.STDOUT, "end\n" + TS2 + "next\n");
+        assertThat(tailer.heldBytes()).isZero();
+        List<JsonNode> docs = documents();
+        assertThat(docs).hasSize(2);
+        assertThat(docs.get(0).path("message").asText()).hasSize(MAX_BYTES).matches("x+");
+        assertThat(docs.get(0).path("log").path("flags").toString()).contains("truncated");
+        assertThat(docs.get(1).path("message").asText()).isEqualTo("next");
+        assertThat(metrics.value("logferry_api_bytes_dropped_total"))
+                .isEqualTo((long) frames * chunk.length + TS.length() + 3 - (MAX_BYTES + ApiTailer.TIMESTAMP_ROOM));
+    }
+
+    @Test
+    void aLongLineWithinOneFrameIsCutAndFlaggedToo() throws Exception {
+        frame(StreamType.STDERR, TS + "é".repeat(3000) + "\n" + TS2 + "short\n");
+        List<JsonNode> docs = documents();
+        assertThat(docs).hasSize(2);
+        String m = docs.get(0).path("message").asText();
+        assertThat(m).matches("é+");
+        assertThat(m.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(MAX_BYTES).isGreaterThan(MAX_BYTES - 2);
+        assertThat(docs.get(0).path("log").path("flags").toString()).contains("truncated");
+        assertThat(docs.get(0).path("stream").asText()).isEqualTo("stderr");
+        assertThat(docs.get(1).path("message").asText()).isEqualTo("short");
+    }
+
+    @Test
+    void linesSplitAcrossFramesAndStreamsAreJoinedPerStream() throws Exception {
+        frame(StreamType.STDOUT, TS + "hel");
+        frame(StreamType.STDERR, TS + "oops\n");
+        frame(StreamType.STDOUT, "lo\n");
+        List<JsonNode> docs = documents();
+        assertThat(docs).extracting(d -> d.path("message").asText()).containsExactly("oops", "hello");
+        assertThat(docs.get(1).path("log").path("flags").isMissingNode() || !docs.get(1).path("log").path("flags").toString().contains("truncated")).isTrue();
+        assertThat(tailer.heldBytes()).isZero();
+    }
+
+    @Test
+    void aLineOfExactlyMaxBytesIsWholeAndNotFlagged() throws Exception {
+        frame(StreamType.STDOUT, TS + "a".repeat(MAX_BYTES / 2));
+        frame(StreamType.STDOUT, "a".repeat(MAX_BYTES / 2) + "\n");
+        List<JsonNode> docs = documents();
+        assertThat(docs.get(0).path("message").asText()).hasSize(MAX_BYTES);
+        assertThat(docs.get(0).path("log").path("flags").toString()).doesNotContain("truncated");
+        assertThat(metrics.value("logferry_api_bytes_dropped_total")).isZero();
+    }
+}
