@@ -48,7 +48,14 @@ public final class ElasticsearchProbe implements AutoCloseable {
     }
 
     public void start() {
-        timer.scheduleWithFixedDelay(this::probe, 0, every.toMillis(), TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                probe();
+            } catch (Error e) {
+                // a scheduled executor would keep it in its Future: hand it to the process's handler
+                Thread.currentThread().getUncaughtExceptionHandler().uncaughtException(Thread.currentThread(), e);
+            }
+        }, 0, every.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Null when the last probe got an answer, else why not. */
