@@ -30,6 +30,7 @@ final class Publisher implements MessageAssembler.Sink {
     private final EventQueue queue;
     private final Metrics metrics;
     private final LongAdder read;
+    private final LongAdder truncated;
     private final int[] docStart = new int[1];
     private final boolean batching;
     private final List<LogEvent> held;
@@ -45,6 +46,8 @@ final class Publisher implements MessageAssembler.Sink {
         this.batching = batching;
         this.held = batching ? new ArrayList<>(BATCH) : null;
         this.read = metrics.counter("logferry_events_read_total", "Events read from container logs and published to the queue");
+        this.truncated = metrics.counter("logferry_events_truncated_total",
+                "Events cut at max_bytes (or multiline.max_lines) and flagged truncated: the bytes beyond were counted, not kept");
     }
 
     void builder(DocumentBuilder b) {
@@ -54,6 +57,9 @@ final class Publisher implements MessageAssembler.Sink {
     @Override
     public void message(Message m) throws InterruptedException {
         DocumentBuilder b = builder;
+        if ((m.flags() & Message.TRUNCATED) != 0) {
+            truncated.increment();
+        }
         LogEvent e = new LogEvent(tracker, b.buildHead(m, docStart), b.tail(), docStart[0], m.commit());
         if (!batching) {
             tracker.published(e);

@@ -95,9 +95,10 @@ class HostileInputIT {
         assertThat(agent.output()).contains("logferry.exclude_lines", "logferry.multiline.timeout", "logferry.include_lines",
                 "logferry.max_bytes", "logferry.dataset");
         System.out.printf("HostileInputIT: first 2000/2000 after %.1f s, second 1000/1000 after %.1f s (printing from 20 s),"
-                        + " spoof 10/10 in %s, dead letters %d, label warnings %d%n",
+                        + " spoof 10/10 in %s, dead letters %d, label warnings %d, truncated events %d, API bytes dropped %d%n",
                 first.toMillis() / 1000.0, second.toMillis() / 1000.0, ordinary, es.count(deadLetter),
-                agent.metric("logferry_label_warnings_total"));
+                agent.metric("logferry_label_warnings_total"), agent.metric("logferry_events_truncated_total"),
+                agent.metric("logferry_api_bytes_dropped_total"));
     }
 
     /** Documents of the container named {@code <run>-<tag>} in {@code index}. */

@@ -22,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PublisherTest {
     private final AckTracker tracker = new AckTracker("c1", null);
     private final EventQueue queue = new EventQueue(1000, 1 << 24);
-    private final Publisher publisher = new Publisher(tracker, queue, builder(), new Metrics(), true);
+    private final Metrics metrics = new Metrics();
+    private final Publisher publisher = new Publisher(tracker, queue, builder(), metrics, true);
 
     private static DocumentBuilder builder() {
         ContainerInfo c = new ContainerInfo("c1", "/web", "nginx", Map.of(), null, "json-file", true);
@@ -63,6 +64,16 @@ class PublisherTest {
         events.get(1).ack();
         assertThat(tracker.committed().offset()).isEqualTo(400);
         assertThat(tracker.outstanding()).isZero();
+    }
+
+    @Test
+    void truncatedMessagesAreCounted() throws Exception {
+        publisher.message(message(0, 100));
+        publisher.message(new Message("stdout", "2024-05-01T10:00:00Z", "cut", new Cursor(1, "F", 100), new Cursor(1, "F", 200),
+                Message.TRUNCATED, null, null, null));
+        publisher.flush();
+        assertThat(metrics.counter("logferry_events_truncated_total", "").sum()).isEqualTo(1);
+        assertThat(metrics.counter("logferry_events_read_total", "").sum()).isEqualTo(2);
     }
 
     @Test
