@@ -26,7 +26,11 @@ public final class Containers {
                 .withNetworkMode("none")
                 .withLabels(labels)
                 .withCreateContainerCmdModifier(cmd -> cmd.withName(name))
-                .withCommand("sh", "-c", script);
+                .withCommand("sh", "-c", script)
+                // Testcontainers' shared client keeps pooled connections: after DockerRestartIT restarted
+                // dockerd, the first request on a stale one fails with a broken pipe; the next attempt
+                // takes a new connection
+                .withStartupAttempts(3);
         return c;
     }
 
