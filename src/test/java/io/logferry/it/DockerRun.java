@@ -38,18 +38,15 @@ public final class DockerRun implements AutoCloseable {
         if (!logOpts.isEmpty()) {
             host.withLogConfig(new LogConfig(LogConfig.LoggingType.JSON_FILE, logOpts));
         }
-        CreateContainerResponse c = docker.createContainerCmd(TestEnv.image()).withName(name).withLabels(labels)
-                .withCmd("sh", "-c", script).withHostConfig(host).exec();
-        synchronized (created) {
-            created.add(c.getId());
-        }
-        docker.startContainerCmd(c.getId()).exec();
-        return c.getId();
+        return start(name, labels, script, host);
     }
 
     /** Like {@link #run(String, Map, String)} with another log driver ({@code local}, ...) and no log options. */
     public String runWithDriver(String name, Map<String, String> labels, String script, LogConfig.LoggingType driver) {
-        HostConfig host = HostConfig.newHostConfig().withNetworkMode("none").withLogConfig(new LogConfig(driver, Map.of()));
+        return start(name, labels, script, HostConfig.newHostConfig().withNetworkMode("none").withLogConfig(new LogConfig(driver, Map.of())));
+    }
+
+    private String start(String name, Map<String, String> labels, String script, HostConfig host) {
         CreateContainerResponse c = docker.createContainerCmd(TestEnv.image()).withName(name).withLabels(labels)
                 .withCmd("sh", "-c", script).withHostConfig(host).exec();
         synchronized (created) {
