@@ -5,21 +5,22 @@ import io.logferry.config.Config;
 import io.logferry.docker.Discovery;
 import io.logferry.docker.DockerConnection;
 import io.logferry.elasticsearch.DatasetTemplates;
+import io.logferry.elasticsearch.DocumentBuilder;
 import io.logferry.elasticsearch.ElasticsearchOutput;
 import io.logferry.elasticsearch.EsConnection;
 import io.logferry.elasticsearch.Setup;
-import io.logferry.event.AckTracker;
-import io.logferry.event.ContainerInfo;
-import io.logferry.event.Cursor;
-import io.logferry.event.DocumentBuilder;
 import io.logferry.http.StatusServer;
 import io.logferry.metrics.Metrics;
+import io.logferry.model.AckTracker;
+import io.logferry.model.ContainerInfo;
+import io.logferry.model.ContainerSettings;
+import io.logferry.model.Cursor;
+import io.logferry.model.StartPosition;
 import io.logferry.pipeline.Batcher;
 import io.logferry.pipeline.DiscardOutput;
 import io.logferry.pipeline.EventQueue;
 import io.logferry.pipeline.Output;
 import io.logferry.registry.Registry;
-import io.logferry.selection.ContainerSettings;
 import io.logferry.selection.DataStreamBudget;
 import io.logferry.selection.Selector;
 import io.logferry.tail.ApiTailer;
@@ -246,7 +247,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         Tracked t = tracked.get(c.id());
         if (t == null) {
             Registry.Entry e = unclaimed.remove(c.id());
-            if (e == null && !c.running() && fromList && s.startPosition() == Config.StartPosition.END) {
+            if (e == null && !c.running() && fromList && s.startPosition() == StartPosition.END) {
                 return;
             }
             AckTracker tracker = new AckTracker(c.id(), e == null ? null : new Cursor(0, e.fileId(), e.offset()));

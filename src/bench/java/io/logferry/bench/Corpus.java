@@ -1,6 +1,6 @@
 package io.logferry.bench;
 
-import io.logferry.event.JsonOut;
+import io.logferry.elasticsearch.JsonOut;
 
 import java.time.Instant;
 import java.time.ZoneOffset;

@@ -1,7 +1,7 @@
 package io.logferry.bench;
 
 import io.logferry.decode.Message;
-import io.logferry.event.DocumentBuilder;
+import io.logferry.elasticsearch.DocumentBuilder;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -7,10 +7,10 @@ import io.logferry.decode.DockerEntry;
 import io.logferry.decode.DockerJsonDecoder;
 import io.logferry.decode.Message;
 import io.logferry.decode.MessageAssembler;
-import io.logferry.event.ContainerInfo;
-import io.logferry.event.Cursor;
-import io.logferry.event.DocumentBuilder;
-import io.logferry.selection.ContainerSettings;
+import io.logferry.elasticsearch.DocumentBuilder;
+import io.logferry.model.ContainerInfo;
+import io.logferry.model.ContainerSettings;
+import io.logferry.model.Cursor;
 import io.logferry.selection.Selector;
 
 import java.util.ArrayList;

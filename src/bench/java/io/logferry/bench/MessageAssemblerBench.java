@@ -3,7 +3,7 @@ package io.logferry.bench;
 import io.logferry.decode.DockerEntry;
 import io.logferry.decode.Message;
 import io.logferry.decode.MessageAssembler;
-import io.logferry.event.Cursor;
+import io.logferry.model.Cursor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -2,7 +2,7 @@ package io.logferry.bench;
 
 import io.logferry.decode.DockerEntry;
 import io.logferry.decode.DockerJsonDecoder;
-import io.logferry.event.JsonOut;
+import io.logferry.elasticsearch.JsonOut;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -1,5 +1,8 @@
 package io.logferry.config;
 
+import io.logferry.model.StartPosition;
+import io.logferry.model.Streams;
+
 import java.time.Duration;
 import java.util.List;
 
@@ -28,10 +31,6 @@ public record Config(
     public enum SelectionMode { OPT_OUT, OPT_IN }
 
     public enum Output { ELASTICSEARCH, DISCARD }
-
-    public enum Streams { ALL, STDOUT, STDERR }
-
-    public enum StartPosition { BEGINNING, END }
 
     public enum TlsVerify { FULL, CERTIFICATE, NONE }
 

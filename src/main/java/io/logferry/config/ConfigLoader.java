@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.logferry.model.StartPosition;
+import io.logferry.model.Streams;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,7 +42,7 @@ public final class ConfigLoader {
 
     private final Map<String, String> env;
     private final List<String> problems = new ArrayList<>();
-    private int regexMaxLength = io.logferry.selection.Regexes.DEFAULT_MAX_LENGTH;
+    private int regexMaxLength = io.logferry.model.Regexes.DEFAULT_MAX_LENGTH;
 
     public ConfigLoader(Map<String, String> env) {
         this.env = env;
@@ -302,8 +304,8 @@ public final class ConfigLoader {
         excludeLines.forEach(p -> regex("defaults.exclude_lines", p));
         Config.ContainerDefaults defaults = new Config.ContainerDefaults(
                 nonEmpty("defaults.dataset", df.get("dataset")), nonEmpty("defaults.namespace", df.get("namespace")),
-                choice("defaults.streams", df.get("streams"), Config.Streams.class),
-                choice("defaults.start_position", df.get("start_position"), Config.StartPosition.class),
+                choice("defaults.streams", df.get("streams"), Streams.class),
+                choice("defaults.start_position", df.get("start_position"), StartPosition.class),
                 multiline, df.get("json").asBoolean(), df.get("json_message_key").asText(),
                 positive("defaults.max_bytes", df.get("max_bytes")), includeLines, excludeLines);
         atMost("defaults.max_bytes", defaults.maxBytes(), "limits.max_bytes", limits.maxBytes());
@@ -433,7 +435,7 @@ public final class ConfigLoader {
 
     private void regex(String key, String pattern) {
         try {
-            io.logferry.selection.Regexes.compile(pattern, regexMaxLength);
+            io.logferry.model.Regexes.compile(pattern, regexMaxLength);
         } catch (IllegalArgumentException e) {
             problems.add("config: key '" + key + "' has a regex that is refused: '" + pattern + "' " + e.getMessage());
         }

@@ -1,7 +1,7 @@
 package io.logferry.decode;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.logferry.event.Cursor;
+import io.logferry.model.Cursor;
 
 import java.util.Map;
 

@@ -1,11 +1,11 @@
 package io.logferry.decode;
 
-import io.logferry.event.Cursor;
-import io.logferry.selection.ContainerSettings;
+import io.logferry.model.ContainerSettings;
+import io.logferry.model.Cursor;
+import io.logferry.model.LinePattern;
 
 import java.util.Map;
 import java.util.function.LongSupplier;
-import io.logferry.selection.LinePattern;
 
 /**
  * Turns json-file entries of one container into messages: joins Docker's partial entries,

@@ -7,7 +7,7 @@ import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.Event;
 import com.github.dockerjava.api.model.EventType;
-import io.logferry.event.ContainerInfo;
+import io.logferry.model.ContainerInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

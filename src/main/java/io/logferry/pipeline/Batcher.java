@@ -1,7 +1,7 @@
 package io.logferry.pipeline;
 
-import io.logferry.event.LogEvent;
 import io.logferry.metrics.Metrics;
+import io.logferry.model.LogEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

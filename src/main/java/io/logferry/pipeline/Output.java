@@ -1,6 +1,6 @@
 package io.logferry.pipeline;
 
-import io.logferry.event.LogEvent;
+import io.logferry.model.LogEvent;
 
 import java.util.List;
 

@@ -1,6 +1,7 @@
 package io.logferry.selection;
 
 import io.logferry.config.Config;
+import io.logferry.model.ContainerSettings;
 
 import java.util.HashSet;
 import java.util.Set;

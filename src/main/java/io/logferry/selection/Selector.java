@@ -2,9 +2,14 @@ package io.logferry.selection;
 
 import io.logferry.config.Config;
 import io.logferry.config.Durations;
-import io.logferry.event.ContainerInfo;
-import io.logferry.event.ContainerLabels;
-import io.logferry.logging.Printable;
+import io.logferry.model.ContainerInfo;
+import io.logferry.model.ContainerLabels;
+import io.logferry.model.ContainerSettings;
+import io.logferry.model.LinePattern;
+import io.logferry.model.Printable;
+import io.logferry.model.Regexes;
+import io.logferry.model.StartPosition;
+import io.logferry.model.Streams;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -185,29 +190,29 @@ public final class Selector {
     private ContainerSettings settings(Map<String, String> labels, List<Refusal> warnings) {
         String[] stream = guard("logferry.dataset/namespace", warnings,
                 () -> dataStream(labels, warnings), new String[] {defaults.dataset(), defaults.namespace()});
-        Config.Streams streams = guard(PREFIX + "streams", warnings, () -> {
+        Streams streams = guard(PREFIX + "streams", warnings, () -> {
             String s = labels.get(PREFIX + "streams");
             if (s == null) {
                 return defaults.streams();
             }
             return switch (s.trim().toLowerCase(Locale.ROOT)) {
-                case "all" -> Config.Streams.ALL;
-                case "stdout" -> Config.Streams.STDOUT;
-                case "stderr" -> Config.Streams.STDERR;
+                case "all" -> Streams.ALL;
+                case "stdout" -> Streams.STDOUT;
+                case "stderr" -> Streams.STDERR;
                 default -> {
                     refuse(warnings, Refusal.INVALID, PREFIX + "streams", s, "is not all, stdout or stderr", lower(defaults.streams()));
                     yield defaults.streams();
                 }
             };
         }, defaults.streams());
-        Config.StartPosition start = guard(PREFIX + "start_position", warnings, () -> {
+        StartPosition start = guard(PREFIX + "start_position", warnings, () -> {
             String sp = labels.get(PREFIX + "start_position");
             if (sp == null) {
                 return defaults.startPosition();
             }
             return switch (sp.trim().toLowerCase(Locale.ROOT)) {
-                case "beginning" -> Config.StartPosition.BEGINNING;
-                case "end" -> Config.StartPosition.END;
+                case "beginning" -> StartPosition.BEGINNING;
+                case "end" -> StartPosition.END;
                 default -> {
                     refuse(warnings, Refusal.INVALID, PREFIX + "start_position", sp, "is not beginning or end", lower(defaults.startPosition()));
                     yield defaults.startPosition();

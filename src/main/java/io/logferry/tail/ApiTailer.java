@@ -4,16 +4,16 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.StreamType;
-import io.logferry.config.Config;
 import io.logferry.decode.DockerEntry;
+import io.logferry.decode.Encoder;
 import io.logferry.decode.MessageAssembler;
-import io.logferry.event.AckTracker;
-import io.logferry.event.ContainerInfo;
-import io.logferry.event.DocumentBuilder;
 import io.logferry.metrics.Metrics;
+import io.logferry.model.AckTracker;
+import io.logferry.model.ContainerInfo;
+import io.logferry.model.ContainerSettings;
+import io.logferry.model.StartPosition;
 import io.logferry.pipeline.EventQueue;
 import io.logferry.registry.Registry;
-import io.logferry.selection.ContainerSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,7 +71,7 @@ public final class ApiTailer implements Tailer {
     private long overlongLines;
 
     public ApiTailer(DockerClient docker, ContainerInfo container, ContainerSettings settings, Registry.Entry resume,
-                     AckTracker tracker, EventQueue queue, DocumentBuilder builder, Metrics metrics, Done done) {
+                     AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done) {
         this.docker = docker;
         this.container = container;
         this.settings = settings;
@@ -85,7 +85,7 @@ public final class ApiTailer implements Tailer {
         this.pendingErr = new LineBuffer(cap);
         if (resume != null && resume.fileId().startsWith(FILE_ID)) {
             from = resume.offset() - RESUME_MARGIN_NANOS;
-        } else if (settings.startPosition() == Config.StartPosition.END) {
+        } else if (settings.startPosition() == StartPosition.END) {
             Instant now = Instant.now();
             from = now.getEpochSecond() * 1_000_000_000L + now.getNano();
         }
@@ -112,7 +112,7 @@ public final class ApiTailer implements Tailer {
     }
 
     @Override
-    public void rename(ContainerInfo renamed, DocumentBuilder newBuilder) {
+    public void rename(ContainerInfo renamed, Encoder newBuilder) {
         container = renamed;
         publisher.builder(newBuilder);
     }

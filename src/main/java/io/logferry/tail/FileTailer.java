@@ -2,15 +2,16 @@ package io.logferry.tail;
 
 import io.logferry.decode.DockerEntry;
 import io.logferry.decode.DockerJsonDecoder;
+import io.logferry.decode.Encoder;
 import io.logferry.decode.MessageAssembler;
-import io.logferry.event.AckTracker;
-import io.logferry.event.ContainerInfo;
-import io.logferry.event.Cursor;
-import io.logferry.event.DocumentBuilder;
 import io.logferry.metrics.Metrics;
+import io.logferry.model.AckTracker;
+import io.logferry.model.ContainerInfo;
+import io.logferry.model.ContainerSettings;
+import io.logferry.model.Cursor;
+import io.logferry.model.StartPosition;
 import io.logferry.pipeline.EventQueue;
 import io.logferry.registry.Registry;
-import io.logferry.selection.ContainerSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,9 +25,9 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Map;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -103,14 +104,14 @@ public final class FileTailer implements Tailer {
     private long malformedLogged;
 
     public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
-                      AckTracker tracker, EventQueue queue, DocumentBuilder builder, Metrics metrics, Done done,
+                      AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done,
                       LogPrefetcher prefetcher) {
         this(container, settings, containersPath, resume, tracker, queue, builder, metrics, done, prefetcher, HeldFiles.unbounded());
     }
 
     /** @param held the agent's account of held rotated files, shared by all file tailers */
     public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
-                      AckTracker tracker, EventQueue queue, DocumentBuilder builder, Metrics metrics, Done done,
+                      AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done,
                       LogPrefetcher prefetcher, HeldFiles held) {
         this.held = held;
         this.prefetcher = prefetcher;
@@ -153,7 +154,7 @@ public final class FileTailer implements Tailer {
 
     /** The container was renamed: documents from now on carry the new name. */
     @Override
-    public void rename(ContainerInfo renamed, DocumentBuilder newBuilder) {
+    public void rename(ContainerInfo renamed, Encoder newBuilder) {
         container = renamed;
         publisher.builder(newBuilder);
     }
@@ -220,7 +221,7 @@ public final class FileTailer implements Tailer {
     private boolean open() throws IOException, InterruptedException {
         LogPrefetcher.Held early = prefetcher == null ? null : prefetcher.take(container.id());
         if (early != null) {
-            if (resume == null && settings.startPosition() == io.logferry.config.Config.StartPosition.BEGINNING) {
+            if (resume == null && settings.startPosition() == StartPosition.BEGINNING) {
                 // the container's first file, opened the moment Docker created it: read it from the start
                 synchronized (this) {
                     channel = early.channel();
@@ -265,7 +266,7 @@ public final class FileTailer implements Tailer {
             startChain(chain, chain.get(0));
             return true;
         }
-        if (settings.startPosition() == io.logferry.config.Config.StartPosition.END && Files.exists(current)) {
+        if (settings.startPosition() == StartPosition.END && Files.exists(current)) {
             long end = lastLineEnd(current);
             openAt(current, end, end == 0 ? null : fingerprint(current));
             startChain(chain, current);

@@ -1,12 +1,12 @@
 package io.logferry.tail;
 
+import io.logferry.decode.Encoder;
 import io.logferry.decode.Message;
 import io.logferry.decode.MessageAssembler;
-import io.logferry.event.AckTracker;
-import io.logferry.event.Cursor;
-import io.logferry.event.DocumentBuilder;
-import io.logferry.event.LogEvent;
 import io.logferry.metrics.Metrics;
+import io.logferry.model.AckTracker;
+import io.logferry.model.Cursor;
+import io.logferry.model.LogEvent;
 import io.logferry.pipeline.EventQueue;
 
 import java.util.ArrayList;
@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.LongAdder;
  * Where a tailer's messages go: each becomes its bulk lines and enters the container's
  * acknowledgement order at once, then the queue (blocking while it is full). Bytes that produce
  * no message move the container's cursor. Used by the tailer's thread only, except
- * {@link #builder(DocumentBuilder)} on a rename.
+ * {@link #builder(Encoder)} on a rename.
  *
  * <p>A batching publisher holds up to {@link #BATCH} events and hands them to the queue in one
  * {@link EventQueue#putAll}: the tailer must call {@link #flush()} after each read and before it
@@ -31,14 +31,13 @@ final class Publisher implements MessageAssembler.Sink {
     private final Metrics metrics;
     private final LongAdder read;
     private final LongAdder truncated;
-    private final int[] docStart = new int[1];
     private final boolean batching;
     private final List<LogEvent> held;
     /** {@code held[0, published)} are in the tracker's order already. */
     private int published;
-    private volatile DocumentBuilder builder;
+    private volatile Encoder builder;
 
-    Publisher(AckTracker tracker, EventQueue queue, DocumentBuilder builder, Metrics metrics, boolean batching) {
+    Publisher(AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, boolean batching) {
         this.tracker = tracker;
         this.queue = queue;
         this.builder = builder;
@@ -50,17 +49,16 @@ final class Publisher implements MessageAssembler.Sink {
                 "Events cut at max_bytes (or multiline.max_lines) and flagged truncated: the bytes beyond were counted, not kept");
     }
 
-    void builder(DocumentBuilder b) {
+    void builder(Encoder b) {
         builder = b;
     }
 
     @Override
     public void message(Message m) throws InterruptedException {
-        DocumentBuilder b = builder;
         if ((m.flags() & Message.TRUNCATED) != 0) {
             truncated.increment();
         }
-        LogEvent e = new LogEvent(tracker, b.buildHead(m, docStart), b.tail(), docStart[0], m.commit());
+        LogEvent e = builder.encode(m, tracker);
         if (!batching) {
             tracker.published(e);
             queue.put(e);

@@ -1,8 +1,8 @@
 package io.logferry.tail;
 
-import io.logferry.event.AckTracker;
-import io.logferry.event.ContainerInfo;
-import io.logferry.event.DocumentBuilder;
+import io.logferry.decode.Encoder;
+import io.logferry.model.AckTracker;
+import io.logferry.model.ContainerInfo;
 
 /**
  * Reads one container's log into the queue, from where its registry entry says, until the
@@ -24,7 +24,7 @@ public interface Tailer extends Runnable {
     String source();
 
     /** The container was renamed: documents from now on carry the new name. */
-    void rename(ContainerInfo renamed, DocumentBuilder newBuilder);
+    void rename(ContainerInfo renamed, Encoder newBuilder);
 
     /** The container died: read to the end, then finish. */
     void markStopped();

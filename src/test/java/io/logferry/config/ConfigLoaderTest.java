@@ -1,5 +1,7 @@
 package io.logferry.config;
 
+import io.logferry.model.StartPosition;
+import io.logferry.model.Streams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,8 +51,8 @@ class ConfigLoaderTest {
         Config.ContainerDefaults d = c.defaults();
         assertThat(d.dataset()).isEqualTo("docker");
         assertThat(d.namespace()).isEqualTo("default");
-        assertThat(d.streams()).isEqualTo(Config.Streams.ALL);
-        assertThat(d.startPosition()).isEqualTo(Config.StartPosition.BEGINNING);
+        assertThat(d.streams()).isEqualTo(Streams.ALL);
+        assertThat(d.startPosition()).isEqualTo(StartPosition.BEGINNING);
         assertThat(d.multiline().type()).isEqualTo("none");
         assertThat(d.json()).isFalse();
         assertThat(d.maxBytes()).isEqualTo(1048576);

@@ -2,10 +2,11 @@ package io.logferry.decode;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.logferry.config.Config;
-import io.logferry.event.Cursor;
-import io.logferry.selection.ContainerSettings;
-import io.logferry.selection.Regexes;
+import io.logferry.model.ContainerSettings;
+import io.logferry.model.Cursor;
+import io.logferry.model.Regexes;
+import io.logferry.model.StartPosition;
+import io.logferry.model.Streams;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -187,7 +188,7 @@ class DecoderFuzzTest {
                     Duration.ofSeconds(5));
         };
         boolean json = rnd.nextInt(4) == 0;
-        return new ContainerSettings("docker", "default", Config.Streams.values()[rnd.nextInt(3)], Config.StartPosition.BEGINNING,
+        return new ContainerSettings("docker", "default", Streams.values()[rnd.nextInt(3)], StartPosition.BEGINNING,
                 rule, json, rnd.nextBoolean() ? "" : "msg", maxBytes,
                 rnd.nextInt(5) == 0 ? List.of(Regexes.compile("a")) : List.of(),
                 rnd.nextInt(5) == 0 ? List.of(Regexes.compile("b")) : List.of(), Map.of());

@@ -2,7 +2,7 @@ package io.logferry.decode;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.logferry.config.Config;
+import io.logferry.model.Streams;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -36,7 +36,7 @@ class DockerJsonFixtureTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void fixture(String name, JsonNode c) throws Exception {
-        Config.Streams streams = Config.Streams.valueOf(c.get("streams").asText().toUpperCase(Locale.ROOT));
+        Streams streams = Streams.valueOf(c.get("streams").asText().toUpperCase(Locale.ROOT));
         Feed feed = new Feed(Feed.settings(streams));
         byte[] content = c.get("file_content").asText().getBytes(StandardCharsets.UTF_8);
         feed.bytes(content);

@@ -1,10 +1,12 @@
 package io.logferry.decode;
 
-import io.logferry.config.Config;
-import io.logferry.event.AckTracker;
-import io.logferry.event.Cursor;
-import io.logferry.event.LogEvent;
-import io.logferry.selection.ContainerSettings;
+import io.logferry.model.AckTracker;
+import io.logferry.model.ContainerSettings;
+import io.logferry.model.Cursor;
+import io.logferry.model.LinePattern;
+import io.logferry.model.LogEvent;
+import io.logferry.model.StartPosition;
+import io.logferry.model.Streams;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -12,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
-import io.logferry.selection.LinePattern;
 
 /**
  * Feeds json-file bytes to a {@link MessageAssembler} the way {@code io.logferry.tail.FileTailer}
@@ -42,7 +43,7 @@ final class Feed implements MessageAssembler.Sink {
         assembler = new MessageAssembler(settings, this, clock);
     }
 
-    static ContainerSettings settings(Config.Streams streams) {
+    static ContainerSettings settings(Streams streams) {
         return settings(streams, none(), 1 << 20, List.of(), List.of(), false, "");
     }
 
@@ -54,9 +55,9 @@ final class Feed implements MessageAssembler.Sink {
         return new ContainerSettings.MultilineRule(type, pattern, negate, after, maxLines, Duration.ofSeconds(5));
     }
 
-    static ContainerSettings settings(Config.Streams streams, ContainerSettings.MultilineRule multiline, int maxBytes,
+    static ContainerSettings settings(Streams streams, ContainerSettings.MultilineRule multiline, int maxBytes,
                                       List<LinePattern> include, List<LinePattern> exclude, boolean json, String messageKey) {
-        return new ContainerSettings("docker", "default", streams, Config.StartPosition.BEGINNING, multiline, json, messageKey,
+        return new ContainerSettings("docker", "default", streams, StartPosition.BEGINNING, multiline, json, messageKey,
                 maxBytes, include, exclude, Map.of());
     }
 

@@ -3,17 +3,18 @@ package io.logferry.decode;
 import io.logferry.config.Config;
 import io.logferry.config.ConfigException;
 import io.logferry.config.ConfigLoader;
-import io.logferry.event.ContainerInfo;
+import io.logferry.model.ContainerInfo;
+import io.logferry.model.ContainerSettings;
+import io.logferry.model.Cursor;
+import io.logferry.model.Regexes;
+import io.logferry.model.Streams;
 import io.logferry.selection.Selector;
-import io.logferry.event.Cursor;
-import io.logferry.selection.ContainerSettings;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import io.logferry.selection.Regexes;
 
 import static io.logferry.decode.Feed.entry;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -34,11 +35,11 @@ class MessageAssemblerTest {
     }
 
     private static Feed plain() {
-        return new Feed(Feed.settings(Config.Streams.ALL));
+        return new Feed(Feed.settings(Streams.ALL));
     }
 
     private static Feed multiline(ContainerSettings.MultilineRule rule) {
-        return new Feed(Feed.settings(Config.Streams.ALL, rule, 1 << 20, List.of(), List.of(), false, ""));
+        return new Feed(Feed.settings(Streams.ALL, rule, 1 << 20, List.of(), List.of(), false, ""));
     }
 
     private static Feed java() {
@@ -92,7 +93,7 @@ class MessageAssemblerTest {
 
     @Test
     void longLinesAreTruncatedAtMaxBytes() throws Exception {
-        Feed f = new Feed(Feed.settings(Config.Streams.ALL, Feed.none(), 100, List.of(), List.of(), false, ""));
+        Feed f = new Feed(Feed.settings(Streams.ALL, Feed.none(), 100, List.of(), List.of(), false, ""));
         String file = entry("a".repeat(60), "stdout", T1) + entry("b".repeat(60), "stdout", T1) + entry("c".repeat(60) + "\n", "stdout", T1)
                 + entry("d".repeat(150) + "\n", "stdout", T1)
                 + entry("exactly".repeat(10) + "ab".repeat(15) + "\n", "stdout", T1)
@@ -110,7 +111,7 @@ class MessageAssemblerTest {
 
     @Test
     void aPartialLineOfExactlyMaxBytesIsNotTruncated() throws Exception {
-        Feed f = new Feed(Feed.settings(Config.Streams.ALL, Feed.none(), 10, List.of(), List.of(), false, ""));
+        Feed f = new Feed(Feed.settings(Streams.ALL, Feed.none(), 10, List.of(), List.of(), false, ""));
         f.text(entry("01234", "stdout", T1) + entry("56789\n", "stdout", T1));
         assertThat(f.texts()).containsExactly("0123456789");
         assertThat(f.messages.get(0).flags()).isEqualTo(Message.PARTIAL);
@@ -119,7 +120,7 @@ class MessageAssemblerTest {
     @Test
     void fiftyMebibytesOfPartialEntriesKeepAtMostMaxBytes() throws Exception {
         int maxBytes = 1 << 20;
-        Feed f = new Feed(Feed.settings(Config.Streams.ALL, Feed.none(), maxBytes, List.of(), List.of(), false, ""));
+        Feed f = new Feed(Feed.settings(Streams.ALL, Feed.none(), maxBytes, List.of(), List.of(), false, ""));
         String chunk = "z".repeat(16 * 1024);
         long offset = 0;
         int entries = 50 * 64;       // 50 MiB
@@ -247,7 +248,7 @@ class MessageAssemblerTest {
 
     @Test
     void aMultilineEventIsBoundedByMaxBytes() throws Exception {
-        Feed f = new Feed(Feed.settings(Config.Streams.ALL, Feed.rule("custom", Regexes.compile("^\\s"), false, true, 1000),
+        Feed f = new Feed(Feed.settings(Streams.ALL, Feed.rule("custom", Regexes.compile("^\\s"), false, true, 1000),
                 50, List.of(), List.of(), false, ""));
         f.lines("stdout", "head", " 0123456789", " 0123456789", " 0123456789", " 0123456789", " 0123456789", "next");
         f.assembler.flushAll();
@@ -369,7 +370,7 @@ class MessageAssemblerTest {
 
     @Test
     void streamsFilter() throws Exception {
-        Feed f = new Feed(Feed.settings(Config.Streams.STDOUT));
+        Feed f = new Feed(Feed.settings(Streams.STDOUT));
         String file = entry("out\n", "stdout", T1) + entry("err\n", "stderr", T1) + entry("err part", "stderr", T1);
         f.text(file);
         assertThat(f.texts()).containsExactly("out");
@@ -378,20 +379,20 @@ class MessageAssemblerTest {
 
     @Test
     void includeAndExcludeLines() throws Exception {
-        Feed f = new Feed(Feed.settings(Config.Streams.ALL, Feed.none(), 1 << 20,
+        Feed f = new Feed(Feed.settings(Streams.ALL, Feed.none(), 1 << 20,
                 List.of(Regexes.compile("^ERROR"), Regexes.compile("^WARN")), List.of(Regexes.compile("healthcheck")), false, ""));
         f.lines("stdout", "INFO hello", "ERROR bad", "WARN hmm", "ERROR healthcheck failed", "debug ERROR");
         assertThat(f.texts()).containsExactly("ERROR bad", "WARN hmm");
         assertThat(f.ackAll()).isEqualTo(f.skips.get(f.skips.size() - 1).offset());
 
-        Feed ex = new Feed(Feed.settings(Config.Streams.ALL, Feed.none(), 1 << 20, List.of(), List.of(Regexes.compile("^DEBUG")), false, ""));
+        Feed ex = new Feed(Feed.settings(Streams.ALL, Feed.none(), 1 << 20, List.of(), List.of(Regexes.compile("^DEBUG")), false, ""));
         ex.lines("stdout", "DEBUG x", "INFO y");
         assertThat(ex.texts()).containsExactly("INFO y");
     }
 
     @Test
     void linesFilterAppliesToTheWholeMultilineEvent() throws Exception {
-        Feed f = new Feed(Feed.settings(Config.Streams.ALL, labelled("java"), 1 << 20,
+        Feed f = new Feed(Feed.settings(Streams.ALL, labelled("java"), 1 << 20,
                 List.of(Regexes.compile("Exception")), List.of(), false, ""));
         f.lines("stdout", "java.lang.IllegalStateException: x", "\tat a.B(B.java:1)", "INFO fine");
         f.assembler.flushAll();
@@ -401,7 +402,7 @@ class MessageAssemblerTest {
     // ---- JSON ----
 
     private static Feed json(String key) {
-        return new Feed(Feed.settings(Config.Streams.ALL, Feed.none(), 1 << 20, List.of(), List.of(), true, key));
+        return new Feed(Feed.settings(Streams.ALL, Feed.none(), 1 << 20, List.of(), List.of(), true, key));
     }
 
     @Test
@@ -505,7 +506,7 @@ class MessageAssemblerTest {
     @Test
     void twoHundredMegabytesWithoutANewlineHoldAtMostMaxBytes() throws Exception {
         int maxBytes = 1 << 20;
-        Feed f = new Feed(Feed.settings(Config.Streams.ALL, Feed.none(), maxBytes, List.of(), List.of(), false, ""));
+        Feed f = new Feed(Feed.settings(Streams.ALL, Feed.none(), maxBytes, List.of(), List.of(), false, ""));
         long[] r = feedPartials(f, "stdout", "z".repeat(16 * 1024));
         assertThat(r[0]).as("bytes held").isLessThanOrEqualTo(maxBytes);
         assertThat(r[1]).as("chars retained by the builder").isLessThanOrEqualTo(2L * maxBytes + 2);
@@ -519,7 +520,7 @@ class MessageAssemblerTest {
     @Test
     void twoHundredMegabytesOfMultibyteTextWithoutANewlineOnAMultilineStreamHoldAtMostMaxBytes() throws Exception {
         int maxBytes = 100_000;
-        Feed f = new Feed(Feed.settings(Config.Streams.ALL, labelled("java"), maxBytes, List.of(), List.of(), false, ""));
+        Feed f = new Feed(Feed.settings(Streams.ALL, labelled("java"), maxBytes, List.of(), List.of(), false, ""));
         long[] r = feedPartials(f, "stderr", "€".repeat(16 * 1024 / 3));
         assertThat(r[0]).isLessThanOrEqualTo(maxBytes);
         // the line, cut at max_bytes, now waits as a multiline event that may continue
@@ -534,7 +535,7 @@ class MessageAssemblerTest {
     void twoHundredMegabytesOfContinuationLinesHoldAtMostMaxBytesAndMaxLines() throws Exception {
         int maxBytes = 1 << 20;
         int maxLines = 1_000_000;               // max_bytes binds first
-        Feed f = new Feed(Feed.settings(Config.Streams.ALL, Feed.rule("custom", Regexes.compile("^\\s"), false, true, maxLines),
+        Feed f = new Feed(Feed.settings(Streams.ALL, Feed.rule("custom", Regexes.compile("^\\s"), false, true, maxLines),
                 maxBytes, List.of(), List.of(), false, ""));
         String line = "\tat com.example.Deep.recursion(Deep.java:42) " + "y".repeat(16 * 1024 - 60) + "\n";
         long offset = 0;
@@ -559,7 +560,7 @@ class MessageAssemblerTest {
 
     @Test
     void aMillionShortContinuationLinesKeepMaxLines() throws Exception {
-        Feed f = new Feed(Feed.settings(Config.Streams.ALL, Feed.rule("custom", Regexes.compile("^\\s"), false, true, 500),
+        Feed f = new Feed(Feed.settings(Streams.ALL, Feed.rule("custom", Regexes.compile("^\\s"), false, true, 500),
                 1 << 20, List.of(), List.of(), false, ""));
         f.assembler.accept(new DockerEntry("start\n", "stdout", T1, 0, 10), 1, Feed.FILE);
         long offset = 10;

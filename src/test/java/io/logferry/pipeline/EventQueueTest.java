@@ -1,8 +1,8 @@
 package io.logferry.pipeline;
 
-import io.logferry.event.AckTracker;
-import io.logferry.event.Cursor;
-import io.logferry.event.LogEvent;
+import io.logferry.model.AckTracker;
+import io.logferry.model.Cursor;
+import io.logferry.model.LogEvent;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

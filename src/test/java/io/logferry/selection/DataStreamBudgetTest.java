@@ -2,7 +2,8 @@ package io.logferry.selection;
 
 import io.logferry.config.Config;
 import io.logferry.config.ConfigLoader;
-import io.logferry.event.ContainerInfo;
+import io.logferry.model.ContainerInfo;
+import io.logferry.model.Streams;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -54,7 +55,7 @@ class DataStreamBudgetTest {
         assertThat(budget.admit("logs-other-x")).isFalse();
         // the settings other than the stream are kept
         Selector.Decision d = budget.apply(selector.decide(container(9, Map.of("logferry.dataset", "z", "logferry.streams", "stderr"))));
-        assertThat(d.settings().orElseThrow().streams()).isEqualTo(Config.Streams.STDERR);
+        assertThat(d.settings().orElseThrow().streams()).isEqualTo(Streams.STDERR);
         assertThat(d.settings().orElseThrow().dataStream()).isEqualTo("logs-docker-default");
     }
 

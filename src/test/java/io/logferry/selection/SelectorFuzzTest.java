@@ -2,8 +2,10 @@ package io.logferry.selection;
 
 import io.logferry.config.Config;
 import io.logferry.config.ConfigLoader;
-import io.logferry.event.ContainerInfo;
-import io.logferry.logging.Printable;
+import io.logferry.model.ContainerInfo;
+import io.logferry.model.ContainerSettings;
+import io.logferry.model.LinePattern;
+import io.logferry.model.Printable;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashMap;

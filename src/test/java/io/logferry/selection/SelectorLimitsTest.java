@@ -2,7 +2,8 @@ package io.logferry.selection;
 
 import io.logferry.config.Config;
 import io.logferry.config.ConfigLoader;
-import io.logferry.event.ContainerInfo;
+import io.logferry.model.ContainerInfo;
+import io.logferry.model.ContainerSettings;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -2,7 +2,11 @@ package io.logferry.selection;
 
 import io.logferry.config.Config;
 import io.logferry.config.ConfigLoader;
-import io.logferry.event.ContainerInfo;
+import io.logferry.model.ContainerInfo;
+import io.logferry.model.ContainerSettings;
+import io.logferry.model.LinePattern;
+import io.logferry.model.StartPosition;
+import io.logferry.model.Streams;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -135,8 +139,8 @@ class SelectorTest {
         assertThat(s.dataset()).isEqualTo("docker");
         assertThat(s.namespace()).isEqualTo("default");
         assertThat(s.dataStream()).isEqualTo("logs-docker-default");
-        assertThat(s.streams()).isEqualTo(Config.Streams.ALL);
-        assertThat(s.startPosition()).isEqualTo(Config.StartPosition.BEGINNING);
+        assertThat(s.streams()).isEqualTo(Streams.ALL);
+        assertThat(s.startPosition()).isEqualTo(StartPosition.BEGINNING);
         assertThat(s.multiline().enabled()).isFalse();
         assertThat(s.json()).isFalse();
         assertThat(s.jsonMessageKey()).isEmpty();
@@ -185,15 +189,15 @@ class SelectorTest {
 
     @Test
     void streamsAndStartPosition() {
-        assertThat(settings("logferry.streams", "stdout").streams()).isEqualTo(Config.Streams.STDOUT);
-        assertThat(settings("logferry.streams", "STDERR").streams()).isEqualTo(Config.Streams.STDERR);
-        assertThat(settings("logferry.streams", "all").streams()).isEqualTo(Config.Streams.ALL);
+        assertThat(settings("logferry.streams", "stdout").streams()).isEqualTo(Streams.STDOUT);
+        assertThat(settings("logferry.streams", "STDERR").streams()).isEqualTo(Streams.STDERR);
+        assertThat(settings("logferry.streams", "all").streams()).isEqualTo(Streams.ALL);
         ContainerSettings out = settings("logferry.streams", "stdout");
         assertThat(out.ships("stdout")).isTrue();
         assertThat(out.ships("stderr")).isFalse();
         assertThat(settings("logferry.streams", "stderr").ships("stdout")).isFalse();
         assertThat(settings().ships("stderr")).isTrue();
-        assertThat(settings("logferry.start_position", "end").startPosition()).isEqualTo(Config.StartPosition.END);
+        assertThat(settings("logferry.start_position", "end").startPosition()).isEqualTo(StartPosition.END);
         assertThat(settings("logferry.max_bytes", "2048").maxBytes()).isEqualTo(2048);
     }
 
@@ -357,7 +361,7 @@ class SelectorTest {
         ContainerSettings s = d.settings().orElseThrow();
         assertThat(s.multiline().type()).isEqualTo("java");
         assertThat(s.multiline().maxLines()).isEqualTo(500);
-        assertThat(s.streams()).isEqualTo(Config.Streams.STDERR);
+        assertThat(s.streams()).isEqualTo(Streams.STDERR);
         assertThat(s.includeLines()).isEmpty();
     }
 

@@ -4,14 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.StreamType;
-import io.logferry.config.Config;
-import io.logferry.event.AckTracker;
-import io.logferry.event.ContainerInfo;
-import io.logferry.event.DocumentBuilder;
-import io.logferry.event.LogEvent;
+import io.logferry.elasticsearch.DocumentBuilder;
 import io.logferry.metrics.Metrics;
+import io.logferry.model.AckTracker;
+import io.logferry.model.ContainerInfo;
+import io.logferry.model.ContainerSettings;
+import io.logferry.model.LogEvent;
+import io.logferry.model.StartPosition;
+import io.logferry.model.Streams;
 import io.logferry.pipeline.EventQueue;
-import io.logferry.selection.ContainerSettings;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -34,7 +35,7 @@ class ApiTailerTest {
 
     private ApiTailer tailer() {
         ContainerInfo c = new ContainerInfo("c1", "/local", "img", Map.of(), null, "local", true);
-        ContainerSettings s = new ContainerSettings("docker", "default", Config.Streams.ALL, Config.StartPosition.BEGINNING,
+        ContainerSettings s = new ContainerSettings("docker", "default", Streams.ALL, StartPosition.BEGINNING,
                 new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", MAX_BYTES,
                 List.of(), List.of(), Map.of());
         DocumentBuilder b = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), null);

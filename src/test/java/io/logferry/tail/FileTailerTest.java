@@ -2,14 +2,15 @@ package io.logferry.tail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.logferry.config.Config;
-import io.logferry.event.AckTracker;
-import io.logferry.event.ContainerInfo;
-import io.logferry.event.DocumentBuilder;
-import io.logferry.event.LogEvent;
+import io.logferry.elasticsearch.DocumentBuilder;
 import io.logferry.metrics.Metrics;
+import io.logferry.model.AckTracker;
+import io.logferry.model.ContainerInfo;
+import io.logferry.model.ContainerSettings;
+import io.logferry.model.LogEvent;
+import io.logferry.model.StartPosition;
+import io.logferry.model.Streams;
 import io.logferry.pipeline.EventQueue;
-import io.logferry.selection.ContainerSettings;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,7 +52,7 @@ class FileTailerTest {
             Files.createFile(log());
         }
         ContainerInfo c = new ContainerInfo(ID, "/app", "img", Map.of(), log().toString(), "json-file", true);
-        ContainerSettings s = new ContainerSettings("docker", "default", Config.Streams.ALL, Config.StartPosition.BEGINNING,
+        ContainerSettings s = new ContainerSettings("docker", "default", Streams.ALL, StartPosition.BEGINNING,
                 new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
                 List.of(), List.of(), Map.of());
         DocumentBuilder b = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), log().toString());

@@ -1,15 +1,16 @@
 package io.logferry.tail;
 
-import io.logferry.config.Config;
 import io.logferry.decode.Message;
-import io.logferry.event.AckTracker;
-import io.logferry.event.ContainerInfo;
-import io.logferry.event.Cursor;
-import io.logferry.event.DocumentBuilder;
-import io.logferry.event.LogEvent;
+import io.logferry.elasticsearch.DocumentBuilder;
 import io.logferry.metrics.Metrics;
+import io.logferry.model.AckTracker;
+import io.logferry.model.ContainerInfo;
+import io.logferry.model.ContainerSettings;
+import io.logferry.model.Cursor;
+import io.logferry.model.LogEvent;
+import io.logferry.model.StartPosition;
+import io.logferry.model.Streams;
 import io.logferry.pipeline.EventQueue;
-import io.logferry.selection.ContainerSettings;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -27,7 +28,7 @@ class PublisherTest {
 
     private static DocumentBuilder builder() {
         ContainerInfo c = new ContainerInfo("c1", "/web", "nginx", Map.of(), null, "json-file", true);
-        ContainerSettings s = new ContainerSettings("docker", "default", Config.Streams.ALL, Config.StartPosition.BEGINNING,
+        ContainerSettings s = new ContainerSettings("docker", "default", Streams.ALL, StartPosition.BEGINNING,
                 new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
                 List.of(), List.of(), Map.of());
         return new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), null);

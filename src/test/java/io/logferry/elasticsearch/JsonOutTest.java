@@ -1,4 +1,4 @@
-package io.logferry.event;
+package io.logferry.elasticsearch;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.logferry.selection;
+package io.logferry.model;
 
 import java.util.Objects;
 
@@ -25,7 +25,7 @@ public final class LinePattern {
     }
 
     /** One of our own fixed patterns; never for text that comes from a user. */
-    static LinePattern builtin(String regex) {
+    public static LinePattern builtin(String regex) {
         return new LinePattern(regex, null, java.util.regex.Pattern.compile(regex));
     }
 

@@ -1,4 +1,4 @@
-package io.logferry.event;
+package io.logferry.model;
 
 /** One entry in a container's acknowledgement order: an event, or a run of bytes that produced none. */
 public class Pending {

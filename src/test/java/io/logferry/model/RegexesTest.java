@@ -1,4 +1,4 @@
-package io.logferry.selection;
+package io.logferry.model;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -113,6 +113,6 @@ class RegexesTest {
         assertThat(Regexes.compile("a+")).isNotEqualTo(LinePattern.builtin("a+")).isNotEqualTo(Regexes.compile("b+"));
         assertThat(Regexes.compile("a+").source()).isEqualTo("a+");
         assertThat(Regexes.compile("b").find("abc")).as("find: anywhere in the line").isTrue();
-        assertThat(Selector.JAVA.find("\tat x.Y.z(Y.java:1)")).isTrue();
+        assertThat(LinePattern.builtin("^\\s+at\\s").find("\tat x.Y.z(Y.java:1)")).as("a built-in pattern").isTrue();
     }
 }

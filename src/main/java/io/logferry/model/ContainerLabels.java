@@ -1,4 +1,4 @@
-package io.logferry.event;
+package io.logferry.model;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;

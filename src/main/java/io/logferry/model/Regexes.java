@@ -1,4 +1,4 @@
-package io.logferry.selection;
+package io.logferry.model;
 
 /**
  * Compiles the regular expressions users write in labels and config, on RE2/J: the syntax of
@@ -39,7 +39,7 @@ public final class Regexes {
         try {
             return LinePattern.user(com.google.re2j.Pattern.compile(regex));
         } catch (com.google.re2j.PatternSyntaxException e) {
-            String at = e.getPattern() == null ? "" : ": `" + io.logferry.logging.Printable.escape(
+            String at = e.getPattern() == null ? "" : ": `" + io.logferry.model.Printable.escape(
                     e.getPattern().length() > 40 ? e.getPattern().substring(0, 40) + "…" : e.getPattern()) + "`";
             String java = javaOnly(regex);
             throw new Invalid("does not compile (" + e.getDescription() + at + ")"

@@ -1,4 +1,4 @@
-package io.logferry.logging;
+package io.logferry.model;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,4 +1,4 @@
-package io.logferry.event;
+package io.logferry.elasticsearch;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -7,7 +7,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.logferry.config.Config;
 import io.logferry.decode.Message;
-import io.logferry.selection.ContainerSettings;
+import io.logferry.model.AckTracker;
+import io.logferry.model.ContainerInfo;
+import io.logferry.model.ContainerLabels;
+import io.logferry.model.ContainerSettings;
+import io.logferry.model.Cursor;
+import io.logferry.model.LogEvent;
+import io.logferry.model.StartPosition;
+import io.logferry.model.Streams;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -33,7 +40,7 @@ class DocumentBuilderTest {
     }
 
     private static ContainerSettings settings(String dataset, Map<String, String> fields) {
-        return new ContainerSettings(dataset, "prod", Config.Streams.ALL, Config.StartPosition.BEGINNING,
+        return new ContainerSettings(dataset, "prod", Streams.ALL, StartPosition.BEGINNING,
                 new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
                 List.of(), List.of(), fields);
     }

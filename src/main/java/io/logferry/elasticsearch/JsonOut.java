@@ -1,4 +1,4 @@
-package io.logferry.event;
+package io.logferry.elasticsearch;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;

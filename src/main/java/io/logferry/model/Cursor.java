@@ -1,4 +1,4 @@
-package io.logferry.event;
+package io.logferry.model;
 
 /**
  * A position in a container's log: the file (its fingerprint, and the order in which the tailer

@@ -1,6 +1,4 @@
-package io.logferry.selection;
-
-import io.logferry.config.Config;
+package io.logferry.model;
 
 import java.time.Duration;
 import java.util.List;
@@ -15,8 +13,8 @@ import java.util.Map;
 public record ContainerSettings(
         String dataset,
         String namespace,
-        Config.Streams streams,
-        Config.StartPosition startPosition,
+        Streams streams,
+        StartPosition startPosition,
         MultilineRule multiline,
         boolean json,
         String jsonMessageKey,

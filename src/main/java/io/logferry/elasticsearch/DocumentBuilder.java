@@ -1,11 +1,17 @@
-package io.logferry.event;
+package io.logferry.elasticsearch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.logferry.config.Config;
+import io.logferry.decode.Encoder;
 import io.logferry.decode.Message;
-import io.logferry.selection.ContainerSettings;
+import io.logferry.model.AckTracker;
+import io.logferry.model.ContainerInfo;
+import io.logferry.model.ContainerLabels;
+import io.logferry.model.ContainerSettings;
+import io.logferry.model.Cursor;
+import io.logferry.model.LogEvent;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,7 +32,7 @@ import java.util.TreeMap;
  * byte offset, so that a replay produces the same ids and {@code op_type: create} refuses the
  * copies with 409.
  */
-public final class DocumentBuilder {
+public final class DocumentBuilder implements Encoder {
     /** Top-level fields of the document that decoded JSON never overwrites; such keys go under {@code json}. */
     static final Set<String> RESERVED = Set.of("@timestamp", "message", "stream", "log", "container", "docker", "host",
             "agent", "data_stream", "event", "error", "labels", "json", "ecs");
@@ -135,6 +141,13 @@ public final class DocumentBuilder {
     }
 
     /** The end of every document line of this container, serialised once, with its newline. */
+    @Override
+    public LogEvent encode(Message m, AckTracker tracker) {
+        int[] start = new int[1];
+        byte[] head = buildHead(m, start);
+        return new LogEvent(tracker, head, tail(), start[0], m.commit());
+    }
+
     public byte[] tail() {
         return constantTail;
     }

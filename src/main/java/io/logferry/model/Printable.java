@@ -1,4 +1,4 @@
-package io.logferry.logging;
+package io.logferry.model;
 
 /**
  * Makes untrusted text (label keys and values, container names, anything a container's owner

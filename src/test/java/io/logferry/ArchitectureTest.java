@@ -1,0 +1,66 @@
+package io.logferry;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+/**
+ * The package plan of docs/architecture.md, checked on the compiled classes: no package cycle,
+ * a leaf package of shared value types, and data moving forward only (a stage never imports the
+ * stages after it, nor the output's wire format).
+ */
+class ArchitectureTest {
+    private static JavaClasses classes;
+
+    @BeforeAll
+    static void importClasses() {
+        classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("io.logferry");
+    }
+
+    @Test
+    void noPackageCycles() {
+        slices().matching("io.logferry.(*)..").should().beFreeOfCycles().check(classes);
+    }
+
+    @Test
+    void theModelIsALeaf() {
+        rule("model", "config", "decode", "docker", "elasticsearch", "http", "logging", "metrics", "pipeline", "registry",
+                "selection", "tail", "cli").check(classes);
+        noClasses().that().resideInAPackage("io.logferry.model..").should().dependOnClassesThat()
+                .belongToAnyOf(Agent.class).check(classes);
+    }
+
+    @Test
+    void decodingAndSelectionKnowNothingOfDockerTailersOrTheOutput() {
+        rule("decode", "docker", "tail", "elasticsearch", "pipeline", "http", "cli").check(classes);
+        rule("selection", "docker", "tail", "elasticsearch", "pipeline", "http", "cli", "decode").check(classes);
+    }
+
+    @Test
+    void theOutputKnowsNothingOfTailersOrDocker() {
+        rule("elasticsearch", "tail", "docker", "selection", "registry", "http", "cli").check(classes);
+        rule("pipeline", "tail", "docker", "selection", "elasticsearch", "decode", "http", "cli").check(classes);
+    }
+
+    @Test
+    void tailersHandMessagesToAnEncoderNotToTheWireFormat() {
+        rule("tail", "elasticsearch", "docker", "selection", "http", "cli").check(classes);
+        rule("registry", "elasticsearch", "tail", "docker", "pipeline", "http", "cli").check(classes);
+    }
+
+    /** Classes in {@code io.logferry.<from>} depend on none of the packages {@code io.logferry.<to>}. */
+    private static ArchRule rule(String from, String... to) {
+        String[] targets = new String[to.length];
+        for (int i = 0; i < to.length; i++) {
+            targets[i] = "io.logferry." + to[i] + "..";
+        }
+        return noClasses().that().resideInAPackage("io.logferry." + from + "..").should().dependOnClassesThat()
+                .resideInAnyPackage(targets).because("docs/architecture.md: data moves forward only, one package per stage");
+    }
+}
