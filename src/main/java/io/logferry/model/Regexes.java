@@ -86,80 +86,96 @@ public final class Regexes {
      * passes may still be refused by the compiler, never the other way round.
      */
     static void checkSize(String regex) {
-        long[] sum = new long[MAX_DEPTH + 2];
-        int depth = 0;
-        long last = 0;               // weight of the atom a following quantifier applies to
-        int i = 0;
-        int n = regex.length();
-        while (i < n) {
-            char c = regex.charAt(i);
-            switch (c) {
-                case '\\' -> {
-                    if (i + 1 < n && regex.charAt(i + 1) == 'Q') {
-                        int end = regex.indexOf("\\E", i + 2);
-                        int stop = end < 0 ? n : end;
-                        sum[depth] += stop - (i + 2);
-                        last = 1;
-                        i = end < 0 ? n : end + 2;
-                        continue;
-                    }
-                    if (i + 1 < n && (regex.charAt(i + 1) == 'p' || regex.charAt(i + 1) == 'P') && i + 2 < n && regex.charAt(i + 2) == '{') {
-                        int end = regex.indexOf('}', i + 3);
-                        i = end < 0 ? n : end + 1;
-                    } else {
-                        i += 2;
-                    }
-                    last = 1;
-                    sum[depth] += 1;
-                    continue;
+        new SizeScan(regex).run();
+    }
+
+    /** One pass of {@link #checkSize}: a token at a time, the running weight of each open group. */
+    private static final class SizeScan {
+        private final String regex;
+        private final long[] sum = new long[MAX_DEPTH + 2];
+        private int depth;
+        /** The weight of the atom a following quantifier applies to. */
+        private long last;
+        private int i;
+
+        SizeScan(String regex) {
+            this.regex = regex;
+        }
+
+        void run() {
+            while (i < regex.length()) {
+                switch (regex.charAt(i)) {
+                    case '\\' -> escape();
+                    case '[' -> atom(1, classEnd(regex, i));
+                    case '(' -> open();
+                    case ')' -> close();
+                    case '{' -> repeat();
+                    case '*', '+', '?', '|', '^', '$' -> add(1, i + 1);     // a constant per operator
+                    default -> atom(1, i + 1);
                 }
-                case '[' -> {
-                    i = classEnd(regex, i);
-                    last = 1;
-                    sum[depth] += 1;
-                    continue;
-                }
-                case '(' -> {
-                    depth++;
-                    if (depth > MAX_DEPTH) {
-                        throw new Invalid("nests groups deeper than " + MAX_DEPTH);
-                    }
-                    sum[depth] = 0;
-                    last = 0;
-                }
-                case ')' -> {
-                    if (depth > 0) {
-                        last = Math.max(1, sum[depth]);
-                        depth--;
-                        sum[depth] += last;
-                    }
-                }
-                case '{' -> {
-                    int end = regex.indexOf('}', i);
-                    long count = end < 0 ? -1 : maxCount(regex.substring(i + 1, end));
-                    if (count >= 0) {
-                        // replaces the atom counted once by its repetitions
-                        long grown = Math.min(MAX_EXPANDED + 1, last * Math.max(count, 1));
-                        sum[depth] = Math.min(MAX_EXPANDED + 1, sum[depth] + grown - last);
-                        last = grown;
-                        i = end + 1;
-                        check(sum[depth]);
-                        continue;
-                    }
-                    sum[depth] += 1;
-                    last = 1;
-                }
-                case '*', '+', '?', '|', '^', '$' -> {
-                    // no growth beyond a constant per operator
-                    sum[depth] += 1;
-                }
-                default -> {
-                    sum[depth] += 1;
-                    last = 1;
-                }
+                check(sum[depth]);
             }
-            check(sum[depth]);
+        }
+
+        private boolean at(int k, char c) {
+            return k < regex.length() && regex.charAt(k) == c;
+        }
+
+        private void escape() {
+            if (at(i + 1, 'Q')) {
+                int end = regex.indexOf("\\E", i + 2);
+                int stop = end < 0 ? regex.length() : end;
+                sum[depth] += stop - (i + 2);
+                last = 1;
+                i = end < 0 ? regex.length() : end + 2;
+            } else if ((at(i + 1, 'p') || at(i + 1, 'P')) && at(i + 2, '{')) {
+                int end = regex.indexOf('}', i + 3);
+                atom(1, end < 0 ? regex.length() : end + 1);
+            } else {
+                atom(1, i + 2);
+            }
+        }
+
+        private void open() {
+            if (++depth > MAX_DEPTH) {
+                throw new Invalid("nests groups deeper than " + MAX_DEPTH);
+            }
+            sum[depth] = 0;
+            last = 0;
             i++;
+        }
+
+        private void close() {
+            if (depth > 0) {
+                last = Math.max(1, sum[depth]);
+                depth--;
+                sum[depth] += last;
+            }
+            i++;
+        }
+
+        /** {@code {n,m}}: the atom before it counted max(n, m) times instead of once; else '{' is a literal. */
+        private void repeat() {
+            int end = regex.indexOf('}', i);
+            long count = end < 0 ? -1 : maxCount(regex.substring(i + 1, end));
+            if (count < 0) {
+                atom(1, i + 1);
+                return;
+            }
+            long grown = Math.min(MAX_EXPANDED + 1, last * Math.max(count, 1));
+            sum[depth] = Math.min(MAX_EXPANDED + 1, sum[depth] + grown - last);
+            last = grown;
+            i = end + 1;
+        }
+
+        private void atom(long weight, int next) {
+            last = weight;
+            add(weight, next);
+        }
+
+        private void add(long weight, int next) {
+            sum[depth] += weight;
+            i = next;
         }
     }
 
