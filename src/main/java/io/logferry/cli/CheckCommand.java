@@ -18,6 +18,7 @@ import io.logferry.elasticsearch.KibanaSetup;
 import io.logferry.elasticsearch.Setup;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
+import io.logferry.model.DataStream;
 import io.logferry.model.LinePattern;
 import io.logferry.model.Printable;
 import io.logferry.selection.DataStreamBudget;
@@ -323,7 +324,7 @@ final class CheckCommand {
             return;
         }
         java.util.SortedSet<String> streams = new java.util.TreeSet<>(dataStreams);
-        streams.add("logs-" + config.defaults().dataset() + "-" + config.defaults().namespace());
+        streams.add(DataStream.logs(config.defaults().dataset(), config.defaults().namespace()).name());
         streams.add(es.deadLetter());
         com.fasterxml.jackson.databind.node.ObjectNode q = JSON.createObjectNode();
         if (config.setupEnabled()) {

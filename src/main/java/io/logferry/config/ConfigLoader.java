@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.logferry.model.DataStream;
 import io.logferry.model.StartPosition;
 import io.logferry.model.Streams;
 
@@ -352,7 +353,7 @@ public final class ConfigLoader {
                 duration("elasticsearch.backoff.max", es.get("backoff").get("max")),
                 nonEmpty("elasticsearch.dead_letter", es.get("dead_letter")));
 
-        if (("logs-" + defaults.dataset() + "-" + defaults.namespace()).equals(elasticsearch.deadLetter())) {
+        if (DataStream.logs(defaults.dataset(), defaults.namespace()).name().equals(elasticsearch.deadLetter())) {
             problems.add("config: key 'elasticsearch.dead_letter' (" + elasticsearch.deadLetter()
                     + ") is the default data stream of defaults.dataset and defaults.namespace; choose another");
         }

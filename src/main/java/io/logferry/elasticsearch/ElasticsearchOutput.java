@@ -7,6 +7,7 @@ import io.github.resilience4j.core.IntervalFunction;
 import io.logferry.config.Config;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.Cursor;
+import io.logferry.model.DataStream;
 import io.logferry.model.LogEvent;
 import io.logferry.pipeline.Output;
 import org.apache.http.entity.ContentType;
@@ -116,9 +117,9 @@ public final class ElasticsearchOutput implements Output {
         this.forbidden = metrics.counter("logferry_events_forbidden_total",
                 "Events Elasticsearch refused with 401/403 that is not a block (no privilege on the index): dead-lettered, never retried");
         // logs-<dataset>-<namespace>: the data_stream fields of a dead letter name the stream it goes to
-        String[] parts = config.deadLetter().split("-", 3);
-        this.letterDataset = parts.length == 3 ? parts[1] : "logferry.deadletter";
-        this.letterNamespace = parts.length == 3 ? parts[2] : "default";
+        DataStream letters = DataStream.parse(config.deadLetter()).orElse(DataStream.logs("logferry.deadletter", "default"));
+        this.letterDataset = letters.dataset();
+        this.letterNamespace = letters.namespace();
     }
 
     @Override

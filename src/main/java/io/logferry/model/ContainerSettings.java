@@ -31,7 +31,7 @@ public record ContainerSettings(
 
     /** {@code logs-<dataset>-<namespace>} */
     public String dataStream() {
-        return "logs-" + dataset + "-" + namespace;
+        return DataStream.logs(dataset, namespace).name();
     }
 
     /** These settings with another data stream. */

@@ -5,6 +5,7 @@ import io.logferry.config.Durations;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerLabels;
 import io.logferry.model.ContainerSettings;
+import io.logferry.model.DataStream;
 import io.logferry.model.LinePattern;
 import io.logferry.model.Printable;
 import io.logferry.model.Regexes;
@@ -128,7 +129,7 @@ public final class Selector {
 
     /** The default data stream, {@code logs-<defaults.dataset>-<defaults.namespace>}: never counted against the cap. */
     public static String defaultDataStream(Config config) {
-        return "logs-" + config.defaults().dataset() + "-" + config.defaults().namespace();
+        return DataStream.logs(config.defaults().dataset(), config.defaults().namespace()).name();
     }
 
     public Decision decide(ContainerInfo c) {
@@ -284,10 +285,10 @@ public final class Selector {
             namespace = allowedPart(ns, PREFIX + "namespace", defaults.namespace(), allowed.allowedNamespaces(), "labels.allowed_namespaces",
                     Refusal.NAMESPACE, warnings);
         }
-        String stream = "logs-" + dataset + "-" + namespace;
+        String stream = DataStream.logs(dataset, namespace).name();
         if (stream.equalsIgnoreCase(deadLetter) && !(dataset.equals(defaults.dataset()) && namespace.equals(defaults.namespace()))) {
             warnings.add(new Refusal(Refusal.DEAD_LETTER, "labels " + PREFIX + "dataset/" + PREFIX + "namespace name the dead-letter stream "
-                    + Printable.escape(deadLetter) + " (elasticsearch.dead_letter); using logs-" + defaults.dataset() + "-" + defaults.namespace()));
+                    + Printable.escape(deadLetter) + " (elasticsearch.dead_letter); using " + DataStream.logs(defaults.dataset(), defaults.namespace())));
             return new String[] {defaults.dataset(), defaults.namespace()};
         }
         return new String[] {dataset, namespace};
