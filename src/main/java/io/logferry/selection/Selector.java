@@ -12,6 +12,7 @@ import io.logferry.model.Regexes;
 import io.logferry.model.StartPosition;
 import io.logferry.model.Streams;
 
+import io.logferry.model.Utf8;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -586,7 +587,7 @@ public final class Selector {
 
     /** Elasticsearch's data stream name rules: lower case, none of \\ / * ? " < > | , # : space -, at most 100 bytes. */
     static String sanitise(String value, String key, String fallback, String reason, List<Refusal> warnings) {
-        String v = ContainerLabels.truncateUtf8(value.trim(), 4 * 100).toLowerCase(Locale.ROOT);
+        String v = Utf8.truncate(value.trim(), 4 * 100).toLowerCase(Locale.ROOT);
         StringBuilder b = new StringBuilder(v.length());
         for (int i = 0; i < v.length(); i++) {
             char c = v.charAt(i);
@@ -602,7 +603,7 @@ public final class Selector {
         while (from < b.length() && (b.charAt(from) == '_' || b.charAt(from) == '+' || b.charAt(from) == '.')) {
             from++;
         }
-        v = ContainerLabels.truncateUtf8(b.substring(from), 100);
+        v = Utf8.truncate(b.substring(from), 100);
         if (v.isEmpty() || v.equals(".") || v.equals("..")) {
             refuse(warnings, reason, key, value, "leaves nothing valid for a data stream name", fallback);
             return fallback;
