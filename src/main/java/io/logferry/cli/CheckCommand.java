@@ -19,6 +19,7 @@ import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.DataStream;
 import io.logferry.model.LinePattern;
+import io.logferry.model.MultilineType;
 import io.logferry.model.Printable;
 import io.logferry.selection.DataStreamBudget;
 import io.logferry.selection.Selector;
@@ -373,7 +374,7 @@ final class CheckCommand {
         b.append(", start ").append(lower(s.startPosition()));
         ContainerSettings.MultilineRule m = s.multiline();
         b.append(", multiline ").append(m.type());
-        if (m.type().equals("custom")) {
+        if (m.type() == MultilineType.CUSTOM) {
             b.append(" /").append(m.pattern()).append("/ negate ").append(m.negate()).append(" match ")
                     .append(m.matchAfter() ? "after" : "before");
         }
