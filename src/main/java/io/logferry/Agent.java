@@ -10,6 +10,7 @@ import io.logferry.elasticsearch.ElasticsearchOutput;
 import io.logferry.elasticsearch.EsConnection;
 import io.logferry.elasticsearch.Setup;
 import io.logferry.http.StatusServer;
+import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
 import io.logferry.model.ContainerInfo;
@@ -99,12 +100,11 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         agentId = agentId();
         log.info("logferry {} starting: agent id {}, registry {} ({} containers), output {}", version, agentId,
                 registry.path(), unclaimed.size(), config.output().name().toLowerCase());
-        metrics.gauge("logferry_queue_events", "Events in the queue", queue::size);
-        metrics.gauge("logferry_queue_bytes", "Bytes in the queue", queue::bytes);
-        metrics.gauge("logferry_tailers_active", "Containers being tailed", () -> tailers.size());
-        metrics.gauge("logferry_label_data_streams", "Distinct data streams chosen by labels (labels.max_data_streams caps them)",
-                dataStreams::size);
-        metrics.gauge("logferry_held_bytes", "Unread bytes of rotated log files held open beyond the ones being read", held::total);
+        metrics.gauge(Metric.QUEUE_EVENTS, queue::size);
+        metrics.gauge(Metric.QUEUE_BYTES, queue::bytes);
+        metrics.gauge(Metric.TAILERS_ACTIVE, () -> tailers.size());
+        metrics.gauge(Metric.LABEL_DATA_STREAMS, dataStreams::size);
+        metrics.gauge(Metric.HELD_BYTES, held::total);
         if (config.output() == Config.Output.DISCARD) {
             output = new DiscardOutput(metrics);
         } else {
@@ -214,12 +214,11 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
         if (first) {
             for (Selector.Refusal r : d.refusals()) {
                 log.warn("container {}: {}", c.describe(), r.message());
-                metrics.counter("logferry_label_warnings_total", "Label values refused or lowered to a limit (every label warning)").increment();
-                metrics.counter("logferry_label_refusals_total", "Label values refused or lowered, by reason", "reason", r.reason()).increment();
+                metrics.counter(Metric.LABEL_WARNINGS).increment();
+                metrics.counter(Metric.LABEL_REFUSALS, "reason", r.reason()).increment();
             }
             if (d.labelsCut() > 0) {
-                metrics.counter("logferry_container_labels_cut_total", "Container labels left out of container.labels.* or cut short")
-                        .add(d.labelsCut());
+                metrics.counter(Metric.CONTAINER_LABELS_CUT).add(d.labelsCut());
             }
         }
         if (!d.selected()) {
@@ -261,7 +260,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
                 : new FileTailer(c, s, containers, resume, t.tracker(), queue, builder(c, s, true), metrics, this, prefetcher, held);
         tracked.put(c.id(), new Tracked(t.tracker(), tailer.source(), false));
         tailers.put(c.id(), tailer);
-        metrics.gauge("logferry_bytes_behind", "Bytes in a container's log files not read yet", tailer::behind, "container", c.name());
+        metrics.gauge(Metric.BYTES_BEHIND, tailer::behind, "container", c.name());
         if (first) {
             log.info("container {} shipped to {} ({}, {})", c.describe(), s.dataStream(), resume == null ? "new" : "resuming",
                     api ? "Docker logs API" : "json-file");
@@ -325,7 +324,7 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
     @Override
     public void finished(Tailer tailer) {
         tailers.remove(tailer.container().id(), tailer);
-        metrics.removeGauge("logferry_bytes_behind", "container", tailer.container().name());
+        metrics.removeGauge(Metric.BYTES_BEHIND, "container", tailer.container().name());
     }
 
     // ---- registry ----

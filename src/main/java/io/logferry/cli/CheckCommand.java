@@ -3,8 +3,6 @@ package io.logferry.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.command.InspectContainerResponse;
-import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.Info;
 import com.github.dockerjava.api.model.Version;
@@ -12,13 +10,16 @@ import io.logferry.config.Config;
 import io.logferry.config.Secrets;
 import io.logferry.docker.Discovery;
 import io.logferry.docker.DockerConnection;
+import io.logferry.docker.Inspect;
 import io.logferry.elasticsearch.EsConnection;
 import io.logferry.elasticsearch.EsErrors;
 import io.logferry.elasticsearch.KibanaSetup;
 import io.logferry.elasticsearch.Setup;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
+import io.logferry.model.DataStream;
 import io.logferry.model.LinePattern;
+import io.logferry.model.MultilineType;
 import io.logferry.model.Printable;
 import io.logferry.selection.DataStreamBudget;
 import io.logferry.selection.Selector;
@@ -264,7 +265,7 @@ final class CheckCommand {
         List<ContainerInfo> all = new ArrayList<>();
         try {
             for (Container c : docker.listContainersCmd().withShowAll(true).exec()) {
-                ContainerInfo info = inspect(docker, c.getId());
+                ContainerInfo info = Inspect.container(docker, c.getId());
                 if (info != null) {
                     all.add(info);
                 }
@@ -323,7 +324,7 @@ final class CheckCommand {
             return;
         }
         java.util.SortedSet<String> streams = new java.util.TreeSet<>(dataStreams);
-        streams.add("logs-" + config.defaults().dataset() + "-" + config.defaults().namespace());
+        streams.add(DataStream.logs(config.defaults().dataset(), config.defaults().namespace()).name());
         streams.add(es.deadLetter());
         com.fasterxml.jackson.databind.node.ObjectNode q = JSON.createObjectNode();
         if (config.setupEnabled()) {
@@ -373,7 +374,7 @@ final class CheckCommand {
         b.append(", start ").append(lower(s.startPosition()));
         ContainerSettings.MultilineRule m = s.multiline();
         b.append(", multiline ").append(m.type());
-        if (m.type().equals("custom")) {
+        if (m.type() == MultilineType.CUSTOM) {
             b.append(" /").append(m.pattern()).append("/ negate ").append(m.negate()).append(" match ")
                     .append(m.matchAfter() ? "after" : "before");
         }
@@ -396,21 +397,6 @@ final class CheckCommand {
 
     private static String patterns(List<LinePattern> ps) {
         return ps.stream().map(LinePattern::source).collect(Collectors.joining(", ", "[", "]"));
-    }
-
-    private static ContainerInfo inspect(DockerClient docker, String id) {
-        try {
-            InspectContainerResponse r = docker.inspectContainerCmd(id).exec();
-            Map<String, String> labels = r.getConfig() == null || r.getConfig().getLabels() == null ? Map.of() : r.getConfig().getLabels();
-            String image = r.getConfig() == null || r.getConfig().getImage() == null ? r.getImageId() : r.getConfig().getImage();
-            String driver = r.getHostConfig() == null || r.getHostConfig().getLogConfig() == null
-                    || r.getHostConfig().getLogConfig().getType() == null ? "json-file" : r.getHostConfig().getLogConfig().getType().getType();
-            boolean running = r.getState() != null && Boolean.TRUE.equals(r.getState().getRunning());
-            return new ContainerInfo(r.getId(), r.getName() == null ? r.getId() : r.getName(), image == null ? "" : image,
-                    labels, r.getLogPath() == null ? "" : r.getLogPath(), driver, running);
-        } catch (NotFoundException e) {
-            return null;
-        }
     }
 
     private static String lower(Enum<?> e) {

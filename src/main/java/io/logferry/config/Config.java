@@ -1,5 +1,7 @@
 package io.logferry.config;
 
+import io.logferry.model.MultilineMatch;
+import io.logferry.model.MultilineType;
 import io.logferry.model.StartPosition;
 import io.logferry.model.Streams;
 
@@ -32,15 +34,21 @@ public record Config(
 
     public enum Output { ELASTICSEARCH, DISCARD }
 
+    /**
+     * How a TLS server's certificate is checked: {@code full} (chain and host name), {@code certificate}
+     * (chain only), {@code none}. {@code elasticsearch.tls.verify} takes all three; {@code docker.tls.verify}
+     * is a boolean in the file (Docker's own {@code DOCKER_TLS_VERIFY}) and reads as full or none.
+     */
     public enum TlsVerify { FULL, CERTIFICATE, NONE }
 
+    /** @param tlsVerify {@code FULL} or {@code NONE} ({@code docker.tls.verify: true|false}) */
     public record Docker(String host, String containersPath, ReadMode readMode,
-                         String tlsCaFile, String tlsCertFile, String tlsKeyFile, boolean tlsVerify) { }
+                         String tlsCaFile, String tlsCertFile, String tlsKeyFile, TlsVerify tlsVerify) { }
 
     public record Selection(SelectionMode mode, List<String> includeLabels, List<String> excludeLabels,
                             boolean excludeSelf) { }
 
-    public record Multiline(String type, String pattern, boolean negate, String match, int maxLines,
+    public record Multiline(MultilineType type, String pattern, boolean negate, MultilineMatch match, int maxLines,
                             Duration timeout) { }
 
     public record ContainerDefaults(String dataset, String namespace, Streams streams,

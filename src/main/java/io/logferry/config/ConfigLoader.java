@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.logferry.model.DataStream;
+import io.logferry.model.MultilineMatch;
+import io.logferry.model.MultilineType;
 import io.logferry.model.StartPosition;
 import io.logferry.model.Streams;
 
@@ -283,19 +286,19 @@ public final class ConfigLoader {
         Config.Docker docker = new Config.Docker(dockerHost, d.get("containers_path").asText(),
                 choice("docker.read_mode", d.get("read_mode"), Config.ReadMode.class),
                 d.get("tls").get("ca_file").asText(), d.get("tls").get("cert_file").asText(),
-                d.get("tls").get("key_file").asText(), d.get("tls").get("verify").asBoolean());
+                d.get("tls").get("key_file").asText(), d.get("tls").get("verify").asBoolean() ? Config.TlsVerify.FULL : Config.TlsVerify.NONE);
 
         Config.Selection selection = new Config.Selection(
                 choice("selection.mode", s.get("mode"), Config.SelectionMode.class),
                 strings(s.get("include_labels")), strings(s.get("exclude_labels")), s.get("exclude_self").asBoolean());
 
         Config.Multiline multiline = new Config.Multiline(
-                oneOf("defaults.multiline.type", ml.get("type").asText(), List.of("none", "java", "python", "custom")),
+                oneOf("defaults.multiline.type", ml.get("type").asText(), MultilineType.class),
                 ml.get("pattern").asText(), ml.get("negate").asBoolean(),
-                oneOf("defaults.multiline.match", ml.get("match").asText(), List.of("after", "before")),
+                oneOf("defaults.multiline.match", ml.get("match").asText(), MultilineMatch.class),
                 positive("defaults.multiline.max_lines", ml.get("max_lines")),
                 duration("defaults.multiline.timeout", ml.get("timeout")));
-        if (multiline.type().equals("custom")) {
+        if (multiline.type() == MultilineType.CUSTOM) {
             regex("defaults.multiline.pattern", multiline.pattern());
         }
         List<String> includeLines = strings(df.get("include_lines"));
@@ -352,7 +355,7 @@ public final class ConfigLoader {
                 duration("elasticsearch.backoff.max", es.get("backoff").get("max")),
                 nonEmpty("elasticsearch.dead_letter", es.get("dead_letter")));
 
-        if (("logs-" + defaults.dataset() + "-" + defaults.namespace()).equals(elasticsearch.deadLetter())) {
+        if (DataStream.logs(defaults.dataset(), defaults.namespace()).name().equals(elasticsearch.deadLetter())) {
             problems.add("config: key 'elasticsearch.dead_letter' (" + elasticsearch.deadLetter()
                     + ") is the default data stream of defaults.dataset and defaults.namespace; choose another");
         }
@@ -385,12 +388,18 @@ public final class ConfigLoader {
         return type.getEnumConstants()[0];
     }
 
-    private String oneOf(String key, String value, List<String> allowed) {
-        if (!allowed.contains(value)) {
-            problems.add("config: key '" + key + "' must be one of " + String.join(", ", allowed) + ", got '" + value + "'");
-            return allowed.get(0);
+    /** The constant whose lower-case name is exactly {@code value} (no trimming, no other case: unlike {@link #choice}). */
+    private <E extends Enum<E>> E oneOf(String key, String value, Class<E> type) {
+        List<String> allowed = new ArrayList<>();
+        for (E e : type.getEnumConstants()) {
+            String word = e.name().toLowerCase(Locale.ROOT);
+            if (word.equals(value)) {
+                return e;
+            }
+            allowed.add(word);
         }
-        return value;
+        problems.add("config: key '" + key + "' must be one of " + String.join(", ", allowed) + ", got '" + value + "'");
+        return type.getEnumConstants()[0];
     }
 
     private int positive(String key, JsonNode node) {

@@ -4,6 +4,7 @@ import io.logferry.model.ContainerSettings;
 import io.logferry.model.Cursor;
 import io.logferry.model.LinePattern;
 
+import io.logferry.model.Utf8;
 import java.util.Map;
 import java.util.function.LongSupplier;
 
@@ -185,7 +186,7 @@ public final class MessageAssembler {
                       Map<String, String> attrs) throws InterruptedException {
         String text = stripNewline(log);
         if (exceeds(text, settings.maxBytes())) {
-            text = truncate(text, settings.maxBytes());
+            text = Utf8.truncate(text, settings.maxBytes());
             flags |= Message.TRUNCATED;
         }
         ContainerSettings.MultilineRule rule = settings.multiline();
@@ -216,7 +217,7 @@ public final class MessageAssembler {
     private void startLines(StreamState st, String text, String time, Cursor start, Cursor end, int flags,
                             Map<String, String> attrs) {
         st.lines = new StringBuilder(text);
-        st.linesBytes = utf8Length(text);
+        st.linesBytes = Utf8.length(text);
         st.linesStart = start;
         st.linesEnd = end;
         st.linesTime = time;
@@ -239,10 +240,10 @@ public final class MessageAssembler {
             st.linesFlags |= Message.TRUNCATED;
             return;
         }
-        int bytes = utf8Length(text);
+        int bytes = Utf8.length(text);
         if (bytes > room) {
-            text = truncate(text, room);
-            bytes = utf8Length(text);
+            text = Utf8.truncate(text, room);
+            bytes = Utf8.length(text);
             st.linesFlags |= Message.TRUNCATED;
         }
         st.lines.append('\n').append(text);
@@ -354,15 +355,15 @@ public final class MessageAssembler {
             return;
         }
         int room = settings.maxBytes() - st.partialBytes;
-        int bytes = utf8Length(log);
+        int bytes = Utf8.length(log);
         if (bytes <= room) {
             st.partial.append(log);
             st.partialBytes += bytes;
             return;
         }
-        String head = truncate(log, room);
+        String head = Utf8.truncate(log, room);
         st.partial.append(head);
-        st.partialBytes += utf8Length(head);
+        st.partialBytes += Utf8.length(head);
         st.partialTruncated = true;
     }
 
@@ -381,43 +382,6 @@ public final class MessageAssembler {
         if (maxBytes < 0) {
             return true;
         }
-        return s.length() > maxBytes / 3 && utf8Length(s) > maxBytes;
-    }
-
-    /** The length in UTF-8 as the document is written: a lone surrogate becomes U+FFFD, three bytes. */
-    static int utf8Length(CharSequence s) {
-        int n = 0;
-        for (int i = 0, len = s.length(); i < len; i++) {
-            char c = s.charAt(i);
-            if (c < 0x80) {
-                n++;
-            } else if (c < 0x800) {
-                n += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
-                n += 4;
-                i++;
-            } else {
-                n += 3;
-            }
-        }
-        return n;
-    }
-
-    /** The longest prefix of at most {@code maxBytes} UTF-8 bytes, never splitting a character. */
-    static String truncate(String s, int maxBytes) {
-        int n = 0;
-        for (int i = 0, len = s.length(); i < len; i++) {
-            char c = s.charAt(i);
-            boolean pair = Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1));
-            int w = c < 0x80 ? 1 : c < 0x800 ? 2 : pair ? 4 : 3;
-            if (n + w > maxBytes) {
-                return s.substring(0, i);
-            }
-            n += w;
-            if (pair) {
-                i++;
-            }
-        }
-        return s;
+        return s.length() > maxBytes / 3 && Utf8.length(s) > maxBytes;
     }
 }

@@ -22,7 +22,7 @@ public final class DockerConnection {
         if (tls) {
             // docker-java reads ca.pem, cert.pem and key.pem from one directory
             Path dir = Path.of(d.tlsCaFile().isEmpty() ? d.tlsCertFile() : d.tlsCaFile()).toAbsolutePath().getParent();
-            cfg.withDockerTlsVerify(d.tlsVerify()).withDockerCertPath(dir.toString());
+            cfg.withDockerTlsVerify(d.tlsVerify() != Config.TlsVerify.NONE).withDockerCertPath(dir.toString());
         }
         DefaultDockerClientConfig config = cfg.build();
         ApacheDockerHttpClient.Builder http = new ApacheDockerHttpClient.Builder()

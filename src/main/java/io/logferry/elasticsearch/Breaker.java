@@ -3,6 +3,7 @@ package io.logferry.elasticsearch;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.core.IntervalFunction;
+import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,8 +56,8 @@ final class Breaker {
                 .clock(clock)
                 .build();
         this.breaker = CircuitBreaker.of("elasticsearch", config);
-        this.opened = metrics.counter("logferry_output_circuit_opened_total", "Times the circuit breaker opened because Elasticsearch failed");
-        metrics.gauge("logferry_output_circuit_state", "Circuit breaker in front of Elasticsearch: 0 closed, 1 open, 2 half-open (probing)", () -> switch (breaker.getState()) {
+        this.opened = metrics.counter(Metric.CIRCUIT_OPENED);
+        metrics.gauge(Metric.CIRCUIT_STATE, () -> switch (breaker.getState()) {
             case OPEN, FORCED_OPEN -> 1;
             case HALF_OPEN -> 2;
             default -> 0;

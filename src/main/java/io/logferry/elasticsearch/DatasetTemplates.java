@@ -3,6 +3,7 @@ package io.logferry.elasticsearch;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.logferry.metrics.Metrics;
+import io.logferry.model.DataStream;
 import org.elasticsearch.client.ResponseException;
 import org.elasticsearch.client.RestClient;
 import org.slf4j.Logger;
@@ -92,7 +93,7 @@ public final class DatasetTemplates {
             return;
         }
         String name = "logferry-" + dataset;
-        String pattern = "logs-" + dataset + "-*";
+        String pattern = DataStream.logsPattern(dataset);
         Templates.Decision d = Templates.decide(name, pattern, Setup.existing(client, "*"));
         if (d instanceof Templates.Decision.NotOurs) {
             Setup.skipped(metrics, "not_ours");

@@ -13,6 +13,7 @@ import io.logferry.model.ContainerSettings;
 import io.logferry.model.Cursor;
 import io.logferry.model.LogEvent;
 
+import io.logferry.model.Utf8;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -120,7 +121,7 @@ public final class DocumentBuilder implements Encoder {
 
     private static String compose(ContainerInfo c, String key) {
         String v = c.labels().get(key);
-        return v == null ? null : ContainerLabels.truncateUtf8(v, ContainerLabels.MAX_VALUE_BYTES);
+        return v == null ? null : Utf8.truncate(v, ContainerLabels.MAX_VALUE_BYTES);
     }
 
     public String index() {

@@ -5,8 +5,10 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.github.resilience4j.core.IntervalFunction;
 import io.logferry.config.Config;
+import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.Cursor;
+import io.logferry.model.DataStream;
 import io.logferry.model.LogEvent;
 import io.logferry.pipeline.Output;
 import org.apache.http.entity.ContentType;
@@ -105,20 +107,19 @@ public final class ElasticsearchOutput implements Output {
         this.metrics = metrics;
         this.backoff = IntervalFunction.ofExponentialRandomBackoff(config.backoffInitial(), 2.0, 0.5, config.backoffMax());
         this.breaker = new Breaker(config.backoffInitial(), config.backoffMax(), config.timeout(), metrics);
-        this.acked = metrics.counter("logferry_events_acked_total", "Events acknowledged by the output");
-        this.duplicates = metrics.counter("logferry_events_duplicate_total", "Events Elasticsearch already had (409 on create): replays absorbed by the _id");
-        this.retried = metrics.counter("logferry_events_retried_total", "Event deliveries retried (429, 5xx, blocks, failed requests)");
-        this.blocked = metrics.counter("logferry_events_blocked_total", "Event deliveries refused by an index or cluster block (403), held and retried");
-        this.deadLettered = metrics.counter("logferry_events_dead_lettered_total", "Events Elasticsearch refused, written to the dead-letter data stream");
-        this.failedRequests = metrics.counter("logferry_bulk_requests_failed_total", "Bulk requests that got no usable response");
-        this.dropped = metrics.counter("logferry_events_dropped_total", "Events dropped", "reason", "dead_letter_refused");
-        this.droppedForbidden = metrics.counter("logferry_events_dropped_total", "Events dropped", "reason", "dead_letter_forbidden");
-        this.forbidden = metrics.counter("logferry_events_forbidden_total",
-                "Events Elasticsearch refused with 401/403 that is not a block (no privilege on the index): dead-lettered, never retried");
+        this.acked = metrics.counter(Metric.EVENTS_ACKED);
+        this.duplicates = metrics.counter(Metric.EVENTS_DUPLICATE);
+        this.retried = metrics.counter(Metric.EVENTS_RETRIED);
+        this.blocked = metrics.counter(Metric.EVENTS_BLOCKED);
+        this.deadLettered = metrics.counter(Metric.EVENTS_DEAD_LETTERED);
+        this.failedRequests = metrics.counter(Metric.BULK_REQUESTS_FAILED);
+        this.dropped = metrics.counter(Metric.EVENTS_DROPPED, "reason", "dead_letter_refused");
+        this.droppedForbidden = metrics.counter(Metric.EVENTS_DROPPED, "reason", "dead_letter_forbidden");
+        this.forbidden = metrics.counter(Metric.EVENTS_FORBIDDEN);
         // logs-<dataset>-<namespace>: the data_stream fields of a dead letter name the stream it goes to
-        String[] parts = config.deadLetter().split("-", 3);
-        this.letterDataset = parts.length == 3 ? parts[1] : "logferry.deadletter";
-        this.letterNamespace = parts.length == 3 ? parts[2] : "default";
+        DataStream letters = DataStream.parse(config.deadLetter()).orElse(DataStream.logs("logferry.deadletter", "default"));
+        this.letterDataset = letters.dataset();
+        this.letterNamespace = letters.namespace();
     }
 
     @Override

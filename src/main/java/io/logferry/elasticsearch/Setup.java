@@ -3,6 +3,7 @@ package io.logferry.elasticsearch;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import org.apache.http.entity.ContentType;
 import org.apache.http.entity.StringEntity;
@@ -41,7 +42,7 @@ public final class Setup {
     static final String LIFECYCLE_PROBE = "/_data_stream/_lifecycle/stats";
     static final String BEYOND_LIMIT = "ignore_dynamic_beyond_limit";
     /** Counts templates left alone, by reason ({@code not_ours}, {@code would_shadow}, {@code refused}). */
-    public static final String SKIPPED_METRIC = "logferry_templates_skipped_total";
+    public static final String SKIPPED_METRIC = Metric.TEMPLATES_SKIPPED.metricName();
 
     private Setup() { }
 
@@ -100,9 +101,7 @@ public final class Setup {
     /** Counts a template left alone. */
     static void skipped(Metrics metrics, String reason) {
         if (metrics != null) {
-            metrics.counter(SKIPPED_METRIC, "Index templates logferry did not put, by reason: not_ours (a template of that name "
-                    + "that logferry did not create), would_shadow (a template of someone else's for that dataset), refused "
-                    + "(Elasticsearch refused it)", "reason", reason).increment();
+            metrics.counter(Metric.TEMPLATES_SKIPPED, "reason", reason).increment();
         }
     }
 

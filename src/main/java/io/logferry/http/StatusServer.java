@@ -2,6 +2,7 @@ package io.logferry.http;
 
 import io.logferry.config.Config;
 import io.logferry.elasticsearch.EsConnection;
+import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,14 +97,11 @@ public final class StatusServer implements AutoCloseable {
             return e == null ? null : "elasticsearch: " + e;
         };
         if (probe != null) {
-            metrics.gauge("logferry_elasticsearch_up", "1 when Elasticsearch answered the last probe (every "
-                    + PROBE_EVERY.toSeconds() + " s), else 0", () -> probe.problem() == null ? 1 : 0);
+            metrics.gauge(Metric.ELASTICSEARCH_UP, () -> probe.problem() == null ? 1 : 0);
         }
-        String help = "HTTP requests refused: timeout (the request did not arrive in time), too_large (a request head over "
-                + MAX_HEAD + " bytes), busy (" + MAX_CONNECTIONS + " connections open already)";
-        timedOut = metrics.counter("logferry_http_requests_refused_total", help, "reason", "timeout");
-        tooLarge = metrics.counter("logferry_http_requests_refused_total", help, "reason", "too_large");
-        busy = metrics.counter("logferry_http_requests_refused_total", help, "reason", "busy");
+        timedOut = metrics.counter(Metric.HTTP_REQUESTS_REFUSED, "reason", "timeout");
+        tooLarge = metrics.counter(Metric.HTTP_REQUESTS_REFUSED, "reason", "too_large");
+        busy = metrics.counter(Metric.HTTP_REQUESTS_REFUSED, "reason", "busy");
         socket = new ServerSocket();
         socket.setReuseAddress(true);
         socket.bind(new InetSocketAddress(host, port), 64);

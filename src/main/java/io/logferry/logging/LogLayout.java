@@ -25,6 +25,11 @@ import java.util.Properties;
  *
  * <pre>{"@timestamp":"2026-11-28T04:41:31.123Z","log.level":"INFO","message":"...","ecs.version":"1.6.0",
  *  "service.name":"logferry","service.version":"0.1.0","process.thread.name":"main","log.logger":"io.logferry.Agent"}</pre>
+ *
+ * <p>Elastic's {@code logback-ecs-encoder} (1.7.0) was weighed for the JSON format and not taken: it
+ * writes DEL and the C1 controls (a terminal's CSI, U+009B) raw, turns a lone surrogate into
+ * {@code ?}, and writes {@code error.message} from the exception with no hook to redact it before
+ * escaping (redacting its output instead would miss a secret holding {@code "} or {@code \}).
  */
 public final class LogLayout extends LayoutBase<ILoggingEvent> {
     static final String ECS_VERSION = "1.6.0";

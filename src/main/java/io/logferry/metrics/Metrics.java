@@ -1,46 +1,128 @@
 package io.logferry.metrics;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
- * The agent's counters and gauges, exposed in the Prometheus text format on {@code /metrics}.
- * Counters are {@link LongAdder}s so that tailers and workers count without contention.
- * Names follow Prometheus conventions: {@code logferry_<what>_<unit>_total}.
+ * The agent's counters, gauges and the bulk latency histogram, exposed in the Prometheus text
+ * format on {@code /metrics} through Micrometer's Prometheus registry, together with the JVM and
+ * process metrics operators expect (heap and other memory pools, GC pauses, threads, classes,
+ * {@code process_cpu_seconds_total}, {@code process_resident_memory_bytes},
+ * {@code process_open_fds}).
+ *
+ * <p>This class is the one facade the rest of the code calls. Names and help texts come from the
+ * {@link Metric} catalogue; a name outside it (tests) keeps the help it is given.
+ *
+ * <p>Hot path: a counter is a {@link LongAdder} that the caller keeps and increments; the
+ * registry reads it through a {@link FunctionCounter} only when {@code /metrics} is scraped, so
+ * counting costs what it cost before Micrometer (one {@code LongAdder.increment()}).
+ *
+ * <p>Thread-safety: every method may be called from any thread.
  */
 public final class Metrics {
-    private record Key(String name, String labels) implements Comparable<Key> {
-        @Override
-        public int compareTo(Key o) {
-            int c = name.compareTo(o.name);
-            return c != 0 ? c : labels.compareTo(o.labels);
-        }
+    private static final Duration[] LATENCY_BUCKETS = {Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
+            Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
+            Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30)};
+
+    private record Key(String name, Tags tags) {
     }
 
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<Key, LongAdder> counters = new ConcurrentHashMap<>();
     private final Map<Key, LongSupplier> gauges = new ConcurrentHashMap<>();
-    private final Map<String, String> help = new ConcurrentHashMap<>();
-    private final Histogram bulkLatency = new Histogram(new double[] {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
+    private final Histogram bulkLatency;
 
-    public LongAdder counter(String name, String helpText, String... labelPairs) {
-        help.putIfAbsent(name, helpText);
-        return counters.computeIfAbsent(new Key(name, labels(labelPairs)), k -> new LongAdder());
+    public Metrics() {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        ProcessMetrics.builder().register(registry.getPrometheusRegistry());
+        // a Timer is exposed in seconds: logferry_bulk_request_duration_seconds
+        bulkLatency = new Histogram(Timer.builder("logferry_bulk_request_duration")
+                .description(Metric.BULK_REQUEST_DURATION.help())
+                .serviceLevelObjectives(LATENCY_BUCKETS)
+                .register(registry));
     }
 
+    public LongAdder counter(Metric metric, String... labelPairs) {
+        return counter(metric.metricName(), metric.help(), labelPairs);
+    }
+
+    /** A counter; the catalogue's help text wins over {@code helpText} for a name in {@link Metric}. */
+    public LongAdder counter(String name, String helpText, String... labelPairs) {
+        Key key = new Key(name, tags(labelPairs));
+        LongAdder a = counters.get(key);
+        return a != null ? a : counters.computeIfAbsent(key, k -> register(k, helpText));
+    }
+
+    private LongAdder register(Key k, String helpText) {
+        LongAdder a = new LongAdder();
+        FunctionCounter.builder(k.name, a, LongAdder::sum).description(help(k.name, helpText)).tags(k.tags).register(registry);
+        return a;
+    }
+
+    public void gauge(Metric metric, LongSupplier value, String... labelPairs) {
+        gauge(metric.metricName(), metric.help(), value, labelPairs);
+    }
+
+    /** A gauge read from {@code value} at every scrape; registering the same name and labels again replaces the supplier. */
     public void gauge(String name, String helpText, LongSupplier value, String... labelPairs) {
-        help.putIfAbsent(name, helpText);
-        gauges.put(new Key(name, labels(labelPairs)), value);
+        Key key = new Key(name, tags(labelPairs));
+        gauges.compute(key, (k, old) -> {
+            if (old == null) {
+                Gauge.builder(name, this, m -> m.read(k)).description(help(name, helpText)).tags(k.tags).strongReference(true)
+                        .register(registry);
+            }
+            return value;
+        });
+    }
+
+    public void removeGauge(Metric metric, String... labelPairs) {
+        removeGauge(metric.metricName(), labelPairs);
     }
 
     public void removeGauge(String name, String... labelPairs) {
-        gauges.remove(new Key(name, labels(labelPairs)));
+        Key key = new Key(name, tags(labelPairs));
+        gauges.computeIfPresent(key, (k, old) -> {
+            Meter m = registry.find(name).tags(k.tags).gauge();
+            if (m != null) {
+                registry.remove(m);
+            }
+            return null;
+        });
+    }
+
+    private double read(Key k) {
+        LongSupplier s = gauges.get(k);
+        return s == null ? Double.NaN : s.getAsLong();
+    }
+
+    public long value(Metric metric, String... labelPairs) {
+        return value(metric.metricName(), labelPairs);
     }
 
     public long value(String name, String... labelPairs) {
-        LongAdder a = counters.get(new Key(name, labels(labelPairs)));
+        LongAdder a = counters.get(new Key(name, tags(labelPairs)));
         return a == null ? 0 : a.sum();
     }
 
@@ -59,76 +141,33 @@ public final class Metrics {
         return bulkLatency;
     }
 
-    private static String labels(String... pairs) {
-        if (pairs.length == 0) {
-            return "";
-        }
-        StringBuilder b = new StringBuilder("{");
-        for (int i = 0; i + 1 < pairs.length; i += 2) {
-            if (i > 0) {
-                b.append(',');
-            }
-            b.append(pairs[i]).append("=\"").append(pairs[i + 1].replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")).append('"');
-        }
-        return b.append('}').toString();
-    }
-
+    /** Everything in the Prometheus text format (version 0.0.4). */
     public String prometheus() {
-        StringBuilder out = new StringBuilder(4096);
-        String last = null;
-        for (Map.Entry<Key, LongAdder> e : new TreeMap<>(counters).entrySet()) {
-            last = header(out, last, e.getKey().name, "counter");
-            out.append(e.getKey().name).append(e.getKey().labels).append(' ').append(e.getValue().sum()).append('\n');
-        }
-        for (Map.Entry<Key, LongSupplier> e : new TreeMap<>(gauges).entrySet()) {
-            last = header(out, last, e.getKey().name, "gauge");
-            out.append(e.getKey().name).append(e.getKey().labels).append(' ').append(e.getValue().getAsLong()).append('\n');
-        }
-        header(out, null, "logferry_bulk_request_duration_seconds", "histogram");
-        bulkLatency.write(out, "logferry_bulk_request_duration_seconds");
-        return out.toString();
+        return registry.scrape();
     }
 
-    private String header(StringBuilder out, String last, String name, String type) {
-        if (!name.equals(last)) {
-            out.append("# HELP ").append(name).append(' ').append(help.getOrDefault(name, name)).append('\n');
-            out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
-        }
-        return name;
+    private static String help(String name, String given) {
+        Metric m = Metric.named(name);
+        return m != null ? m.help() : given;
     }
 
-    /** A fixed-bucket histogram of seconds. */
+    private static Tags tags(String... pairs) {
+        if (pairs.length % 2 != 0) {
+            throw new IllegalArgumentException("label pairs must come in twos: " + Arrays.toString(pairs));
+        }
+        return pairs.length == 0 ? Tags.empty() : Tags.of(pairs);
+    }
+
+    /** A histogram of seconds with fixed buckets (5 ms to 30 s). */
     public static final class Histogram {
-        private final double[] bounds;
-        private final LongAdder[] buckets;
-        private final LongAdder count = new LongAdder();
-        private final java.util.concurrent.atomic.DoubleAdder sum = new java.util.concurrent.atomic.DoubleAdder();
+        private final Timer timer;
 
-        Histogram(double[] bounds) {
-            this.bounds = bounds;
-            this.buckets = new LongAdder[bounds.length];
-            for (int i = 0; i < bounds.length; i++) {
-                buckets[i] = new LongAdder();
-            }
+        Histogram(Timer timer) {
+            this.timer = timer;
         }
 
         public void observe(double seconds) {
-            for (int i = 0; i < bounds.length; i++) {
-                if (seconds <= bounds[i]) {
-                    buckets[i].increment();
-                }
-            }
-            count.increment();
-            sum.add(seconds);
-        }
-
-        void write(StringBuilder out, String name) {
-            for (int i = 0; i < bounds.length; i++) {
-                out.append(name).append("_bucket{le=\"").append(bounds[i]).append("\"} ").append(buckets[i].sum()).append('\n');
-            }
-            out.append(name).append("_bucket{le=\"+Inf\"} ").append(count.sum()).append('\n');
-            out.append(name).append("_sum ").append(sum.sum()).append('\n');
-            out.append(name).append("_count ").append(count.sum()).append('\n');
+            timer.record((long) (seconds * 1e9), TimeUnit.NANOSECONDS);
         }
     }
 }

@@ -73,8 +73,8 @@ public final class ContainerLabels {
                 full = true;
                 continue;
             }
-            String value = truncateUtf8(l.getValue(), MAX_VALUE_BYTES);
-            long size = utf8Length(key) + utf8Length(value);
+            String value = Utf8.truncate(l.getValue(), MAX_VALUE_BYTES);
+            long size = Utf8.length(key) + Utf8.length(value);
             if (bytes + size > maxBytes) {
                 dropped++;
                 why.putIfAbsent("bytes", "limits.container_labels_max_bytes " + maxBytes);
@@ -88,42 +88,5 @@ public final class ContainerLabels {
             kept.put(key, value);
         }
         return new Cut(Collections.unmodifiableSortedMap(kept), dropped, truncated, String.join(", ", why.values()));
-    }
-
-    /** The UTF-8 length of {@code s}, without encoding it (a lone surrogate counts as the 3 bytes of its replacement). */
-    public static long utf8Length(String s) {
-        long n = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c < 0x80) {
-                n++;
-            } else if (c < 0x800) {
-                n += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                n += 4;
-                i++;
-            } else {
-                n += 3;
-            }
-        }
-        return n;
-    }
-
-    /** The longest prefix of at most {@code maxBytes} UTF-8 bytes, never splitting a character. */
-    public static String truncateUtf8(String s, int maxBytes) {
-        if (s.length() * 3L <= maxBytes) {
-            return s;
-        }
-        long bytes = 0;
-        for (int i = 0; i < s.length(); ) {
-            int cp = s.codePointAt(i);
-            int w = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-            if (bytes + w > maxBytes) {
-                return s.substring(0, i);
-            }
-            bytes += w;
-            i += Character.charCount(cp);
-        }
-        return s;
     }
 }

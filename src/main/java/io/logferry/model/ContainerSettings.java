@@ -31,7 +31,7 @@ public record ContainerSettings(
 
     /** {@code logs-<dataset>-<namespace>} */
     public String dataStream() {
-        return "logs-" + dataset + "-" + namespace;
+        return DataStream.logs(dataset, namespace).name();
     }
 
     /** These settings with another data stream. */
@@ -53,10 +53,15 @@ public record ContainerSettings(
      * {@code negate}, that do not) belong to the line before them ({@code after}) or to the
      * line after them ({@code before}). {@code type} none means no joining.
      */
-    public record MultilineRule(String type, LinePattern pattern, boolean negate, boolean matchAfter,
+    public record MultilineRule(MultilineType type, LinePattern pattern, boolean negate, boolean matchAfter,
                                 int maxLines, Duration timeout) {
+        /** For fixtures: the type by its word ({@code none}, {@code java}, {@code python}, {@code custom}). */
+        public MultilineRule(String type, LinePattern pattern, boolean negate, boolean matchAfter, int maxLines, Duration timeout) {
+            this(java.util.Objects.requireNonNull(MultilineType.of(type), type), pattern, negate, matchAfter, maxLines, timeout);
+        }
+
         public boolean enabled() {
-            return !type.equals("none");
+            return type != MultilineType.NONE;
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.logferry.pipeline;
 
+import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.LogEvent;
 import org.slf4j.Logger;
@@ -51,7 +52,7 @@ public final class Batcher implements AutoCloseable {
         });
         this.thread = new Thread(this::loop, "logferry-batcher");
         this.thread.setDaemon(true);
-        metrics.gauge("logferry_bulk_requests_in_flight", "Batches being delivered", inFlight::get);
+        metrics.gauge(Metric.BULK_REQUESTS_IN_FLIGHT, inFlight::get);
     }
 
     public void start() {

@@ -1,5 +1,6 @@
 package io.logferry.pipeline;
 
+import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.LogEvent;
 
@@ -11,7 +12,7 @@ public final class DiscardOutput implements Output {
     private final LongAdder acked;
 
     public DiscardOutput(Metrics metrics) {
-        this.acked = metrics.counter("logferry_events_acked_total", "Events acknowledged by the output");
+        this.acked = metrics.counter(Metric.EVENTS_ACKED);
     }
 
     @Override

@@ -5,12 +5,16 @@ import io.logferry.config.Durations;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerLabels;
 import io.logferry.model.ContainerSettings;
+import io.logferry.model.DataStream;
 import io.logferry.model.LinePattern;
+import io.logferry.model.MultilineMatch;
+import io.logferry.model.MultilineType;
 import io.logferry.model.Printable;
 import io.logferry.model.Regexes;
 import io.logferry.model.StartPosition;
 import io.logferry.model.Streams;
 
+import io.logferry.model.Utf8;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -128,7 +132,7 @@ public final class Selector {
 
     /** The default data stream, {@code logs-<defaults.dataset>-<defaults.namespace>}: never counted against the cap. */
     public static String defaultDataStream(Config config) {
-        return "logs-" + config.defaults().dataset() + "-" + config.defaults().namespace();
+        return DataStream.logs(config.defaults().dataset(), config.defaults().namespace()).name();
     }
 
     public Decision decide(ContainerInfo c) {
@@ -284,10 +288,10 @@ public final class Selector {
             namespace = allowedPart(ns, PREFIX + "namespace", defaults.namespace(), allowed.allowedNamespaces(), "labels.allowed_namespaces",
                     Refusal.NAMESPACE, warnings);
         }
-        String stream = "logs-" + dataset + "-" + namespace;
+        String stream = DataStream.logs(dataset, namespace).name();
         if (stream.equalsIgnoreCase(deadLetter) && !(dataset.equals(defaults.dataset()) && namespace.equals(defaults.namespace()))) {
             warnings.add(new Refusal(Refusal.DEAD_LETTER, "labels " + PREFIX + "dataset/" + PREFIX + "namespace name the dead-letter stream "
-                    + Printable.escape(deadLetter) + " (elasticsearch.dead_letter); using logs-" + defaults.dataset() + "-" + defaults.namespace()));
+                    + Printable.escape(deadLetter) + " (elasticsearch.dead_letter); using " + DataStream.logs(defaults.dataset(), defaults.namespace())));
             return new String[] {defaults.dataset(), defaults.namespace()};
         }
         return new String[] {dataset, namespace};
@@ -356,7 +360,7 @@ public final class Selector {
 
     private ContainerSettings.MultilineRule configuredMultiline() {
         Config.Multiline d = defaults.multiline();
-        return rule(d.type(), d.type().equals("custom") ? Regexes.compile(d.pattern(), Integer.MAX_VALUE) : null, d.negate(), d.match(),
+        return rule(d.type(), d.type() == MultilineType.CUSTOM ? Regexes.compile(d.pattern(), Integer.MAX_VALUE) : null, d.negate(), d.match(),
                 d.maxLines(), d.timeout());
     }
 
@@ -373,33 +377,33 @@ public final class Selector {
     private ContainerSettings.MultilineRule multiline(Map<String, String> labels, List<Refusal> warnings) {
         Config.Multiline d = defaults.multiline();
         ContainerSettings.MultilineRule fallback = configuredMultiline();
-        String type = d.type();
+        MultilineType type = d.type();
         String pattern = d.pattern();
         String patternKey = "defaults.multiline.pattern";
         boolean negate = d.negate();
-        String match = d.match();
+        MultilineMatch match = d.match();
         // Filebeat hints first, then our labels over them
         if (labels.containsKey(HINT + "multiline.pattern")) {
-            type = "custom";
+            type = MultilineType.CUSTOM;
             pattern = labels.get(HINT + "multiline.pattern");
             patternKey = HINT + "multiline.pattern";
             negate = false;
-            match = "after";
+            match = MultilineMatch.AFTER;
         }
         String t = labels.get(PREFIX + "multiline");
         if (t != null) {
-            String v = t.trim().toLowerCase(Locale.ROOT);
-            if (List.of("none", "java", "python", "custom").contains(v)) {
+            MultilineType v = MultilineType.of(t.trim().toLowerCase(Locale.ROOT));
+            if (v != null) {
                 type = v;
             } else {
-                refuse(warnings, Refusal.INVALID, PREFIX + "multiline", t, "is not none, java, python or custom", type);
+                refuse(warnings, Refusal.INVALID, PREFIX + "multiline", t, "is not none, java, python or custom", type.word());
             }
         }
         if (labels.containsKey(PREFIX + "multiline.pattern")) {
             pattern = labels.get(PREFIX + "multiline.pattern");
             patternKey = PREFIX + "multiline.pattern";
             if (t == null) {
-                type = "custom";
+                type = MultilineType.CUSTOM;
             }
         }
         Boolean hn = bool(labels, HINT + "multiline.negate", warnings);
@@ -413,10 +417,11 @@ public final class Selector {
         for (String key : List.of(HINT + "multiline.match", PREFIX + "multiline.match")) {
             String m = labels.get(key);
             if (m != null) {
-                if (m.trim().equalsIgnoreCase("after") || m.trim().equalsIgnoreCase("before")) {
-                    match = m.trim().toLowerCase(Locale.ROOT);
+                MultilineMatch v = MultilineMatch.of(m.trim().toLowerCase(Locale.ROOT));
+                if (v != null) {
+                    match = v;
                 } else {
-                    refuse(warnings, Refusal.INVALID, key, m, "is not after or before", match);
+                    refuse(warnings, Refusal.INVALID, key, m, "is not after or before", match.word());
                 }
             }
         }
@@ -435,7 +440,7 @@ public final class Selector {
             }
         }
         LinePattern compiled = null;
-        if (type.equals("custom")) {
+        if (type == MultilineType.CUSTOM) {
             String why = null;
             if (pattern.isEmpty()) {
                 why = "custom multiline needs a pattern";
@@ -489,13 +494,14 @@ public final class Selector {
     }
 
     /** A rule from values already checked: java and python fix their own pattern, negate and match. */
-    private static ContainerSettings.MultilineRule rule(String type, LinePattern pattern, boolean negate, String match,
+    private static ContainerSettings.MultilineRule rule(MultilineType type, LinePattern pattern, boolean negate, MultilineMatch match,
                                                         int maxLines, Duration timeout) {
+        boolean after = match == MultilineMatch.AFTER;
         return switch (type) {
-            case "java" -> new ContainerSettings.MultilineRule("java", JAVA, false, true, maxLines, timeout);
-            case "python" -> new ContainerSettings.MultilineRule("python", PYTHON, false, true, maxLines, timeout);
-            case "custom" -> new ContainerSettings.MultilineRule("custom", pattern, negate, match.equals("after"), maxLines, timeout);
-            default -> new ContainerSettings.MultilineRule("none", null, negate, match.equals("after"), maxLines, timeout);
+            case JAVA -> new ContainerSettings.MultilineRule(type, JAVA, false, true, maxLines, timeout);
+            case PYTHON -> new ContainerSettings.MultilineRule(type, PYTHON, false, true, maxLines, timeout);
+            case CUSTOM -> new ContainerSettings.MultilineRule(type, pattern, negate, after, maxLines, timeout);
+            case NONE -> new ContainerSettings.MultilineRule(type, null, negate, after, maxLines, timeout);
         };
     }
 
@@ -585,7 +591,7 @@ public final class Selector {
 
     /** Elasticsearch's data stream name rules: lower case, none of \\ / * ? " < > | , # : space -, at most 100 bytes. */
     static String sanitise(String value, String key, String fallback, String reason, List<Refusal> warnings) {
-        String v = ContainerLabels.truncateUtf8(value.trim(), 4 * 100).toLowerCase(Locale.ROOT);
+        String v = Utf8.truncate(value.trim(), 4 * 100).toLowerCase(Locale.ROOT);
         StringBuilder b = new StringBuilder(v.length());
         for (int i = 0; i < v.length(); i++) {
             char c = v.charAt(i);
@@ -601,7 +607,7 @@ public final class Selector {
         while (from < b.length() && (b.charAt(from) == '_' || b.charAt(from) == '+' || b.charAt(from) == '.')) {
             from++;
         }
-        v = ContainerLabels.truncateUtf8(b.substring(from), 100);
+        v = Utf8.truncate(b.substring(from), 100);
         if (v.isEmpty() || v.equals(".") || v.equals("..")) {
             refuse(warnings, reason, key, value, "leaves nothing valid for a data stream name", fallback);
             return fallback;

@@ -7,6 +7,7 @@ import com.github.dockerjava.api.model.StreamType;
 import io.logferry.decode.DockerEntry;
 import io.logferry.decode.Encoder;
 import io.logferry.decode.MessageAssembler;
+import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
 import io.logferry.model.ContainerInfo;
@@ -77,9 +78,8 @@ public final class ApiTailer implements Tailer {
         this.settings = settings;
         this.tracker = tracker;
         this.done = done;
-        this.malformed = metrics.counter("logferry_lines_malformed_total", "json-file lines that could not be decoded and were skipped");
-        this.dropped = metrics.counter("logferry_api_bytes_dropped_total",
-                "Bytes of lines read through the Docker logs API beyond max_bytes: not kept, the message flagged truncated");
+        this.malformed = metrics.counter(Metric.LINES_MALFORMED);
+        this.dropped = metrics.counter(Metric.API_BYTES_DROPPED);
         int cap = (int) Math.min(Integer.MAX_VALUE - 64, (long) Math.max(settings.maxBytes(), 0) + TIMESTAMP_ROOM);
         this.pendingOut = new LineBuffer(cap);
         this.pendingErr = new LineBuffer(cap);

@@ -4,6 +4,7 @@ import io.logferry.decode.DockerEntry;
 import io.logferry.decode.DockerJsonDecoder;
 import io.logferry.decode.Encoder;
 import io.logferry.decode.MessageAssembler;
+import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
 import io.logferry.model.ContainerInfo;
@@ -122,14 +123,10 @@ public final class FileTailer implements Tailer {
         this.resume = resume;
         this.tracker = tracker;
         this.done = done;
-        this.malformed = metrics.counter("logferry_lines_malformed_total", "json-file lines that could not be decoded and were skipped");
-        this.lost = metrics.counter("logferry_log_losses_total",
-                "Times a log file was deleted by Docker's rotation before it was read to its end", "container", container.name());
-        this.lostBytes = metrics.counter("logferry_log_lost_bytes_total",
-                "Bytes of log files released unread (held rotated files beyond limits.held_*)", "container", container.name());
-        this.truncations = metrics.counter("logferry_truncations_total",
-                "Times a live log file was truncated in place (its size fell below the read offset) and was read again from offset 0",
-                "container", container.name());
+        this.malformed = metrics.counter(Metric.LINES_MALFORMED);
+        this.lost = metrics.counter(Metric.LOG_LOSSES, "container", container.name());
+        this.lostBytes = metrics.counter(Metric.LOG_LOST_BYTES, "container", container.name());
+        this.truncations = metrics.counter(Metric.TRUNCATIONS, "container", container.name());
         this.publisher = new Publisher(tracker, queue, builder, metrics, true);
         this.assembler = new MessageAssembler(settings, publisher);
         if (!container.running()) {

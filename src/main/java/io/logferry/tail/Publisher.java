@@ -3,6 +3,7 @@ package io.logferry.tail;
 import io.logferry.decode.Encoder;
 import io.logferry.decode.Message;
 import io.logferry.decode.MessageAssembler;
+import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
 import io.logferry.model.Cursor;
@@ -44,9 +45,8 @@ final class Publisher implements MessageAssembler.Sink {
         this.metrics = metrics;
         this.batching = batching;
         this.held = batching ? new ArrayList<>(BATCH) : null;
-        this.read = metrics.counter("logferry_events_read_total", "Events read from container logs and published to the queue");
-        this.truncated = metrics.counter("logferry_events_truncated_total",
-                "Events cut at max_bytes (or multiline.max_lines) and flagged truncated: the bytes beyond were counted, not kept");
+        this.read = metrics.counter(Metric.EVENTS_READ);
+        this.truncated = metrics.counter(Metric.EVENTS_TRUNCATED);
     }
 
     void builder(Encoder b) {
@@ -100,6 +100,6 @@ final class Publisher implements MessageAssembler.Sink {
 
     @Override
     public void filtered(String reason) {
-        metrics.counter("logferry_events_dropped_total", "Events dropped, by reason", "reason", reason).increment();
+        metrics.counter(Metric.EVENTS_DROPPED, "reason", reason).increment();
     }
 }

@@ -1,5 +1,7 @@
 package io.logferry.config;
 
+import io.logferry.model.MultilineMatch;
+import io.logferry.model.MultilineType;
 import io.logferry.model.StartPosition;
 import io.logferry.model.Streams;
 import org.junit.jupiter.api.Test;
@@ -39,6 +41,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void dockerTlsVerifyIsABooleanInTheFileAndFullOrNoneInTheCode() throws Exception {
+        assertThat(load(Map.of(), null).docker().tlsVerify()).isEqualTo(Config.TlsVerify.FULL);
+        assertThat(load(Map.of(), yaml("docker:\n  tls:\n    verify: false\n")).docker().tlsVerify()).isEqualTo(Config.TlsVerify.NONE);
+        assertThat(load(Map.of("LOGFERRY_DOCKER_TLS_VERIFY", "false"), null).docker().tlsVerify()).isEqualTo(Config.TlsVerify.NONE);
+    }
+
+    @Test
+    void multilineWordsAreExactAndTheMessageListsThem() throws Exception {
+        Config c = load(Map.of(), yaml("defaults:\n  multiline:\n    type: custom\n    pattern: '^x'\n    match: before\n"));
+        assertThat(c.defaults().multiline().type()).isEqualTo(MultilineType.CUSTOM);
+        assertThat(c.defaults().multiline().match()).isEqualTo(MultilineMatch.BEFORE);
+        assertThat(problems(Map.of(), "defaults:\n  multiline:\n    type: Java\n    match: later\n")).containsExactly(
+                "config: key 'defaults.multiline.type' must be one of none, java, python, custom, got 'Java'",
+                "config: key 'defaults.multiline.match' must be one of after, before, got 'later'");
+    }
+
+    @Test
     void defaultsMatchDesign() throws Exception {
         Config c = load(Map.of(), null);
         assertThat(c.docker().host()).isEqualTo("unix:///var/run/docker.sock");
@@ -53,7 +72,7 @@ class ConfigLoaderTest {
         assertThat(d.namespace()).isEqualTo("default");
         assertThat(d.streams()).isEqualTo(Streams.ALL);
         assertThat(d.startPosition()).isEqualTo(StartPosition.BEGINNING);
-        assertThat(d.multiline().type()).isEqualTo("none");
+        assertThat(d.multiline().type()).isEqualTo(MultilineType.NONE);
         assertThat(d.json()).isFalse();
         assertThat(d.maxBytes()).isEqualTo(1048576);
         assertThat(d.includeLines()).isEmpty();
@@ -215,7 +234,7 @@ class ConfigLoaderTest {
         assertThat(c.elasticsearch().apiKey()).isEqualTo("secret");
         assertThat(c.elasticsearch().toString()).doesNotContain("secret");
         assertThat(c.selection().mode()).isEqualTo(Config.SelectionMode.OPT_IN);
-        assertThat(c.defaults().multiline().type()).isEqualTo("java");
+        assertThat(c.defaults().multiline().type()).isEqualTo(MultilineType.JAVA);
         assertThat(c.http().enabled()).isFalse();
     }
 
@@ -258,7 +277,7 @@ class ConfigLoaderTest {
     @Test
     void multilineShorthandInYaml() throws Exception {
         Config c = load(Map.of(), yaml("defaults:\n  multiline: java\n"));
-        assertThat(c.defaults().multiline().type()).isEqualTo("java");
+        assertThat(c.defaults().multiline().type()).isEqualTo(MultilineType.JAVA);
         assertThat(c.defaults().multiline().maxLines()).isEqualTo(500);
         assertThat(c.defaults().multiline().timeout()).isEqualTo(Duration.ofSeconds(5));
 
@@ -273,7 +292,7 @@ class ConfigLoaderTest {
                     timeout: 2s
                 """));
         assertThat(full.defaults().multiline())
-                .isEqualTo(new Config.Multiline("custom", "^\\[", true, "before", 20, Duration.ofSeconds(2)));
+                .isEqualTo(new Config.Multiline(MultilineType.CUSTOM, "^\\[", true, MultilineMatch.BEFORE, 20, Duration.ofSeconds(2)));
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.logferry.model.Cursor;
 import io.logferry.model.Regexes;
 import io.logferry.model.StartPosition;
 import io.logferry.model.Streams;
+import io.logferry.model.Utf8;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -65,8 +66,8 @@ class DecoderFuzzTest {
             commit(m.commit());
             if (!settings.json()) {
                 String text = m.text();
-                if (MessageAssembler.utf8Length(text) > settings.maxBytes()) {
-                    fail("a message of " + MessageAssembler.utf8Length(text) + " bytes, over max_bytes " + settings.maxBytes() + " at " + where());
+                if (Utf8.length(text) > settings.maxBytes()) {
+                    fail("a message of " + Utf8.length(text) + " bytes, over max_bytes " + settings.maxBytes() + " at " + where());
                 }
             }
         }

@@ -5,6 +5,7 @@ import io.logferry.config.ConfigLoader;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.LinePattern;
+import io.logferry.model.MultilineType;
 import io.logferry.model.Printable;
 import org.junit.jupiter.api.Test;
 
@@ -107,7 +108,7 @@ class SelectorFuzzTest {
                 assertThat(ps.size()).as(at).isLessThanOrEqualTo(lim.regexMaxCount());
                 ps.forEach(p -> assertThat(p.source().length()).as(at).isLessThanOrEqualTo(lim.regexMaxLength()));
             }
-            if (s.multiline().type().equals("custom")) {
+            if (s.multiline().type() == MultilineType.CUSTOM) {
                 assertThat(s.multiline().pattern()).as(at).isNotNull();
                 assertThat(s.multiline().pattern().source().length()).as(at).isLessThanOrEqualTo(lim.regexMaxLength());
             }

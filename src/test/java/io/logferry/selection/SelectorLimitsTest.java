@@ -4,6 +4,7 @@ import io.logferry.config.Config;
 import io.logferry.config.ConfigLoader;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
+import io.logferry.model.MultilineType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -178,7 +179,7 @@ class SelectorLimitsTest {
             assertThat(r.reason()).isEqualTo("regex");
             assertThat(r.message()).contains("40961 characters long").contains("…(40961 chars)").hasSizeLessThan(700);
             ContainerSettings s = d.settings().orElseThrow();
-            assertThat(s.multiline().type()).isEqualTo("none");
+            assertThat(s.multiline().type()).isEqualTo(MultilineType.NONE);
             assertThat(s.includeLines()).isEmpty();
         }
     }

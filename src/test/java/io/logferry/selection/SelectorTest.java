@@ -5,6 +5,7 @@ import io.logferry.config.ConfigLoader;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.LinePattern;
+import io.logferry.model.MultilineType;
 import io.logferry.model.StartPosition;
 import io.logferry.model.Streams;
 import org.junit.jupiter.api.BeforeAll;
@@ -204,7 +205,7 @@ class SelectorTest {
     @Test
     void multilineJavaAndPython() {
         ContainerSettings.MultilineRule java = settings("logferry.multiline", "java").multiline();
-        assertThat(java.type()).isEqualTo("java");
+        assertThat(java.type()).isEqualTo(MultilineType.JAVA);
         assertThat(java.enabled()).isTrue();
         assertThat(java.negate()).isFalse();
         assertThat(java.matchAfter()).isTrue();
@@ -221,7 +222,7 @@ class SelectorTest {
         }
 
         ContainerSettings.MultilineRule python = settings("logferry.multiline", "Python").multiline();
-        assertThat(python.type()).isEqualTo("python");
+        assertThat(python.type()).isEqualTo(MultilineType.PYTHON);
         for (String continuation : List.of("Traceback (most recent call last):", "  File \"app.py\", line 3, in <module>",
                 "    main()", "ZeroDivisionError: division by zero", "",
                 "During handling of the above exception, another exception occurred:",
@@ -238,7 +239,7 @@ class SelectorTest {
         ContainerSettings.MultilineRule r = settings("logferry.multiline", "custom", "logferry.multiline.pattern", "^\\[",
                 "logferry.multiline.negate", "true", "logferry.multiline.match", "before",
                 "logferry.multiline.max_lines", "20", "logferry.multiline.timeout", "250ms").multiline();
-        assertThat(r.type()).isEqualTo("custom");
+        assertThat(r.type()).isEqualTo(MultilineType.CUSTOM);
         assertThat(r.pattern().source()).isEqualTo("^\\[");
         assertThat(r.negate()).isTrue();
         assertThat(r.matchAfter()).isFalse();
@@ -247,7 +248,7 @@ class SelectorTest {
 
         // a pattern alone means custom
         ContainerSettings.MultilineRule p = settings("logferry.multiline.pattern", "^\\s").multiline();
-        assertThat(p.type()).isEqualTo("custom");
+        assertThat(p.type()).isEqualTo(MultilineType.CUSTOM);
         assertThat(p.negate()).isFalse();
         assertThat(p.matchAfter()).isTrue();
     }
@@ -256,7 +257,7 @@ class SelectorTest {
     void filebeatMultilineHints() {
         ContainerSettings.MultilineRule r = settings("co.elastic.logs/multiline.pattern", "^\\d{4}-",
                 "co.elastic.logs/multiline.negate", "true", "co.elastic.logs/multiline.match", "after").multiline();
-        assertThat(r.type()).isEqualTo("custom");
+        assertThat(r.type()).isEqualTo(MultilineType.CUSTOM);
         assertThat(r.pattern().source()).isEqualTo("^\\d{4}-");
         assertThat(r.negate()).isTrue();
         assertThat(r.matchAfter()).isTrue();
@@ -268,7 +269,7 @@ class SelectorTest {
         assertThat(both.pattern().source()).isEqualTo("^\\[");
         assertThat(both.negate()).isFalse();
         assertThat(both.matchAfter()).isFalse();
-        assertThat(settings("co.elastic.logs/multiline.pattern", "^x", "logferry.multiline", "java").multiline().type()).isEqualTo("java");
+        assertThat(settings("co.elastic.logs/multiline.pattern", "^x", "logferry.multiline", "java").multiline().type()).isEqualTo(MultilineType.JAVA);
         assertThat(settings("co.elastic.logs/multiline.pattern", "^x", "logferry.multiline", "none").multiline().enabled()).isFalse();
     }
 
@@ -359,7 +360,7 @@ class SelectorTest {
                 "logferry.streams", "stderr", "logferry.include_lines", "[");
         assertThat(d.warnings()).hasSize(2);
         ContainerSettings s = d.settings().orElseThrow();
-        assertThat(s.multiline().type()).isEqualTo("java");
+        assertThat(s.multiline().type()).isEqualTo(MultilineType.JAVA);
         assertThat(s.multiline().maxLines()).isEqualTo(500);
         assertThat(s.streams()).isEqualTo(Streams.STDERR);
         assertThat(s.includeLines()).isEmpty();
@@ -371,7 +372,7 @@ class SelectorTest {
         Selector s = new Selector(javaDefault, "");
         Selector.Decision d = s.decide(container(ID, labels("logferry.multiline.pattern", "(")));
         assertThat(d.warnings()).singleElement().asString().contains("logferry.multiline.pattern");
-        assertThat(d.settings().orElseThrow().multiline().type()).isEqualTo("java");
+        assertThat(d.settings().orElseThrow().multiline().type()).isEqualTo(MultilineType.JAVA);
     }
 
     @Test

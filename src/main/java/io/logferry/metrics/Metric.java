@@ -1,0 +1,107 @@
+package io.logferry.metrics;
+
+/**
+ * The catalogue of logferry's own metrics: every name and help text in one place, so that two
+ * classes counting the same thing cannot describe it differently (the first registration's help
+ * used to win). docs/operations.md lists the same metrics; {@code MetricTest} checks that it does.
+ *
+ * <p>Names follow Prometheus conventions ({@code logferry_<what>_<unit>_total} for counters);
+ * labels are given where a metric is registered, not here.
+ */
+public enum Metric {
+    // tailers
+    EVENTS_READ("logferry_events_read_total", Type.COUNTER, "Events read from container logs and published to the queue"),
+    EVENTS_TRUNCATED("logferry_events_truncated_total", Type.COUNTER,
+            "Events cut at max_bytes (or multiline.max_lines) and flagged truncated: the bytes beyond were counted, not kept"),
+    EVENTS_DROPPED("logferry_events_dropped_total", Type.COUNTER,
+            "Events dropped, by reason: line_filter, stream (left out by the container's settings), dead_letter_refused, "
+                    + "dead_letter_forbidden (dead letters Elasticsearch refused too)"),
+    LINES_MALFORMED("logferry_lines_malformed_total", Type.COUNTER, "json-file lines that could not be decoded and were skipped"),
+    API_BYTES_DROPPED("logferry_api_bytes_dropped_total", Type.COUNTER,
+            "Bytes of lines read through the Docker logs API beyond max_bytes: not kept, the message flagged truncated"),
+    LOG_LOSSES("logferry_log_losses_total", Type.COUNTER,
+            "Times a log file was deleted by Docker's rotation before it was read to its end"),
+    LOG_LOST_BYTES("logferry_log_lost_bytes_total", Type.COUNTER,
+            "Bytes of log files released unread (held rotated files beyond limits.held_*)"),
+    TRUNCATIONS("logferry_truncations_total", Type.COUNTER,
+            "Times a live log file was truncated in place (its size fell below the read offset) and was read again from offset 0"),
+    HELD_BYTES("logferry_held_bytes", Type.GAUGE, "Unread bytes of rotated log files held open beyond the ones being read"),
+    BYTES_BEHIND("logferry_bytes_behind", Type.GAUGE, "Bytes in a container's log files not read yet"),
+    TAILERS_ACTIVE("logferry_tailers_active", Type.GAUGE, "Containers being tailed"),
+
+    // labels
+    LABEL_WARNINGS("logferry_label_warnings_total", Type.COUNTER, "Label values refused or lowered to a limit (every label warning)"),
+    LABEL_REFUSALS("logferry_label_refusals_total", Type.COUNTER, "Label values refused or lowered, by reason"),
+    CONTAINER_LABELS_CUT("logferry_container_labels_cut_total", Type.COUNTER,
+            "Container labels left out of container.labels.* or cut short"),
+    LABEL_DATA_STREAMS("logferry_label_data_streams", Type.GAUGE,
+            "Distinct data streams chosen by labels (labels.max_data_streams caps them)"),
+
+    // queue and batcher
+    QUEUE_EVENTS("logferry_queue_events", Type.GAUGE, "Events in the queue"),
+    QUEUE_BYTES("logferry_queue_bytes", Type.GAUGE, "Bytes in the queue"),
+    BULK_REQUESTS_IN_FLIGHT("logferry_bulk_requests_in_flight", Type.GAUGE, "Batches being delivered"),
+
+    // output
+    EVENTS_ACKED("logferry_events_acked_total", Type.COUNTER, "Events acknowledged by the output"),
+    EVENTS_DUPLICATE("logferry_events_duplicate_total", Type.COUNTER,
+            "Events Elasticsearch already had (409 on create): replays absorbed by the _id"),
+    EVENTS_RETRIED("logferry_events_retried_total", Type.COUNTER, "Event deliveries retried (429, 5xx, blocks, failed requests)"),
+    EVENTS_BLOCKED("logferry_events_blocked_total", Type.COUNTER,
+            "Event deliveries refused by an index or cluster block (403), held and retried"),
+    EVENTS_FORBIDDEN("logferry_events_forbidden_total", Type.COUNTER,
+            "Events Elasticsearch refused with 401/403 that is not a block (no privilege on the index): dead-lettered, never retried"),
+    EVENTS_DEAD_LETTERED("logferry_events_dead_lettered_total", Type.COUNTER,
+            "Events Elasticsearch refused, written to the dead-letter data stream"),
+    BULK_REQUESTS_FAILED("logferry_bulk_requests_failed_total", Type.COUNTER, "Bulk requests that got no usable response"),
+    BULK_REQUEST_DURATION("logferry_bulk_request_duration_seconds", Type.HISTOGRAM, "Latency of bulk requests"),
+    CIRCUIT_OPENED("logferry_output_circuit_opened_total", Type.COUNTER,
+            "Times the circuit breaker opened because Elasticsearch failed"),
+    CIRCUIT_STATE("logferry_output_circuit_state", Type.GAUGE,
+            "Circuit breaker in front of Elasticsearch: 0 closed, 1 open, 2 half-open (probing)"),
+    TEMPLATES_SKIPPED("logferry_templates_skipped_total", Type.COUNTER,
+            "Index templates logferry did not put, by reason: not_ours (a template of that name that logferry did not create), "
+                    + "would_shadow (a template of someone else's for that dataset), refused (Elasticsearch refused it)"),
+
+    // http
+    ELASTICSEARCH_UP("logferry_elasticsearch_up", Type.GAUGE, "1 when Elasticsearch answered the last probe (every 3 s), else 0"),
+    HTTP_REQUESTS_REFUSED("logferry_http_requests_refused_total", Type.COUNTER,
+            "HTTP requests refused: timeout (the request did not arrive in time), too_large (a request head over 8192 bytes), "
+                    + "busy (32 connections open already)");
+
+    /** How Prometheus sees the metric. */
+    public enum Type { COUNTER, GAUGE, HISTOGRAM }
+
+    private final String name;
+    private final Type type;
+    private final String help;
+
+    Metric(String name, Type type, String help) {
+        this.name = name;
+        this.type = type;
+        this.help = help;
+    }
+
+    /** The name as it appears on {@code /metrics} (counters with their {@code _total}). */
+    public String metricName() {
+        return name;
+    }
+
+    public Type type() {
+        return type;
+    }
+
+    public String help() {
+        return help;
+    }
+
+    /** The catalogue entry of that name, or null. */
+    public static Metric named(String name) {
+        for (Metric m : values()) {
+            if (m.name.equals(name)) {
+                return m;
+            }
+        }
+        return null;
+    }
+}
