@@ -56,9 +56,9 @@ import java.util.concurrent.TimeoutException;
  */
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
-    /** Waits between attempts to install the index template at start: 1 s doubling to 30 s, with jitter. */
     /** The longest the registry flush and shutdown wait for the control loop's answer. */
     private static final Duration LOOP_ANSWER = Duration.ofSeconds(5);
+    /** Waits between attempts to install the index template at start: 1 s doubling to 30 s, with jitter. */
     private static final Backoff TEMPLATE_WAIT = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30));
 
     private final Config config;
