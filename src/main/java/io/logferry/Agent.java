@@ -98,35 +98,10 @@ public final class Agent implements AutoCloseable {
         String agentId = agentId();
         log.info("logferry {} starting: agent id {}, registry {} ({} containers), output {}", version, agentId,
                 registry.path(), entries.size(), config.output().name().toLowerCase());
-        metrics.gauge("logferry_queue_events", "Events in the queue", queue::size);
-        metrics.gauge("logferry_queue_bytes", "Bytes in the queue", queue::bytes);
-        metrics.gauge("logferry_tailers_active", "Containers being tailed", () -> {
-            ControlLoop c = control;
-            return c == null ? 0 : c.active();
-        });
-        metrics.gauge("logferry_label_data_streams", "Distinct data streams chosen by labels (labels.max_data_streams caps them)",
-                dataStreams::size);
-        metrics.gauge("logferry_held_bytes", "Unread bytes of rotated log files held open beyond the ones being read", held::total);
-        DatasetTemplates templates = new DatasetTemplates(null);
-        Output out;
-        if (config.output() == Config.Output.DISCARD) {
-            out = new DiscardOutput(metrics);
-        } else {
-            if (config.elasticsearch().tlsVerify() == Config.TlsVerify.NONE) {
-                log.warn("elasticsearch.tls.verify is none: the server's certificate is not checked, so anyone between the agent"
-                        + " and Elasticsearch can read and change the logs and the credentials");
-            }
-            RestClient client = EsConnection.build(config.elasticsearch());
-            if (config.setupEnabled()) {
-                installTemplate(client);
-            }
-            out = new ElasticsearchOutput(client, config.elasticsearch(), metrics);
-            if (config.setupEnabled()) {
-                templates = new DatasetTemplates(client, metrics);
-            }
-        }
-        output = out;
-        Batcher b = new Batcher(queue, out, config.elasticsearch().bulkMaxEvents(), config.elasticsearch().bulkMaxBytes(),
+        registerGauges();
+        OutputParts parts = output(config);
+        output = parts.output();
+        Batcher b = new Batcher(queue, parts.output(), config.elasticsearch().bulkMaxEvents(), config.elasticsearch().bulkMaxBytes(),
                 config.elasticsearch().flushInterval(), config.elasticsearch().workers(), metrics);
         batcher = b;
         b.start();
@@ -150,7 +125,7 @@ public final class Agent implements AutoCloseable {
         }
         DockerClient d = DockerConnection.connect(config.docker());
         docker = d;
-        ControlLoop c = new ControlLoop(config, selector, dataStreams, metrics, entries, new AgentTailers(d, p, templates, agentId),
+        ControlLoop c = new ControlLoop(config, selector, dataStreams, metrics, entries, new AgentTailers(d, p, parts.templates(), agentId),
                 new ControlLoop.ThreadRunner(), ControlLoop.RESTARTS, ControlLoop.STABLE_AFTER);
         control = c;
         long every = config.registry().flushInterval().toMillis();
@@ -158,6 +133,43 @@ public final class Agent implements AutoCloseable {
         Discovery disc = new Discovery(d, c);
         discovery = disc;
         disc.start();
+    }
+
+    private void registerGauges() {
+        metrics.gauge("logferry_queue_events", "Events in the queue", queue::size);
+        metrics.gauge("logferry_queue_bytes", "Bytes in the queue", queue::bytes);
+        metrics.gauge("logferry_tailers_active", "Containers being tailed", () -> {
+            ControlLoop c = control;
+            return c == null ? 0 : c.active();
+        });
+        metrics.gauge("logferry_label_data_streams", "Distinct data streams chosen by labels (labels.max_data_streams caps them)",
+                dataStreams::size);
+        metrics.gauge("logferry_held_bytes", "Unread bytes of rotated log files held open beyond the ones being read", held::total);
+    }
+
+    private record OutputParts(Output output, DatasetTemplates templates) { }
+
+    /** The output and the per-dataset template gate; with Elasticsearch, the index template is installed first. */
+    private OutputParts output(Config config) throws Exception {
+        DatasetTemplates templates = new DatasetTemplates(null);
+        Output out;
+        if (config.output() == Config.Output.DISCARD) {
+            out = new DiscardOutput(metrics);
+        } else {
+            if (config.elasticsearch().tlsVerify() == Config.TlsVerify.NONE) {
+                log.warn("elasticsearch.tls.verify is none: the server's certificate is not checked, so anyone between the agent"
+                        + " and Elasticsearch can read and change the logs and the credentials");
+            }
+            RestClient client = EsConnection.build(config.elasticsearch());
+            if (config.setupEnabled()) {
+                installTemplate(client);
+            }
+            out = new ElasticsearchOutput(client, config.elasticsearch(), metrics);
+            if (config.setupEnabled()) {
+                templates = new DatasetTemplates(client, metrics);
+            }
+        }
+        return new OutputParts(out, templates);
     }
 
     /** The template must exist before the first document creates the data stream; retried until it does. */
