@@ -2,6 +2,7 @@ package io.logferry;
 
 import com.github.dockerjava.api.DockerClient;
 import io.logferry.config.Config;
+import io.logferry.decode.Encoder;
 import io.logferry.docker.Discovery;
 import io.logferry.docker.DockerConnection;
 import io.logferry.elasticsearch.DatasetTemplates;
@@ -15,13 +16,12 @@ import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
-import io.logferry.model.Cursor;
-import io.logferry.model.StartPosition;
 import io.logferry.pipeline.Batcher;
 import io.logferry.pipeline.DiscardOutput;
 import io.logferry.pipeline.EventQueue;
 import io.logferry.pipeline.Output;
 import io.logferry.registry.Registry;
+import io.logferry.retry.Backoff;
 import io.logferry.selection.DataStreamBudget;
 import io.logferry.selection.Selector;
 import io.logferry.tail.ApiTailer;
@@ -37,49 +37,48 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
+import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Wires the pipeline and runs it: discovery → selection → tailers → queue → batcher → output →
- * acknowledgements → registry. Owns the map of containers being tailed; discovery reports to it
- * on its own thread, tailers report when they are done.
+ * acknowledgements → registry. The container map is the {@link ControlLoop}'s: discovery and the
+ * tailers post to it, and it alone makes, marks and restarts tailers.
+ *
+ * <p>Thread-safety: the final fields are made by the constructor. {@link #start} (the main
+ * thread) makes the running parts and publishes each through a volatile field before any thread
+ * that reads it starts; {@link #problem}, {@link #degraded} (the http thread) and {@link #close}
+ * (the shutdown thread) read them from there, and find null what is not started yet.
  */
-public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseable {
+public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
+    /** The longest the registry flush and shutdown wait for the control loop's answer. */
+    private static final Duration LOOP_ANSWER = Duration.ofSeconds(5);
+    /** Waits between attempts to install the index template at start: 1 s doubling to 30 s, with jitter. */
+    private static final Backoff TEMPLATE_WAIT = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30));
 
     private final Config config;
     private final Metrics metrics = new Metrics();
     private final Registry registry;
-    private final Map<String, Registry.Entry> unclaimed = new ConcurrentHashMap<>();
-    private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
-    private final Map<String, Tailer> tailers = new ConcurrentHashMap<>();
-    private final Set<String> reported = ConcurrentHashMap.newKeySet();
     private final EventQueue queue;
     private final Selector selector;
     private final DataStreamBudget dataStreams;
     /** Rotated files the file tailers hold open unread: bounded by limits.held_* over all containers. */
     private final HeldFiles held;
     private final String version;
-    private DockerClient docker;
-    private Output output;
-    private DatasetTemplates templates = new DatasetTemplates(null);
-    private LogPrefetcher prefetcher;
-    private Batcher batcher;
-    private Discovery discovery;
-    private StatusServer http;
-    private ScheduledExecutorService flusher;
-    private volatile String hostName = "";
-    private volatile String dockerProblem = "not connected to Docker yet";
-    private String agentId = "";
-
-    private record Tracked(AckTracker tracker, String path, boolean removed) { }
+    private volatile DockerClient docker;
+    private volatile Output output;
+    private volatile LogPrefetcher prefetcher;
+    private volatile Batcher batcher;
+    private volatile ControlLoop control;
+    private volatile Discovery discovery;
+    private volatile StatusServer http;
+    private volatile ScheduledExecutorService flusher;
 
     public Agent(Config config, String version) {
         this.config = config;
@@ -96,17 +95,66 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
     }
 
     public void start() throws Exception {
-        unclaimed.putAll(registry.load());
-        agentId = agentId();
+        Map<String, Registry.Entry> entries = registry.load();
+        String agentId = agentId();
         log.info("logferry {} starting: agent id {}, registry {} ({} containers), output {}", version, agentId,
-                registry.path(), unclaimed.size(), config.output().name().toLowerCase());
+                registry.path(), entries.size(), config.output().name().toLowerCase());
+        registerGauges();
+        OutputParts parts = output(config);
+        output = parts.output();
+        Batcher b = new Batcher(queue, parts.output(), config.elasticsearch().bulkMaxEvents(), config.elasticsearch().bulkMaxBytes(),
+                config.elasticsearch().flushInterval(), config.elasticsearch().workers(), metrics);
+        batcher = b;
+        b.start();
+        ScheduledExecutorService f = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "logferry-registry");
+            t.setDaemon(true);
+            return t;
+        });
+        flusher = f;
+        if (config.http().enabled()) {
+            StatusServer h = new StatusServer(config, metrics, this::problem, this::degraded, version);
+            http = h;
+            h.start();
+            log.info("health and metrics on http://{}:{}/", config.http().host(), h.port());
+        }
+        LogPrefetcher p = null;
+        if (config.docker().readMode() != Config.ReadMode.API && Files.isReadable(Path.of(config.docker().containersPath()))) {
+            p = new LogPrefetcher(Path.of(config.docker().containersPath()));
+            prefetcher = p;
+            p.start();
+        }
+        DockerClient d = DockerConnection.connect(config.docker());
+        docker = d;
+        ControlLoop c = new ControlLoop(config, selector, dataStreams, metrics, entries, new AgentTailers(d, p, parts.templates(), agentId),
+                new ControlLoop.ThreadRunner(), ControlLoop.RESTARTS, ControlLoop.STABLE_AFTER);
+        control = c;
+        long every = config.registry().flushInterval().toMillis();
+        f.scheduleWithFixedDelay(this::flushRegistry, every, every, TimeUnit.MILLISECONDS);
+        Discovery disc = new Discovery(d, c);
+        discovery = disc;
+        disc.start();
+    }
+
+    private void registerGauges() {
         metrics.gauge(Metric.QUEUE_EVENTS, queue::size);
         metrics.gauge(Metric.QUEUE_BYTES, queue::bytes);
-        metrics.gauge(Metric.TAILERS_ACTIVE, () -> tailers.size());
+        metrics.gauge(Metric.TAILERS_ACTIVE, () -> {
+            ControlLoop c = control;
+            return c == null ? 0 : c.active();
+        });
         metrics.gauge(Metric.LABEL_DATA_STREAMS, dataStreams::size);
         metrics.gauge(Metric.HELD_BYTES, held::total);
+    }
+
+    private record OutputParts(Output output, DatasetTemplates templates) { }
+
+    /** The output and the per-dataset template gate; with Elasticsearch, the index template is installed first. */
+    private OutputParts output(Config config) throws Exception {
+        DatasetTemplates templates = new DatasetTemplates(null);
+        Output out;
         if (config.output() == Config.Output.DISCARD) {
-            output = new DiscardOutput(metrics);
+            out = new DiscardOutput(metrics);
         } else {
             if (config.elasticsearch().tlsVerify() == Config.TlsVerify.NONE) {
                 log.warn("elasticsearch.tls.verify is none: the server's certificate is not checked, so anyone between the agent"
@@ -116,46 +164,24 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
             if (config.setupEnabled()) {
                 installTemplate(client);
             }
-            output = new ElasticsearchOutput(client, config.elasticsearch(), metrics);
+            out = new ElasticsearchOutput(client, config.elasticsearch(), metrics);
             if (config.setupEnabled()) {
                 templates = new DatasetTemplates(client, metrics);
             }
         }
-        batcher = new Batcher(queue, output, config.elasticsearch().bulkMaxEvents(), config.elasticsearch().bulkMaxBytes(),
-                config.elasticsearch().flushInterval(), config.elasticsearch().workers(), metrics);
-        batcher.start();
-        flusher = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "logferry-registry");
-            t.setDaemon(true);
-            return t;
-        });
-        long every = config.registry().flushInterval().toMillis();
-        flusher.scheduleWithFixedDelay(this::flushRegistry, every, every, TimeUnit.MILLISECONDS);
-        if (config.http().enabled()) {
-            http = new StatusServer(config, metrics, this::problem, version);
-            http.start();
-            log.info("health and metrics on http://{}:{}/", config.http().host(), http.port());
-        }
-        if (config.docker().readMode() != Config.ReadMode.API && Files.isReadable(Path.of(config.docker().containersPath()))) {
-            prefetcher = new LogPrefetcher(Path.of(config.docker().containersPath()));
-            prefetcher.start();
-        }
-        docker = DockerConnection.connect(config.docker());
-        discovery = new Discovery(docker, this);
-        discovery.start();
+        return new OutputParts(out, templates);
     }
 
     /** The template must exist before the first document creates the data stream; retried until it does. */
     private void installTemplate(RestClient client) throws InterruptedException {
-        long wait = 1000;
-        while (true) {
+        for (int attempt = 1; ; attempt++) {
             try {
                 Setup.installTemplate(client, "", metrics);
                 return;
             } catch (IOException e) {
+                long wait = TEMPLATE_WAIT.millis(attempt);
                 log.warn("cannot install the index template yet ({}); retrying in {} ms", e.getMessage(), wait);
                 Thread.sleep(wait);
-                wait = Math.min(wait * 2, 30_000);
             }
         }
     }
@@ -173,177 +199,80 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
 
     /** Null when Docker and the output are reachable, else the reason (for /health). */
     public String problem() {
-        String d = dockerProblem;
+        ControlLoop c = control;
+        String d = c == null ? "not connected to Docker yet" : c.dockerProblem();
         if (d != null) {
             return "docker: " + d;
         }
-        String o = output == null ? "starting" : output.problem();
+        Output out = output;
+        String o = out == null ? "starting" : out.problem();
         return o == null ? null : "elasticsearch: " + o;
     }
 
-    // ---- discovery reports (discovery thread) ----
-
-    @Override
-    public void connected(String name) {
-        hostName = name;
-        dockerProblem = null;
+    /** Null while every tailer runs, else the containers whose tailer failed and is being restarted (for /health). */
+    public String degraded() {
+        ControlLoop c = control;
+        return c == null ? null : c.degraded();
     }
 
-    @Override
-    public void disconnected(String reason) {
-        dockerProblem = reason;
-    }
+    /** The agent's tailers: file or API, each on a virtual thread that first waits for its data stream's template. */
+    private final class AgentTailers implements ControlLoop.Tailers {
+        private final DockerClient docker;
+        private final LogPrefetcher prefetcher;
+        private final DatasetTemplates templates;
+        private final String agentId;
+        private final Path containers = Path.of(config.docker().containersPath());
 
-    @Override
-    public synchronized void present(ContainerInfo c, boolean fromList) {
-        Tailer running = tailers.get(c.id());
-        if (running != null) {
-            if (c.running()) {
-                running.markRunning();
-            } else if (fromList) {
-                running.markStopped();       // a die missed while Docker was unreachable
-            }
-            if (!running.container().name().equals(c.name()) && !c.logPath().isEmpty()) {
-                Selector.Decision d = dataStreams.apply(selector.decide(c));
-                d.settings().ifPresent(s -> running.rename(c, builder(c, s, running instanceof FileTailer)));
-            }
-            return;
+        AgentTailers(DockerClient docker, LogPrefetcher prefetcher, DatasetTemplates templates, String agentId) {
+            this.docker = docker;
+            this.prefetcher = prefetcher;
+            this.templates = templates;
+            this.agentId = agentId;
         }
-        Selector.Decision d = dataStreams.apply(selector.decide(c));
-        boolean first = reported.add(c.id());
-        if (first) {
-            for (Selector.Refusal r : d.refusals()) {
-                log.warn("container {}: {}", c.describe(), r.message());
-                metrics.counter(Metric.LABEL_WARNINGS).increment();
-                metrics.counter(Metric.LABEL_REFUSALS, "reason", r.reason()).increment();
-            }
-            if (d.labelsCut() > 0) {
-                metrics.counter(Metric.CONTAINER_LABELS_CUT).add(d.labelsCut());
-            }
-        }
-        if (!d.selected()) {
-            if (first) {
-                log.info("container {} not shipped: {}", c.describe(), d.reason());
-            }
-            return;
-        }
-        ContainerSettings s = d.settings().orElseThrow();
-        Path containers = Path.of(config.docker().containersPath());
-        boolean api = switch (config.docker().readMode()) {
-            case API -> true;
-            case FILE -> false;
-            // the directory may be 0710 (group may enter, not list) and its files still readable
-            case AUTO -> !c.logDriver().equals("json-file") || !Files.isDirectory(containers)
-                    || !(Files.isExecutable(containers) || Files.isReadable(containers));
-        };
-        if (!api && !c.logDriver().equals("json-file")) {
-            if (first) {
-                log.warn("container {} uses the log driver '{}'; docker.read_mode file reads only json-file (use api or auto)",
-                        c.describe(), c.logDriver());
-            }
-            return;
-        }
-        Tracked t = tracked.get(c.id());
-        if (t == null) {
-            Registry.Entry e = unclaimed.remove(c.id());
-            if (e == null && !c.running() && fromList && s.startPosition() == StartPosition.END) {
-                return;
-            }
-            AckTracker tracker = new AckTracker(c.id(), e == null ? null : new Cursor(0, e.fileId(), e.offset()));
-            t = new Tracked(tracker, "", false);
-            tracked.put(c.id(), t);
-        }
-        Cursor committed = t.tracker().committed();
-        Registry.Entry resume = committed == null ? null : new Registry.Entry(committed.fileId(), committed.offset(), "");
-        Tailer tailer = api
-                ? new ApiTailer(docker, c, s, resume, t.tracker(), queue, builder(c, s, false), metrics, this)
-                : new FileTailer(c, s, containers, resume, t.tracker(), queue, builder(c, s, true), metrics, this, prefetcher, held);
-        tracked.put(c.id(), new Tracked(t.tracker(), tailer.source(), false));
-        tailers.put(c.id(), tailer);
-        metrics.gauge(Metric.BYTES_BEHIND, tailer::behind, "container", c.name());
-        if (first) {
-            log.info("container {} shipped to {} ({}, {})", c.describe(), s.dataStream(), resume == null ? "new" : "resuming",
-                    api ? "Docker logs API" : "json-file");
-        }
-        DatasetTemplates gate = templates;
-        Thread.ofVirtual().name("tail-" + c.shortId()).start(() -> {
-            try {
-                gate.ensure(s.dataset());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            tailer.run();
-        });
-    }
 
-    private DocumentBuilder builder(ContainerInfo c, ContainerSettings s, boolean file) {
-        Path containers = Path.of(config.docker().containersPath());
-        return new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo(version, agentId, hostName),
-                file ? containers.resolve(c.id()).resolve(c.id() + "-json.log").toString() : null, config.limits());
-    }
-
-    @Override
-    public void died(String id) {
-        Tailer t = tailers.get(id);
-        if (t != null) {
-            t.markStopped();
+        @Override
+        public Tailer create(ContainerInfo c, ContainerSettings s, boolean api, Registry.Entry resume, AckTracker tracker,
+                             String hostName, Tailer.Done done) {
+            Encoder encoder = encoder(c, s, api, hostName);
+            return api
+                    ? new ApiTailer(docker, c, s, resume, tracker, queue, encoder, metrics, done)
+                    : new FileTailer(c, s, containers, resume, tracker, queue, encoder, metrics, done, prefetcher, held);
         }
-    }
 
-    @Override
-    public synchronized void destroyed(String id) {
-        Tailer t = tailers.get(id);
-        if (t != null) {
-            t.markRemoved();
+        @Override
+        public Encoder encoder(ContainerInfo c, ContainerSettings s, boolean api, String hostName) {
+            return new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo(version, agentId, hostName),
+                    api ? null : containers.resolve(c.id()).resolve(c.id() + "-json.log").toString(), config.limits());
         }
-        Tracked tr = tracked.get(id);
-        if (tr != null) {
-            tracked.put(id, new Tracked(tr.tracker(), tr.path(), true));
+
+        @Override
+        public void start(Tailer tailer, ContainerSettings s) {
+            Thread.ofVirtual().name("tail-" + tailer.container().shortId()).start(() -> {
+                try {
+                    templates.ensure(s.dataset());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                tailer.run();
+            });
         }
-        unclaimed.remove(id);
-        reported.remove(id);
-    }
-
-    @Override
-    public void listed(Set<String> ids) {
-        tailers.forEach((id, t) -> {
-            if (!ids.contains(id)) {
-                t.markRemoved();             // removed while Docker was unreachable
-            }
-        });
-        unclaimed.keySet().removeIf(id -> {
-            if (!ids.contains(id)) {
-                log.info("registry entry of container {} dropped: the container no longer exists", id.substring(0, Math.min(12, id.length())));
-                return true;
-            }
-            return false;
-        });
-    }
-
-    @Override
-    public void finished(Tailer tailer) {
-        tailers.remove(tailer.container().id(), tailer);
-        metrics.removeGauge(Metric.BYTES_BEHIND, "container", tailer.container().name());
     }
 
     // ---- registry ----
 
+    /** Writes what the control loop says the registry holds now (registry thread, and shutdown at the end). */
     private void flushRegistry() {
+        ControlLoop c = control;
+        if (c == null) {
+            return;
+        }
         try {
-            Map<String, Registry.Entry> entries = new HashMap<>(unclaimed);
-            for (Map.Entry<String, Tracked> e : tracked.entrySet()) {
-                Tracked t = e.getValue();
-                if (t.removed() && !tailers.containsKey(e.getKey()) && t.tracker().outstanding() == 0) {
-                    tracked.remove(e.getKey(), t);
-                    continue;
-                }
-                Cursor c = t.tracker().committed();
-                if (c != null && !c.fileId().equals("unknown")) {
-                    entries.put(e.getKey(), new Registry.Entry(c.fileId(), c.offset(), t.path()));
-                }
-            }
-            registry.write(entries);
+            registry.write(c.ask(c::registryEntries, LOOP_ANSWER));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (TimeoutException e) {
+            log.error("cannot write the registry {}: the control loop did not answer within {} ms", registry.path(), LOOP_ANSWER.toMillis());
         } catch (IOException | RuntimeException e) {
             log.error("cannot write the registry {}: {}", registry.path(), e.getMessage());
         } catch (Error e) {
@@ -357,37 +286,56 @@ public final class Agent implements Discovery.Listener, Tailer.Done, AutoCloseab
     @Override
     public void close() {
         long t0 = System.nanoTime();
-        if (discovery != null) {
-            discovery.stop();
+        Discovery disc = discovery;
+        if (disc != null) {
+            disc.stop();
         }
-        tailers.values().forEach(Tailer::shutdown);
-        boolean drained = true;
-        if (batcher != null) {
+        ControlLoop c = control;
+        if (c != null) {
             try {
-                drained = batcher.awaitIdle(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                c.shutdownTailers(LOOP_ANSWER);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (TimeoutException e) {
+                log.warn("the control loop did not stop the tailers within {} ms", LOOP_ANSWER.toMillis());
+            }
+        }
+        boolean drained = true;
+        Batcher b = batcher;
+        if (b != null) {
+            try {
+                drained = b.awaitIdle(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
-        if (flusher != null) {
-            flusher.shutdownNow();
+        ScheduledExecutorService f = flusher;
+        if (f != null) {
+            f.shutdownNow();
         }
         flushRegistry();
-        if (batcher != null) {
-            batcher.close();
+        if (c != null) {
+            c.close();
         }
-        if (output != null) {
-            output.close();
+        if (b != null) {
+            b.close();
         }
-        if (prefetcher != null) {
-            prefetcher.close();
+        Output out = output;
+        if (out != null) {
+            out.close();
         }
-        if (http != null) {
-            http.close();
+        LogPrefetcher p = prefetcher;
+        if (p != null) {
+            p.close();
         }
-        if (docker != null) {
+        StatusServer h = http;
+        if (h != null) {
+            h.close();
+        }
+        DockerClient d = docker;
+        if (d != null) {
             try {
-                docker.close();
+                d.close();
             } catch (IOException ignored) {
                 // the engine may be gone
             }

@@ -31,8 +31,16 @@ class ArchitectureTest {
     @Test
     void theModelIsALeaf() {
         rule("model", "config", "decode", "docker", "elasticsearch", "http", "logging", "metrics", "pipeline", "registry",
-                "selection", "tail", "cli").check(classes);
+                "selection", "tail", "cli", "retry").check(classes);
         noClasses().that().resideInAPackage("io.logferry.model..").should().dependOnClassesThat()
+                .belongToAnyOf(Agent.class).check(classes);
+    }
+
+    @Test
+    void theBackoffHelperIsALeaf() {
+        rule("retry", "model", "config", "decode", "docker", "elasticsearch", "http", "logging", "metrics", "pipeline",
+                "registry", "selection", "tail", "cli").check(classes);
+        noClasses().that().resideInAPackage("io.logferry.retry..").should().dependOnClassesThat()
                 .belongToAnyOf(Agent.class).check(classes);
     }
 

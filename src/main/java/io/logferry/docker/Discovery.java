@@ -1,17 +1,14 @@
 package io.logferry.docker;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.async.ResultCallback;
-import com.github.dockerjava.api.command.InspectContainerResponse;
-import com.github.dockerjava.api.exception.NotFoundException;
-import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.Event;
-import com.github.dockerjava.api.model.EventType;
 import io.logferry.model.ContainerInfo;
+import io.logferry.retry.Backoff;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.Closeable;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -22,14 +19,21 @@ import java.util.concurrent.TimeUnit;
 /**
  * Watches the Docker engine: subscribes to container events first, then lists every container,
  * so that nothing that starts in between is missed; reconnects with backoff when the daemon
- * goes away and lists again. Runs on one thread and reports to a {@link Listener}, which owns
- * the container map. Duplicate reports are expected and harmless.
+ * goes away (waiting by {@link Backoff}) and lists again. The list after a reconnect is the
+ * reconcile: a container that died meanwhile is reported present and not running, one that was
+ * removed meanwhile is missing from {@link Listener#listed}. Runs on one thread
+ * ({@code logferry-discovery}) and reports to a {@link Listener}; the listener owns the
+ * container map. Duplicate reports are expected and harmless. The engine is reached through
+ * {@link Engine}, so that tests can play it.
  */
 public final class Discovery implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Discovery.class);
     private static final Object FAILED = new Object();
 
-    /** What discovery reports; all calls come from the discovery thread. */
+    /**
+     * What discovery reports, in the order it learns it; all calls come from the discovery thread.
+     * The agent's implementation only posts each report to its control loop.
+     */
     public interface Listener {
         /** A container exists (running or not), from the initial list or a create/start event. */
         void present(ContainerInfo c, boolean fromList);
@@ -46,59 +50,55 @@ public final class Discovery implements Runnable {
         void disconnected(String reason);
     }
 
-    private final DockerClient docker;
+    /** Reconnect waits: 1 s doubling to 30 s, with jitter. */
+    static final Backoff RECONNECT = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30));
+
+    private final Engine engine;
     private final Listener listener;
+    private final Backoff backoff;
+    private final Backoff.Sleeper sleeper;
     private volatile boolean running = true;
     private volatile Closeable subscription;
-    private Thread thread;
+    private volatile Thread thread;
 
     public Discovery(DockerClient docker, Listener listener) {
-        this.docker = docker;
+        this(new DockerEngine(docker), listener, RECONNECT, Thread::sleep);
+    }
+
+    /** @param sleeper waits between reconnects ({@link Thread#sleep(long)} but in tests) */
+    Discovery(Engine engine, Listener listener, Backoff backoff, Backoff.Sleeper sleeper) {
+        this.engine = engine;
         this.listener = listener;
+        this.backoff = backoff;
+        this.sleeper = sleeper;
     }
 
     public void start() {
-        thread = new Thread(this, "logferry-discovery");
-        thread.setDaemon(true);
-        thread.start();
+        Thread t = new Thread(this, "logferry-discovery");
+        t.setDaemon(true);
+        thread = t;
+        t.start();
     }
 
     @Override
     public void run() {
-        long backoff = 1000;
+        int failures = 0;
         long since = System.currentTimeMillis() / 1000 - 1;
         while (running) {
             BlockingQueue<Object> events = new LinkedBlockingQueue<>();
             try {
-                String hostName = docker.infoCmd().exec().getName();
-                listener.connected(hostName);
-                subscription = docker.eventsCmd().withEventTypeFilter(EventType.CONTAINER).withSince(Long.toString(since))
-                        .exec(new ResultCallback.Adapter<Event>() {
-                            @Override
-                            public void onNext(Event e) {
-                                events.add(e);
-                            }
-
-                            @Override
-                            public void onError(Throwable t) {
-                                events.add(FAILED);
-                            }
-
-                            @Override
-                            public void onComplete() {
-                                events.add(FAILED);
-                            }
-                        });
+                listener.connected(engine.hostName());
+                subscription = engine.events(since, events::add, () -> events.add(FAILED));
                 Set<String> ids = new HashSet<>();
-                for (Container c : docker.listContainersCmd().withShowAll(true).exec()) {
-                    ids.add(c.getId());
-                    ContainerInfo info = inspect(c.getId());
+                for (String id : engine.containerIds()) {
+                    ids.add(id);
+                    ContainerInfo info = engine.inspect(id);
                     if (info != null) {
                         listener.present(info, true);
                     }
                 }
                 listener.listed(ids);
-                backoff = 1000;
+                failures = 0;
                 while (running) {
                     Object o = events.poll(1, TimeUnit.SECONDS);
                     if (o == null) {
@@ -121,15 +121,15 @@ public final class Discovery implements Runnable {
                     return;
                 }
                 listener.disconnected(String.valueOf(e.getMessage()));
-                log.warn("lost the Docker engine ({}); reconnecting in {} ms", e.getMessage(), backoff);
                 closeSubscription();
+                long wait = backoff.millis(++failures);
+                log.warn("lost the Docker engine ({}); reconnecting in {} ms", e.getMessage(), wait);
                 try {
-                    Thread.sleep(backoff);
+                    sleeper.sleep(wait);
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     return;
                 }
-                backoff = Math.min(backoff * 2, 30_000);
             }
         }
     }
@@ -144,7 +144,7 @@ public final class Discovery implements Runnable {
             case "create" -> {
                 // a container that prints and exits within milliseconds (--rm) may be gone
                 // before an inspect answers: then the event itself describes it
-                ContainerInfo info = inspect(id);
+                ContainerInfo info = engine.inspect(id);
                 if (info == null) {
                     info = fromEvent(e, true);
                 } else if (!info.running()) {
@@ -155,7 +155,7 @@ public final class Discovery implements Runnable {
                 }
             }
             case "start", "restart", "unpause", "rename" -> {
-                ContainerInfo info = inspect(id);
+                ContainerInfo info = engine.inspect(id);
                 if (info == null) {
                     info = fromEvent(e, true);
                 }
@@ -183,24 +183,9 @@ public final class Discovery implements Runnable {
                 attrs.getOrDefault("image", e.getFrom() == null ? "" : e.getFrom()), labels, "", "json-file", running);
     }
 
-    private ContainerInfo inspect(String id) {
-        try {
-            InspectContainerResponse r = docker.inspectContainerCmd(id).exec();
-            Map<String, String> labels = r.getConfig() == null || r.getConfig().getLabels() == null ? Map.of() : r.getConfig().getLabels();
-            String image = r.getConfig() == null || r.getConfig().getImage() == null ? r.getImageId() : r.getConfig().getImage();
-            String driver = r.getHostConfig() == null || r.getHostConfig().getLogConfig() == null
-                    || r.getHostConfig().getLogConfig().getType() == null ? "json-file" : r.getHostConfig().getLogConfig().getType().getType();
-            boolean running = r.getState() != null && Boolean.TRUE.equals(r.getState().getRunning());
-            return new ContainerInfo(r.getId(), r.getName() == null ? r.getId() : r.getName(), image == null ? "" : image,
-                    labels, r.getLogPath() == null ? "" : r.getLogPath(), driver, running);
-        } catch (NotFoundException e) {
-            log.debug("container {} is gone before it could be inspected", id);
-            return null;
-        }
-    }
-
     private void closeSubscription() {
         Closeable s = subscription;
+        subscription = null;
         if (s != null) {
             try {
                 s.close();
@@ -213,10 +198,11 @@ public final class Discovery implements Runnable {
     public void stop() {
         running = false;
         closeSubscription();
-        if (thread != null) {
-            thread.interrupt();
+        Thread t = thread;
+        if (t != null) {
+            t.interrupt();
             try {
-                thread.join(5000);
+                t.join(5000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

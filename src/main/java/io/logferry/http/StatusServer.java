@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
- * {@code GET /health} (200 or 503 with the reason) and {@code GET /metrics} (Prometheus text).
+ * {@code GET /health} (200 up, 200 degraded or 503 down, with the reason) and {@code GET /metrics} (Prometheus text).
  * With the Elasticsearch output, an {@link ElasticsearchProbe} keeps {@code /health} true while
  * the agent is idle: the agent's own view (Docker, the last bulk request) comes first, then the probe.
  *
@@ -61,6 +61,7 @@ public final class StatusServer implements AutoCloseable {
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService reaper;
     private final Supplier<String> problem;
+    private final Supplier<String> degraded;
     private final Metrics metrics;
     private final String version;
     private final ElasticsearchProbe probe;
@@ -69,9 +70,14 @@ public final class StatusServer implements AutoCloseable {
     private final LongAdder busy;
     private volatile Thread acceptor;
 
-    /** The agent's server: host and port from {@code http}, with a probe of Elasticsearch when it is the output. */
-    public StatusServer(Config config, Metrics metrics, Supplier<String> problem, String version) throws Exception {
-        this(config.http().host(), config.http().port(), metrics, problem, version,
+    /**
+     * The agent's server: host and port from {@code http}, with a probe of Elasticsearch when it is the output.
+     * {@code problem} gives null when Docker and the output are reachable, else the reason (503);
+     * {@code degraded} gives null when every container is read, else which are not and why (still 200).
+     */
+    public StatusServer(Config config, Metrics metrics, Supplier<String> problem, Supplier<String> degraded, String version)
+            throws Exception {
+        this(config.http().host(), config.http().port(), metrics, problem, degraded, version,
                 config.output() == Config.Output.ELASTICSEARCH
                         ? new ElasticsearchProbe(EsConnection.build(config.elasticsearch()), config.elasticsearch(), PROBE_EVERY)
                         : null, REQUEST_TIMEOUT);
@@ -79,11 +85,17 @@ public final class StatusServer implements AutoCloseable {
 
     /** {@code problem} gives null when all is well, else the reason. */
     public StatusServer(String host, int port, Metrics metrics, Supplier<String> problem, String version) throws IOException {
-        this(host, port, metrics, problem, version, null, REQUEST_TIMEOUT);
+        this(host, port, metrics, problem, () -> null, version, null, REQUEST_TIMEOUT);
     }
 
     StatusServer(String host, int port, Metrics metrics, Supplier<String> agentProblem, String version, ElasticsearchProbe probe,
                  Duration requestTimeout) throws IOException {
+        this(host, port, metrics, agentProblem, () -> null, version, probe, requestTimeout);
+    }
+
+    StatusServer(String host, int port, Metrics metrics, Supplier<String> agentProblem, Supplier<String> degraded, String version,
+                 ElasticsearchProbe probe, Duration requestTimeout) throws IOException {
+        this.degraded = degraded;
         this.probe = probe;
         this.metrics = metrics;
         this.version = version;
@@ -208,14 +220,29 @@ public final class StatusServer implements AutoCloseable {
             return;
         }
         if (path.equals("/health")) {
-            String p = problem.get();
-            String body = p == null
-                    ? "{\"status\":\"up\",\"version\":\"" + version + "\"}\n"
-                    : "{\"status\":\"down\",\"reason\":" + quote(p) + ",\"version\":\"" + version + "\"}\n";
-            respond(s, method, p == null ? 200 : 503, p == null ? "OK" : "Service Unavailable", "application/json", body);
+            health(s, method);
         } else {
             respond(s, method, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", metrics.prometheus());
         }
+    }
+
+    /**
+     * 503 {@code down} when Docker or Elasticsearch cannot be reached (the agent cannot ship at all);
+     * 200 {@code degraded} when it ships but a container's tailer failed and is being restarted
+     * (restarting the agent would not help it, and would stop every other container); else 200 {@code up}.
+     */
+    private void health(Socket s, String method) throws IOException {
+        String p = problem.get();
+        if (p != null) {
+            respond(s, method, 503, "Service Unavailable", "application/json",
+                    "{\"status\":\"down\",\"reason\":" + quote(p) + ",\"version\":\"" + version + "\"}\n");
+            return;
+        }
+        String d = degraded.get();
+        String body = d == null
+                ? "{\"status\":\"up\",\"version\":\"" + version + "\"}\n"
+                : "{\"status\":\"degraded\",\"reason\":" + quote(d) + ",\"version\":\"" + version + "\"}\n";
+        respond(s, method, 200, "OK", "application/json", body);
     }
 
     private void timedOut(Socket s) {

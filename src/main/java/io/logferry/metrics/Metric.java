@@ -28,6 +28,8 @@ public enum Metric {
     HELD_BYTES("logferry_held_bytes", Type.GAUGE, "Unread bytes of rotated log files held open beyond the ones being read"),
     BYTES_BEHIND("logferry_bytes_behind", Type.GAUGE, "Bytes in a container's log files not read yet"),
     TAILERS_ACTIVE("logferry_tailers_active", Type.GAUGE, "Containers being tailed"),
+    TAILER_RESTARTS("logferry_tailer_restarts_total", Type.COUNTER,
+            "Tailers that failed and were started again (after a backoff), per container"),
 
     // labels
     LABEL_WARNINGS("logferry_label_warnings_total", Type.COUNTER, "Label values refused or lowered to a limit (every label warning)"),

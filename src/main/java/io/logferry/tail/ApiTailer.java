@@ -205,7 +205,8 @@ public final class ApiTailer implements Tailer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
-            log.error("API tailer of {} failed; the next start resumes from the registry", container.describe(), e);
+            log.error("API tailer of {} failed; the supervisor starts it again from its last committed position", container.describe(), e);
+            done.failed(this, e);
         } finally {
             done.finished(this);
         }

@@ -196,8 +196,9 @@ public final class FileTailer implements Tailer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (IOException | RuntimeException e) {
-            log.error("tailer of {} failed at {}:{}; it stops, and the next start resumes from the registry",
+            log.error("tailer of {} failed at {}:{}; the supervisor starts it again from its last committed position",
                     container.describe(), current, bufStart + fill, e);
+            done.failed(this, e);
         } finally {
             RotationWatch.INSTANCE.remove(this);
             closeChannel();

@@ -7,13 +7,22 @@ import io.logferry.model.ContainerInfo;
 /**
  * Reads one container's log into the queue, from where its registry entry says, until the
  * container is gone and everything has been read. {@link FileTailer} reads the json-file;
- * {@link ApiTailer} reads the Docker logs API. Discovery's reports arrive through the mark
- * methods from another thread.
+ * {@link ApiTailer} reads the Docker logs API. {@link #run} runs on the tailer's own thread;
+ * the other methods are called from the agent's control loop (discovery's reports, shutdown)
+ * and from the metrics (behind), so what they set is volatile.
  */
 public interface Tailer extends Runnable {
-    /** Told when a tailer has read everything it will ever read. */
+    /**
+     * Told, from the tailer's thread, how it ended: {@link #failed} first when an exception
+     * stopped it (the supervisor starts it again), then always {@link #finished}, once its
+     * files and streams are let go. An {@link Error} is not reported: it ends the process.
+     */
     interface Done {
         void finished(Tailer tailer);
+
+        /** The tailer stopped on {@code failure} before reading everything; {@link #finished} follows. */
+        default void failed(Tailer tailer, Exception failure) {
+        }
     }
 
     ContainerInfo container();

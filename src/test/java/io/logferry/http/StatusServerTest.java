@@ -55,6 +55,30 @@ class StatusServerTest {
     }
 
     @Test
+    void aFailingTailerMakesHealthDegradedButStill200AndDownWins() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<String> degraded = new java.util.concurrent.atomic.AtomicReference<>(
+                "container web (0123456789ab): tailer failed 2 times in a row (IOException: \"x\"), restarting");
+        try (StatusServer s = new StatusServer("127.0.0.1", 0, metrics, () -> problem, degraded::get, "1.2.3", null, TIMEOUT)) {
+            s.start();
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/health"))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("{\"status\":\"degraded\",\"reason\":\"container web (0123456789ab): tailer failed 2 times"
+                    + " in a row (IOException: \\\"x\\\"), restarting\",\"version\":\"1.2.3\"}\n");
+            problem = "docker: gone";
+            r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/health"))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as("unreachable Docker or Elasticsearch is down, degraded or not").isEqualTo(503);
+            assertThat(r.body()).contains("\"status\":\"down\"");
+            problem = null;
+            degraded.set(null);
+            r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/health"))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.body()).isEqualTo("{\"status\":\"up\",\"version\":\"1.2.3\"}\n");
+        }
+    }
+
+    @Test
     void healthAndMetricsAnswerAndNothingElseDoes() throws Exception {
         metrics.counter("logferry_test_total", "a test counter").add(7);
         HttpResponse<String> up = get("/health");
