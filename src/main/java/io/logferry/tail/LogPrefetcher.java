@@ -111,7 +111,7 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
             return;
         }
         try {
-            FileTailer.Opened o = FileTailer.openStable(file);
+            FileIdentity.Opened o = FileIdentity.openStable(file);
             if (o == null) {
                 return;
             }
