@@ -408,6 +408,11 @@ public final class FileTailer implements Tailer {
         return true;
     }
 
+    /** The offset read up to in the open file (any thread). */
+    long readOffset() {
+        return reader.position();
+    }
+
     /** Files held open beyond the one being read. */
     int heldFileCount() {
         return chain.heldCount();
