@@ -287,6 +287,14 @@ final class RotationChain {
                 }
             }
         }
+        handOver(found, present, readingNow);
+    }
+
+    /**
+     * Queues the files {@code found} for the tailer (or closes them when it has gone), reports a
+     * loss when even the newest known file is gone, and forgets what Docker deleted.
+     */
+    private void handOver(List<Upcoming> found, Set<Object> present, Object readingNow) {
         if (newestKey != null && !present.contains(newestKey) && !found.isEmpty()) {
             lost.increment();
             log.warn("LOST: {}: Docker rotated every log file known to the agent away within one check; files written in between"
