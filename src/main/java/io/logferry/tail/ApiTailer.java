@@ -1,7 +1,6 @@
 package io.logferry.tail;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.StreamType;
 import io.logferry.decode.DockerEntry;
@@ -18,11 +17,16 @@ import io.logferry.registry.Registry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.Closeable;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -34,6 +38,12 @@ import java.util.concurrent.atomic.LongAdder;
  * across them: a resume therefore asks Docker for the entries from a margin before the last
  * acknowledged one and lets the {@code _id} absorb the overlap (409 on create): no gap, and no
  * duplicate in the index.
+ *
+ * <p>Threads: docker-java's stream thread only hands frames over, through a queue of
+ * {@value #HANDOFF} frames (it blocks while that is full: backpressure reaches Docker); the
+ * tailer's own thread ({@code api-<shortid>}) alone owns the line buffers, the assembler and the
+ * {@link Publisher}, and blocks in the event queue without holding any lock. Discovery's thread
+ * calls the {@code mark} methods, {@link #rename} and {@link #shutdown}.
  */
 public final class ApiTailer implements Tailer {
     private static final Logger log = LoggerFactory.getLogger(ApiTailer.class);
@@ -44,8 +54,15 @@ public final class ApiTailer implements Tailer {
     private static final long STOP_GRACE_MS = 1000;
     /** More than Docker's timestamp and its space ({@code 2024-05-01T10:00:00.123456789Z }, 31 bytes). */
     static final int TIMESTAMP_ROOM = 64;
+    /** Frames handed from docker-java's thread to the tailer's thread and not taken yet, at most. */
+    static final int HANDOFF = 8;
+    private static final long IDLE_FLUSH_NANOS = 250_000_000L;
 
-    private final DockerClient docker;
+    /** The end of one stream, in the hand-off queue after its last frame. */
+    private record End(Throwable error) { }
+
+    private final LogStream logs;
+    private final BlockingQueue<Object> handoff = new ArrayBlockingQueue<>(HANDOFF);
     private final ContainerSettings settings;
     private final AckTracker tracker;
     private final Done done;
@@ -55,7 +72,9 @@ public final class ApiTailer implements Tailer {
     private volatile ContainerInfo container;
     private volatile boolean stopped;
     private volatile boolean shutdown;
-    private volatile ResultCallback.Adapter<Frame> stream;
+    /** Set when the tailer's thread leaves: the stream's thread stops handing over. */
+    private volatile boolean finished;
+    private volatile Closeable stream;
     /** Entries before this (epoch nanoseconds) were acknowledged already. */
     private long from;
     /** Per stream (0 stdout, 1 stderr): the last position given, and the last timestamp read. */
@@ -73,7 +92,12 @@ public final class ApiTailer implements Tailer {
 
     public ApiTailer(DockerClient docker, ContainerInfo container, ContainerSettings settings, Registry.Entry resume,
                      AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done) {
-        this.docker = docker;
+        this(LogStream.of(docker), container, settings, resume, tracker, queue, builder, metrics, done);
+    }
+
+    ApiTailer(LogStream logs, ContainerInfo container, ContainerSettings settings, Registry.Entry resume,
+              AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done) {
+        this.logs = logs;
         this.container = container;
         this.settings = settings;
         this.tracker = tracker;
@@ -135,11 +159,15 @@ public final class ApiTailer implements Tailer {
     @Override
     public void shutdown() {
         shutdown = true;
-        ResultCallback.Adapter<Frame> s = stream;
+        closeStream();
+    }
+
+    private void closeStream() {
+        Closeable s = stream;
         if (s != null) {
             try {
                 s.close();
-            } catch (Exception ignored) {
+            } catch (IOException | RuntimeException ignored) {
                 // already closed
             }
         }
@@ -151,56 +179,25 @@ public final class ApiTailer implements Tailer {
         try {
             while (!shutdown) {
                 boolean follow = !stopped;
-                java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
-                ResultCallback.Adapter<Frame> cb = new ResultCallback.Adapter<>() {
-                    @Override
-                    public void onComplete() {
-                        super.onComplete();
-                        ended.countDown();
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        super.onError(t);
-                        ended.countDown();
-                    }
-
-                    @Override
-                    public void onNext(Frame f) {
-                        try {
-                            frame(f);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            shutdown();
-                        }
-                    }
-                };
-                stream = cb;
-                docker.logContainerCmd(container.id()).withStdOut(true).withStdErr(true).withTimestamps(true)
-                        .withFollowStream(follow).withSince((int) (Math.max(from, Math.min(lastRaw[0], lastRaw[1])) / 1_000_000_000L)).exec(cb);
-                // (the callback's own timed await closes the stream when it times out: wait on our latch)
-                while (!ended.await(250, java.util.concurrent.TimeUnit.MILLISECONDS) && !shutdown) {
-                    synchronized (assembler) {
-                        assembler.flushIdle();     // a quiet container's last multiline event goes after its timeout
-                    }
+                handoff.clear();
+                stream = logs.open(container.id(), follow,
+                        (int) (Math.max(from, Math.min(lastRaw[0], lastRaw[1])) / 1_000_000_000L), sink);
+                End end = pump();
+                if (end == null) {
+                    return;                      // shutdown
                 }
-                if (shutdown) {
-                    return;
+                if (end.error() != null) {
+                    throw end.error() instanceof RuntimeException r ? r : new RuntimeException(end.error());
                 }
-                cb.awaitCompletion();            // returns at once now; rethrows a stream error
-                synchronized (assembler) {
-                    assembler.flushIdle();
-                }
+                assembler.flushIdle();
                 if (!follow) {
-                    synchronized (assembler) {
-                        assembler.flushAll();
-                    }
+                    assembler.flushAll();
                     log.info("{}: read its log through the Docker API to the end; tailer done", container.describe());
                     return;
                 }
                 // the stream ends when the container stops: read once more without follow, then finish
                 Thread.sleep(STOP_GRACE_MS);
-                stopped = stopped || !running();
+                stopped = stopped || !logs.running(container.id());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -208,26 +205,63 @@ public final class ApiTailer implements Tailer {
             log.error("API tailer of {} failed; the supervisor starts it again from its last committed position", container.describe(), e);
             done.failed(this, e);
         } finally {
+            finished = true;
+            closeStream();
             done.finished(this);
         }
     }
 
-    private boolean running() {
-        try {
-            return Boolean.TRUE.equals(docker.inspectContainerCmd(container.id()).exec().getState().getRunning());
-        } catch (RuntimeException e) {
-            return false;
+    /**
+     * The tailer's thread: takes the stream's frames until its end (returned), or null on
+     * shutdown; a quiet container's last multiline event goes after its timeout, so the
+     * assembler's idle flush runs at least every 250 ms.
+     */
+    private End pump() throws InterruptedException {
+        long lastIdleFlush = System.nanoTime();
+        while (!shutdown) {
+            Object o = handoff.poll(IDLE_FLUSH_NANOS, TimeUnit.NANOSECONDS);
+            if (o instanceof End end) {
+                return end;
+            }
+            if (o != null) {
+                frame((Frame) o);
+            }
+            long now = System.nanoTime();
+            if (o == null || now - lastIdleFlush >= IDLE_FLUSH_NANOS) {
+                assembler.flushIdle();
+                lastIdleFlush = now;
+            }
         }
+        return null;
     }
 
-    /** Frames are pieces of each stream's bytes: lines are split across them, and one frame may hold several. */
-    private void frame(Frame f) throws InterruptedException {
-        synchronized (assembler) {
-            frameLocked(f);
+    /** docker-java's thread: hands over, and never touches the tailer's state. */
+    private final LogStream.Sink sink = new LogStream.Sink() {
+        @Override
+        public void frame(Frame f) throws InterruptedException {
+            hand(f);
         }
-    }
 
-    void frameLocked(Frame f) throws InterruptedException {
+        @Override
+        public void ended(Throwable error) {
+            try {
+                hand(new End(error));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        private void hand(Object o) throws InterruptedException {
+            while (!handoff.offer(o, 250, TimeUnit.MILLISECONDS)) {
+                if (shutdown || finished) {
+                    return;                      // nobody takes it any more
+                }
+            }
+        }
+    };
+
+    /** Frames are pieces of each stream's bytes: lines are split across them, and one frame may hold several. The tailer's thread. */
+    void frame(Frame f) throws InterruptedException {
         boolean err = f.getStreamType() == StreamType.STDERR;
         LineBuffer pending = err ? pendingErr : pendingOut;
         byte[] p = f.getPayload();
@@ -263,11 +297,9 @@ public final class ApiTailer implements Tailer {
         }
     }
 
-    /** Bytes held for unterminated lines (both streams): at most 2 × (max_bytes + {@value #TIMESTAMP_ROOM}). */
+    /** Bytes held for unterminated lines (both streams): at most 2 × (max_bytes + {@value #TIMESTAMP_ROOM}). The tailer's thread. */
     int heldBytes() {
-        synchronized (assembler) {
-            return pendingOut.held() + pendingErr.held();
-        }
+        return pendingOut.held() + pendingErr.held();
     }
 
     private void line(String text, boolean err) throws InterruptedException {

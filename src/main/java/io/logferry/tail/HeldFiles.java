@@ -9,9 +9,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * (rotated files opened so that Docker cannot delete them unread, see {@link FileTailer}), summed
  * over all containers, against {@code limits.held_bytes_total}; and the per-container cap
  * {@code limits.held_files_per_container}. A file Docker deleted while it is held still fills the
- * host's disk until it is closed, so beyond either bound a tailer releases its oldest held file
+ * host's disk until it is closed, so beyond either bound a chain releases its oldest held file
  * and reports its bytes as lost. One instance per agent, shared by every file tailer:
- * thread-safe (each tailer updates its own entry; the total is kept with atomic deltas).
+ * thread-safe (each {@link RotationChain} updates its own entry, from the rotation watch's thread
+ * and when its tailer closes it; the total is kept with atomic deltas).
  */
 public final class HeldFiles {
     private final int filesPerContainer;

@@ -57,12 +57,17 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
         return held.remove(containerId);
     }
 
+    /** Files opened and not handed over yet. */
+    int heldCount() {
+        return held.size();
+    }
+
     @Override
     public void run() {
         try {
             while (true) {
                 WatchKey k = watch.poll(5, java.util.concurrent.TimeUnit.SECONDS);
-                expire();
+                expire(System.nanoTime());
                 if (k == null) {
                     continue;
                 }
@@ -111,7 +116,7 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
             return;
         }
         try {
-            FileTailer.Opened o = FileTailer.openStable(file);
+            FileIdentity.Opened o = FileIdentity.openStable(file);
             if (o == null) {
                 return;
             }
@@ -127,8 +132,8 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
         }
     }
 
-    private void expire() {
-        long now = System.nanoTime();
+    /** Closes the files held longer than {@link #TTL_NANOS} at {@code now}. */
+    void expire(long now) {
         held.entrySet().removeIf(e -> {
             if (now - e.getValue().openedAt() > TTL_NANOS) {
                 close(e.getValue());

@@ -17,8 +17,10 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Where a tailer's messages go: each becomes its bulk lines and enters the container's
  * acknowledgement order at once, then the queue (blocking while it is full). Bytes that produce
- * no message move the container's cursor. Used by the tailer's thread only, except
- * {@link #builder(Encoder)} on a rename.
+ * no message move the container's cursor. Not thread-safe: used by the one thread that owns the
+ * tailer's assembler (a {@link FileTailer}'s or {@link ApiTailer}'s own thread; docker-java's
+ * stream thread only hands frames to the latter), except {@link #builder(Encoder)}, which
+ * discovery's thread calls on a rename (a volatile field).
  *
  * <p>A batching publisher holds up to {@link #BATCH} events and hands them to the queue in one
  * {@link EventQueue#putAll}: the tailer must call {@link #flush()} after each read and before it

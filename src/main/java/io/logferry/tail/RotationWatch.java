@@ -4,23 +4,26 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One daemon thread that looks at every file tailer's log directory ten times a second and opens
- * the files Docker's rotation created, so that they cannot be deleted unread while a tailer is
- * blocked by backpressure, and keeps each tailer within {@code limits.held_*} ({@link HeldFiles}):
- * beyond, the oldest held file is released and reported lost. Started with the first tailer;
- * idles when there are none.
+ * One daemon thread, {@code logferry-rotation-watch}, that checks every file tailer's
+ * {@link RotationChain} ten times a second: it opens the files Docker's rotation created, so that
+ * they cannot be deleted unread while a tailer is blocked by backpressure, and keeps each chain
+ * within {@code limits.held_*} ({@link HeldFiles}): beyond, the oldest held file is released and
+ * reported lost. This thread owns each chain's record of its files; tailers only take the files
+ * it hands them. Started with the first tailer; idles when there are none; a chain its tailer
+ * closed is dropped at the next round.
  */
 final class RotationWatch implements Runnable {
     static final RotationWatch INSTANCE = new RotationWatch();
     private static final long INTERVAL_MS = 100;
 
-    private final Set<FileTailer> tailers = ConcurrentHashMap.newKeySet();
+    private final Set<RotationChain> chains = ConcurrentHashMap.newKeySet();
     private Thread thread;
 
     private RotationWatch() { }
 
-    synchronized void add(FileTailer t) {
-        tailers.add(t);
+    /** Hands a chain, whose first discovery its tailer has run, to the watch thread. */
+    synchronized void add(RotationChain chain) {
+        chains.add(chain);
         if (thread == null) {
             thread = new Thread(this, "logferry-rotation-watch");
             thread.setDaemon(true);
@@ -28,16 +31,10 @@ final class RotationWatch implements Runnable {
         }
     }
 
-    void remove(FileTailer t) {
-        tailers.remove(t);
-    }
-
     @Override
     public void run() {
         while (true) {
-            for (FileTailer t : tailers) {
-                t.watch();
-            }
+            chains.removeIf(c -> !c.check());
             try {
                 Thread.sleep(INTERVAL_MS);
             } catch (InterruptedException e) {

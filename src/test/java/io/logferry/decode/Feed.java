@@ -8,18 +8,23 @@ import io.logferry.model.LogEvent;
 import io.logferry.model.StartPosition;
 import io.logferry.model.Streams;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * Feeds json-file bytes to a {@link MessageAssembler} the way {@code io.logferry.tail.FileTailer}
- * does: split at '\n', each complete line decoded, a malformed one counted and skipped, a last
- * line without its newline left for later. Records what comes out, in order, and acknowledges
- * through a real {@link AckTracker} to see how far the offset may be committed.
+ * Feeds json-file bytes to a {@link MessageAssembler} through the file tailer's own line loop,
+ * {@link JsonFileReader} (split at '\n', each complete line decoded, a malformed one counted and
+ * skipped, a last line without its newline left for later), as if they were appended to a file.
+ * Records what comes out, in order, and acknowledges through a real {@link AckTracker} to see how
+ * far the offset may be committed.
  */
 final class Feed implements MessageAssembler.Sink {
     static final String FILE = "f00d";
@@ -36,11 +41,43 @@ final class Feed implements MessageAssembler.Sink {
     int malformed;
     long nanos = 1_000_000_000L;
     private final LongSupplier clock = () -> nanos;
-    private byte[] pending = new byte[0];
-    private long pendingStart;
+    private final JsonFileReader reader;
+    /** The "file": bytes from offset {@code base} that the reader has not read yet. */
+    private byte[] unread = new byte[0];
+    private long base;
+    private final JsonFileReader.Source file = new JsonFileReader.Source() {
+        @Override
+        public long size() {
+            return base + unread.length;
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long position) {
+            int from = (int) (position - base);
+            int n = Math.min(dst.remaining(), unread.length - from);
+            if (n <= 0) {
+                return -1;
+            }
+            dst.put(unread, from, n);
+            return n;
+        }
+    };
 
     Feed(ContainerSettings settings) {
         assembler = new MessageAssembler(settings, this, clock);
+        reader = new JsonFileReader(assembler, new JsonFileReader.Listener() {
+            @Override
+            public String identify(byte[] line, int off, int len) {
+                return FILE;
+            }
+
+            @Override
+            public void malformed(long offset, String why) {
+                malformed++;
+                out.add(new Out(null, why));
+            }
+        });
+        reader.open(FILE, 0);
     }
 
     static ContainerSettings settings(Streams streams) {
@@ -78,29 +115,18 @@ final class Feed implements MessageAssembler.Sink {
 
     /** Appends bytes to the "file" and processes every complete line. */
     Feed bytes(byte[] b) throws InterruptedException {
-        byte[] buf = new byte[pending.length + b.length];
-        System.arraycopy(pending, 0, buf, 0, pending.length);
-        System.arraycopy(b, 0, buf, pending.length, b.length);
-        int lineStart = 0;
-        for (int i = 0; i < buf.length; i++) {
-            if (buf[i] != '\n') {
-                continue;
+        byte[] more = Arrays.copyOf(unread, unread.length + b.length);
+        System.arraycopy(b, 0, more, unread.length, b.length);
+        unread = more;
+        try {
+            while (reader.readOnce(file) > 0) {
+                // every complete line goes to the assembler
             }
-            long start = pendingStart + lineStart;
-            long end = pendingStart + i + 1;
-            try {
-                // as the file tailer does: plain lines come as escaped bytes when no rule reads them
-                DockerEntry e = DockerJsonDecoder.decode(buf, lineStart, i - lineStart, start, end, assembler.escapedLimit());
-                assembler.accept(e, 1, FILE);
-            } catch (DockerJsonDecoder.MalformedLineException ex) {
-                malformed++;
-                assembler.skip(new Cursor(1, FILE, end));
-                out.add(new Out(null, ex.getMessage()));
-            }
-            lineStart = i + 1;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        pending = java.util.Arrays.copyOfRange(buf, lineStart, buf.length);
-        pendingStart += lineStart;
+        unread = Arrays.copyOfRange(unread, (int) (reader.position() - base), unread.length);
+        base = reader.position();
         return this;
     }
 

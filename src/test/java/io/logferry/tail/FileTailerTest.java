@@ -11,6 +11,7 @@ import io.logferry.model.LogEvent;
 import io.logferry.model.StartPosition;
 import io.logferry.model.Streams;
 import io.logferry.pipeline.EventQueue;
+import io.logferry.registry.Registry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,6 +42,11 @@ class FileTailerTest {
     private final List<String> ids = new ArrayList<>();
     private FileTailer tailer;
     private Thread thread;
+    private Registry.Entry resume;
+    private StartPosition startPosition = StartPosition.BEGINNING;
+    private LogPrefetcher prefetcher;
+    private boolean running = true;
+    private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
     private Path log() {
         return root.resolve(ID).resolve(ID + "-json.log");
@@ -51,12 +57,12 @@ class FileTailerTest {
         if (!Files.exists(log())) {
             Files.createFile(log());
         }
-        ContainerInfo c = new ContainerInfo(ID, "/app", "img", Map.of(), log().toString(), "json-file", true);
-        ContainerSettings s = new ContainerSettings("docker", "default", Streams.ALL, StartPosition.BEGINNING,
+        ContainerInfo c = new ContainerInfo(ID, "/app", "img", Map.of(), log().toString(), "json-file", running);
+        ContainerSettings s = new ContainerSettings("docker", "default", Streams.ALL, startPosition,
                 new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
                 List.of(), List.of(), Map.of());
         DocumentBuilder b = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), log().toString());
-        tailer = new FileTailer(c, s, root, null, new AckTracker(ID, null), queue, b, metrics, t -> { }, null, held);
+        tailer = new FileTailer(c, s, root, resume, new AckTracker(ID, null), queue, b, metrics, t -> finished.countDown(), prefetcher, held);
         return tailer;
     }
 
@@ -71,6 +77,9 @@ class FileTailerTest {
         }
         if (thread != null) {
             thread.join(5000);
+        }
+        if (prefetcher != null) {
+            prefetcher.close();
         }
     }
 
@@ -191,5 +200,153 @@ class FileTailerTest {
 
     private int heldFiles() {
         return (int) Math.min(Integer.MAX_VALUE, tailer.heldFileCount());
+    }
+
+    private List<String> messages() {
+        return docs.stream().map(d -> d.path("message").asText()).toList();
+    }
+
+    private static List<String> lines(int from, int to) {
+        List<String> out = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            out.add("line " + i);
+        }
+        return out;
+    }
+
+    /** The first line {@link #write} writes for line {@code i} at {@code second}, without its newline. */
+    private static String firstLine(int i, int second) {
+        return String.format("{\"log\":\"line %d\\n\",\"stream\":\"stdout\",\"time\":\"2024-05-01T10:00:%02d.%09dZ\"}", i, second, i);
+    }
+
+    @Test
+    void rotationsAreFollowedInOrderWithoutLossAndTheFilesAreLetGo() throws Exception {
+        start();
+        run();
+        write(0, 10, 0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 10);
+        for (int k = 1; k <= 3; k++) {
+            write(10 * k, 10 * k + 5, k - 1);         // the end of the file, written just before the rotation
+            rotate(k - 1);
+            write(10 * k + 5, 10 * k + 10, k);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 40);
+        assertThat(messages()).containsExactlyElementsOf(lines(0, 40));
+        assertThat(ids).doesNotHaveDuplicates();
+        await().atMost(Duration.ofSeconds(10)).until(() -> heldFiles() == 0 && held.total() == 0);
+        assertThat(metrics.value("logferry_log_losses_total", "container", "app")).isZero();
+    }
+
+    @Test
+    void theFileIdInEveryCursorIsTheFixedFingerprintOfTheFilesFirstLine() throws Exception {
+        start();
+        run();
+        write(0, 3, 0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 3);
+        byte[] first = firstLine(0, 0).getBytes(StandardCharsets.UTF_8);
+        String fp = FileIdentity.fingerprint(first, 0, first.length);
+        assertThat(fp).isEqualTo("565af40f835dde90");
+        await().atMost(Duration.ofSeconds(10)).until(() -> tailer.tracker().committed() != null
+                && tailer.tracker().committed().offset() == Files.size(log()));
+        assertThat(tailer.tracker().committed().fileId()).isEqualTo(fp);
+    }
+
+    @Test
+    void aResumeStartsAtTheRegistryOffsetInTheRotatedFileAndReadsOnIntoTheNewerOnes() throws Exception {
+        Files.createDirectories(log().getParent());
+        write(0, 10, 0);
+        long afterFive = firstLine(0, 0).length() + 1L;
+        for (int i = 1; i < 5; i++) {
+            afterFive += firstLine(i, 0).length() + 1L;
+        }
+        rotate(0);
+        write(10, 15, 1);
+        byte[] first = firstLine(0, 0).getBytes(StandardCharsets.UTF_8);
+        resume = new Registry.Entry(FileIdentity.fingerprint(first, 0, first.length), afterFive, log().toString());
+        start();
+        run();
+        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 10);
+        assertThat(messages()).containsExactlyElementsOf(lines(5, 15));
+        assertThat(docs.get(0).path("log").path("offset").asLong()).isEqualTo(afterFive);
+    }
+
+    @Test
+    void aResumeWhoseFileIsGoneIsReportedLostAndStartsFromTheOldestFile() throws Exception {
+        Files.createDirectories(log().getParent());
+        write(0, 4, 0);
+        resume = new Registry.Entry("0123456789abcdef", 100, log().toString());
+        start();
+        run();
+        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 4);
+        assertThat(messages()).containsExactlyElementsOf(lines(0, 4));
+        assertThat(metrics.value("logferry_log_losses_total", "container", "app")).isEqualTo(1);
+    }
+
+    @Test
+    void startPositionEndReadsOnlyWhatIsWrittenAfterTheStart() throws Exception {
+        Files.createDirectories(log().getParent());
+        write(0, 5, 0);
+        startPosition = StartPosition.END;
+        start();
+        run();
+        long end = Files.size(log());
+        await().atMost(Duration.ofSeconds(10)).until(() -> tailer.readOffset() == end);
+        write(5, 8, 0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 3);
+        assertThat(messages()).containsExactly("line 5", "line 6", "line 7");
+    }
+
+    @Test
+    void aMalformedLineIsCountedAndSkippedAndTheCursorMovesPastIt() throws Exception {
+        start();
+        run();
+        write(0, 2, 0);
+        Files.writeString(log(), "this is not json\n", StandardOpenOption.APPEND);
+        write(2, 4, 0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 4);
+        assertThat(messages()).containsExactlyElementsOf(lines(0, 4));
+        assertThat(metrics.value("logferry_lines_malformed_total")).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> tailer.tracker().committed() != null
+                && tailer.tracker().committed().offset() == Files.size(log()));
+    }
+
+    @Test
+    void aStoppedContainersTailerReadsToTheEndAndFinishes() throws Exception {
+        Files.createDirectories(log().getParent());
+        write(0, 5, 0);
+        rotate(0);
+        write(5, 8, 1);
+        running = false;
+        start();
+        run();
+        assertThat(finished.await(20, java.util.concurrent.TimeUnit.SECONDS)).as("the tailer finished").isTrue();
+        assertThat(drained()).isEqualTo(8);
+        assertThat(messages()).containsExactlyElementsOf(lines(0, 8));
+        assertThat(held.total()).isZero();
+    }
+
+    @Test
+    void aFileThePrefetcherOpenedIsReadEvenAfterDockerRemovedIt() throws Exception {
+        Files.createDirectories(root);
+        prefetcher = new LogPrefetcher(root);
+        prefetcher.start();
+        Files.createDirectories(log().getParent());
+        write(0, 3, 0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> prefetcher.heldCount() == 1);
+        // a --rm container: its directory and log are gone before discovery has heard of it
+        Files.delete(log());
+        Files.delete(log().getParent());
+        running = false;
+        ContainerInfo c = new ContainerInfo(ID, "/app", "img", Map.of(), log().toString(), "json-file", false);
+        ContainerSettings s = new ContainerSettings("docker", "default", Streams.ALL, StartPosition.BEGINNING,
+                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
+                List.of(), List.of(), Map.of());
+        DocumentBuilder b = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), log().toString());
+        tailer = new FileTailer(c, s, root, null, new AckTracker(ID, null), queue, b, metrics, t -> finished.countDown(), prefetcher, held);
+        run();
+        assertThat(finished.await(20, java.util.concurrent.TimeUnit.SECONDS)).as("the tailer finished").isTrue();
+        assertThat(drained()).isEqualTo(3);
+        assertThat(messages()).containsExactly("line 0", "line 1", "line 2");
+        assertThat(prefetcher.heldCount()).as("handed over").isZero();
     }
 }
