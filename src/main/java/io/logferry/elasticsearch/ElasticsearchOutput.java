@@ -172,8 +172,8 @@ public final class ElasticsearchOutput implements Output {
         } catch (RequestFailure f) {
             failedRequests.increment();
             RoundOutcome o = RoundOutcome.failed(pending, isLetter, f.status, f.errorType, f.getMessage());
-            if (f.status != 0 && BulkOutcome.request(f.status, f.errorType) == BulkOutcome.Request.SPLIT) {
-                // it is the request, not the cluster: its halves may pass
+            if (o.retried() == 0) {
+                // split, or its one event refused: it is the request, not the cluster (its halves may pass)
                 permit.succeeded();
                 if (o.split()) {
                     log.warn("elasticsearch answered {} to a bulk request of {} events; splitting it", f.status, pending.size());
