@@ -26,7 +26,9 @@ public final class BulkOutcome {
         /** The whole request failed in a way that retrying can fix (connection, timeout, 429, 5xx, auth). */
         RETRY_ALL,
         /** The request is too large or malformed as a whole: split it and send the halves. */
-        SPLIT
+        SPLIT,
+        /** A block on the cluster (read-only, flood stage) refused the whole request: pause, retry, never drop. */
+        BLOCKED
     }
 
     private BulkOutcome() { }
@@ -45,7 +47,7 @@ public final class BulkOutcome {
         if (status == 429 || status == 408 || status >= 500) {
             return Item.RETRY;
         }
-        if (status == 403 && errorType != null && errorType.contains("block")) {
+        if (isBlock(status, errorType)) {
             return Item.BLOCKED;
         }
         if (status == 401 || status == 403) {
@@ -62,9 +64,25 @@ public final class BulkOutcome {
 
     /** For a request that got no bulk response body: {@code status} 0 means no HTTP response at all. */
     public static Request request(int status) {
+        return request(status, null);
+    }
+
+    /**
+     * @param status    the response's HTTP status; 0 when there was no HTTP response at all
+     * @param errorType the response body's {@code error.type}, or null
+     */
+    public static Request request(int status, String errorType) {
         if (status == 413 || status == 400) {
             return Request.SPLIT;
         }
+        if (isBlock(status, errorType)) {
+            return Request.BLOCKED;
+        }
         return Request.RETRY_ALL;
+    }
+
+    /** 403 with an error type that names a block ({@code cluster_block_exception}, {@code index_block_exception}). */
+    private static boolean isBlock(int status, String errorType) {
+        return status == 403 && errorType != null && errorType.contains("block");
     }
 }

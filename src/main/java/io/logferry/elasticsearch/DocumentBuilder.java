@@ -12,8 +12,8 @@ import io.logferry.model.ContainerLabels;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.Cursor;
 import io.logferry.model.LogEvent;
-
 import io.logferry.model.Utf8;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -47,6 +47,9 @@ public final class DocumentBuilder implements Encoder {
     private final JsonOut out = new JsonOut(4096);
     private final byte[] idBytes = new byte[16];
     private String idFile;
+    /** Where the last {@link #writeHead} put the {@code _id}'s characters: what {@link #encode} hands the event. */
+    private int idStart;
+    private int idEnd;
 
     public record AgentInfo(String version, String id, String hostName) { }
 
@@ -141,14 +144,15 @@ public final class DocumentBuilder implements Encoder {
         return out.toBytes();
     }
 
-    /** The end of every document line of this container, serialised once, with its newline. */
+    /** The event of {@code m}: its head, the container's shared tail, its target index and where its {@code _id} is. */
     @Override
     public LogEvent encode(Message m, AckTracker tracker) {
         int[] start = new int[1];
         byte[] head = buildHead(m, start);
-        return new LogEvent(tracker, head, tail(), start[0], m.commit());
+        return new LogEvent(tracker, head, tail(), start[0], m.commit(), index, idStart, idEnd);
     }
 
+    /** The end of every document line of this container, serialised once, with its newline. */
     public byte[] tail() {
         return constantTail;
     }
@@ -157,7 +161,9 @@ public final class DocumentBuilder implements Encoder {
         JsonOut o = out;
         o.reset();
         o.ascii("{\"create\":{\"_index\":").string(index).ascii(",\"_id\":\"");
+        idStart = o.length();
         writeId(o, m.start());
+        idEnd = o.length();
         o.ascii("\"}}\n");
         documentStart[0] = o.length();
         o.ascii("{\"@timestamp\":").string(m.time())

@@ -1,5 +1,6 @@
 package io.logferry.model;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -8,24 +9,58 @@ import java.util.List;
  * document line that is the same for every document of the container (its {@code container},
  * {@code host}, {@code agent}, {@code data_stream} fields) is one array shared by all its events:
  * the {@link #tail()}; what is particular to the event is the {@link #head()}.
+ *
+ * <p>The encoder that made it also records where the document goes ({@link #index()}, one string
+ * shared by the container's events) and where its {@code _id} is in the head ({@link #id()} reads
+ * it from there only when asked: a dead letter keeps the {@code _id}, nothing else needs it), so
+ * that the output never parses its own action line back. Immutable once queued; {@link #ack()}
+ * may be called from any thread.
  */
 public final class LogEvent extends Pending {
     private final AckTracker tracker;
     private final byte[] head;
     private final byte[] tail;
     private final int documentStart;
+    private final String index;
+    private final int idStart;
+    private final int idEnd;
 
+    /** An event without a target index or {@code _id} (tests, outputs that need neither). */
     public LogEvent(AckTracker tracker, byte[] payload, int documentStart, Cursor commit) {
-        this(tracker, payload, null, documentStart, commit);
+        this(tracker, payload, null, documentStart, commit, null, -1, -1);
     }
 
-    /** @param tail the shared end of the document line (with its newline), or null when {@code head} is all of it */
+    /** An event without a target index or {@code _id} (tests, outputs that need neither). */
     public LogEvent(AckTracker tracker, byte[] head, byte[] tail, int documentStart, Cursor commit) {
+        this(tracker, head, tail, documentStart, commit, null, -1, -1);
+    }
+
+    /**
+     * @param tail    the shared end of the document line (with its newline), or null when {@code head} is all of it
+     * @param index   the index or data stream the document is written to; null when it has none
+     * @param idStart where the {@code _id}'s characters (ASCII) start in {@code head}; -1 when it has none
+     * @param idEnd   where they end (exclusive)
+     */
+    public LogEvent(AckTracker tracker, byte[] head, byte[] tail, int documentStart, Cursor commit, String index,
+                    int idStart, int idEnd) {
         super(commit, false);
         this.tracker = tracker;
         this.head = head;
         this.tail = tail;
         this.documentStart = documentStart;
+        this.index = index;
+        this.idStart = idStart;
+        this.idEnd = idEnd;
+    }
+
+    /** The index or data stream this document is written to, as its encoder named it; null when it has none. */
+    public String index() {
+        return index;
+    }
+
+    /** The document's {@code _id}, as its encoder wrote it (a new string on every call); null when it has none. */
+    public String id() {
+        return idStart < 0 ? null : new String(head, idStart, idEnd - idStart, StandardCharsets.US_ASCII);
     }
 
     /** The action line and the document line, each ending with a newline (a copy, when there is a tail). */

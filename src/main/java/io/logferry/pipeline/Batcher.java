@@ -14,13 +14,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Takes events from the queue into batches, which are sent when {@code bulk_max_events},
  * {@code bulk_max_bytes} or {@code flush_interval} is reached, by at most {@code workers}
  * concurrent deliveries. When every worker is busy the batcher waits, the queue fills, and the
  * tailers block: backpressure all the way back to the files.
+ *
+ * <p>Threads: {@code logferry-batcher} takes batches; {@code logferry-output-N} deliver them.
+ * What is in flight (drained and not yet delivered) is counted by the queue itself, under its
+ * lock ({@link EventQueue#settled}), which is what {@link #awaitIdle} waits on.
  */
 public final class Batcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Batcher.class);
@@ -34,7 +37,6 @@ public final class Batcher implements AutoCloseable {
     private final ExecutorService pool;
     private final Thread thread;
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final AtomicLong held = new AtomicLong();
     private volatile boolean running = true;
 
     public Batcher(EventQueue queue, Output output, int maxEvents, long maxBytes, Duration flushInterval, int workers, Metrics metrics) {
@@ -67,16 +69,13 @@ public final class Batcher implements AutoCloseable {
                 if (batch.isEmpty()) {
                     continue;
                 }
-                held.addAndGet(batch.size());
                 long deadline = System.nanoTime() + flushNanos;
                 while (batch.size() < maxEvents && bytes < maxBytes) {
                     long wait = deadline - System.nanoTime();
                     if (wait <= 0) {
                         break;
                     }
-                    int before = batch.size();
                     bytes += queue.drain(batch, maxEvents - batch.size(), maxBytes - bytes, wait);
-                    held.addAndGet(batch.size() - before);
                 }
                 permits.acquire();
                 inFlight.incrementAndGet();
@@ -88,7 +87,7 @@ public final class Batcher implements AutoCloseable {
                     } catch (RuntimeException e) {
                         log.error("output failed on a batch of {} events; they stay unacknowledged and are read again after a restart", batch.size(), e);
                     } finally {
-                        held.addAndGet(-batch.size());
+                        queue.settled(batch.size());
                         inFlight.decrementAndGet();
                         permits.release();
                     }
@@ -99,16 +98,12 @@ public final class Batcher implements AutoCloseable {
         }
     }
 
-    /** True when the queue is empty and every drained event has been delivered, within the deadline. */
+    /**
+     * True when, within the timeout, the queue is empty and every drained event has been through
+     * the output (delivered, or given up on after an output failure, unacknowledged).
+     */
     public boolean awaitIdle(long timeout, TimeUnit unit) throws InterruptedException {
-        long deadline = System.nanoTime() + unit.toNanos(timeout);
-        while (queue.size() > 0 || held.get() > 0) {
-            if (System.nanoTime() >= deadline) {
-                return false;
-            }
-            Thread.sleep(10);
-        }
-        return true;
+        return queue.awaitIdle(timeout, unit);
     }
 
     @Override

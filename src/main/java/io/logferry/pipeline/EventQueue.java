@@ -13,6 +13,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * it is full, {@link #put} blocks: the tailers stop reading and nothing is dropped
  * (backpressure). One event larger than the byte limit is still admitted when the queue is empty,
  * so that it cannot block forever.
+ *
+ * <p>It also counts the events {@link #drain drained} and not yet {@link #settled}: the batch the
+ * batcher holds or the output is delivering. Both counts change under the one lock, so
+ * {@link #awaitIdle} never sees an empty queue while a drained batch is between the two (the
+ * batcher used to count what it held after {@code drain} returned, and shutdown could report
+ * "delivered" in that gap). Thread-safe.
  */
 public final class EventQueue {
     private final int maxEvents;
@@ -21,7 +27,11 @@ public final class EventQueue {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notFull = lock.newCondition();
     private final Condition notEmpty = lock.newCondition();
+    /** Signalled when the queue is empty and no drained event is unsettled. */
+    private final Condition idle = lock.newCondition();
     private long bytes;
+    /** Events drained and not yet {@link #settled}. */
+    private long taken;
 
     public EventQueue(int maxEvents, long maxBytes) {
         this.maxEvents = maxEvents;
@@ -70,7 +80,8 @@ public final class EventQueue {
 
     /**
      * Moves up to {@code maxEvents} events (and about {@code maxBytes}) into {@code into}, waiting
-     * up to {@code waitNanos} for the first one. Returns the bytes moved.
+     * up to {@code waitNanos} for the first one. Returns the bytes moved. The events count as taken
+     * until the caller reports them {@link #settled}.
      */
     public long drain(List<LogEvent> into, int maxEvents, long maxBytes, long waitNanos) throws InterruptedException {
         lock.lockInterruptibly();
@@ -95,8 +106,49 @@ public final class EventQueue {
                 n++;
             }
             bytes -= moved;
+            taken += n;
             notFull.signalAll();
             return moved;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code n} drained events are done with: delivered, or given up on (they stay unacknowledged). */
+    public void settled(int n) {
+        lock.lock();
+        try {
+            taken -= n;
+            if (taken == 0 && items.isEmpty()) {
+                idle.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True when, within the timeout, the queue is empty and every drained event is {@link #settled}. */
+    public boolean awaitIdle(long timeout, TimeUnit unit) throws InterruptedException {
+        long remaining = unit.toNanos(timeout);
+        lock.lockInterruptibly();
+        try {
+            while (!items.isEmpty() || taken > 0) {
+                if (remaining <= 0) {
+                    return false;
+                }
+                remaining = idle.awaitNanos(remaining);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Drained events not yet {@link #settled}. */
+    public long taken() {
+        lock.lock();
+        try {
+            return taken;
         } finally {
             lock.unlock();
         }

@@ -63,10 +63,42 @@ class BulkOutcomeTest {
         assertThat(BulkOutcome.request(status)).isEqualTo(expected);
     }
 
-    // ---- ElasticsearchOutput.parse on canned bulk responses ----
+    /** A whole request is held as blocked by its error type, never by words in its message. */
+    @ParameterizedTest(name = "request {0} {1} -> {2}")
+    @CsvSource(nullValues = "null", value = {
+            "403, cluster_block_exception, BLOCKED",
+            "403, index_block_exception, BLOCKED",
+            "403, security_exception, RETRY_ALL",
+            "403, null, RETRY_ALL",
+            "401, cluster_block_exception, RETRY_ALL",
+            "429, cluster_block_exception, RETRY_ALL",
+            "503, null, RETRY_ALL",
+            "413, null, SPLIT",
+            "400, illegal_argument_exception, SPLIT",
+            "0, null, RETRY_ALL",
+    })
+    void requestsWithTheirErrorType(int status, String type, BulkOutcome.Request expected) {
+        assertThat(BulkOutcome.request(status, type)).isEqualTo(expected);
+    }
 
-    private static List<ElasticsearchOutput.Result> parse(String json) throws IOException {
-        return ElasticsearchOutput.parse(json.getBytes(StandardCharsets.UTF_8));
+    @ParameterizedTest(name = "error type of {0}")
+    @CsvSource(delimiter = '|', nullValues = "null", value = {
+            "{\"error\":{\"root_cause\":[{\"type\":\"x\"}],\"type\":\"cluster_block_exception\",\"reason\":\"blocked by: [FORBIDDEN/6/cluster read-only (api)];\"},\"status\":403} | cluster_block_exception",
+            "{\"status\":403,\"error\":{\"reason\":\"r\",\"type\":\"security_exception\"}} | security_exception",
+            "{\"error\":\"blocked\",\"status\":503} | null",
+            "{\"error\":{\"type\":{\"odd\":1}}} | null",
+            "<html><body>403 Forbidden: blocked by proxy</body></html> | null",
+            "'' | null",
+    })
+    void theErrorTypeOfARefusedRequest(String body, String expected) {
+        assertThat(BulkResponse.errorType(stream(body))).isEqualTo(expected);
+        assertThat(BulkResponse.errorType(null)).isNull();
+    }
+
+    // ---- BulkResponse.parse on canned bulk responses ----
+
+    private static List<BulkResponse.Result> parse(String json) throws IOException {
+        return BulkResponse.parse(json.getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
@@ -86,9 +118,9 @@ class BulkOutcomeTest {
                  {"create":{"_index":"logs-docker-default","_id":"e","status":403,
                    "error":{"type":"cluster_block_exception","reason":"index [logs-docker-default] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];"}}}
                 ]}""";
-        List<ElasticsearchOutput.Result> r = parse(body);
-        assertThat(r).extracting(ElasticsearchOutput.Result::status).containsExactly(201, 409, 400, 429, 403);
-        assertThat(r).extracting(ElasticsearchOutput.Result::type).containsExactly(null, "version_conflict_engine_exception",
+        List<BulkResponse.Result> r = parse(body);
+        assertThat(r).extracting(BulkResponse.Result::status).containsExactly(201, 409, 400, 429, 403);
+        assertThat(r).extracting(BulkResponse.Result::type).containsExactly(null, "version_conflict_engine_exception",
                 "document_parsing_exception", "es_rejected_execution_exception", "cluster_block_exception");
         assertThat(r.get(2).reason()).isEqualTo("[1:15] failed to parse field [log.level] of type [keyword]");
         assertThat(r.get(0).index()).isEqualTo(".ds-logs-docker-default-2024.05.01-000001");
@@ -99,21 +131,21 @@ class BulkOutcomeTest {
     @Test
     void filterPathResponses() throws IOException {
         // filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason (and items.*._index while blocks are watched)
-        List<ElasticsearchOutput.Result> ok = parse("{\"errors\":false,\"items\":[{\"create\":{\"_index\":\"i\",\"status\":201}},"
+        List<BulkResponse.Result> ok = parse("{\"errors\":false,\"items\":[{\"create\":{\"_index\":\"i\",\"status\":201}},"
                 + "{\"create\":{\"_index\":\"i\",\"status\":201}},{\"index\":{\"status\":200}}]}");
-        assertThat(ok).extracting(ElasticsearchOutput.Result::status).containsExactly(201, 201, 200);
+        assertThat(ok).extracting(BulkResponse.Result::status).containsExactly(201, 201, 200);
 
-        List<ElasticsearchOutput.Result> mixed = parse("{\"errors\":true,\"items\":[{\"create\":{\"status\":201,\"_index\":\"i\"}},"
+        List<BulkResponse.Result> mixed = parse("{\"errors\":true,\"items\":[{\"create\":{\"status\":201,\"_index\":\"i\"}},"
                 + "{\"create\":{\"error\":{\"reason\":\"r\",\"type\":\"mapper_parsing_exception\"},\"status\":400}},"
                 + "{\"create\":{\"status\":503,\"error\":{\"type\":\"unavailable_shards_exception\"}}}]}");
-        assertThat(mixed).extracting(ElasticsearchOutput.Result::status).containsExactly(201, 400, 503);
+        assertThat(mixed).extracting(BulkResponse.Result::status).containsExactly(201, 400, 503);
         assertThat(mixed.get(1).type()).isEqualTo("mapper_parsing_exception");
         assertThat(mixed.get(1).reason()).isEqualTo("r");
         assertThat(mixed.get(2).reason()).isNull();
 
         // items before errors, whitespace, and an empty item list (filter_path drops it)
         assertThat(parse(" {\n \"items\" : [ { \"create\" : { \"status\" : 201 } } ] ,\n \"errors\" : false }\n"))
-                .extracting(ElasticsearchOutput.Result::status).containsExactly(201);
+                .extracting(BulkResponse.Result::status).containsExactly(201);
         assertThat(parse("{\"errors\":false}")).isEmpty();
         assertThat(parse("{}")).isEmpty();
     }
@@ -122,15 +154,15 @@ class BulkOutcomeTest {
     void aResponseWithoutErrorsIsNotReadFurtherUnlessItsItemsAreWanted() throws IOException {
         String ok = "{\"errors\":false,\"items\":[{\"create\":{\"status\":201}},{\"create\":{\"status\":201}}]}";
         // null: every item was created, and the items were not parsed
-        assertThat(ElasticsearchOutput.parse(stream(ok), false)).isNull();
-        assertThat(ElasticsearchOutput.parse(stream(ok), true)).extracting(ElasticsearchOutput.Result::status).containsExactly(201, 201);
+        assertThat(BulkResponse.parse(stream(ok), false)).isNull();
+        assertThat(BulkResponse.parse(stream(ok), true)).extracting(BulkResponse.Result::status).containsExactly(201, 201);
         // errors, or items before the errors flag: every item is read
-        assertThat(ElasticsearchOutput.parse(stream("{\"errors\":true,\"items\":[{\"create\":{\"status\":201}},"
+        assertThat(BulkResponse.parse(stream("{\"errors\":true,\"items\":[{\"create\":{\"status\":201}},"
                 + "{\"create\":{\"status\":429,\"error\":{\"type\":\"es_rejected_execution_exception\"}}}]}"), false))
-                .extracting(ElasticsearchOutput.Result::status).containsExactly(201, 429);
-        assertThat(ElasticsearchOutput.parse(stream("{\"items\":[{\"create\":{\"status\":201}}],\"errors\":false}"), false))
-                .extracting(ElasticsearchOutput.Result::status).containsExactly(201);
-        assertThatThrownBy(() -> ElasticsearchOutput.parse(stream("<html>502 Bad Gateway</html>"), false)).isInstanceOf(IOException.class);
+                .extracting(BulkResponse.Result::status).containsExactly(201, 429);
+        assertThat(BulkResponse.parse(stream("{\"items\":[{\"create\":{\"status\":201}}],\"errors\":false}"), false))
+                .extracting(BulkResponse.Result::status).containsExactly(201);
+        assertThatThrownBy(() -> BulkResponse.parse(stream("<html>502 Bad Gateway</html>"), false)).isInstanceOf(IOException.class);
     }
 
     private static java.io.InputStream stream(String s) {
@@ -139,7 +171,7 @@ class BulkOutcomeTest {
 
     @Test
     void anItemWithoutAStatusIsNeverDelivered() throws IOException {
-        List<ElasticsearchOutput.Result> r = parse("{\"errors\":false,\"items\":[{\"create\":{\"_index\":\"i\"}}]}");
+        List<BulkResponse.Result> r = parse("{\"errors\":false,\"items\":[{\"create\":{\"_index\":\"i\"}}]}");
         assertThat(r).hasSize(1);
         assertThat(BulkOutcome.item(r.get(0).status(), r.get(0).type())).isNotEqualTo(BulkOutcome.Item.DELIVERED);
     }

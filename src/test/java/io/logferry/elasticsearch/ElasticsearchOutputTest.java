@@ -93,8 +93,11 @@ class ElasticsearchOutputTest {
             String action = "{\"create\":{\"_index\":\"logs-docker-test\",\"_id\":\"id" + i + "\"}}\n";
             String doc = "{\"message\":\"line " + i + "\",\"f\":" + i;
             byte[] head = (action + doc).getBytes(StandardCharsets.UTF_8);
-            // as a tailer makes them: the end of the document line is shared by the container's events
-            LogEvent e = new LogEvent(tracker, head, TAIL, action.length(), new Cursor(1, "file", (i + 1) * 100L));
+            int idStart = action.indexOf("id" + i);
+            // as a tailer makes them: the end of the document line is shared by the container's events, and the
+            // event knows its index and where its _id is
+            LogEvent e = new LogEvent(tracker, head, TAIL, action.length(), new Cursor(1, "file", (i + 1) * 100L),
+                    "logs-docker-test", idStart, idStart + ("id" + i).length());
             tracker.published(e);
             out.add(e);
         }
@@ -229,10 +232,22 @@ class ElasticsearchOutputTest {
     }
 
     @Test
-    void theOriginalIndexIsReadFromTheActionLine() {
-        LogEvent e = events(1).get(0);
-        assertThat(ElasticsearchOutput.originalIndex(e)).isEqualTo("logs-docker-test");
-        e.ack();
+    void aWholeRequestRefusedWith403IsABlockOnlyWhenItsErrorTypeSaysSo() throws Exception {
+        // no privilege for the bulk action as a whole: retried (credentials can be fixed), never taken for a block,
+        // though its reason has "block" in it
+        script = b -> switch (seen.size()) {
+            case 1, 2 -> new Reply(403, "{\"error\":{\"root_cause\":[{\"type\":\"security_exception\"}],\"type\":\"security_exception\","
+                    + "\"reason\":\"action [indices:data/write/bulk] is unauthorized for user [blocked-user]\"},\"status\":403}");
+            default -> allCreated(b);
+        };
+        output.deliver(events(2));
+
+        assertThat(seen).hasSize(3);
+        assertThat(tracker.outstanding()).isZero();
+        assertThat(metrics.value("logferry_events_blocked_total")).isZero();
+        assertThat(metrics.value("logferry_events_retried_total")).isEqualTo(4);
+        assertThat(metrics.value("logferry_bulk_requests_failed_total")).isEqualTo(2);
+        assertThat(metrics.value("logferry_events_acked_total")).isEqualTo(2);
     }
 
     @Test
@@ -295,13 +310,6 @@ class ElasticsearchOutputTest {
         assertThat(tracker.outstanding()).isZero();
         assertThat(output.problem()).isNull();
         assertThat(metrics.value("logferry_output_circuit_opened_total")).isGreaterThanOrEqualTo(1);
-    }
-
-    @Test
-    void backingIndexNamesAreBroughtBackToTheirDataStream() {
-        assertThat(ElasticsearchOutput.dataStream(".ds-logs-docker-run1-2026.11.28-000001")).isEqualTo("logs-docker-run1");
-        assertThat(ElasticsearchOutput.dataStream("logs-docker-run1")).isEqualTo("logs-docker-run1");
-        assertThat(ElasticsearchOutput.dataStream("plain-index")).isEqualTo("plain-index");
     }
 
     private void deliverUnchecked(List<LogEvent> batch) {

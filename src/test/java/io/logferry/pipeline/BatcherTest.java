@@ -1,0 +1,125 @@
+package io.logferry.pipeline;
+
+import io.logferry.metrics.Metrics;
+import io.logferry.model.AckTracker;
+import io.logferry.model.Cursor;
+import io.logferry.model.LogEvent;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The batcher with a test output whose deliveries wait on a latch the test opens. */
+class BatcherTest {
+    private final AckTracker tracker = new AckTracker("c1", null);
+    private final EventQueue queue = new EventQueue(1000, 1 << 20);
+    private final CountDownLatch release = new CountDownLatch(1);
+    private final CountDownLatch entered = new CountDownLatch(1);
+    private final List<List<LogEvent>> delivered = new CopyOnWriteArrayList<>();
+    private Batcher batcher;
+
+    /** Holds every batch until the test opens {@link #release}, then acknowledges it. */
+    private final Output held = new Output() {
+        @Override
+        public void deliver(List<LogEvent> batch) throws InterruptedException {
+            entered.countDown();
+            release.await();
+            LogEvent.ackAll(batch);
+            delivered.add(batch);
+        }
+
+        @Override
+        public String problem() {
+            return null;
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    private List<LogEvent> events(int n) {
+        List<LogEvent> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            LogEvent e = new LogEvent(tracker, new byte[10], 0, new Cursor(1, "A", i + 1));
+            tracker.published(e);
+            out.add(e);
+        }
+        return out;
+    }
+
+    @AfterEach
+    void stop() {
+        release.countDown();
+        if (batcher != null) {
+            batcher.close();
+        }
+    }
+
+    @Test
+    void notIdleWhileTheOutputHoldsABatchThenIdleWhenItIsDelivered() throws Exception {
+        batcher = new Batcher(queue, held, 100, 1 << 20, Duration.ZERO, 1, new Metrics());
+        batcher.start();
+        queue.putAll(events(5));
+        assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+        // the queue is empty: every event is in the output's hands
+        assertThat(queue.size()).isZero();
+        assertThat(batcher.awaitIdle(0, TimeUnit.MILLISECONDS)).isFalse();
+        assertThat(batcher.awaitIdle(50, TimeUnit.MILLISECONDS)).isFalse();
+        release.countDown();
+        assertThat(batcher.awaitIdle(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(delivered).hasSize(1);
+        assertThat(delivered.get(0)).hasSize(5);
+        assertThat(tracker.outstanding()).isZero();
+    }
+
+    @Test
+    void notIdleWhileTheBatcherFillsABatchItHasNotHandedOnYet() throws Exception {
+        // a batch of up to 100 events and a flush interval far away: 5 events wait in the batcher's hands
+        batcher = new Batcher(queue, held, 100, 1 << 20, Duration.ofHours(1), 1, new Metrics());
+        batcher.start();
+        queue.putAll(events(5));
+        await().atMost(Duration.ofSeconds(10)).until(() -> queue.size() == 0);
+        assertThat(entered.getCount()).as("not handed to the output yet").isEqualTo(1);
+        assertThat(batcher.awaitIdle(0, TimeUnit.MILLISECONDS)).isFalse();
+        assertThat(batcher.awaitIdle(50, TimeUnit.MILLISECONDS)).isFalse();
+        // 95 more fill the batch: it goes to the output, which delivers it once released
+        queue.putAll(events(95));
+        release.countDown();
+        assertThat(batcher.awaitIdle(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(delivered).hasSize(1);
+        assertThat(delivered.get(0)).hasSize(100);
+    }
+
+    @Test
+    void aBatchTheOutputFailsOnIsSettledUnacknowledged() throws Exception {
+        Output failing = new Output() {
+            @Override
+            public void deliver(List<LogEvent> batch) {
+                throw new IllegalStateException("output broken");
+            }
+
+            @Override
+            public String problem() {
+                return "broken";
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        batcher = new Batcher(queue, failing, 100, 1 << 20, Duration.ZERO, 1, new Metrics());
+        batcher.start();
+        queue.putAll(events(3));
+        assertThat(batcher.awaitIdle(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(tracker.outstanding()).as("read again after a restart").isEqualTo(3);
+    }
+}
