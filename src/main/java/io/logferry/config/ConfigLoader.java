@@ -253,124 +253,179 @@ public final class ConfigLoader {
 
     // ---- binding and semantic checks ----
 
-    private Config bind(ObjectNode t) {
-        JsonNode d = t.get("docker");
-        JsonNode s = t.get("selection");
-        JsonNode df = t.get("defaults");
-        JsonNode ml = df.get("multiline");
-        JsonNode q = t.get("queue");
-        JsonNode es = t.get("elasticsearch");
-        JsonNode r = t.get("registry");
-        JsonNode h = t.get("http");
-        JsonNode lb = t.get("labels");
-        JsonNode li = t.get("limits");
+    /**
+     * One mapping of the config tree and its key path: each key is named once, where it is read,
+     * and the path in a problem comes from here ({@code limits.max_bytes}).
+     */
+    private final class Section {
+        private final String path;
+        private final JsonNode node;
 
-        Config.Limits limits = new Config.Limits(
-                positive("limits.max_bytes", li.get("max_bytes")),
-                positive("limits.multiline_max_lines", li.get("multiline_max_lines")),
-                duration("limits.multiline_max_timeout", li.get("multiline_max_timeout")),
-                positive("limits.regex_max_length", li.get("regex_max_length")),
-                positive("limits.regex_max_count", li.get("regex_max_count")),
-                positive("limits.container_labels_max_count", li.get("container_labels_max_count")),
-                positive("limits.container_labels_max_bytes", li.get("container_labels_max_bytes")),
-                nonNegative("limits.held_files_per_container", li.get("held_files_per_container")),
-                positiveLong("limits.held_bytes_total", li.get("held_bytes_total")));
+        Section(String path, JsonNode node) {
+            this.path = path;
+            this.node = node;
+        }
+
+        Section section(String name) {
+            return new Section(key(name), node.get(name));
+        }
+
+        String key(String name) {
+            return path.isEmpty() ? name : path + "." + name;
+        }
+
+        JsonNode raw(String name) {
+            return node.get(name);
+        }
+
+        String text(String name) {
+            return node.get(name).asText();
+        }
+
+        boolean bool(String name) {
+            return node.get(name).asBoolean();
+        }
+
+        List<String> strings(String name) {
+            return ConfigLoader.strings(node.get(name));
+        }
+
+        int positive(String name) {
+            return ConfigLoader.this.positive(key(name), node.get(name));
+        }
+
+        long positiveLong(String name) {
+            return ConfigLoader.this.positiveLong(key(name), node.get(name));
+        }
+
+        int nonNegative(String name) {
+            return ConfigLoader.this.nonNegative(key(name), node.get(name));
+        }
+
+        String nonEmpty(String name) {
+            return ConfigLoader.this.nonEmpty(key(name), node.get(name));
+        }
+
+        Duration duration(String name) {
+            return ConfigLoader.this.duration(key(name), node.get(name));
+        }
+
+        <E extends Enum<E>> E choice(String name, Class<E> type) {
+            return ConfigLoader.this.choice(key(name), node.get(name), type);
+        }
+
+        <E extends Enum<E>> E oneOf(String name, Class<E> type) {
+            return ConfigLoader.this.oneOf(key(name), node.get(name).asText(), type);
+        }
+    }
+
+    private Config bind(ObjectNode tree) {
+        Section t = new Section("", tree);
+        Config.Limits limits = limits(t.section("limits"));
         regexMaxLength = limits.regexMaxLength();
-        Config.Labels labels = new Config.Labels(strings(lb.get("allowed_datasets")), strings(lb.get("allowed_namespaces")),
-                nonNegative("labels.max_data_streams", lb.get("max_data_streams")), strings(lb.get("allowed_pipelines")));
-
-        String dockerHost = d.get("host").asText();
-        if (!dockerHost.matches("(unix|tcp|https?|npipe)://.+")) {
-            problems.add("config: key 'docker.host' must be unix:///path, tcp://host:port or https://host:port, got '" + dockerHost + "'");
+        Section lb = t.section("labels");
+        Config.Labels labels = new Config.Labels(lb.strings("allowed_datasets"), lb.strings("allowed_namespaces"),
+                lb.nonNegative("max_data_streams"), lb.strings("allowed_pipelines"));
+        Section s = t.section("selection");
+        Config.Selection selection = new Config.Selection(s.choice("mode", Config.SelectionMode.class),
+                s.strings("include_labels"), s.strings("exclude_labels"), s.bool("exclude_self"));
+        Config.ContainerDefaults defaults = defaults(t.section("defaults"), limits);
+        Section q = t.section("queue");
+        Config.Queue queue = new Config.Queue(q.positive("max_events"), q.positiveLong("max_bytes"));
+        Config.Elasticsearch elasticsearch = elasticsearch(t.section("elasticsearch"));
+        if (DataStream.logs(defaults.dataset(), defaults.namespace()).name().equals(elasticsearch.deadLetter())) {
+            problems.add("config: key 'elasticsearch.dead_letter' (" + elasticsearch.deadLetter()
+                    + ") is the default data stream of defaults.dataset and defaults.namespace; choose another");
         }
-        Config.Docker docker = new Config.Docker(dockerHost, d.get("containers_path").asText(),
-                choice("docker.read_mode", d.get("read_mode"), Config.ReadMode.class),
-                d.get("tls").get("ca_file").asText(), d.get("tls").get("cert_file").asText(),
-                d.get("tls").get("key_file").asText(), d.get("tls").get("verify").asBoolean() ? Config.TlsVerify.FULL : Config.TlsVerify.NONE);
+        Section r = t.section("registry");
+        Config.Registry registry = new Config.Registry(r.nonEmpty("path"), r.duration("flush_interval"));
+        return new Config(docker(t.section("docker")), selection, defaults, t.choice("output", Config.Output.class),
+                queue, elasticsearch, labels, limits, t.section("setup").bool("enabled"), t.section("kibana").text("url"),
+                registry, t.section("shutdown").duration("timeout"), http(t.section("http")));
+    }
 
-        Config.Selection selection = new Config.Selection(
-                choice("selection.mode", s.get("mode"), Config.SelectionMode.class),
-                strings(s.get("include_labels")), strings(s.get("exclude_labels")), s.get("exclude_self").asBoolean());
+    private Config.Limits limits(Section li) {
+        return new Config.Limits(li.positive("max_bytes"), li.positive("multiline_max_lines"), li.duration("multiline_max_timeout"),
+                li.positive("regex_max_length"), li.positive("regex_max_count"), li.positive("container_labels_max_count"),
+                li.positive("container_labels_max_bytes"), li.nonNegative("held_files_per_container"), li.positiveLong("held_bytes_total"));
+    }
 
-        Config.Multiline multiline = new Config.Multiline(
-                oneOf("defaults.multiline.type", ml.get("type").asText(), MultilineType.class),
-                ml.get("pattern").asText(), ml.get("negate").asBoolean(),
-                oneOf("defaults.multiline.match", ml.get("match").asText(), MultilineMatch.class),
-                positive("defaults.multiline.max_lines", ml.get("max_lines")),
-                duration("defaults.multiline.timeout", ml.get("timeout")));
+    private Config.Docker docker(Section d) {
+        String host = d.text("host");
+        if (!host.matches("(unix|tcp|https?|npipe)://.+")) {
+            problems.add("config: key '" + d.key("host") + "' must be unix:///path, tcp://host:port or https://host:port, got '" + host + "'");
+        }
+        Section tls = d.section("tls");
+        return new Config.Docker(host, d.text("containers_path"), d.choice("read_mode", Config.ReadMode.class),
+                tls.text("ca_file"), tls.text("cert_file"), tls.text("key_file"),
+                tls.bool("verify") ? Config.TlsVerify.FULL : Config.TlsVerify.NONE);
+    }
+
+    /** {@code defaults}, checked against the ceilings in {@code limits}. */
+    private Config.ContainerDefaults defaults(Section df, Config.Limits limits) {
+        Section ml = df.section("multiline");
+        Config.Multiline multiline = new Config.Multiline(ml.oneOf("type", MultilineType.class), ml.text("pattern"), ml.bool("negate"),
+                ml.oneOf("match", MultilineMatch.class), ml.positive("max_lines"), ml.duration("timeout"));
         if (multiline.type() == MultilineType.CUSTOM) {
-            regex("defaults.multiline.pattern", multiline.pattern());
+            regex(ml.key("pattern"), multiline.pattern());
         }
-        List<String> includeLines = strings(df.get("include_lines"));
-        List<String> excludeLines = strings(df.get("exclude_lines"));
-        includeLines.forEach(p -> regex("defaults.include_lines", p));
-        excludeLines.forEach(p -> regex("defaults.exclude_lines", p));
-        Config.ContainerDefaults defaults = new Config.ContainerDefaults(
-                nonEmpty("defaults.dataset", df.get("dataset")), nonEmpty("defaults.namespace", df.get("namespace")),
-                choice("defaults.streams", df.get("streams"), Streams.class),
-                choice("defaults.start_position", df.get("start_position"), StartPosition.class),
-                multiline, df.get("json").asBoolean(), df.get("json_message_key").asText(),
-                positive("defaults.max_bytes", df.get("max_bytes")), includeLines, excludeLines);
-        atMost("defaults.max_bytes", defaults.maxBytes(), "limits.max_bytes", limits.maxBytes());
-        atMost("defaults.multiline.max_lines", multiline.maxLines(), "limits.multiline_max_lines", limits.multilineMaxLines());
+        List<String> includeLines = df.strings("include_lines");
+        List<String> excludeLines = df.strings("exclude_lines");
+        includeLines.forEach(p -> regex(df.key("include_lines"), p));
+        excludeLines.forEach(p -> regex(df.key("exclude_lines"), p));
+        Config.ContainerDefaults defaults = new Config.ContainerDefaults(df.nonEmpty("dataset"), df.nonEmpty("namespace"),
+                df.choice("streams", Streams.class), df.choice("start_position", StartPosition.class),
+                multiline, df.bool("json"), df.text("json_message_key"), df.positive("max_bytes"), includeLines, excludeLines);
+        atMost(df.key("max_bytes"), defaults.maxBytes(), "limits.max_bytes", limits.maxBytes());
+        atMost(ml.key("max_lines"), multiline.maxLines(), "limits.multiline_max_lines", limits.multilineMaxLines());
         if (multiline.timeout().compareTo(limits.multilineMaxTimeout()) > 0) {
-            problems.add("config: key 'defaults.multiline.timeout' (" + multiline.timeout().toMillis() + "ms) is above limits.multiline_max_timeout ("
+            problems.add("config: key '" + ml.key("timeout") + "' (" + multiline.timeout().toMillis() + "ms) is above limits.multiline_max_timeout ("
                     + limits.multilineMaxTimeout().toMillis() + "ms)");
         }
         if (includeLines.size() > limits.regexMaxCount() || excludeLines.size() > limits.regexMaxCount()) {
             problems.add("config: keys 'defaults.include_lines' and 'defaults.exclude_lines' may hold at most limits.regex_max_count ("
                     + limits.regexMaxCount() + ") regexes each");
         }
+        return defaults;
+    }
 
-        Config.Queue queue = new Config.Queue(positive("queue.max_events", q.get("max_events")),
-                positiveLong("queue.max_bytes", q.get("max_bytes")));
-
-        List<String> hosts = strings(es.get("hosts"));
+    private Config.Elasticsearch elasticsearch(Section es) {
+        List<String> hosts = es.strings("hosts");
         if (hosts.isEmpty()) {
-            problems.add("config: key 'elasticsearch.hosts' must name at least one host");
+            problems.add("config: key '" + es.key("hosts") + "' must name at least one host");
         }
-        for (String host : hosts) {
-            try {
-                URI uri = URI.create(host);
-                if (uri.getRawUserInfo() != null) {
-                    problems.add("config: key 'elasticsearch.hosts' has a URL with credentials in it ("
-                            + uri.getScheme() + "://***@" + uri.getHost() + "); put them in elasticsearch.username/password or api_key");
-                } else if (uri.getHost() == null || !(host.startsWith("http://") || host.startsWith("https://"))) {
-                    problems.add("config: key 'elasticsearch.hosts' has '" + host + "', which is not an http:// or https:// URL");
-                }
-            } catch (IllegalArgumentException e) {
-                problems.add("config: key 'elasticsearch.hosts' has '" + host + "', which is not a URL");
-            }
-        }
-        Config.Elasticsearch elasticsearch = new Config.Elasticsearch(hosts,
-                es.get("username").asText(), es.get("password").asText(), es.get("api_key").asText(),
-                es.get("tls").get("ca_file").asText(), es.get("tls").get("ca_fingerprint").asText(),
-                choice("elasticsearch.tls.verify", es.get("tls").get("verify"), Config.TlsVerify.class),
-                positive("elasticsearch.bulk_max_events", es.get("bulk_max_events")),
-                positiveLong("elasticsearch.bulk_max_bytes", es.get("bulk_max_bytes")),
-                duration("elasticsearch.flush_interval", es.get("flush_interval")),
-                positive("elasticsearch.workers", es.get("workers")),
-                duration("elasticsearch.timeout", es.get("timeout")),
-                duration("elasticsearch.backoff.initial", es.get("backoff").get("initial")),
-                duration("elasticsearch.backoff.max", es.get("backoff").get("max")),
-                nonEmpty("elasticsearch.dead_letter", es.get("dead_letter")));
+        hosts.forEach(h -> checkHost(es.key("hosts"), h));
+        Section tls = es.section("tls");
+        Section backoff = es.section("backoff");
+        return new Config.Elasticsearch(hosts, es.text("username"), es.text("password"), es.text("api_key"),
+                tls.text("ca_file"), tls.text("ca_fingerprint"), tls.choice("verify", Config.TlsVerify.class),
+                es.positive("bulk_max_events"), es.positiveLong("bulk_max_bytes"), es.duration("flush_interval"),
+                es.positive("workers"), es.duration("timeout"), backoff.duration("initial"), backoff.duration("max"),
+                es.nonEmpty("dead_letter"));
+    }
 
-        if (DataStream.logs(defaults.dataset(), defaults.namespace()).name().equals(elasticsearch.deadLetter())) {
-            problems.add("config: key 'elasticsearch.dead_letter' (" + elasticsearch.deadLetter()
-                    + ") is the default data stream of defaults.dataset and defaults.namespace; choose another");
+    /** An http:// or https:// URL without credentials in it (those belong in username/password or api_key). */
+    private void checkHost(String key, String host) {
+        try {
+            URI uri = URI.create(host);
+            if (uri.getRawUserInfo() != null) {
+                problems.add("config: key '" + key + "' has a URL with credentials in it ("
+                        + uri.getScheme() + "://***@" + uri.getHost() + "); put them in elasticsearch.username/password or api_key");
+            } else if (uri.getHost() == null || !(host.startsWith("http://") || host.startsWith("https://"))) {
+                problems.add("config: key '" + key + "' has '" + host + "', which is not an http:// or https:// URL");
+            }
+        } catch (IllegalArgumentException e) {
+            problems.add("config: key '" + key + "' has '" + host + "', which is not a URL");
         }
-        Config.Registry registry = new Config.Registry(nonEmpty("registry.path", r.get("path")),
-                duration("registry.flush_interval", r.get("flush_interval")));
-        long port = h.get("port").asLong();
+    }
+
+    private Config.Http http(Section h) {
+        long port = h.raw("port").asLong();
         if (port < 0 || port > 65535) {
-            problems.add("config: key 'http.port' must be between 0 and 65535, got " + h.get("port").asText());
+            problems.add("config: key '" + h.key("port") + "' must be between 0 and 65535, got " + h.text("port"));
             port = 0;
         }
-        Config.Http http = new Config.Http(h.get("enabled").asBoolean(), h.get("host").asText(), (int) port);
-
-        return new Config(docker, selection, defaults, choice("output", t.get("output"), Config.Output.class),
-                queue, elasticsearch, labels, limits, t.get("setup").get("enabled").asBoolean(), t.get("kibana").get("url").asText(),
-                registry, duration("shutdown.timeout", t.get("shutdown").get("timeout")), http);
+        return new Config.Http(h.bool("enabled"), h.text("host"), (int) port);
     }
 
     private <E extends Enum<E>> E choice(String key, JsonNode node, Class<E> type) {
