@@ -374,21 +374,57 @@ public final class Selector {
         return e.name().toLowerCase(Locale.ROOT);
     }
 
+    /** The type and pattern the labels choose, and the label the pattern came from (for a warning). */
+    private record Shape(MultilineType type, String pattern, String patternKey, String typeLabel, boolean fromHint) { }
+
     private ContainerSettings.MultilineRule multiline(Map<String, String> labels, List<Refusal> warnings) {
         Config.Multiline d = defaults.multiline();
-        ContainerSettings.MultilineRule fallback = configuredMultiline();
+        Shape shape = shape(labels, warnings);
+        // a Filebeat pattern hint brings Filebeat's defaults for negate and match; our labels win over the hints
+        boolean negate = shape.fromHint() ? false : d.negate();
+        for (String key : List.of(HINT + "multiline.negate", PREFIX + "multiline.negate")) {
+            Boolean v = bool(labels, key, warnings);
+            negate = v == null ? negate : v;
+        }
+        MultilineMatch match = shape.fromHint() ? MultilineMatch.AFTER : d.match();
+        for (String key : List.of(HINT + "multiline.match", PREFIX + "multiline.match")) {
+            match = match(key, labels.get(key), match, warnings);
+        }
+        int maxLines = d.maxLines();
+        Duration timeout = d.timeout();
+        for (String infix : List.of(HINT, PREFIX)) {
+            String lines = labels.get(infix + "multiline.max_lines");
+            if (lines != null) {
+                maxLines = count(infix + "multiline.max_lines", lines, maxLines, "limits.multiline_max_lines", limits.multilineMaxLines(), warnings);
+            }
+            String quiet = labels.get(infix + "multiline.timeout");
+            if (quiet != null) {
+                timeout = duration(infix + "multiline.timeout", quiet, timeout, warnings);
+            }
+        }
+        if (shape.type() != MultilineType.CUSTOM) {
+            return rule(shape.type(), null, negate, match, maxLines, timeout);
+        }
+        LinePattern compiled = custom(shape, warnings);
+        if (compiled == null) {
+            ContainerSettings.MultilineRule fallback = configuredMultiline();
+            return new ContainerSettings.MultilineRule(fallback.type(), fallback.pattern(), fallback.negate(), fallback.matchAfter(),
+                    Math.min(maxLines, fallback.maxLines()), min(timeout, fallback.timeout()));
+        }
+        return rule(MultilineType.CUSTOM, compiled, negate, match, maxLines, timeout);
+    }
+
+    /** Filebeat's pattern hint first, then {@code logferry.multiline} and {@code logferry.multiline.pattern} over it. */
+    private Shape shape(Map<String, String> labels, List<Refusal> warnings) {
+        Config.Multiline d = defaults.multiline();
         MultilineType type = d.type();
         String pattern = d.pattern();
         String patternKey = "defaults.multiline.pattern";
-        boolean negate = d.negate();
-        MultilineMatch match = d.match();
-        // Filebeat hints first, then our labels over them
-        if (labels.containsKey(HINT + "multiline.pattern")) {
+        String hint = labels.get(HINT + "multiline.pattern");
+        if (hint != null) {
             type = MultilineType.CUSTOM;
-            pattern = labels.get(HINT + "multiline.pattern");
+            pattern = hint;
             patternKey = HINT + "multiline.pattern";
-            negate = false;
-            match = MultilineMatch.AFTER;
         }
         String t = labels.get(PREFIX + "multiline");
         if (t != null) {
@@ -399,68 +435,44 @@ public final class Selector {
                 refuse(warnings, Refusal.INVALID, PREFIX + "multiline", t, "is not none, java, python or custom", type.word());
             }
         }
-        if (labels.containsKey(PREFIX + "multiline.pattern")) {
-            pattern = labels.get(PREFIX + "multiline.pattern");
+        String ours = labels.get(PREFIX + "multiline.pattern");
+        if (ours != null) {
+            pattern = ours;
             patternKey = PREFIX + "multiline.pattern";
-            if (t == null) {
-                type = MultilineType.CUSTOM;
+            type = t == null ? MultilineType.CUSTOM : type;
+        }
+        return new Shape(type, pattern, patternKey, t, hint != null);
+    }
+
+    private MultilineMatch match(String key, String value, MultilineMatch current, List<Refusal> warnings) {
+        if (value == null) {
+            return current;
+        }
+        MultilineMatch v = MultilineMatch.of(value.trim().toLowerCase(Locale.ROOT));
+        if (v == null) {
+            refuse(warnings, Refusal.INVALID, key, value, "is not after or before", current.word());
+            return current;
+        }
+        return v;
+    }
+
+    /** The custom pattern compiled, or null (with a warning) when it is missing or refused: then the configured rule applies. */
+    private LinePattern custom(Shape shape, List<Refusal> warnings) {
+        String pattern = shape.pattern();
+        String why;
+        if (pattern.isEmpty()) {
+            why = "custom multiline needs a pattern";
+        } else {
+            try {
+                return Regexes.compile(pattern, shape.patternKey().startsWith("defaults.") ? Integer.MAX_VALUE : limits.regexMaxLength());
+            } catch (Regexes.Invalid e) {
+                why = "is refused: " + e.getMessage();
             }
         }
-        Boolean hn = bool(labels, HINT + "multiline.negate", warnings);
-        if (hn != null) {
-            negate = hn;
-        }
-        Boolean ln = bool(labels, PREFIX + "multiline.negate", warnings);
-        if (ln != null) {
-            negate = ln;
-        }
-        for (String key : List.of(HINT + "multiline.match", PREFIX + "multiline.match")) {
-            String m = labels.get(key);
-            if (m != null) {
-                MultilineMatch v = MultilineMatch.of(m.trim().toLowerCase(Locale.ROOT));
-                if (v != null) {
-                    match = v;
-                } else {
-                    refuse(warnings, Refusal.INVALID, key, m, "is not after or before", match.word());
-                }
-            }
-        }
-        int maxLines = d.maxLines();
-        for (String key : List.of(HINT + "multiline.max_lines", PREFIX + "multiline.max_lines")) {
-            String m = labels.get(key);
-            if (m != null) {
-                maxLines = count(key, m, maxLines, "limits.multiline_max_lines", limits.multilineMaxLines(), warnings);
-            }
-        }
-        Duration timeout = d.timeout();
-        for (String key : List.of(HINT + "multiline.timeout", PREFIX + "multiline.timeout")) {
-            String m = labels.get(key);
-            if (m != null) {
-                timeout = duration(key, m, timeout, warnings);
-            }
-        }
-        LinePattern compiled = null;
-        if (type == MultilineType.CUSTOM) {
-            String why = null;
-            if (pattern.isEmpty()) {
-                why = "custom multiline needs a pattern";
-            } else {
-                try {
-                    compiled = Regexes.compile(pattern, patternKey.startsWith("defaults.") ? Integer.MAX_VALUE : limits.regexMaxLength());
-                } catch (Regexes.Invalid e) {
-                    why = "is refused: " + e.getMessage();
-                }
-            }
-            if (why != null) {
-                String key = t != null && pattern.isEmpty() ? PREFIX + "multiline" : patternKey;
-                String value = key.equals(PREFIX + "multiline") ? t : pattern;
-                refuse(warnings, pattern.isEmpty() ? Refusal.INVALID : Refusal.REGEX, key, value, why,
-                        "the configured multiline (" + fallback.type() + ")");
-                return new ContainerSettings.MultilineRule(fallback.type(), fallback.pattern(), fallback.negate(), fallback.matchAfter(),
-                        Math.min(maxLines, fallback.maxLines()), min(timeout, fallback.timeout()));
-            }
-        }
-        return rule(type, compiled, negate, match, maxLines, timeout);
+        boolean typeLabel = shape.typeLabel() != null && pattern.isEmpty();
+        refuse(warnings, pattern.isEmpty() ? Refusal.INVALID : Refusal.REGEX, typeLabel ? PREFIX + "multiline" : shape.patternKey(),
+                typeLabel ? shape.typeLabel() : pattern, why, "the configured multiline (" + configuredMultiline().type() + ")");
+        return null;
     }
 
     /**
