@@ -180,7 +180,7 @@ public final class Agent implements AutoCloseable {
             esProbe = new ElasticsearchProbe(EsConnection.build(config.elasticsearch()), config.elasticsearch(),
                     ElasticsearchProbe.EVERY, es::clusterAnswers);
             if (config.setupEnabled()) {
-                templates = new DatasetTemplates(client, metrics);
+                templates = new DatasetTemplates(client, metrics, es::pause);
             }
         }
         return new OutputParts(out, templates, esProbe);

@@ -191,6 +191,16 @@ public final class ElasticsearchOutput implements Output {
         breaker.answered();
     }
 
+    /**
+     * Waits {@code millis}, or less when the cluster is seen answering again meanwhile: for other
+     * retries towards the same cluster (the per-dataset templates).
+     *
+     * @return true when the wait ended early because the cluster answers again
+     */
+    public boolean pause(long millis) throws InterruptedException {
+        return breaker.pause(millis);
+    }
+
     @Override
     public String problem() {
         if (ready.getCount() > 0) {
