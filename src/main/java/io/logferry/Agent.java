@@ -10,6 +10,7 @@ import io.logferry.elasticsearch.DocumentBuilder;
 import io.logferry.elasticsearch.ElasticsearchOutput;
 import io.logferry.elasticsearch.EsConnection;
 import io.logferry.elasticsearch.Setup;
+import io.logferry.http.ElasticsearchProbe;
 import io.logferry.http.StatusServer;
 import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
@@ -21,7 +22,6 @@ import io.logferry.pipeline.DiscardOutput;
 import io.logferry.pipeline.EventQueue;
 import io.logferry.pipeline.Output;
 import io.logferry.registry.Registry;
-import io.logferry.retry.Backoff;
 import io.logferry.selection.DataStreamBudget;
 import io.logferry.selection.Selector;
 import io.logferry.tail.ApiTailer;
@@ -59,8 +59,6 @@ public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
     /** The longest the registry flush and shutdown wait for the control loop's answer. */
     private static final Duration LOOP_ANSWER = Duration.ofSeconds(5);
-    /** Waits between attempts to install the index template at start: 1 s doubling to 30 s, with jitter. */
-    private static final Backoff TEMPLATE_WAIT = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30));
 
     private final Config config;
     private final Metrics metrics = new Metrics();
@@ -73,6 +71,7 @@ public final class Agent implements AutoCloseable {
     private final String version;
     private volatile DockerClient docker;
     private volatile Output output;
+    private volatile ElasticsearchProbe probe;
     private volatile LogPrefetcher prefetcher;
     private volatile Batcher batcher;
     private volatile ControlLoop control;
@@ -102,10 +101,18 @@ public final class Agent implements AutoCloseable {
         registerGauges();
         OutputParts parts = output(config);
         output = parts.output();
+        probe = parts.probe();
         Batcher b = new Batcher(queue, parts.output(), config.elasticsearch().bulkMaxEvents(), config.elasticsearch().bulkMaxBytes(),
                 config.elasticsearch().flushInterval(), config.elasticsearch().workers(), metrics);
         batcher = b;
         b.start();
+        if (parts.probe() != null) {
+            parts.probe().start();
+        }
+        if (parts.output() instanceof ElasticsearchOutput es) {
+            // the index template, in the background: the output sends nothing before it exists, the tailers start now
+            es.start();
+        }
         ScheduledExecutorService f = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "logferry-registry");
             t.setDaemon(true);
@@ -113,7 +120,7 @@ public final class Agent implements AutoCloseable {
         });
         flusher = f;
         if (config.http().enabled()) {
-            StatusServer h = new StatusServer(config, metrics, this::problem, this::degraded, version);
+            StatusServer h = new StatusServer(config, metrics, this::problem, this::degraded, version, parts.probe());
             http = h;
             h.start();
             log.info("health and metrics on http://{}:{}/", config.http().host(), h.port());
@@ -147,11 +154,16 @@ public final class Agent implements AutoCloseable {
         metrics.gauge(Metric.HELD_BYTES, held::total);
     }
 
-    private record OutputParts(Output output, DatasetTemplates templates) { }
+    private record OutputParts(Output output, DatasetTemplates templates, ElasticsearchProbe probe) { }
 
-    /** The output and the per-dataset template gate; with Elasticsearch, the index template is installed first. */
+    /**
+     * The output, the per-dataset template gate and, with Elasticsearch, the health probe that
+     * wakes the output when the cluster answers again. Nothing here waits for Elasticsearch: the
+     * index template is the output's setup, which its {@code start()} runs in the background.
+     */
     private OutputParts output(Config config) throws Exception {
         DatasetTemplates templates = new DatasetTemplates(null);
+        ElasticsearchProbe esProbe = null;
         Output out;
         if (config.output() == Config.Output.DISCARD) {
             out = new DiscardOutput(metrics);
@@ -161,29 +173,17 @@ public final class Agent implements AutoCloseable {
                         + " and Elasticsearch can read and change the logs and the credentials");
             }
             RestClient client = EsConnection.build(config.elasticsearch());
+            // the template must exist before the first document creates the data stream: the output sends after it
+            ElasticsearchOutput es = new ElasticsearchOutput(client, config.elasticsearch(), metrics,
+                    config.setupEnabled() ? () -> Setup.installTemplate(client, "", metrics) : null);
+            out = es;
+            esProbe = new ElasticsearchProbe(EsConnection.build(config.elasticsearch()), config.elasticsearch(),
+                    ElasticsearchProbe.EVERY, es::clusterAnswers);
             if (config.setupEnabled()) {
-                installTemplate(client);
-            }
-            out = new ElasticsearchOutput(client, config.elasticsearch(), metrics);
-            if (config.setupEnabled()) {
-                templates = new DatasetTemplates(client, metrics);
+                templates = new DatasetTemplates(client, metrics, es::pause);
             }
         }
-        return new OutputParts(out, templates);
-    }
-
-    /** The template must exist before the first document creates the data stream; retried until it does. */
-    private void installTemplate(RestClient client) throws InterruptedException {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                Setup.installTemplate(client, "", metrics);
-                return;
-            } catch (IOException e) {
-                long wait = TEMPLATE_WAIT.millis(attempt);
-                log.warn("cannot install the index template yet ({}); retrying in {} ms", e.getMessage(), wait);
-                Thread.sleep(wait);
-            }
-        }
+        return new OutputParts(out, templates, esProbe);
     }
 
     private String agentId() throws IOException {
@@ -323,6 +323,10 @@ public final class Agent implements AutoCloseable {
         Output out = output;
         if (out != null) {
             out.close();
+        }
+        ElasticsearchProbe pr = probe;
+        if (pr != null) {
+            pr.close();
         }
         LogPrefetcher p = prefetcher;
         if (p != null) {

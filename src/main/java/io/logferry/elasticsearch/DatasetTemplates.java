@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code logferry.dataset=nginx} gets the same mappings as template {@code logferry-nginx} for
  * {@code logs-nginx-*}. Without it, the first write would create a plain index, not a data
  * stream, with dynamic mappings. Installed once per dataset per run; retried while Elasticsearch
- * does not answer.
+ * does not answer (1 s doubling to 30 s, cut short when the output sees the cluster answer again).
  *
  * <p>Only where logferry owns the pattern ({@link Templates#decide}): when a template named
  * {@code logferry-<dataset>} exists that logferry did not put, or a template of someone else's
@@ -38,6 +38,13 @@ public final class DatasetTemplates {
     private final RestClient client;
     private final Metrics metrics;
     private final Set<String> done = ConcurrentHashMap.newKeySet();
+    private final Pause pause;
+
+    /** The wait between attempts: true when it ended early because Elasticsearch answers again. */
+    @FunctionalInterface
+    public interface Pause {
+        boolean pause(long millis) throws InterruptedException;
+    }
 
     public DatasetTemplates(RestClient client) {
         this(client, null);
@@ -45,8 +52,17 @@ public final class DatasetTemplates {
 
     /** @param metrics where templates left alone are counted; null: not counted */
     public DatasetTemplates(RestClient client, Metrics metrics) {
+        this(client, metrics, ms -> {
+            Thread.sleep(ms);
+            return false;
+        });
+    }
+
+    /** @param pause how to wait between attempts: the output's, which ends when the cluster answers again */
+    public DatasetTemplates(RestClient client, Metrics metrics, Pause pause) {
         this.client = client;
         this.metrics = metrics;
+        this.pause = pause;
         done.add("docker");
         done.add("logferry.deadletter");
     }
@@ -78,8 +94,8 @@ public final class DatasetTemplates {
             } catch (IOException e) {
                 retryLater(dataset, e, wait);
             }
-            Thread.sleep(wait);
-            wait = Math.min(wait * 2, 30_000);
+            // the cluster back: try now, and from the first wait again should it fail once more
+            wait = pause.pause(wait) ? 1000 : Math.min(wait * 2, 30_000);
         }
     }
 

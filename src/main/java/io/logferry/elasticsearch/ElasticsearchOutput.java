@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -57,8 +58,19 @@ import java.util.function.Predicate;
  * limit. A dead letter rides in the same retry loop as the rest of its batch: it never blocks the
  * other items, and a dead-letter stream that refuses it cannot stall the pipeline.
  *
+ * <p>Setup first: given a {@link Preparation} (the index template), {@link #start()} runs it on its
+ * own thread ({@code logferry-setup}) until it succeeds, and {@link #deliver} waits until then, so
+ * that no document creates a data stream before its template exists. Meanwhile the tailers read and
+ * the queue fills (backpressure as usual). While Elasticsearch does not answer, the setup retries
+ * with the output's backoff, and at once when {@link #clusterAnswers()} says it answers again.
+ *
+ * <p>Fast resume: {@link #clusterAnswers()} (the agent's health probe saw Elasticsearch answer after
+ * not answering) makes the open breaker half-open at once and ends the workers' retry waits, so the
+ * backlog flows as soon as the cluster is back instead of after the rest of a backoff of up to
+ * {@code backoff.max}.
+ *
  * <p>Thread-safe: {@code elasticsearch.workers} threads call {@link #deliver} at once; the state of
- * one batch (its dead letters) is local to its call.
+ * one batch (its dead letters) is local to its call. The setup thread only counts {@link #ready} down.
  */
 public final class ElasticsearchOutput implements Output {
     private static final Logger log = LoggerFactory.getLogger(ElasticsearchOutput.class);
@@ -69,6 +81,7 @@ public final class ElasticsearchOutput implements Output {
     private static final String FILTER_WITH_INDEX = FILTER + ",items.*._index";
 
     private final RestClient client;
+    private final Config.Elasticsearch config;
     private final Metrics metrics;
     private final IntervalFunction backoff;
     private final Breaker breaker;
@@ -89,9 +102,31 @@ public final class ElasticsearchOutput implements Output {
     private final AtomicLong lastLetterLog = new AtomicLong();
     private final LongAdder lettersNotLogged = new LongAdder();
     private volatile String problem;
+    /** What runs once before the first request; null: nothing. */
+    private final Preparation preparation;
+    /** Open (zero) once the preparation has run: {@link #deliver} waits on it. */
+    private final CountDownLatch ready = new CountDownLatch(1);
+    private volatile String setupProblem = "index template not installed yet";
+    private volatile Thread setupThread;
+
+    /** What must succeed once before the first bulk request: installing the index template. */
+    @FunctionalInterface
+    public interface Preparation {
+        void run() throws IOException;
+    }
 
     public ElasticsearchOutput(RestClient client, Config.Elasticsearch config, Metrics metrics) {
+        this(client, config, metrics, null);
+    }
+
+    /** @param preparation run by {@link #start()} until it succeeds, before any bulk request; null: none */
+    public ElasticsearchOutput(RestClient client, Config.Elasticsearch config, Metrics metrics, Preparation preparation) {
         this.client = client;
+        this.config = config;
+        this.preparation = preparation;
+        if (preparation == null) {
+            ready.countDown();
+        }
         this.metrics = metrics;
         this.backoff = IntervalFunction.ofExponentialRandomBackoff(config.backoffInitial(), 2.0, 0.5, config.backoffMax());
         this.breaker = new Breaker(config.backoffInitial(), config.backoffMax(), config.timeout(), metrics);
@@ -105,10 +140,72 @@ public final class ElasticsearchOutput implements Output {
         this.dropped = metrics.counter(Metric.EVENTS_DROPPED, "reason", "dead_letter_refused");
         this.droppedForbidden = metrics.counter(Metric.EVENTS_DROPPED, "reason", "dead_letter_forbidden");
         this.forbidden = metrics.counter(Metric.EVENTS_FORBIDDEN);
+        metrics.gauge(Metric.OUTPUT_READY, () -> ready.getCount() == 0 ? 1 : 0);
+    }
+
+    /**
+     * Starts the setup on its own thread, {@code logferry-setup}, when there is one: it returns at
+     * once, and {@link #deliver} waits until the setup has succeeded.
+     */
+    public void start() {
+        if (preparation == null) {
+            return;
+        }
+        Thread t = new Thread(this::prepare, "logferry-setup");
+        t.setDaemon(true);
+        setupThread = t;
+        t.start();
+    }
+
+    /** The setup, until it succeeds: the output's backoff between attempts, cut short when the cluster answers again. */
+    private void prepare() {
+        try {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    preparation.run();
+                    setupProblem = null;
+                    ready.countDown();
+                    breaker.answered();
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    long wait = backoff.apply(Math.min(attempt, 30));
+                    String why = EsErrors.describe(e, config);
+                    setupProblem = "index template not installed yet: " + why;
+                    log.warn("cannot install the index template yet ({}); the tailers read and queue meanwhile, nothing is sent "
+                            + "before it exists; retrying in {} ms, or as soon as elasticsearch answers", why, wait);
+                    if (breaker.pause(wait)) {
+                        attempt = 0;
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            // closing
+        }
+    }
+
+    /**
+     * Elasticsearch answered after not answering (the health probe saw it): the breaker goes
+     * half-open at once, and waits for a retry or for the setup end now. Any thread; cheap.
+     */
+    public void clusterAnswers() {
+        breaker.answered();
+    }
+
+    /**
+     * Waits {@code millis}, or less when the cluster is seen answering again meanwhile: for other
+     * retries towards the same cluster (the per-dataset templates).
+     *
+     * @return true when the wait ended early because the cluster answers again
+     */
+    public boolean pause(long millis) throws InterruptedException {
+        return breaker.pause(millis);
     }
 
     @Override
     public String problem() {
+        if (ready.getCount() > 0) {
+            return setupProblem;
+        }
         String p = problem;
         if (p != null && breaker.open()) {
             return p + " (circuit breaker open: probing)";
@@ -118,6 +215,9 @@ public final class ElasticsearchOutput implements Output {
 
     @Override
     public void deliver(List<LogEvent> batch) throws InterruptedException {
+        if (ready.getCount() > 0) {
+            ready.await();
+        }
         deliver(batch, new IdentityHashMap<>());
     }
 
@@ -145,8 +245,8 @@ public final class ElasticsearchOutput implements Output {
                 round++;
                 retried.add(o.retried());
                 if (!breaker.open()) {
-                    // while the breaker is open, its wait is the backoff
-                    Thread.sleep(backoff.apply(Math.min(round, 30)));
+                    // while the breaker is open, its wait is the backoff; this one ends early when the cluster is back
+                    breaker.pause(backoff.apply(Math.min(round, 30)));
                 }
             }
             pending = o.again();
@@ -362,6 +462,10 @@ public final class ElasticsearchOutput implements Output {
 
     @Override
     public void close() {
+        Thread t = setupThread;
+        if (t != null) {
+            t.interrupt();
+        }
         try {
             client.close();
         } catch (IOException e) {

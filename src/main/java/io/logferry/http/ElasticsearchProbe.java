@@ -22,21 +22,41 @@ import java.util.concurrent.TimeUnit;
  * to notice it. Owns its client and its one thread ({@code logferry-es-probe}); each probe is
  * bounded by a short timeout. A 403 counts as reachable (the user may write but not monitor);
  * 401 and no answer do not. Changes are logged once, not at every probe.
+ *
+ * <p>While Elasticsearch does not answer, it asks every {@link #WHILE_DOWN} instead (a refused
+ * connection costs nothing), and the first answer after none is handed to {@code onAnswer} at
+ * once: the agent makes its output's circuit breaker half-open then, so that the backlog flows
+ * within a second of the cluster answering instead of after the rest of the breaker's backoff.
+ *
+ * <p>Thread-safety: {@link #probe()} runs on the probe's thread only; {@link #problem()} is a
+ * volatile read for any thread; {@code onAnswer} runs on the probe's thread and must be quick.
  */
 public final class ElasticsearchProbe implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ElasticsearchProbe.class);
+
+    /** How often Elasticsearch is asked while it answers. */
+    public static final Duration EVERY = Duration.ofSeconds(3);
+    /** How often it is asked while it does not: how soon its return is noticed. */
+    public static final Duration WHILE_DOWN = Duration.ofMillis(500);
 
     private final RestClient client;
     private final Config.Elasticsearch config;
     private final Duration every;
     private final RequestOptions options;
     private final ScheduledExecutorService timer;
+    private final Runnable onAnswer;
     private volatile String problem = "not reached yet";
 
     public ElasticsearchProbe(RestClient client, Config.Elasticsearch config, Duration every) {
+        this(client, config, every, () -> { });
+    }
+
+    /** @param onAnswer called on the probe's thread when Elasticsearch answers after it did not (and at the first answer) */
+    public ElasticsearchProbe(RestClient client, Config.Elasticsearch config, Duration every, Runnable onAnswer) {
         this.client = client;
         this.config = config;
         this.every = every;
+        this.onAnswer = onAnswer;
         int timeout = (int) Math.max(500, Math.min(every.toMillis(), 5000));
         this.options = RequestOptions.DEFAULT.toBuilder().setRequestConfig(RequestConfig.custom()
                 .setConnectTimeout(timeout).setSocketTimeout(timeout).setConnectionRequestTimeout(timeout).build()).build();
@@ -48,14 +68,30 @@ public final class ElasticsearchProbe implements AutoCloseable {
     }
 
     public void start() {
-        timer.scheduleWithFixedDelay(() -> {
+        timer.execute(this::tick);
+    }
+
+    /** One probe, then the next one: sooner while Elasticsearch does not answer. */
+    private void tick() {
+        try {
+            probe();
+        } catch (Error e) {
+            // a scheduled executor would keep it in its Future: hand it to the process's handler
+            Thread.currentThread().getUncaughtExceptionHandler().uncaughtException(Thread.currentThread(), e);
+            return;
+        }
+        if (!timer.isShutdown()) {
             try {
-                probe();
-            } catch (Error e) {
-                // a scheduled executor would keep it in its Future: hand it to the process's handler
-                Thread.currentThread().getUncaughtExceptionHandler().uncaughtException(Thread.currentThread(), e);
+                timer.schedule(this::tick, next(problem == null, every).toMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // closed meanwhile
             }
-        }, 0, every.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** The wait before the next probe: {@code every} while Elasticsearch answers, at most {@link #WHILE_DOWN} while not. Pure. */
+    static Duration next(boolean answers, Duration every) {
+        return answers || every.compareTo(WHILE_DOWN) < 0 ? every : WHILE_DOWN;
     }
 
     /** Null when the last probe got an answer, else why not. */
@@ -68,8 +104,11 @@ public final class ElasticsearchProbe implements AutoCloseable {
         String now = ask();
         String before = problem;
         problem = now;
-        if (now == null && before != null && !before.equals("not reached yet")) {
-            log.info("elasticsearch answers again");
+        if (now == null && before != null) {
+            if (!before.equals("not reached yet")) {
+                log.info("elasticsearch answers again");
+            }
+            onAnswer.run();
         } else if (now != null && !now.equals(before)) {
             log.warn("elasticsearch probe: {}", now);
         }

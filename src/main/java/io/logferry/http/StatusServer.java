@@ -1,7 +1,6 @@
 package io.logferry.http;
 
 import io.logferry.config.Config;
-import io.logferry.elasticsearch.EsConnection;
 import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import org.slf4j.Logger;
@@ -48,7 +47,7 @@ import java.util.function.Supplier;
  */
 public final class StatusServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StatusServer.class);
-    static final Duration PROBE_EVERY = Duration.ofSeconds(3);
+    static final Duration PROBE_EVERY = ElasticsearchProbe.EVERY;
     /** The request head must arrive within this; the image's HEALTHCHECK waits 4 s for its answer. */
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(2);
     static final int MAX_CONNECTIONS = 32;
@@ -71,16 +70,14 @@ public final class StatusServer implements AutoCloseable {
     private volatile Thread acceptor;
 
     /**
-     * The agent's server: host and port from {@code http}, with a probe of Elasticsearch when it is the output.
+     * The agent's server: host and port from {@code http}, with the agent's probe of Elasticsearch when it is
+     * the output (the agent starts and closes the probe: it also wakes the output when the cluster is back).
      * {@code problem} gives null when Docker and the output are reachable, else the reason (503);
      * {@code degraded} gives null when every container is read, else which are not and why (still 200).
      */
-    public StatusServer(Config config, Metrics metrics, Supplier<String> problem, Supplier<String> degraded, String version)
-            throws Exception {
-        this(config.http().host(), config.http().port(), metrics, problem, degraded, version,
-                config.output() == Config.Output.ELASTICSEARCH
-                        ? new ElasticsearchProbe(EsConnection.build(config.elasticsearch()), config.elasticsearch(), PROBE_EVERY)
-                        : null, REQUEST_TIMEOUT);
+    public StatusServer(Config config, Metrics metrics, Supplier<String> problem, Supplier<String> degraded, String version,
+                        ElasticsearchProbe probe) throws IOException {
+        this(config.http().host(), config.http().port(), metrics, problem, degraded, version, probe, REQUEST_TIMEOUT);
     }
 
     /** {@code problem} gives null when all is well, else the reason. */
@@ -129,9 +126,6 @@ public final class StatusServer implements AutoCloseable {
         t.setDaemon(true);
         acceptor = t;
         t.start();
-        if (probe != null) {
-            probe.start();
-        }
     }
 
     public int port() {
@@ -329,9 +323,6 @@ public final class StatusServer implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }
-        if (probe != null) {
-            probe.close();
         }
     }
 }

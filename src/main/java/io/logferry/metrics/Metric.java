@@ -61,12 +61,17 @@ public enum Metric {
             "Times the circuit breaker opened because Elasticsearch failed"),
     CIRCUIT_STATE("logferry_output_circuit_state", Type.GAUGE,
             "Circuit breaker in front of Elasticsearch: 0 closed, 1 open, 2 half-open (probing)"),
+    CIRCUIT_RESUMED("logferry_output_circuit_resumed_total", Type.COUNTER,
+            "Times the open circuit breaker went half-open at once because Elasticsearch answered again (the health probe "
+                    + "or a template request), instead of waiting out its backoff"),
+    OUTPUT_READY("logferry_output_ready", Type.GAUGE,
+            "1 once the output's setup (the index template) has run and it sends; 0 while it waits for Elasticsearch at start"),
     TEMPLATES_SKIPPED("logferry_templates_skipped_total", Type.COUNTER,
             "Index templates logferry did not put, by reason: not_ours (a template of that name that logferry did not create), "
                     + "would_shadow (a template of someone else's for that dataset), refused (Elasticsearch refused it)"),
 
     // http
-    ELASTICSEARCH_UP("logferry_elasticsearch_up", Type.GAUGE, "1 when Elasticsearch answered the last probe (every 3 s), else 0"),
+    ELASTICSEARCH_UP("logferry_elasticsearch_up", Type.GAUGE, "1 when Elasticsearch answered the last probe (every 3 s; every 0.5 s while it does not answer), else 0"),
     HTTP_REQUESTS_REFUSED("logferry_http_requests_refused_total", Type.COUNTER,
             "HTTP requests refused: timeout (the request did not arrive in time), too_large (a request head over 8192 bytes), "
                     + "busy (32 connections open already)");

@@ -8,9 +8,9 @@ import java.time.Duration;
  * The agent's one way to wait before trying again: exponential backoff with jitter, on
  * Resilience4j's {@link IntervalFunction}. Retry {@code n} (1 = the first) waits
  * {@code initial × 2^(n-1)}, give or take {@link #JITTER}, and never more than {@code max}.
- * Discovery's reconnect, the wait for the index template at start and the tailer supervisor's
- * restarts use it (the Elasticsearch output keeps its own, configured by
- * {@code elasticsearch.backoff}).
+ * Discovery's reconnect and the tailer supervisor's restarts use it (the Elasticsearch output
+ * keeps its own, configured by {@code elasticsearch.backoff}, for its retries and for the index
+ * template install at start, so that "the cluster answers again" can cut those waits short).
  *
  * <p>Immutable and thread-safe. {@link #sleep} goes through a {@link Sleeper}, so that tests
  * record the waits instead of waiting; an interrupt is never swallowed.

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The output against a scripted {@code _bulk} endpoint on loopback: each test answers the requests
@@ -42,6 +43,9 @@ class ElasticsearchOutputTest {
             return actions.get(i).path("create").path("_index").asText();
         }
     }
+
+    /** Its own threads: the common pool has one thread on a two-core machine, and a waiter would hold it. */
+    private final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool();
 
     private HttpServer server;
     private final List<Bulk> seen = Collections.synchronizedList(new ArrayList<>());
@@ -81,6 +85,7 @@ class ElasticsearchOutputTest {
 
     @AfterEach
     void stop() {
+        pool.shutdownNow();
         output.close();
         server.stop(0);
     }
@@ -292,24 +297,94 @@ class ElasticsearchOutputTest {
 
     @Test
     void whileTheClusterIsDownWorkersWaitAndOneProbeGoesThrough() throws Exception {
+        // backoff 20 ms doubling to 100 ms: eight workers without the breaker would send about 8 × 12 requests a second
+        output.close();
+        output = new ElasticsearchOutput(EsConnection.build(config(Duration.ofMillis(20), Duration.ofMillis(100))),
+                config(Duration.ofMillis(20), Duration.ofMillis(100)), metrics);
         // 503 for every request until the test says so
         CompletableFuture<Void> up = new CompletableFuture<>();
         script = b -> up.isDone() ? allCreated(b) : new Reply(503, "{\"error\":\"down\",\"status\":503}");
-        List<LogEvent> a = events(3);
-        List<LogEvent> b = events(3);
-        CompletableFuture<Void> w1 = CompletableFuture.runAsync(() -> deliverUnchecked(a));
-        CompletableFuture<Void> w2 = CompletableFuture.runAsync(() -> deliverUnchecked(b));
-        // backoff here is 1-5 ms: without the breaker, two workers would send hundreds of requests a second
+        List<CompletableFuture<Void>> workers = new ArrayList<>();
+        for (int w = 0; w < 8; w++) {
+            List<LogEvent> batch = events(3);
+            workers.add(CompletableFuture.runAsync(() -> deliverUnchecked(batch), pool));
+        }
         Thread.sleep(1000);
         int inASecond = seen.size();
-        assertThat(inASecond).as("requests in the first second while down").isBetween(Breaker.MINIMUM_CALLS, 60);
+        // with it: the failures that open it, then one probe at a time, 20 ms ± 50 % doubling to 100 ms
+        assertThat(inASecond).as("requests in the first second while down").isBetween(Breaker.MINIMUM_CALLS, 40);
         assertThat(output.problem()).contains("503").contains("circuit breaker open");
         up.complete(null);
-        w1.get(10, TimeUnit.SECONDS);
-        w2.get(10, TimeUnit.SECONDS);
+        for (CompletableFuture<Void> w : workers) {
+            w.get(10, TimeUnit.SECONDS);
+        }
         assertThat(tracker.outstanding()).isZero();
         assertThat(output.problem()).isNull();
         assertThat(metrics.value("logferry_output_circuit_opened_total")).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void whenTheClusterAnswersAgainTheWorkersGoAtOnceInsteadOfWaitingOutTheBackoff() throws Exception {
+        // a backoff of a minute: only the "cluster answers" signal can end the wait within the test's deadline
+        output.close();
+        output = new ElasticsearchOutput(EsConnection.build(config(Duration.ofSeconds(60), Duration.ofSeconds(60))),
+                config(Duration.ofSeconds(60), Duration.ofSeconds(60)), metrics);
+        CompletableFuture<Void> up = new CompletableFuture<>();
+        script = b -> up.isDone() ? allCreated(b) : new Reply(503, "{\"error\":\"down\",\"status\":503}");
+        List<CompletableFuture<Void>> workers = new ArrayList<>();
+        for (int w = 0; w < Breaker.MINIMUM_CALLS + 2; w++) {
+            List<LogEvent> batch = events(2);
+            workers.add(CompletableFuture.runAsync(() -> deliverUnchecked(batch), pool));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> output.problem() != null && output.problem().contains("circuit breaker open"));
+        int whileDown = seen.size();
+        up.complete(null);
+        long t0 = System.nanoTime();
+        output.clusterAnswers();
+        for (CompletableFuture<Void> w : workers) {
+            w.get(10, TimeUnit.SECONDS);
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        System.out.printf("[fast-resume] unit: %d requests while down, all workers done %d ms after the cluster answered (backoff 60 s)%n",
+                whileDown, ms);
+        assertThat(ms).as("ms from the cluster answering to every batch delivered").isLessThan(5_000);
+        assertThat(tracker.outstanding()).isZero();
+        assertThat(metrics.value("logferry_output_circuit_resumed_total")).isEqualTo(1);
+    }
+
+    @Test
+    void nothingIsSentBeforeTheSetupHasRunAndTheSetupRetriesUntilItDoes() throws Exception {
+        output.close();
+        java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+        CompletableFuture<Void> templateMayGo = new CompletableFuture<>();
+        output = new ElasticsearchOutput(EsConnection.build(config(Duration.ofMillis(1), Duration.ofMillis(5))),
+                config(Duration.ofMillis(1), Duration.ofMillis(5)), metrics, () -> {
+                    attempts.incrementAndGet();
+                    if (!templateMayGo.isDone()) {
+                        throw new java.net.ConnectException("Connection refused");
+                    }
+                });
+        script = ElasticsearchOutputTest::allCreated;
+        output.start();
+        List<LogEvent> batch = events(3);
+        CompletableFuture<Void> w = CompletableFuture.runAsync(() -> deliverUnchecked(batch), pool);
+        await().atMost(Duration.ofSeconds(10)).until(() -> attempts.get() >= 3);
+        assertThat(seen).as("bulk requests before the template exists").isEmpty();
+        assertThat(w).isNotDone();
+        assertThat(output.problem()).startsWith("index template not installed yet");
+        assertThat(metrics.prometheus()).contains("\nlogferry_output_ready 0");
+        templateMayGo.complete(null);
+        w.get(10, TimeUnit.SECONDS);
+        assertThat(seen).hasSize(1);
+        assertThat(tracker.outstanding()).isZero();
+        assertThat(output.problem()).isNull();
+        assertThat(metrics.prometheus()).contains("\nlogferry_output_ready 1");
+    }
+
+    private Config.Elasticsearch config(Duration backoffInitial, Duration backoffMax) {
+        return new Config.Elasticsearch(List.of("http://127.0.0.1:" + server.getAddress().getPort()), "", "", "",
+                "", "", Config.TlsVerify.FULL, 100, 1 << 20, Duration.ofMillis(10), 1, Duration.ofSeconds(10),
+                backoffInitial, backoffMax, "logs-logferry.deadletter-test");
     }
 
     private void deliverUnchecked(List<LogEvent> batch) {
