@@ -26,7 +26,8 @@ public record Config(
         String kibanaUrl,
         Registry registry,
         Duration shutdownTimeout,
-        Http http) {
+        Http http,
+        Spool spool) {
 
     public enum ReadMode { AUTO, FILE, API }
 
@@ -90,4 +91,7 @@ public record Config(
     public record Registry(String path, Duration flushInterval) { }
 
     public record Http(boolean enabled, String host, int port) { }
+
+    /** {@code spool.*}: where unacknowledged bytes of files about to be lost go; {@code path} resolved ("" → beside the registry). */
+    public record Spool(String path, long maxBytes) { }
 }

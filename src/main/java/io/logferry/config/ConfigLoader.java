@@ -361,6 +361,13 @@ public final class ConfigLoader {
         }
         Config.Registry registry = new Config.Registry(nonEmpty("registry.path", r.get("path")),
                 duration("registry.flush_interval", r.get("flush_interval")));
+        JsonNode sp = t.get("spool");
+        String spoolPath = sp.get("path").asText();
+        if (spoolPath.isEmpty()) {
+            java.nio.file.Path parent = java.nio.file.Path.of(registry.path()).toAbsolutePath().getParent();
+            spoolPath = (parent == null ? java.nio.file.Path.of("spool") : parent.resolve("spool")).toString();
+        }
+        Config.Spool spool = new Config.Spool(spoolPath, positiveLong("spool.max_bytes", sp.get("max_bytes")));
         long port = h.get("port").asLong();
         if (port < 0 || port > 65535) {
             problems.add("config: key 'http.port' must be between 0 and 65535, got " + h.get("port").asText());
@@ -370,7 +377,7 @@ public final class ConfigLoader {
 
         return new Config(docker, selection, defaults, choice("output", t.get("output"), Config.Output.class),
                 queue, elasticsearch, labels, limits, t.get("setup").get("enabled").asBoolean(), t.get("kibana").get("url").asText(),
-                registry, duration("shutdown.timeout", t.get("shutdown").get("timeout")), http);
+                registry, duration("shutdown.timeout", t.get("shutdown").get("timeout")), http, spool);
     }
 
     private <E extends Enum<E>> E choice(String key, JsonNode node, Class<E> type) {

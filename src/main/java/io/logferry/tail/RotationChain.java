@@ -1,5 +1,8 @@
 package io.logferry.tail;
 
+import io.logferry.model.ContainerInfo;
+import io.logferry.model.Cursor;
+import io.logferry.spool.Spool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,14 +45,57 @@ import java.util.function.Supplier;
 final class RotationChain {
     private static final Logger log = LoggerFactory.getLogger(RotationChain.class);
 
-    /** A file newer than the one being read, held open. */
-    record Upcoming(FileChannel channel, Object key, String fileId, Path seenAs) { }
+    /**
+     * A file newer than the one being read, held open; or its copy in the spool ({@code segment}
+     * set, {@code channel} the segment file's), once it was released beyond {@code limits.held_*}
+     * or its container was removed.
+     */
+    record Upcoming(FileChannel channel, Object key, String fileId, Path seenAs, Spool.Segment segment) {
+        boolean live() {
+            return segment == null;
+        }
+    }
+
+    /**
+     * A file (or spooled copy) the tailer has opened: kept open until everything read from it is
+     * acknowledged (its sequence number is below the committed cursor's), so that a crash can
+     * always resume from it; copied to the spool when Docker deletes it or the container is removed.
+     */
+    static final class Source {
+        /** Guarded by the chain's lock (the tailer renumbers it when a truncated file is read again). */
+        long seq;
+        final FileChannel channel;
+        final Object key;
+        final String fileId;
+        final Spool.Segment segment;
+        final long start;
+        /** Guarded by the chain's lock: its unacknowledged bytes are in the spool (or it could not be copied). */
+        boolean spooled;
+        final List<Spool.Segment> copies = new ArrayList<>();
+
+        Source(long seq, FileChannel channel, Object key, String fileId, Spool.Segment segment, long start) {
+            this.seq = seq;
+            this.channel = channel;
+            this.key = key;
+            this.fileId = fileId;
+            this.segment = segment;
+            this.start = start;
+            this.spooled = segment != null;
+        }
+    }
 
     private final Path dir;
     private final String containerId;
     private final Path current;
     private final Supplier<String> container;
+    private final Supplier<ContainerInfo> info;
+    /** The container's committed cursor (its acknowledgement tracker's). */
+    private final Supplier<Cursor> acked;
     private final HeldFiles held;
+    /** Null: no spool (tests); released files are then lost as before. */
+    private final Spool spool;
+    /** Set by the tailer when its container is removed: the watch copies every held file to the spool. */
+    private volatile boolean spoolAll;
     private final LongAdder lost;
     private final LongAdder lostBytes;
 
@@ -63,8 +109,14 @@ final class RotationChain {
     private final AtomicLong checks = new AtomicLong();
 
     private final ReentrantLock lock = new ReentrantLock();
+    /** Held by the watch while it copies an open file to the spool, and by {@link #close}: no file is closed under a copy. */
+    private final ReentrantLock copying = new ReentrantLock();
     /** Guarded by {@link #lock}. */
     private final ArrayDeque<Upcoming> upcoming = new ArrayDeque<>();
+    /** Guarded by {@link #lock}: the source the tailer reads now. */
+    private Source readNow;
+    /** Guarded by {@link #lock}: sources read, oldest first, whose bytes are not all acknowledged yet. */
+    private final ArrayDeque<Source> retained = new ArrayDeque<>();
     /** Guarded by {@link #lock}. */
     private boolean closed;
 
@@ -72,12 +124,16 @@ final class RotationChain {
      * @param container describes the container in log lines (it may be renamed)
      * @param lost, lostBytes the container's loss counters
      */
-    RotationChain(Path dir, String containerId, Supplier<String> container, HeldFiles held, LongAdder lost, LongAdder lostBytes) {
+    RotationChain(Path dir, String containerId, Supplier<ContainerInfo> info, Supplier<Cursor> acked, HeldFiles held, Spool spool,
+                  LongAdder lost, LongAdder lostBytes) {
+        this.acked = acked;
         this.dir = dir;
         this.containerId = containerId;
         this.current = dir.resolve(containerId + "-json.log");
-        this.container = container;
+        this.info = info;
+        this.container = () -> info.get().describe();
         this.held = held;
+        this.spool = spool;
         this.lost = lost;
         this.lostBytes = lostBytes;
     }
@@ -124,6 +180,64 @@ final class RotationChain {
         discover();
     }
 
+    /**
+     * The tailer opened {@code s} and reads it now: the source it read before is retained until
+     * its bytes are acknowledged.
+     */
+    void opened(Source s) {
+        lock.lock();
+        try {
+            if (readNow != null) {
+                retained.add(readNow);
+            }
+            readNow = s;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The tailer: {@code seg} is a spooled copy of the source it reads now, deleted with it once acknowledged. */
+    void copied(Spool.Segment seg) {
+        lock.lock();
+        try {
+            if (readNow != null) {
+                readNow.copies.add(seg);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The tailer reads the same file again from offset 0 (truncated in place) under a new sequence number. */
+    void renumber(long seq) {
+        lock.lock();
+        try {
+            if (readNow != null) {
+                readNow.seq = seq;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * On the tailer's thread before {@link RotationWatch#add}, when it resumes from the spool:
+     * {@code queued} are the sources to read after the one it opened (spooled copies and log files,
+     * oldest first); {@code live} the log files among them and before them; {@code newest} the
+     * newest of them (null when the container's files are gone).
+     */
+    void startQueued(List<Upcoming> queued, java.util.Map<Object, String> live, Object newest, Object readingKey) {
+        known.putAll(live);
+        newestKey = newest;
+        reading = readingKey;
+        lock.lock();
+        try {
+            upcoming.addAll(queued);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The tailer: whether a newer file waits. */
     boolean hasNext() {
         lock.lock();
@@ -149,23 +263,28 @@ final class RotationChain {
         return u;
     }
 
-    /** Files held open beyond the one being read. */
+    /** Log files held open beyond the one being read (their spooled copies not counted). */
     int heldCount() {
         lock.lock();
         try {
-            return upcoming.size();
+            return (int) upcoming.stream().filter(Upcoming::live).count();
         } finally {
             lock.unlock();
         }
     }
 
-    /** Bytes of the files held beyond the one being read (any thread). */
+    /** Unread bytes of the files (and spooled copies) waiting beyond the one being read (any thread). */
     long heldBytes() throws IOException {
         long total = 0;
         for (Upcoming u : snapshot()) {
-            total += u.channel().size();
+            total += u.live() ? u.channel().size() : u.segment().length();
         }
         return total;
+    }
+
+    /** The tailer: its container was removed; the watch copies every file still waiting to the spool. */
+    void spoolAll() {
+        spoolAll = true;
     }
 
     private List<Upcoming> snapshot() {
@@ -179,17 +298,24 @@ final class RotationChain {
 
     /** The tailer ends: the held files are closed and no longer counted; the watch drops the chain. */
     void close() {
+        releaseAcknowledged();               // what is acknowledged by now lets go of its spooled copies
         List<Upcoming> left;
+        List<Source> read;
+        copying.lock();
         lock.lock();
         try {
             closed = true;
             left = new ArrayList<>(upcoming);
             upcoming.clear();
+            read = new ArrayList<>(retained);
+            retained.clear();
             held.update(this, 0);
         } finally {
             lock.unlock();
+            copying.unlock();
         }
         left.forEach(u -> close(u.channel()));
+        read.forEach(r -> close(r.channel));
     }
 
     /**
@@ -213,6 +339,9 @@ final class RotationChain {
         try {
             discoverIfRotated();
             boundHeld();
+            Set<Object> present = spool == null ? Set.of() : presentKeys();
+            protect(present);
+            spoolWaiting(present);
         } catch (IOException | RuntimeException e) {
             log.debug("{}: rotation check failed: {}", container.get(), e.getMessage());
         }
@@ -278,7 +407,7 @@ final class RotationChain {
                     present.add(key);
                     continue;
                 }
-                found.add(new Upcoming(o.channel(), key, now, p));
+                found.add(new Upcoming(o.channel(), key, now, p, null));
                 present.add(key);
                 keep = true;
             } finally {
@@ -325,48 +454,261 @@ final class RotationChain {
     }
 
     /**
-     * Holds at most {@code limits.held_files_per_container} files beyond the one being read, and
-     * together with all other tailers at most {@code limits.held_bytes_total} unread bytes in
-     * them: beyond either, the oldest held file is closed unread and its bytes reported as lost
-     * ({@code LOST:}, {@code logferry_log_losses_total}, {@code logferry_log_lost_bytes_total}).
-     * The newest file is always kept: it is where the container writes. A released file stays
-     * known by its fingerprint, so it is not opened again while Docker keeps it.
+     * Lets go of the sources whose bytes are all acknowledged (their spooled copies deleted), and
+     * copies to the spool the unacknowledged bytes of every read or being-read file that Docker
+     * deleted (its path names another file, or none), or all of them once the container is
+     * removed: from then on a crash cannot lose them. A copied file that is read to its end is
+     * closed.
+     */
+    private void protect(Set<Object> present) {
+        Cursor c = releaseAcknowledged();
+        List<Source> open = new ArrayList<>();
+        lock.lock();
+        try {
+            open.addAll(retained);
+            if (readNow != null) {
+                open.add(readNow);
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (spool == null) {
+            return;
+        }
+        for (Source s : open) {
+            if (!s.spooled && s.key != null && (spoolAll || !present.contains(s.key))) {
+                copy(s, c);
+            }
+        }
+    }
+
+    /** Closes the read sources whose bytes are all acknowledged and deletes their spooled copies; returns the committed cursor. */
+    private Cursor releaseAcknowledged() {
+        Cursor c = acked.get();
+        List<Source> done = new ArrayList<>();
+        lock.lock();
+        try {
+            while (c != null && !retained.isEmpty() && retained.peekFirst().seq < c.fileSeq()) {
+                done.add(retained.pollFirst());
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (Source s : done) {
+            close(s.channel);
+            if (spool != null) {
+                if (s.segment != null) {
+                    spool.delete(s.segment);
+                }
+                s.copies.forEach(spool::delete);
+            }
+        }
+        return c;
+    }
+
+    private void copy(Source s, Cursor c) {
+        copying.lock();
+        try {
+            if (isClosed()) {
+                return;
+            }
+            long seq;
+            lock.lock();
+            try {
+                seq = s.seq;
+            } finally {
+                lock.unlock();
+            }
+            if (c != null && c.fileSeq() > seq) {
+                return;                      // acknowledged: released at the next round
+            }
+            long from = c != null && c.fileSeq() == seq ? Math.max(c.offset(), s.start) : s.start;
+            long size = size(s.channel);
+            String id = s.fileId;
+            Spool.Segment seg = null;
+            try {
+                if (id == null) {
+                    id = FileIdentity.fingerprint(s.channel);
+                }
+                if (id != null && size > from) {
+                    seg = spool.write(info.get(), id, FileIdentity.firstTime(s.channel), s.channel, from, size).segment();
+                }
+            } catch (IOException e) {
+                // logged by the spool and shown on /health; the file stays open and is read as before
+            }
+            boolean readOut;
+            lock.lock();
+            try {
+                s.spooled = true;
+                if (seg != null) {
+                    s.copies.add(seg);
+                }
+                readOut = s != readNow;
+            } finally {
+                lock.unlock();
+            }
+            if (seg != null) {
+                log.info("{}: {} unacknowledged bytes ({}-{}) of the log file {} copied to the spool: {}", container.get(),
+                        size - from, from, size, id, spoolAll ? "the container was removed" : "Docker deleted the file");
+            }
+            if (readOut && seg != null) {
+                close(s.channel);            // read to its end and safe in the spool: the disk space goes back
+            }
+        } finally {
+            copying.unlock();
+        }
+    }
+
+    private Set<Object> presentKeys() {
+        Set<Object> out = new HashSet<>();
+        for (Path p : files()) {
+            Object k = FileIdentity.key(p);
+            if (k != null) {
+                out.add(k);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Holds at most {@code limits.held_files_per_container} log files beyond the one being read,
+     * and together with all other tailers at most {@code limits.held_bytes_total} unread bytes in
+     * them: beyond either, the oldest held file is copied to the spool, its place in the queue
+     * taken by the copy, and the file closed (a deleted file's disk space is freed). Without a
+     * spool, or when the spool cannot take it, its bytes are reported lost ({@code LOST:},
+     * {@code logferry_log_losses_total}, {@code logferry_log_lost_bytes_total}). The newest file is
+     * always kept: it is where the container writes. A released file stays known by its
+     * fingerprint, so it is not opened again while Docker keeps it.
      */
     private void boundHeld() {
         while (true) {
             List<Upcoming> seen = snapshot();
             long bytes = 0;
+            int live = 0;
+            Upcoming oldest = null;
             for (Upcoming u : seen) {
-                bytes += size(u.channel());
+                if (u.live()) {
+                    bytes += size(u.channel());
+                    live++;
+                    if (oldest == null) {
+                        oldest = u;
+                    }
+                }
             }
-            Upcoming u;
-            int left;
             long total;
             lock.lock();
             try {
                 if (closed) {
                     return;
                 }
-                if (upcoming.size() != seen.size() || upcoming.peekFirst() != (seen.isEmpty() ? null : seen.get(0))) {
+                if (!new ArrayList<>(upcoming).equals(seen)) {
                     continue;                // the tailer took a file meanwhile: count again
                 }
                 total = held.update(this, bytes);
-                if (upcoming.size() <= 1 || !held.over(upcoming.size())) {
+                if (live <= 1 || !held.over(live) || oldest == seen.get(seen.size() - 1)) {
                     return;
                 }
-                u = upcoming.pollFirst();
-                left = upcoming.size();
             } finally {
                 lock.unlock();
             }
-            long size = size(u.channel());
-            close(u.channel());
-            lost.increment();
-            lostBytes.add(size);
-            log.warn("LOST: {}: a rotated log file (fingerprint {}, first seen as {}) was held open unread while the tailer was"
-                    + " behind; released to stay within limits.held_files_per_container ({}, {} held) and limits.held_bytes_total"
-                    + " ({}, {} held by all containers): its bytes 0-{} are lost", container.get(), u.fileId(), u.seenAs().getFileName(),
-                    held.filesPerContainer(), left + 1, held.bytesTotal(), total, size);
+            release(oldest, live, total);
+        }
+    }
+
+    /** Moves one held file to the spool (or loses it when there is none that takes it) and closes it. */
+    private void release(Upcoming u, int live, long total) {
+        long size = size(u.channel());
+        Spool.Written w = toSpool(u, size);
+        long kept = w == null ? 0 : w.keptUpTo();
+        if (!replace(u, w == null ? null : w.segment())) {
+            if (w != null && w.segment() != null) {
+                spool.delete(w.segment());   // the tailer took the file meanwhile: it reads it itself
+            }
+            return;
+        }
+        close(u.channel());
+        if (kept >= size) {
+            log.info("{}: a rotated log file (fingerprint {}, first seen as {}) held open unread while the tailer is behind was"
+                    + " moved to the spool ({} bytes) to stay within limits.held_files_per_container ({}, {} held) and"
+                    + " limits.held_bytes_total ({}, {} held by all containers)", container.get(), u.fileId(),
+                    u.seenAs().getFileName(), size, held.filesPerContainer(), live, held.bytesTotal(), total);
+            return;
+        }
+        lost.increment();
+        lostBytes.add(size - kept);
+        log.warn("LOST: {}: a rotated log file (fingerprint {}, first seen as {}) was held open unread while the tailer was"
+                + " behind; released to stay within limits.held_files_per_container ({}, {} held) and limits.held_bytes_total"
+                + " ({}, {} held by all containers): its bytes {}-{} are lost", container.get(), u.fileId(), u.seenAs().getFileName(),
+                held.filesPerContainer(), live, held.bytesTotal(), total, kept, size);
+    }
+
+    /**
+     * Every file still waiting that Docker deleted, or all of them once the container is removed,
+     * goes to the spool: the copy takes its place in the queue and the file is closed.
+     */
+    private void spoolWaiting(Set<Object> present) {
+        if (spool == null) {
+            return;
+        }
+        for (Upcoming u : snapshot()) {
+            if (u.live() && (spoolAll || !present.contains(u.key()))) {
+                long size = size(u.channel());
+                Spool.Written w = toSpool(u, size);
+                if (w != null && w.segment() != null) {
+                    if (replace(u, w.segment())) {
+                        close(u.channel());
+                    } else {
+                        spool.delete(w.segment());
+                    }
+                }
+            }
+        }
+    }
+
+    /** Copies the whole unread file to the spool; null when there is no spool or it failed. */
+    private Spool.Written toSpool(Upcoming u, long size) {
+        if (spool == null) {
+            return null;
+        }
+        try {
+            return spool.write(info.get(), u.fileId(), FileIdentity.firstTime(u.channel()), u.channel(), 0, size);
+        } catch (IOException e) {
+            return null;                     // logged by the spool, and reported on /health
+        }
+    }
+
+    /** Puts the spooled copy in the place of {@code u} in the queue; false when {@code u} is no longer waiting. */
+    private boolean replace(Upcoming u, Spool.Segment segment) {
+        FileChannel copy = null;
+        if (segment != null) {
+            try {
+                copy = FileChannel.open(segment.path(), java.nio.file.StandardOpenOption.READ);
+            } catch (IOException e) {
+                log.error("{}: the spool segment {} cannot be opened again: {}", container.get(), segment.path(), e.toString());
+                segment = null;
+            }
+        }
+        lock.lock();
+        try {
+            if (closed || !upcoming.contains(u)) {
+                if (copy != null) {
+                    close(copy);
+                }
+                return false;
+            }
+            ArrayDeque<Upcoming> next = new ArrayDeque<>();
+            for (Upcoming x : upcoming) {
+                if (x != u) {
+                    next.add(x);
+                } else if (segment != null) {
+                    next.add(new Upcoming(copy, u.key(), u.fileId(), u.seenAs(), segment));
+                }
+            }
+            upcoming.clear();
+            upcoming.addAll(next);
+            return true;
+        } finally {
+            lock.unlock();
         }
     }
 
