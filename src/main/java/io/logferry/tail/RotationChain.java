@@ -71,6 +71,8 @@ final class RotationChain {
         final long start;
         /** Guarded by the chain's lock: its unacknowledged bytes are in the spool (or it could not be copied). */
         boolean spooled;
+        /** Guarded by the chain's lock: the copy holds its bytes and the file is closed. */
+        boolean channelClosed;
         final List<Spool.Segment> copies = new ArrayList<>();
 
         Source(long seq, FileChannel channel, Object key, String fileId, Spool.Segment segment, long start) {
@@ -463,15 +465,24 @@ final class RotationChain {
     private void protect(Set<Object> present) {
         Cursor c = releaseAcknowledged();
         List<Source> open = new ArrayList<>();
+        List<Source> readAndCopied = new ArrayList<>();
         lock.lock();
         try {
             open.addAll(retained);
             if (readNow != null) {
                 open.add(readNow);
             }
+            for (Source r : retained) {
+                if (!r.channelClosed && (r.segment != null || !r.copies.isEmpty())) {
+                    r.channelClosed = true;
+                    readAndCopied.add(r);
+                }
+            }
         } finally {
             lock.unlock();
         }
+        // read to its end and safe in the spool (copied while the tailer was still reading it): the disk space goes back
+        readAndCopied.forEach(r -> close(r.channel));
         if (spool == null) {
             return;
         }
@@ -544,6 +555,7 @@ final class RotationChain {
                     s.copies.add(seg);
                 }
                 readOut = s != readNow;
+                s.channelClosed |= readOut && seg != null;
             } finally {
                 lock.unlock();
             }
