@@ -103,6 +103,13 @@ final class RotationChain {
 
     /** Owned by the watch thread: every file accounted for (read, being read, queued, or before the start): inode → fingerprint. */
     private final Map<Object, String> known = new HashMap<>();
+    /** Owned by the watch thread: open files whose name was missing from the last listing, since when (nanoTime). */
+    private final Map<Object, Long> absentSince = new HashMap<>();
+    private static final long GONE_AFTER_MILLIS = 50;
+    /** After the spool failed, a waiting file is offered to it again after this long (one error line per file and 10 s). */
+    private static final long SPOOL_RETRY_NANOS = 10_000_000_000L;
+    /** Owned by the watch thread. */
+    private long spoolPausedUntil;
     /** Owned by the watch thread: the newest file handed to the tailer (or the one it started with). */
     private Object newestKey;
     /** Written by the tailer: the inode of the file it reads. */
@@ -140,6 +147,11 @@ final class RotationChain {
         this.lostBytes = lostBytes;
     }
 
+    /** The container's log directory. */
+    Path dir() {
+        return dir;
+    }
+
     /** The container's log files, oldest first: {@code -json.log.N} ... {@code -json.log.1}, then {@code -json.log}. */
     List<Path> files() {
         List<Path> out = rotatedOldestFirst();
@@ -149,16 +161,25 @@ final class RotationChain {
         return out;
     }
 
+    /**
+     * The rotated files {@code -json.log.N}, highest N first. Every N the directory holds, not only
+     * those up to the first gap: while Docker renames {@code .1} to {@code .2}, {@code .1} is
+     * missing for a moment, and a look at that moment must still see {@code .2} and beyond.
+     */
     List<Path> rotatedOldestFirst() {
-        List<Path> out = new ArrayList<>();
-        for (int i = 1; i < 1000; i++) {
-            Path p = dir.resolve(containerId + "-json.log." + i);
-            if (!Files.exists(p)) {
-                break;
+        java.util.TreeMap<Integer, Path> byNumber = new java.util.TreeMap<>(java.util.Comparator.reverseOrder());
+        String prefix = containerId + "-json.log.";
+        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir, prefix + "*")) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString().substring(prefix.length());
+                if (!n.isEmpty() && n.length() < 5 && n.chars().allMatch(Character::isDigit)) {
+                    byNumber.put(Integer.parseInt(n), p);
+                }
             }
-            out.add(0, p);
+        } catch (IOException e) {
+            return new ArrayList<>();        // no directory (yet, or any more)
         }
-        return out;
+        return new ArrayList<>(byNumber.values());
     }
 
     /**
@@ -339,9 +360,10 @@ final class RotationChain {
             return false;
         }
         try {
-            discoverIfRotated();
+            boolean rotated = discoverIfRotated();
             boundHeld();
-            Set<Object> present = spool == null ? Set.of() : presentKeys();
+            // Docker deletes files only when it rotates (or removes the container): list the directory only then
+            Set<Object> present = spool != null && (rotated || !absentSince.isEmpty()) ? presentKeys() : null;
             protect(present);
             spoolWaiting(present);
         } catch (IOException | RuntimeException e) {
@@ -367,11 +389,12 @@ final class RotationChain {
      * fingerprinting every file of the chain. (An open file's inode cannot be reused, so an equal
      * key is the same file.)
      */
-    private void discoverIfRotated() throws IOException {
+    private boolean discoverIfRotated() throws IOException {
         if (newestKey != null && newestKey.equals(FileIdentity.key(current))) {
-            return;
+            return false;
         }
         discover();
+        return true;
     }
 
     /**
@@ -487,7 +510,7 @@ final class RotationChain {
             return;
         }
         for (Source s : open) {
-            if (!s.spooled && s.key != null && (spoolAll || !present.contains(s.key))) {
+            if (!s.spooled && s.key != null && (spoolAll || gone(s.key, present))) {
                 copy(s, c);
             }
         }
@@ -559,6 +582,7 @@ final class RotationChain {
             } finally {
                 lock.unlock();
             }
+            absentSince.remove(s.key);
             if (seg != null) {
                 log.info("{}: {} unacknowledged bytes ({}-{}) of the log file {} copied to the spool: {}", container.get(),
                         size - from, from, size, id, spoolAll ? "the container was removed" : "Docker deleted the file");
@@ -571,15 +595,39 @@ final class RotationChain {
         }
     }
 
+    /** The inodes of every {@code -json.log*} file in the container's directory now. */
     private Set<Object> presentKeys() {
         Set<Object> out = new HashSet<>();
-        for (Path p : files()) {
-            Object k = FileIdentity.key(p);
-            if (k != null) {
-                out.add(k);
+        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir, containerId + "-json.log*")) {
+            for (Path p : ds) {
+                Object k = FileIdentity.key(p);
+                if (k != null) {
+                    out.add(k);
+                }
             }
+        } catch (IOException e) {
+            // the directory is gone: so are its files
         }
         return out;
+    }
+
+    /**
+     * Whether the open file {@code key} was deleted: its name is missing from two listings at
+     * least {@value #GONE_AFTER_MILLIS} ms apart (a listing taken while Docker renames files may
+     * miss a name for a moment; a deleted file never comes back). {@code present} null: the
+     * directory was not listed this round. Watch thread only.
+     */
+    private boolean gone(Object key, Set<Object> present) {
+        if (present == null) {
+            return false;                    // not looked: nothing rotated since the last look
+        }
+        if (present.contains(key)) {
+            absentSince.remove(key);
+            return false;
+        }
+        long now = System.nanoTime();
+        Long since = absentSince.putIfAbsent(key, now);
+        return since != null && now - since >= GONE_AFTER_MILLIS * 1_000_000L;
     }
 
     /**
@@ -663,9 +711,10 @@ final class RotationChain {
             return;
         }
         for (Upcoming u : snapshot()) {
-            if (u.live() && (spoolAll || !present.contains(u.key()))) {
+            if (u.live() && (spoolAll || gone(u.key(), present))) {
                 long size = size(u.channel());
                 Spool.Written w = toSpool(u, size);
+                absentSince.remove(u.key());
                 if (w != null && w.segment() != null) {
                     if (replace(u, w.segment())) {
                         close(u.channel());
@@ -679,12 +728,13 @@ final class RotationChain {
 
     /** Copies the whole unread file to the spool; null when there is no spool or it failed. */
     private Spool.Written toSpool(Upcoming u, long size) {
-        if (spool == null) {
+        if (spool == null || System.nanoTime() < spoolPausedUntil) {
             return null;
         }
         try {
             return spool.write(info.get(), u.fileId(), FileIdentity.firstTime(u.channel()), u.channel(), 0, size);
         } catch (IOException e) {
+            spoolPausedUntil = System.nanoTime() + SPOOL_RETRY_NANOS;
             return null;                     // logged by the spool, and reported on /health
         }
     }
