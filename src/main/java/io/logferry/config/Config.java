@@ -84,7 +84,7 @@ public record Config(
                          int heldFilesPerContainer, long heldBytesTotal) {
         /** The limits when nothing is configured (tests, benchmarks). */
         public static Limits defaults() {
-            return new Limits(10 * 1024 * 1024, 10_000, Duration.ofMinutes(1), 1024, 32, 100, 16_384, 64, 1L << 30);
+            return new Limits(10 * 1024 * 1024, 10_000, Duration.ofMinutes(1), 1024, 32, 100, 16_384, 4, 1L << 30);
         }
     }
 

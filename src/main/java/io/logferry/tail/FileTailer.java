@@ -219,10 +219,11 @@ public final class FileTailer implements Tailer {
             if (resume == null && settings.startPosition() == StartPosition.BEGINNING) {
                 // the container's first file, opened the moment Docker created it: read it from the start
                 use(early.channel(), null, null, 0, early.key());
-                chain.start(List.of(), early.key(), null);
+                chain.startEarly(early.key(), newerOf(early));
                 return true;
             }
             early.channel().close();
+            newerOf(early).forEach(u -> closeQuietly(u.channel()));
         }
         List<Spool.Segment> spooled = spool == null ? List.of() : spool.segments(container.id());
         if (!spooled.isEmpty()) {
@@ -272,6 +273,33 @@ public final class FileTailer implements Tailer {
         }
         openAt(files.get(0), List.of(), 0, null);
         return true;
+    }
+
+    /** The files Docker created after the prefetched one, as the chain queues them (a file without a first line yet is left to it). */
+    private List<RotationChain.Upcoming> newerOf(LogPrefetcher.Held early) throws IOException {
+        List<FileIdentity.Opened> newer;
+        synchronized (early.newer()) {
+            newer = new ArrayList<>(early.newer());
+            early.newer().clear();
+        }
+        List<RotationChain.Upcoming> out = new ArrayList<>();
+        for (FileIdentity.Opened o : newer) {
+            String fp = FileIdentity.fingerprint(o.channel());
+            if (fp == null) {
+                closeQuietly(o.channel());
+            } else {
+                out.add(new RotationChain.Upcoming(o.channel(), o.key(), fp, current, null));
+            }
+        }
+        return out;
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // read-only
+        }
     }
 
     /** The container's {@code max-file} log option from Docker's hostconfig.json beside the log; 0 when unknown. */
@@ -372,6 +400,14 @@ public final class FileTailer implements Tailer {
                     offset = resume.offset();
                     break;
                 }
+            }
+            if (offset < 0) {
+                // neither Docker nor the spool has the registry's file: everything spooled is read (acknowledged parts
+                // again, absorbed by the _ids), and what Docker deleted while the agent was down is reported
+                lost.increment();
+                log.warn("LOST: {}: the log file {} (acknowledged up to offset {}) was rotated away and deleted while the agent was"
+                        + " not reading it, and is not in the spool; its bytes after that offset, and any file rotated between it and"
+                        + " the oldest left, may be lost", container.describe(), resume.fileId(), resume.offset());
             }
         }
         for (int i = 0; i < from; i++) {

@@ -261,6 +261,27 @@ final class RotationChain {
         }
     }
 
+    /**
+     * On the tailer's thread before {@link RotationWatch#add}: the tailer reads the prefetched
+     * first file {@code key} from its start; {@code newer} are the files Docker created after it
+     * before the tailer came, held open by the prefetcher, oldest first.
+     */
+    void startEarly(Object key, List<Upcoming> newer) throws IOException {
+        newestKey = key;
+        reading = key;
+        for (Upcoming u : newer) {
+            known.put(u.key(), u.fileId());
+            newestKey = u.key();
+        }
+        lock.lock();
+        try {
+            upcoming.addAll(newer);
+        } finally {
+            lock.unlock();
+        }
+        discover();
+    }
+
     /** The tailer: whether a newer file waits. */
     boolean hasNext() {
         lock.lock();
