@@ -104,12 +104,20 @@ final class RotationChain {
     /** Owned by the watch thread: every file accounted for (read, being read, queued, or before the start): inode → fingerprint. */
     private final Map<Object, String> known = new HashMap<>();
     /** Owned by the watch thread: open files whose name was missing from the last listing, since when (nanoTime). */
-    private final Map<Object, Long> absentSince = new HashMap<>();
+    private final Map<Object, Long> absentSince = new java.util.concurrent.ConcurrentHashMap<>();
     private static final long GONE_AFTER_MILLIS = 50;
+    /** One thread for every chain's copies to the spool. */
+    private static final java.util.concurrent.ExecutorService SPOOLER = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "logferry-spool");
+        t.setDaemon(true);
+        return t;
+    });
+    /** The sources and waiting files being copied on the spool thread now (any thread). */
+    private final Set<Object> spooling = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** After the spool failed, a waiting file is offered to it again after this long (one error line per file and 10 s). */
     private static final long SPOOL_RETRY_NANOS = 10_000_000_000L;
     /** Owned by the watch thread. */
-    private long spoolPausedUntil;
+    private volatile long spoolPausedUntil;
     /** Owned by the watch thread: the newest file handed to the tailer (or the one it started with). */
     private Object newestKey;
     /** Written by the tailer: the inode of the file it reads. */
@@ -426,13 +434,37 @@ final class RotationChain {
      * may have come and gone unseen: that is reported as a loss.
      */
     private void discover() throws IOException {
+        // a look while Docker renames files (inotify wakes this thread right then) can see a name that is
+        // gone when it is opened, or one file under two names: such a look is taken again
+        for (int attempt = 1; ; attempt++) {
+            if (discoverOnce(attempt == DISCOVER_ATTEMPTS)) {
+                return;
+            }
+        }
+    }
+
+    private static final int DISCOVER_ATTEMPTS = 5;
+
+    /** One look; false (and nothing changed) when the directory changed under it and {@code last} is false. */
+    private boolean discoverOnce(boolean last) throws IOException {
         Object readingNow = reading;
         Set<Object> present = new HashSet<>();
         List<Upcoming> found = new ArrayList<>();
-        for (Path p : files()) {
+        boolean stable = true;
+        List<Path> listed = files();
+        List<Object> keys = new ArrayList<>();
+        for (Path p : listed) {
             // identity and first line from one open file: a path can be renamed between two calls
             FileIdentity.Opened o = FileIdentity.openStable(p);
-            if (o == null) {
+            keys.add(o == null ? null : o.key());
+            if (o == null || present.contains(o.key())) {
+                stable = false;
+                if (o != null) {
+                    o.channel().close();
+                }
+                if (!last) {
+                    break;
+                }
                 continue;
             }
             Object key = o.key();
@@ -462,15 +494,30 @@ final class RotationChain {
                 }
             }
         }
-        handOver(found, present, readingNow);
+        if (stable) {
+            // the same names, naming the same files, after the look: no rename happened during it
+            List<Path> again = files();
+            stable = again.equals(listed);
+            for (int i = 0; stable && i < again.size(); i++) {
+                stable = java.util.Objects.equals(FileIdentity.key(again.get(i)), keys.get(i));
+            }
+        }
+        if (!stable && !last) {
+            for (Upcoming u : found) {
+                close(u.channel());
+            }
+            return false;
+        }
+        handOver(found, present, readingNow, stable);
+        return true;
     }
 
     /**
      * Queues the files {@code found} for the tailer (or closes them when it has gone), reports a
      * loss when even the newest known file is gone, and forgets what Docker deleted.
      */
-    private void handOver(List<Upcoming> found, Set<Object> present, Object readingNow) {
-        if (newestKey != null && !present.contains(newestKey) && !found.isEmpty()) {
+    private void handOver(List<Upcoming> found, Set<Object> present, Object readingNow, boolean stable) {
+        if (stable && newestKey != null && !present.contains(newestKey) && !found.isEmpty()) {
             lost.increment();
             log.warn("LOST: {}: Docker rotated every log file known to the agent away within one check; files written in between"
                     + " may have been deleted unread (the agent is behind the container's write rate)", container.get());
@@ -493,6 +540,9 @@ final class RotationChain {
             known.put(u.key(), u.fileId());
             newestKey = u.key();
         }
+        if (!stable) {
+            return;                          // a name may have been missed: forget nothing on this look
+        }
         // forget what Docker deleted, except what is still held open
         Set<Object> open = new HashSet<>();
         queued.forEach(u -> open.add(u.key()));
@@ -507,7 +557,7 @@ final class RotationChain {
      * closed.
      */
     private void protect(Set<Object> present) {
-        Cursor c = releaseAcknowledged();
+        releaseAcknowledged();
         List<Source> open = new ArrayList<>();
         List<Source> readAndCopied = new ArrayList<>();
         lock.lock();
@@ -531,8 +581,8 @@ final class RotationChain {
             return;
         }
         for (Source s : open) {
-            if (!s.spooled && s.key != null && (spoolAll || gone(s.key, present))) {
-                copy(s, c);
+            if (!s.spooled && s.key != null && !spooling.contains(s) && (spoolAll || gone(s.key, present))) {
+                onSpoolThread(s, () -> copy(s, acked.get()));
             }
         }
     }
@@ -668,7 +718,7 @@ final class RotationChain {
             int live = 0;
             Upcoming oldest = null;
             for (Upcoming u : seen) {
-                if (u.live()) {
+                if (u.live() && !spooling.contains(u)) {
                     bytes += size(u.channel());
                     live++;
                     if (oldest == null) {
@@ -692,7 +742,40 @@ final class RotationChain {
             } finally {
                 lock.unlock();
             }
-            release(oldest, live, total);
+            Upcoming u = oldest;
+            int liveNow = live;
+            long totalNow = total;
+            if (spool == null) {
+                release(u, liveNow, totalNow);
+            } else {
+                onSpoolThread(u, () -> release(u, liveNow, totalNow));
+            }
+        }
+    }
+
+    /**
+     * Runs a copy to the spool on the {@code logferry-spool} thread, so that a slow volume (every
+     * segment is synced) never delays this thread's opening of new files; {@code what} is marked
+     * in progress meanwhile and not offered again.
+     */
+    private void onSpoolThread(Object what, Runnable copy) {
+        if (!spooling.add(what)) {
+            return;
+        }
+        try {
+            SPOOLER.execute(() -> {
+                try {
+                    if (!isClosed()) {
+                        copy.run();
+                    }
+                } catch (RuntimeException e) {
+                    log.error("{}: copying to the spool failed", container.get(), e);
+                } finally {
+                    spooling.remove(what);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            spooling.remove(what);
         }
     }
 
@@ -732,17 +815,18 @@ final class RotationChain {
             return;
         }
         for (Upcoming u : snapshot()) {
-            if (u.live() && (spoolAll || gone(u.key(), present))) {
-                long size = size(u.channel());
-                Spool.Written w = toSpool(u, size);
-                absentSince.remove(u.key());
-                if (w != null && w.segment() != null) {
-                    if (replace(u, w.segment())) {
-                        close(u.channel());
-                    } else {
-                        spool.delete(w.segment());
+            if (u.live() && !spooling.contains(u) && (spoolAll || gone(u.key(), present))) {
+                onSpoolThread(u, () -> {
+                    Spool.Written w = toSpool(u, size(u.channel()));
+                    absentSince.remove(u.key());
+                    if (w != null && w.segment() != null) {
+                        if (replace(u, w.segment())) {
+                            close(u.channel());
+                        } else {
+                            spool.delete(w.segment());
+                        }
                     }
-                }
+                });
             }
         }
     }
