@@ -42,6 +42,8 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
 
     private final Path containers;
     private final Map<String, Held> held = new ConcurrentHashMap<>();
+    /** The watch on each new container's directory, until its tailer adopts the files (then the rotation watch looks). */
+    private final Map<String, WatchKey> dirs = new ConcurrentHashMap<>();
     private WatchService watch;
     private Thread thread;
 
@@ -64,6 +66,10 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
 
     /** The held first log file of a container, handed over once; null when there is none. */
     public Held take(String containerId) {
+        WatchKey k = dirs.remove(containerId);
+        if (k != null) {
+            k.cancel();                          // from now on its tailer's rotation watch opens its new files
+        }
         return held.remove(containerId);
     }
 
@@ -98,6 +104,7 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
                 }
                 if (!k.reset() && !dir.equals(containers)) {
                     k.cancel();                  // the container's directory is gone
+                    dirs.values().remove(k);
                 }
             }
         } catch (InterruptedException | ClosedWatchServiceException e) {
@@ -111,7 +118,7 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
             return;
         }
         try {
-            dir.register(watch, StandardWatchEventKinds.ENTRY_CREATE);
+            dirs.put(id, dir.register(watch, StandardWatchEventKinds.ENTRY_CREATE));
         } catch (IOException | RuntimeException e) {
             return;                              // removed already
         }
@@ -122,6 +129,9 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
     }
 
     private void hold(String id, Path file) {
+        if (!dirs.containsKey(id)) {
+            return;                              // adopted by its tailer (or expired)
+        }
         Held first = held.get(id);
         if (first != null) {
             holdNewer(first, file);
@@ -171,6 +181,10 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
     void expire(long now) {
         held.entrySet().removeIf(e -> {
             if (now - e.getValue().openedAt() > TTL_NANOS) {
+                WatchKey k = dirs.remove(e.getKey());
+                if (k != null) {
+                    k.cancel();
+                }
                 close(e.getValue());
                 return true;
             }

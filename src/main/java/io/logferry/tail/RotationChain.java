@@ -310,7 +310,8 @@ final class RotationChain {
             lock.unlock();
         }
         if (u != null) {
-            reading = u.key();
+            // a spooled copy's file is closed: its inode may name a new file Docker creates, which must not pass for it
+            reading = u.live() ? u.key() : null;
         }
         return u;
     }
