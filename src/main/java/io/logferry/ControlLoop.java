@@ -141,6 +141,8 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
     private final Map<String, String> failing = new TreeMap<>();
     private String hostName = "";
     private boolean spoolClaimed;
+    /** Containers gone before a crash whose bytes are in the spool: read from it, whatever docker.read_mode says. */
+    private final Set<String> fromSpool = new HashSet<>();
     private boolean closing;
     private int running;
 
@@ -287,7 +289,7 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
             }
             return;
         }
-        boolean api = readsThroughApi(c);
+        boolean api = !fromSpool.contains(c.id()) && readsThroughApi(c);   // only a file tailer reads the spool
         if (!api && !c.logDriver().equals("json-file")) {
             if (first) {
                 log.warn("container {} uses the log driver '{}'; docker.read_mode file reads only json-file (use api or auto)",
@@ -437,7 +439,9 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
             if (ids.contains(e.getKey()) || tracked.containsKey(e.getKey())) {
                 continue;                    // its tailer reads the spool before its files
             }
+            fromSpool.add(e.getKey());
             onPresent(e.getValue(), false);
+            fromSpool.remove(e.getKey());
             Tracked t = tracked.get(e.getKey());
             if (t == null) {
                 log.warn("container {} is gone and its spooled bytes are not shipped: it is no longer selected", e.getValue().describe());
