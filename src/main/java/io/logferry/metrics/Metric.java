@@ -29,7 +29,7 @@ public enum Metric {
     SPOOL_FILES("logferry_spool_files", Type.GAUGE, "Spool files (one per spooled byte range of a log file)"),
     SPOOLED_BYTES("logferry_spooled_bytes_total", Type.COUNTER, "Bytes copied into the spool"),
     SPOOL_LOST_BYTES("logferry_spool_lost_bytes_total", Type.COUNTER,
-            "Bytes that should have gone to the spool and could not, by reason (spool_limit: beyond spool.max_bytes; spool_error: the spool volume failed)"),
+            "Bytes that should have gone to the spool and did not fit, by reason (spool_limit: beyond spool.max_bytes)"),
     HELD_BYTES("logferry_held_bytes", Type.GAUGE, "Unread bytes of rotated log files held open beyond the ones being read"),
     BYTES_BEHIND("logferry_bytes_behind", Type.GAUGE, "Bytes in a container's log files not read yet"),
     TAILERS_ACTIVE("logferry_tailers_active", Type.GAUGE, "Containers being tailed"),

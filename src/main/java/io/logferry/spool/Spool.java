@@ -80,6 +80,8 @@ public final class Spool {
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong files = new AtomicLong();
     private volatile String problem;
+    /** Guarded by this: the last segment number given to each container. */
+    private final Map<String, Long> lastSeq = new HashMap<>();
 
     public Spool(Path dir, long maxBytes, Metrics metrics) {
         this.dir = dir;
@@ -243,13 +245,18 @@ public final class Spool {
         return out;
     }
 
-    /** Everything in the segment is acknowledged: it goes. */
+    /** Everything in the segment is acknowledged: it goes (and its container's directory with its last segment). */
     public synchronized void delete(Segment s) {
         try {
             if (Files.deleteIfExists(s.path())) {
                 bytes.addAndGet(-s.length());
                 files.decrementAndGet();
                 log.debug("spool: {} acknowledged, deleted", s.path());
+            }
+            if (segments(s.containerId()).isEmpty()) {
+                Path cdir = dir.resolve(s.containerId());
+                Files.deleteIfExists(cdir.resolve("container.json"));
+                Files.deleteIfExists(cdir);
             }
         } catch (IOException e) {
             log.warn("spool {}: cannot delete the acknowledged segment {} ({})", dir, s.path(), e.getMessage());
@@ -284,12 +291,17 @@ public final class Spool {
         return out;
     }
 
+    /** The next segment number of a container: one more than any it had in this process or on disk. */
     private long nextSeq(String containerId) {
-        long max = 0;
-        for (Segment s : segments(containerId)) {
-            max = Math.max(max, s.seq());
+        Long last = lastSeq.get(containerId);
+        if (last == null) {
+            last = 0L;
+            for (Segment s : segments(containerId)) {
+                last = Math.max(last, s.seq());
+            }
         }
-        return max + 1;
+        lastSeq.put(containerId, last + 1);
+        return last + 1;
     }
 
     static Segment readSegment(String containerId, Path p) throws IOException {
