@@ -52,6 +52,13 @@ import java.util.concurrent.atomic.LongAdder;
  * line that long) and what the {@link MessageAssembler} holds (at most 4 × {@code max_bytes}).
  * Rotated files held open beyond the one being read are bounded by {@link HeldFiles}; a file
  * truncated in place is read again from offset 0.
+ *
+ * <p>Spool: files read stay open (in the {@link RotationChain}) until their bytes are
+ * acknowledged; their unacknowledged bytes go to the {@link Spool} when Docker deletes them or
+ * the container is removed, and a tailer whose container's log (or part of it) is in the spool
+ * starts there ({@link #openWithSpool}), reading segments in the original files' coordinates so
+ * that cursors and {@code _id}s are those of the files. A tailer whose container stopped with
+ * events not yet acknowledged waits (keeping its files) until they are, or until it is removed.
  */
 public final class FileTailer implements Tailer {
     private static final Logger log = LoggerFactory.getLogger(FileTailer.class);

@@ -31,16 +31,26 @@ import java.util.function.Supplier;
  * <pre>
  *   RotationWatch thread: check() ──stat, list, open, fingerprint──► known files (its own)
  *                                  └─ newer files ──► hand-off queue ──next()──► tailer thread
- *                                  └─ beyond limits.held_*: release the oldest queued, LOST
- *   tailer thread: reading(inode) ──volatile──► check()  (the file it reads is never "new")
+ *                                  └─ beyond limits.held_*: the oldest queued ──► spool (LOST without one)
+ *                                  └─ read files: closed once acknowledged; deleted by Docker, or the
+ *                                     container removed: unacknowledged bytes ──► spool
+ *   logferry-spool thread: the copies the watch decided (synced), a copy put in its file's place
+ *   tailer thread: opened(source) ──► read sources kept; reading(inode) ──volatile──► check()
  * </pre>
  *
+ * <p>Invariant: every byte the tailer has read and not seen acknowledged is in a file the chain
+ * holds open, or in the spool, or (once Docker deleted it and before the copy is synced: 50 ms
+ * to confirm the deletion, then the copy) only in the open file.
+ *
  * <p>Ownership: the tailer's thread builds the chain and runs its first discovery in
- * {@link #start}, before it registers it with the {@link RotationWatch}; from then on the
- * watch's thread alone runs {@link #check} and owns {@code known} and {@code newestKey}. The
- * tailer only takes files ({@link #next}), says which file it reads ({@link #reading}, a
- * volatile), and closes the chain. The hand-off queue and the {@code closed} flag are guarded by
- * a {@link ReentrantLock}, never held during file I/O.
+ * {@link #start} (or {@link #startEarly}, {@link #startQueued}), before it registers it with the
+ * {@link RotationWatch}; from then on the watch's thread alone runs {@link #check} and owns
+ * {@code known}, {@code newestKey} and the decisions of what goes to the spool; the spool thread
+ * runs the copies. The tailer only takes files ({@link #next}), reports the source it opens
+ * ({@link #opened}), says which file it reads ({@link #reading}, a volatile), and closes the
+ * chain. The hand-off queue, the read sources and the {@code closed} flag are guarded by a
+ * {@link ReentrantLock}, never held during file I/O; {@code copying} keeps {@link #close} from
+ * closing a file under a copy.
  */
 final class RotationChain {
     private static final Logger log = LoggerFactory.getLogger(RotationChain.class);
