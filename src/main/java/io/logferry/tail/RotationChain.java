@@ -128,6 +128,11 @@ final class RotationChain {
     private static final long SPOOL_RETRY_NANOS = 10_000_000_000L;
     /** Owned by the watch thread. */
     private volatile long spoolPausedUntil;
+    /** Owned by the watch thread: new {@code -json.log} files inotify reported since the last look. */
+    private final java.util.concurrent.atomic.AtomicInteger created = new java.util.concurrent.atomic.AtomicInteger();
+    /** Set when the watch registers the directory (the tailer's thread, then read by the watch); {@code counting}: and no event was lost since the last look (watch thread). */
+    private volatile boolean watched;
+    private boolean counting;
     /** Owned by the watch thread: the newest file handed to the tailer (or the one it started with). */
     private Object newestKey;
     /** Written by the tailer: the inode of the file it reads. */
@@ -163,6 +168,23 @@ final class RotationChain {
         this.spool = spool;
         this.lost = lost;
         this.lostBytes = lostBytes;
+    }
+
+    /** The watch thread: inotify watches the directory from now on (its creations are counted). */
+    void watching() {
+        watched = true;
+    }
+
+    /** The watch thread: inotify reported a file created in the directory. */
+    void createdEvent(Path name) {
+        if (name.toString().equals(containerId + "-json.log")) {
+            created.incrementAndGet();
+        }
+    }
+
+    /** The watch thread: inotify lost events; the next look cannot count creations. */
+    void overflow() {
+        counting = false;
     }
 
     /** The container's log directory. */
@@ -528,7 +550,13 @@ final class RotationChain {
      * loss when even the newest known file is gone, and forgets what Docker deleted.
      */
     private void handOver(List<Upcoming> found, Set<Object> present, Object readingNow, boolean stable) {
-        if (stable && newestKey != null && !present.contains(newestKey) && !found.isEmpty()) {
+        // with inotify, the files Docker created since the last look are counted: when every one is found, even the
+        // newest known file being gone (two rotations in one burst) lost nothing
+        int made = created.getAndSet(0);
+        boolean exact = counting;
+        counting = watched;
+        boolean allFound = exact && made <= found.size();
+        if (stable && newestKey != null && !present.contains(newestKey) && !found.isEmpty() && !allFound) {
             lost.increment();
             log.warn("LOST: {}: Docker rotated every log file known to the agent away within one check; files written in between"
                     + " may have been deleted unread (the agent is behind the container's write rate)", container.get());

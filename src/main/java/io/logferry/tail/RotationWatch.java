@@ -54,6 +54,7 @@ final class RotationWatch implements Runnable {
         if (inotify != null) {
             try {
                 watched.put(chain.dir().register(inotify, StandardWatchEventKinds.ENTRY_CREATE), chain);
+                chain.watching();
             } catch (IOException | RuntimeException e) {
                 log.debug("rotation watch: {} not watched ({}); looked at every {} ms", chain.dir(), e.getMessage(), INTERVAL_MS);
             }
@@ -93,14 +94,31 @@ final class RotationWatch implements Runnable {
                 if (k == null) {
                     return;
                 }
-                k.pollEvents();
-                boolean valid = k.reset();
-                RotationChain c = watched.get(k);
-                if (c != null && chains.contains(c) && !c.check()) {
-                    chains.remove(c);
+                // take every event already there before looking, so that each look counts the creations it covers
+                Set<RotationChain> touched = new java.util.LinkedHashSet<>();
+                for (; k != null; k = inotify.poll()) {
+                    RotationChain c = watched.get(k);
+                    for (java.nio.file.WatchEvent<?> e : k.pollEvents()) {
+                        if (c == null) {
+                            continue;
+                        }
+                        if (e.kind() == StandardWatchEventKinds.OVERFLOW) {
+                            c.overflow();
+                        } else {
+                            c.createdEvent((java.nio.file.Path) e.context());
+                        }
+                    }
+                    if (!k.reset()) {
+                        watched.remove(k);    // the directory is gone (container removed)
+                    }
+                    if (c != null) {
+                        touched.add(c);
+                    }
                 }
-                if (!valid) {
-                    watched.remove(k);        // the directory is gone (container removed)
+                for (RotationChain c : touched) {
+                    if (chains.contains(c) && !c.check()) {
+                        chains.remove(c);
+                    }
                 }
             }
         } catch (ClosedWatchServiceException e) {
