@@ -27,6 +27,7 @@ import io.logferry.selection.Selector;
 import io.logferry.tail.ApiTailer;
 import io.logferry.tail.FileTailer;
 import io.logferry.tail.HeldFiles;
+import io.logferry.spool.Spool;
 import io.logferry.tail.LogPrefetcher;
 import io.logferry.tail.Tailer;
 import org.elasticsearch.client.RestClient;
@@ -69,6 +70,8 @@ public final class Agent implements AutoCloseable {
     /** Rotated files the file tailers hold open unread: bounded by limits.held_* over all containers. */
     private final HeldFiles held;
     private final String version;
+    /** Unacknowledged bytes of log files about to be lost (removed containers, rotated files released or deleted). */
+    private volatile Spool spool;
     private volatile DockerClient docker;
     private volatile Output output;
     private volatile ElasticsearchProbe probe;
@@ -99,6 +102,10 @@ public final class Agent implements AutoCloseable {
         log.info("logferry {} starting: agent id {}, registry {} ({} containers), output {}", version, agentId,
                 registry.path(), entries.size(), config.output().name().toLowerCase());
         registerGauges();
+        spool = new Spool(Path.of(config.spool().path()), config.spool().maxBytes(), metrics);
+        if (spool.files() > 0) {
+            log.info("spool {}: {} spooled range(s), {} bytes to ship", spool.dir(), spool.files(), spool.bytes());
+        }
         OutputParts parts = output(config);
         output = parts.output();
         probe = parts.probe();
@@ -212,7 +219,10 @@ public final class Agent implements AutoCloseable {
     /** Null while every tailer runs, else the containers whose tailer failed and is being restarted (for /health). */
     public String degraded() {
         ControlLoop c = control;
-        return c == null ? null : c.degraded();
+        String t = c == null ? null : c.degraded();
+        Spool sp = spool;
+        String s = sp == null ? null : sp.problem();
+        return t == null ? s : s == null ? t : t + "; " + s;
     }
 
     /** The agent's tailers: file or API, each on a virtual thread that first waits for its data stream's template. */
@@ -236,7 +246,17 @@ public final class Agent implements AutoCloseable {
             Encoder encoder = encoder(c, s, api, hostName);
             return api
                     ? new ApiTailer(docker, c, s, resume, tracker, queue, encoder, metrics, done)
-                    : new FileTailer(c, s, containers, resume, tracker, queue, encoder, metrics, done, prefetcher, held);
+                    : new FileTailer(c, s, containers, resume, tracker, queue, encoder, metrics, done, prefetcher, held, spool);
+        }
+
+        @Override
+        public Map<String, ContainerInfo> spooled() {
+            return spool.containers();
+        }
+
+        @Override
+        public void forget(String containerId) {
+            spool.deleteContainer(containerId);
         }
 
         @Override

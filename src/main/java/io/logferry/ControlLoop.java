@@ -88,6 +88,15 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
         Encoder encoder(ContainerInfo c, ContainerSettings s, boolean api, String hostName);
 
         void start(Tailer tailer, ContainerSettings s);
+
+        /** The containers with bytes in the spool, as they were when spooled (read once, at the first listing). */
+        default Map<String, ContainerInfo> spooled() {
+            return Map.of();
+        }
+
+        /** A removed container is forgotten (everything of it acknowledged): its spooled bytes go too. */
+        default void forget(String containerId) {
+        }
     }
 
     /** One container the agent reads or has read and not yet forgotten. Loop thread only. */
@@ -131,6 +140,9 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
     private final Set<String> reported = new HashSet<>();
     private final Map<String, String> failing = new TreeMap<>();
     private String hostName = "";
+    private boolean spoolClaimed;
+    /** Containers gone before a crash whose bytes are in the spool: read from it, whatever docker.read_mode says. */
+    private final Set<String> fromSpool = new HashSet<>();
     private boolean closing;
     private int running;
 
@@ -277,7 +289,7 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
             }
             return;
         }
-        boolean api = readsThroughApi(c);
+        boolean api = !fromSpool.contains(c.id()) && readsThroughApi(c);   // only a file tailer reads the spool
         if (!api && !c.logDriver().equals("json-file")) {
             if (first) {
                 log.warn("container {} uses the log driver '{}'; docker.read_mode file reads only json-file (use api or auto)",
@@ -399,6 +411,10 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
     }
 
     private void onListed(Set<String> ids) {
+        if (!spoolClaimed) {
+            spoolClaimed = true;
+            resumeSpooled(ids);
+        }
         for (Tracked t : tracked.values()) {
             if (!t.removed && !ids.contains(t.id)) {
                 markRemoved(t);              // removed while Docker was unreachable
@@ -411,6 +427,28 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
             }
             return false;
         });
+    }
+
+    /**
+     * At the first listing: a container whose bytes are in the spool and that no longer exists
+     * (removed before a crash) gets a tailer from its spooled description, marked removed: it
+     * ships the spool from the registry's cursor, and is forgotten once all is acknowledged.
+     */
+    private void resumeSpooled(Set<String> ids) {
+        for (Map.Entry<String, ContainerInfo> e : tailers.spooled().entrySet()) {
+            if (ids.contains(e.getKey()) || tracked.containsKey(e.getKey())) {
+                continue;                    // its tailer reads the spool before its files
+            }
+            fromSpool.add(e.getKey());
+            onPresent(e.getValue(), false);
+            fromSpool.remove(e.getKey());
+            Tracked t = tracked.get(e.getKey());
+            if (t == null) {
+                log.warn("container {} is gone and its spooled bytes are not shipped: it is no longer selected", e.getValue().describe());
+                continue;
+            }
+            markRemoved(t);
+        }
     }
 
     /** Takes the tailer off its container; false when it is not (or no longer) the container's running tailer. */
@@ -523,6 +561,7 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
             Tracked t = it.next();
             if (t.removed && t.tailer == null && !t.restartPending && t.tracker.outstanding() == 0) {
                 it.remove();
+                tailers.forget(t.id);
                 if (failing.remove(t.id) != null) {
                     publishDegraded();
                 }

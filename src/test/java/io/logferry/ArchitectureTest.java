@@ -20,7 +20,9 @@ class ArchitectureTest {
 
     @BeforeAll
     static void importClasses() {
-        classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("io.logferry");
+        // the main classes only, wherever the build directory is (logferry.build.dir may move it off target/)
+        ImportOption mainOnly = location -> !location.contains("/test-classes/");
+        classes = new ClassFileImporter().withImportOption(mainOnly).importPackages("io.logferry");
     }
 
     @Test
@@ -31,7 +33,7 @@ class ArchitectureTest {
     @Test
     void theModelIsALeaf() {
         rule("model", "config", "decode", "docker", "elasticsearch", "http", "logging", "metrics", "pipeline", "registry",
-                "selection", "tail", "cli", "retry").check(classes);
+                "selection", "tail", "cli", "retry", "spool").check(classes);
         noClasses().that().resideInAPackage("io.logferry.model..").should().dependOnClassesThat()
                 .belongToAnyOf(Agent.class).check(classes);
     }
@@ -39,7 +41,7 @@ class ArchitectureTest {
     @Test
     void theBackoffHelperIsALeaf() {
         rule("retry", "model", "config", "decode", "docker", "elasticsearch", "http", "logging", "metrics", "pipeline",
-                "registry", "selection", "tail", "cli").check(classes);
+                "registry", "selection", "tail", "cli", "spool").check(classes);
         noClasses().that().resideInAPackage("io.logferry.retry..").should().dependOnClassesThat()
                 .belongToAnyOf(Agent.class).check(classes);
     }
@@ -60,6 +62,17 @@ class ArchitectureTest {
     void tailersHandMessagesToAnEncoderNotToTheWireFormat() {
         rule("tail", "elasticsearch", "docker", "selection", "http", "cli").check(classes);
         rule("registry", "elasticsearch", "tail", "docker", "pipeline", "http", "cli").check(classes);
+    }
+
+    @Test
+    void theSpoolKnowsFilesAndBytesOnly() {
+        rule("spool", "tail", "decode", "pipeline", "elasticsearch", "docker", "selection", "registry", "http", "cli", "config")
+                .check(classes);
+        rule("decode", "spool").check(classes);
+        rule("elasticsearch", "spool").check(classes);
+        rule("pipeline", "spool").check(classes);
+        noClasses().that().resideInAPackage("io.logferry.spool..").should().dependOnClassesThat()
+                .belongToAnyOf(Agent.class).check(classes);
     }
 
     /** Classes in {@code io.logferry.<from>} depend on none of the packages {@code io.logferry.<to>}. */

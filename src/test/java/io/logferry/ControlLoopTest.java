@@ -60,6 +60,29 @@ class ControlLoopTest {
     }
 
     @Test
+    void aContainerGoneWithBytesInTheSpoolIsShippedFromItAndForgottenOnceAcknowledged() throws Exception {
+        ContainerInfo gone = new ContainerInfo("gone", "gone", "busybox", Map.of(), "/logs/gone", "json-file", false);
+        tailers.spooled.put("gone", gone);
+        tailers.spooled.put("here", container("here", true));
+        loop(Map.of(), Map.of("gone", new Registry.Entry("fp", 120, "/logs/gone"))).connected("host-1");
+        loop.present(container("here", true), true);
+        loop.listed(Set.of("here"));
+        runner.drain();
+        assertThat(tailers.made).extracting(t -> t.container().id()).containsExactly("here", "gone");
+        FakeTailer t = tailers.made.get(1);
+        assertThat(t.resume).as("from the registry's cursor, kept although the container is gone").isEqualTo(new Registry.Entry("fp", 120, ""));
+        assertThat(t.marks).contains("removed");
+        assertThat(loop.registryEntries()).containsKey("gone");
+        t.finish();
+        runner.drain();
+        assertThat(loop.registryEntries()).doesNotContainKey("gone");
+        assertThat(tailers.forgotten).containsExactly("gone");
+        loop.listed(Set.of("here"));
+        runner.drain();
+        assertThat(tailers.made).as("the spool is claimed at the first listing only").hasSize(2);
+    }
+
+    @Test
     void oneTailerPerShippedContainerMarkedAsDiscoveryReports() throws Exception {
         loop().connected("host-1");
         loop.present(container("a", true), true);
@@ -346,6 +369,18 @@ class ControlLoopTest {
 
     private static final class FakeTailers implements ControlLoop.Tailers {
         final List<FakeTailer> made = new ArrayList<>();
+        final Map<String, ContainerInfo> spooled = new java.util.TreeMap<>();
+        final List<String> forgotten = new ArrayList<>();
+
+        @Override
+        public Map<String, ContainerInfo> spooled() {
+            return spooled;
+        }
+
+        @Override
+        public void forget(String containerId) {
+            forgotten.add(containerId);
+        }
 
         @Override
         public Tailer create(ContainerInfo c, ContainerSettings s, boolean api, Registry.Entry resume, AckTracker tracker,

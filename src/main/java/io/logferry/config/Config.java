@@ -26,7 +26,8 @@ public record Config(
         String kibanaUrl,
         Registry registry,
         Duration shutdownTimeout,
-        Http http) {
+        Http http,
+        Spool spool) {
 
     public enum ReadMode { AUTO, FILE, API }
 
@@ -83,11 +84,14 @@ public record Config(
                          int heldFilesPerContainer, long heldBytesTotal) {
         /** The limits when nothing is configured (tests, benchmarks). */
         public static Limits defaults() {
-            return new Limits(10 * 1024 * 1024, 10_000, Duration.ofMinutes(1), 1024, 32, 100, 16_384, 64, 1L << 30);
+            return new Limits(10 * 1024 * 1024, 10_000, Duration.ofMinutes(1), 1024, 32, 100, 16_384, 4, 1L << 30);
         }
     }
 
     public record Registry(String path, Duration flushInterval) { }
 
     public record Http(boolean enabled, String host, int port) { }
+
+    /** {@code spool.*}: where unacknowledged bytes of files about to be lost go; {@code path} resolved ("" → beside the registry). */
+    public record Spool(String path, long maxBytes) { }
 }

@@ -341,7 +341,7 @@ public final class ConfigLoader {
         Config.Registry registry = new Config.Registry(r.nonEmpty("path"), r.duration("flush_interval"));
         return new Config(docker(t.section("docker")), selection, defaults, t.choice("output", Config.Output.class),
                 queue, elasticsearch, labels, limits, t.section("setup").bool("enabled"), t.section("kibana").text("url"),
-                registry, t.section("shutdown").duration("timeout"), http(t.section("http")));
+                registry, t.section("shutdown").duration("timeout"), http(t.section("http")), spool(t.section("spool"), registry));
     }
 
     private Config.Limits limits(Section li) {
@@ -417,6 +417,16 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             problems.add("config: key '" + key + "' has '" + host + "', which is not a URL");
         }
+    }
+
+    /** {@code spool}: its path defaults to {@code spool} beside the registry file. */
+    private Config.Spool spool(Section sp, Config.Registry registry) {
+        String path = sp.text("path");
+        if (path.isEmpty()) {
+            java.nio.file.Path parent = java.nio.file.Path.of(registry.path()).toAbsolutePath().getParent();
+            path = (parent == null ? java.nio.file.Path.of("spool") : parent.resolve("spool")).toString();
+        }
+        return new Config.Spool(path, sp.positiveLong("max_bytes"));
     }
 
     private Config.Http http(Section h) {

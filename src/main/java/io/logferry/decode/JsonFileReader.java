@@ -99,6 +99,11 @@ public final class JsonFileReader {
         position = offset;
     }
 
+    /** The sequence number of the file being read (the cursors' {@code fileSeq}), 1 for the first one opened. */
+    public long fileSeq() {
+        return fileSeq;
+    }
+
     /** The id of the file being read, null until its first line has been read. */
     public String fileId() {
         return fileId;

@@ -63,6 +63,43 @@ final class FileIdentity {
         return b.position() < b.capacity() ? null : fingerprint(b.array(), 0, b.position());
     }
 
+    /**
+     * The time Docker stamped on the file's first line (its {@code "time"} field), in epoch
+     * nanoseconds; 0 when it has none or it cannot be read. Orders a container's files, spooled or
+     * not, oldest first.
+     */
+    static long firstTime(FileChannel ch) {
+        try {
+            ByteBuffer b = ByteBuffer.allocate(FIRST_LINE_WINDOW);
+            while (b.hasRemaining() && ch.read(b, b.position()) > 0) {
+                for (int i = 0; i < b.position(); i++) {
+                    if (b.get(i) == '\n') {
+                        return time(new String(b.array(), 0, i, java.nio.charset.StandardCharsets.UTF_8));
+                    }
+                }
+            }
+            return 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** The {@code "time":"..."} of one json-file line in epoch nanoseconds, 0 when it has none. */
+    static long time(String line) {
+        int at = line.lastIndexOf("\"time\":\"");
+        if (at < 0) {
+            return 0;
+        }
+        int from = at + 8;
+        int to = line.indexOf('"', from);
+        try {
+            java.time.Instant t = java.time.Instant.parse(line.substring(from, to));
+            return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
     /** The file's inode (its {@code fileKey}), or null when the path names nothing. */
     static Object key(Path p) {
         try {

@@ -11,6 +11,7 @@ import io.logferry.model.ContainerSettings;
 import io.logferry.model.StartPosition;
 import io.logferry.pipeline.EventQueue;
 import io.logferry.registry.Registry;
+import io.logferry.spool.Spool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +52,13 @@ import java.util.concurrent.atomic.LongAdder;
  * line that long) and what the {@link MessageAssembler} holds (at most 4 × {@code max_bytes}).
  * Rotated files held open beyond the one being read are bounded by {@link HeldFiles}; a file
  * truncated in place is read again from offset 0.
+ *
+ * <p>Spool: files read stay open (in the {@link RotationChain}) until their bytes are
+ * acknowledged; their unacknowledged bytes go to the {@link Spool} when Docker deletes them or
+ * the container is removed, and a tailer whose container's log (or part of it) is in the spool
+ * starts there ({@link #openWithSpool}), reading segments in the original files' coordinates so
+ * that cursors and {@code _id}s are those of the files. A tailer whose container stopped with
+ * events not yet acknowledged waits (keeping its files) until they are, or until it is removed.
  */
 public final class FileTailer implements Tailer {
     private static final Logger log = LoggerFactory.getLogger(FileTailer.class);
@@ -73,6 +81,7 @@ public final class FileTailer implements Tailer {
     private final Publisher publisher;
     private final JsonFileReader reader;
     private final RotationChain chain;
+    private final Spool spool;
     private final LongAdder malformed;
     private final LongAdder lost;
     private final LongAdder truncations;
@@ -84,7 +93,7 @@ public final class FileTailer implements Tailer {
 
     /** The file being read: written by the tailer's thread only, read by {@link #behind()}. */
     private volatile FileChannel channel;
-    private JsonFileReader.Source source;
+    private volatile JsonFileReader.Source source;
     private volatile long idleReleaseNanos = IDLE_RELEASE_NANOS;
     private long malformedLogged;
 
@@ -98,7 +107,15 @@ public final class FileTailer implements Tailer {
     public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
                       AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done,
                       LogPrefetcher prefetcher, HeldFiles held) {
+        this(container, settings, containersPath, resume, tracker, queue, builder, metrics, done, prefetcher, held, null);
+    }
+
+    /** @param spool where unacknowledged bytes go when their file is about to be lost; null: nowhere (tests) */
+    public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
+                      AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done,
+                      LogPrefetcher prefetcher, HeldFiles held, Spool spool) {
         this.prefetcher = prefetcher;
+        this.spool = spool;
         this.container = container;
         this.settings = settings;
         this.dir = containersPath.resolve(container.id());
@@ -123,7 +140,7 @@ public final class FileTailer implements Tailer {
                 reportMalformed(offset, why);
             }
         });
-        this.chain = new RotationChain(dir, container.id(), () -> this.container.describe(), held, lost, lostBytes);
+        this.chain = new RotationChain(dir, container.id(), () -> this.container, tracker::committed, held, spool, lost, lostBytes);
         if (!container.running()) {
             markStopped();
         }
@@ -167,6 +184,7 @@ public final class FileTailer implements Tailer {
     @Override
     public void markRemoved() {
         removed = true;
+        chain.spoolAll();
         markStopped();
     }
 
@@ -207,11 +225,16 @@ public final class FileTailer implements Tailer {
         if (early != null) {
             if (resume == null && settings.startPosition() == StartPosition.BEGINNING) {
                 // the container's first file, opened the moment Docker created it: read it from the start
-                use(early.channel(), null, 0);
-                chain.start(List.of(), early.key(), null);
+                use(early.channel(), null, null, 0, early.key());
+                chain.startEarly(early.key(), newerOf(early));
                 return true;
             }
             early.channel().close();
+            newerOf(early).forEach(u -> closeQuietly(u.channel()));
+        }
+        List<Spool.Segment> spooled = spool == null ? List.of() : spool.segments(container.id());
+        if (!spooled.isEmpty()) {
+            return openWithSpool(spooled);
         }
         long waitedSince = System.nanoTime();
         while (!Files.exists(current) && chain.rotatedOldestFirst().isEmpty()) {
@@ -259,6 +282,33 @@ public final class FileTailer implements Tailer {
         return true;
     }
 
+    /** The files Docker created after the prefetched one, as the chain queues them (a file without a first line yet is left to it). */
+    private List<RotationChain.Upcoming> newerOf(LogPrefetcher.Held early) throws IOException {
+        List<FileIdentity.Opened> newer;
+        synchronized (early.newer()) {
+            newer = new ArrayList<>(early.newer());
+            early.newer().clear();
+        }
+        List<RotationChain.Upcoming> out = new ArrayList<>();
+        for (FileIdentity.Opened o : newer) {
+            String fp = FileIdentity.fingerprint(o.channel());
+            if (fp == null) {
+                closeQuietly(o.channel());
+            } else {
+                out.add(new RotationChain.Upcoming(o.channel(), o.key(), fp, current, null));
+            }
+        }
+        return out;
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // read-only
+        }
+    }
+
     /** The container's {@code max-file} log option from Docker's hostconfig.json beside the log; 0 when unknown. */
     private int maxFiles() {
         try {
@@ -282,15 +332,152 @@ public final class FileTailer implements Tailer {
         if (id == null && offset > 0) {
             id = FileIdentity.fingerprint(p);
         }
-        use(o.channel(), id, offset);
+        use(o.channel(), null, id, offset, o.key());
         chain.start(older, o.key(), id != null ? id : FileIdentity.fingerprint(p));
     }
 
-    private void use(FileChannel ch, String fileId, long offset) {
-        closeChannel();
-        channel = ch;
-        source = JsonFileReader.Source.of(ch);
+    /** Reads {@code ch} (a log file, or the spool segment {@code seg}) from {@code offset}, in the log file's coordinates. */
+    private void use(FileChannel ch, Spool.Segment seg, String fileId, long offset, Object key) {
+        channel = ch;                        // the one before is the chain's now: closed once acknowledged
+        source = seg == null ? JsonFileReader.Source.of(ch) : segmentSource(ch, seg);
         reader.open(fileId, offset);
+        chain.opened(new RotationChain.Source(reader.fileSeq(), ch, key, fileId, seg, offset));
+    }
+
+    /** A spool segment read as the bytes {@code [base, end)} of its log file. */
+    static JsonFileReader.Source segmentSource(FileChannel ch, Spool.Segment seg) {
+        long shift = seg.dataStart() - seg.base();
+        return new JsonFileReader.Source() {
+            @Override
+            public long size() {
+                return seg.end();
+            }
+
+            @Override
+            public int read(ByteBuffer dst, long position) throws IOException {
+                if (position >= seg.end()) {
+                    return -1;
+                }
+                if (position < seg.base()) {
+                    throw new IOException("offset " + position + " is before the spooled range " + seg.base() + "-" + seg.end());
+                }
+                return ch.read(dst, position + shift);
+            }
+        };
+    }
+
+    /**
+     * Resumes a container part of whose log is in the spool: its spooled copies and its log files
+     * (when it still exists) in the order of their first lines' times, a log file preferred to a
+     * copy of it; from the registry's file at its offset, or from the oldest.
+     */
+    private boolean openWithSpool(List<Spool.Segment> spooled) throws IOException {
+        record Part(String fileId, long time, Path live, Spool.Segment seg, List<Spool.Segment> covered) { }
+        java.util.Map<String, Part> byId = new java.util.LinkedHashMap<>();
+        for (Path p : chain.files()) {
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+                String fp = FileIdentity.fingerprint(ch);
+                if (fp != null) {
+                    byId.put(fp, new Part(fp, FileIdentity.firstTime(ch), p, null, new ArrayList<>()));
+                }
+            } catch (NoSuchFileException e) {
+                // rotated away meanwhile
+            }
+        }
+        for (Spool.Segment seg : spooled) {
+            Part have = byId.get(seg.fileId());
+            long at = resume != null && resume.fileId().equals(seg.fileId()) ? resume.offset() : -1;
+            if (have == null) {
+                byId.put(seg.fileId(), new Part(seg.fileId(), seg.firstTime(), null, seg, new ArrayList<>()));
+            } else if (have.live() == null && at >= seg.base() && at < seg.end() && !(at >= have.seg().base() && at < have.seg().end())) {
+                have.covered().add(have.seg());
+                byId.put(seg.fileId(), new Part(seg.fileId(), seg.firstTime(), null, seg, have.covered()));
+            } else {
+                have.covered().add(seg);
+            }
+        }
+        List<Part> parts = new ArrayList<>(byId.values());
+        parts.sort(java.util.Comparator.comparingLong(Part::time).thenComparingLong(x -> x.seg() == null ? 0 : x.seg().seq()));
+        int from = 0;
+        long offset = -1;
+        if (resume != null) {
+            for (int i = 0; i < parts.size(); i++) {
+                if (parts.get(i).fileId().equals(resume.fileId())) {
+                    from = i;
+                    offset = resume.offset();
+                    break;
+                }
+            }
+            if (offset < 0) {
+                // neither Docker nor the spool has the registry's file: everything spooled is read (acknowledged parts
+                // again, absorbed by the _ids), and what Docker deleted while the agent was down is reported
+                lost.increment();
+                log.warn("LOST: {}: the log file {} (acknowledged up to offset {}) was rotated away and deleted while the agent was"
+                        + " not reading it, and is not in the spool; its bytes after that offset, and any file rotated between it and"
+                        + " the oldest left, may be lost", container.describe(), resume.fileId(), resume.offset());
+            }
+        }
+        for (int i = 0; i < from; i++) {
+            // before the registry's file: acknowledged
+            Part p = parts.get(i);
+            if (p.seg() != null) {
+                spool.delete(p.seg());
+            }
+            p.covered().forEach(spool::delete);
+        }
+        java.util.Map<Object, String> live = new java.util.HashMap<>();
+        for (Part p : parts.subList(0, from)) {
+            if (p.live() != null) {
+                Object k = FileIdentity.key(p.live());
+                if (k != null) {
+                    live.put(k, p.fileId());
+                }
+            }
+        }
+        List<RotationChain.Upcoming> queued = new ArrayList<>();
+        Object newest = null;
+        Object first = null;
+        boolean opened = false;
+        for (Part p : parts.subList(from, parts.size())) {
+            FileChannel ch;
+            Object key = null;
+            if (p.live() != null) {
+                FileIdentity.Opened o = FileIdentity.openStable(p.live());
+                if (o == null) {
+                    continue;
+                }
+                ch = o.channel();
+                key = o.key();
+                live.put(key, p.fileId());
+                newest = key;
+            } else {
+                ch = FileChannel.open(p.seg().path(), StandardOpenOption.READ);
+            }
+            if (!opened) {
+                long start = p.seg() != null ? Math.max(p.seg().base(), Math.min(Math.max(offset, 0), p.seg().end())) : Math.max(offset, 0);
+                use(ch, p.seg(), p.fileId(), start, key);
+                first = key;
+                opened = true;
+                for (Spool.Segment c : p.covered()) {
+                    chainCopy(c);
+                }
+            } else {
+                queued.add(new RotationChain.Upcoming(ch, key, p.fileId(), p.live() != null ? p.live() : p.seg().path(), p.seg()));
+                p.covered().forEach(spool::delete);     // the log file itself is read: a copy is not needed
+            }
+        }
+        if (!opened) {
+            return false;
+        }
+        chain.startQueued(queued, live, newest, first);
+        log.info("{}: resuming from the spool ({} spooled range(s)) at {} offset {}", container.describe(), spooled.size(),
+                parts.get(from).fileId(), Math.max(offset, 0));
+        return true;
+    }
+
+    /** A spooled copy of the file just opened: deleted with it once it is acknowledged. */
+    private void chainCopy(Spool.Segment c) {
+        chain.copied(c);
     }
 
     private void follow() throws IOException, InterruptedException {
@@ -315,6 +502,11 @@ public final class FileTailer implements Tailer {
                 }
                 assembler.flushAll();
                 publisher.flush();
+                if (spool != null && !removed && tracker.outstanding() > 0) {
+                    // its files stay open until acknowledged: a docker rm meanwhile moves them to the spool
+                    Thread.sleep(100);
+                    continue;
+                }
                 log.info("{}: read to the end of its log at offset {}; tailer done", container.describe(), reader.position());
                 return;
             }
@@ -349,7 +541,7 @@ public final class FileTailer implements Tailer {
      * writes than had been read, between two checks, is not seen (the size never falls below).
      */
     private boolean truncatedInPlace() throws IOException, InterruptedException {
-        long size = channel.size();
+        long size = source.size();
         long at = reader.position();
         if (size >= at) {
             return false;
@@ -360,6 +552,7 @@ public final class FileTailer implements Tailer {
         assembler.flushAll();
         publisher.flush();
         reader.open(null, 0);
+        chain.renumber(reader.fileSeq());
         return true;
     }
 
@@ -401,7 +594,7 @@ public final class FileTailer implements Tailer {
         if (next == null) {
             return false;
         }
-        use(next.channel(), next.fileId(), 0);
+        use(next.channel(), next.segment(), next.fileId(), next.live() ? 0 : next.segment().base(), next.key());
         log.debug("{}: rotation, now reading {}", container.describe(), next.seenAs().getFileName());
         return true;
     }
@@ -440,12 +633,12 @@ public final class FileTailer implements Tailer {
 
     @Override
     public long behind() {
-        FileChannel ch = channel;
+        JsonFileReader.Source src = source;
         long pos = reader.position();
         long total = 0;
         try {
-            if (ch != null) {
-                total += Math.max(0, ch.size() - pos);
+            if (src != null) {
+                total += Math.max(0, src.size() - pos);
             }
             total += chain.heldBytes();
         } catch (IOException e) {

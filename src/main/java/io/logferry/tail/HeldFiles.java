@@ -9,8 +9,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * (rotated files opened so that Docker cannot delete them unread, see {@link FileTailer}), summed
  * over all containers, against {@code limits.held_bytes_total}; and the per-container cap
  * {@code limits.held_files_per_container}. A file Docker deleted while it is held still fills the
- * host's disk until it is closed, so beyond either bound a chain releases its oldest held file
- * and reports its bytes as lost. One instance per agent, shared by every file tailer:
+ * host's disk until it is closed, so beyond either bound a chain moves its oldest held file to
+ * the spool (or, without one that takes it, reports its bytes as lost). One instance per agent, shared by every file tailer:
  * thread-safe (each {@link RotationChain} updates its own entry, from the rotation watch's thread
  * and when its tailer closes it; the total is kept with atomic deltas).
  */

@@ -13,6 +13,8 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -21,17 +23,27 @@ import java.util.concurrent.ConcurrentHashMap;
  * directory and on each new container's directory), before discovery has even heard of the
  * container. A container that prints and is removed within milliseconds ({@code --rm}) deletes
  * its directory with its log; a file opened here stays readable, and its tailer adopts it.
- * Files nobody adopts (containers not selected) are closed after {@link #TTL_NANOS}.
+ * The files Docker creates after the first one (rotation, before the tailer starts) are opened
+ * too, up to {@value #MAX_NEWER} of them, and handed over with it. Files nobody adopts
+ * (containers not selected) are closed after {@link #TTL_NANOS}.
  */
 public final class LogPrefetcher implements Runnable, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LogPrefetcher.class);
     static final long TTL_NANOS = 60_000_000_000L;
 
-    /** An open log file waiting for its tailer. */
-    public record Held(FileChannel channel, Object key, long openedAt) { }
+    /** Newer files held beyond a container's first, before its tailer adopts them: the oldest is closed beyond. */
+    static final int MAX_NEWER = 16;
+
+    /**
+     * An open log file waiting for its tailer, and the files Docker created after it (rotation),
+     * oldest first, open too; {@code newer} is the prefetch thread's until {@link #take}.
+     */
+    public record Held(FileChannel channel, Object key, long openedAt, List<FileIdentity.Opened> newer) { }
 
     private final Path containers;
     private final Map<String, Held> held = new ConcurrentHashMap<>();
+    /** The watch on each new container's directory, until its tailer adopts the files (then the rotation watch looks). */
+    private final Map<String, WatchKey> dirs = new ConcurrentHashMap<>();
     private WatchService watch;
     private Thread thread;
 
@@ -54,6 +66,10 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
 
     /** The held first log file of a container, handed over once; null when there is none. */
     public Held take(String containerId) {
+        WatchKey k = dirs.remove(containerId);
+        if (k != null) {
+            k.cancel();                          // from now on its tailer's rotation watch opens its new files
+        }
         return held.remove(containerId);
     }
 
@@ -88,6 +104,7 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
                 }
                 if (!k.reset() && !dir.equals(containers)) {
                     k.cancel();                  // the container's directory is gone
+                    dirs.values().remove(k);
                 }
             }
         } catch (InterruptedException | ClosedWatchServiceException e) {
@@ -101,7 +118,7 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
             return;
         }
         try {
-            dir.register(watch, StandardWatchEventKinds.ENTRY_CREATE);
+            dirs.put(id, dir.register(watch, StandardWatchEventKinds.ENTRY_CREATE));
         } catch (IOException | RuntimeException e) {
             return;                              // removed already
         }
@@ -112,7 +129,12 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
     }
 
     private void hold(String id, Path file) {
-        if (held.containsKey(id)) {
+        if (!dirs.containsKey(id)) {
+            return;                              // adopted by its tailer (or expired)
+        }
+        Held first = held.get(id);
+        if (first != null) {
+            holdNewer(first, file);
             return;
         }
         try {
@@ -121,7 +143,7 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
                 return;
             }
             FileChannel ch = o.channel();
-            Held prev = held.putIfAbsent(id, new Held(ch, o.key(), System.nanoTime()));
+            Held prev = held.putIfAbsent(id, new Held(ch, o.key(), System.nanoTime(), new ArrayList<>()));
             if (prev != null) {
                 ch.close();
             }
@@ -132,10 +154,37 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
         }
     }
 
+    /** A new {@code -json.log} of a container whose first one is held: Docker rotated before the tailer came. */
+    private void holdNewer(Held first, Path file) {
+        try {
+            FileIdentity.Opened o = FileIdentity.openStable(file);
+            if (o == null) {
+                return;
+            }
+            synchronized (first.newer()) {
+                boolean known = o.key().equals(first.key()) || first.newer().stream().anyMatch(n -> n.key().equals(o.key()));
+                if (known || !held.containsValue(first)) {
+                    o.channel().close();
+                    return;
+                }
+                first.newer().add(o);
+                if (first.newer().size() > MAX_NEWER) {
+                    first.newer().remove(0).channel().close();
+                }
+            }
+        } catch (IOException e) {
+            log.debug("cannot open a rotated log early: {}", e.getMessage());
+        }
+    }
+
     /** Closes the files held longer than {@link #TTL_NANOS} at {@code now}. */
     void expire(long now) {
         held.entrySet().removeIf(e -> {
             if (now - e.getValue().openedAt() > TTL_NANOS) {
+                WatchKey k = dirs.remove(e.getKey());
+                if (k != null) {
+                    k.cancel();
+                }
                 close(e.getValue());
                 return true;
             }
@@ -146,6 +195,12 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
     private static void close(Held h) {
         try {
             h.channel().close();
+            synchronized (h.newer()) {
+                for (FileIdentity.Opened o : h.newer()) {
+                    o.channel().close();
+                }
+                h.newer().clear();
+            }
         } catch (IOException ignored) {
             // read-only
         }

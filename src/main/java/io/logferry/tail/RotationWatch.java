@@ -1,23 +1,40 @@
 package io.logferry.tail;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One daemon thread, {@code logferry-rotation-watch}, that checks every file tailer's
- * {@link RotationChain} ten times a second: it opens the files Docker's rotation created, so that
- * they cannot be deleted unread while a tailer is blocked by backpressure, and keeps each chain
- * within {@code limits.held_*} ({@link HeldFiles}): beyond, the oldest held file is released and
- * reported lost. This thread owns each chain's record of its files; tailers only take the files
- * it hands them. Started with the first tailer; idles when there are none; a chain its tailer
- * closed is dropped at the next round.
+ * {@link RotationChain} ten times a second, and a chain at once when inotify reports a file
+ * created in its container's directory (Docker's rotation creates the new {@code -json.log}): it
+ * opens the files Docker's rotation created the moment they appear, so that they cannot be deleted
+ * unread while a tailer is blocked by backpressure, copies to the spool what Docker deletes while
+ * it is unacknowledged, and keeps each chain within {@code limits.held_*} ({@link HeldFiles}):
+ * beyond, the oldest held file moves to the spool. This thread owns each chain's record of its
+ * files; tailers only take the files it hands them. Started with the first tailer; idles when
+ * there are none; a chain its tailer closed is dropped at the next round. Without inotify (a
+ * filesystem that has none, or the limit of watches reached) it still looks every 100 ms.
  */
 final class RotationWatch implements Runnable {
     static final RotationWatch INSTANCE = new RotationWatch();
+    private static final Logger log = LoggerFactory.getLogger(RotationWatch.class);
     private static final long INTERVAL_MS = 100;
 
     private final Set<RotationChain> chains = ConcurrentHashMap.newKeySet();
+    private final Map<WatchKey, RotationChain> watched = new ConcurrentHashMap<>();
     private Thread thread;
+    private WatchService inotify;
 
     private RotationWatch() { }
 
@@ -25,9 +42,22 @@ final class RotationWatch implements Runnable {
     synchronized void add(RotationChain chain) {
         chains.add(chain);
         if (thread == null) {
+            try {
+                inotify = FileSystems.getDefault().newWatchService();
+            } catch (IOException | UnsupportedOperationException e) {
+                log.warn("no inotify for log rotation ({}); looking every {} ms", e.getMessage(), INTERVAL_MS);
+            }
             thread = new Thread(this, "logferry-rotation-watch");
             thread.setDaemon(true);
             thread.start();
+        }
+        if (inotify != null) {
+            try {
+                watched.put(chain.dir().register(inotify, StandardWatchEventKinds.ENTRY_CREATE), chain);
+                chain.watching();
+            } catch (IOException | RuntimeException e) {
+                log.debug("rotation watch: {} not watched ({}); looked at every {} ms", chain.dir(), e.getMessage(), INTERVAL_MS);
+            }
         }
     }
 
@@ -35,12 +65,65 @@ final class RotationWatch implements Runnable {
     public void run() {
         while (true) {
             chains.removeIf(c -> !c.check());
+            watched.entrySet().removeIf(e -> {
+                if (!chains.contains(e.getValue())) {
+                    e.getKey().cancel();
+                    return true;
+                }
+                return false;
+            });
             try {
-                Thread.sleep(INTERVAL_MS);
+                waitForChange();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             }
+        }
+    }
+
+    /** Until the next round: 100 ms, during which a chain whose directory got a new file is checked at once. */
+    private void waitForChange() throws InterruptedException {
+        long deadline = System.nanoTime() + INTERVAL_MS * 1_000_000L;
+        if (inotify == null) {
+            Thread.sleep(INTERVAL_MS);
+            return;
+        }
+        try {
+            for (long left = INTERVAL_MS; left > 0; left = (deadline - System.nanoTime()) / 1_000_000L) {
+                WatchKey k = inotify.poll(left, TimeUnit.MILLISECONDS);
+                if (k == null) {
+                    return;
+                }
+                // take every event already there before looking, so that each look counts the creations it covers
+                Set<RotationChain> touched = new java.util.LinkedHashSet<>();
+                for (; k != null; k = inotify.poll()) {
+                    RotationChain c = watched.get(k);
+                    for (java.nio.file.WatchEvent<?> e : k.pollEvents()) {
+                        if (c == null) {
+                            continue;
+                        }
+                        if (e.kind() == StandardWatchEventKinds.OVERFLOW) {
+                            c.overflow();
+                        } else {
+                            c.createdEvent((java.nio.file.Path) e.context());
+                        }
+                    }
+                    if (!k.reset()) {
+                        watched.remove(k);    // the directory is gone (container removed)
+                    }
+                    if (c != null) {
+                        touched.add(c);
+                    }
+                }
+                for (RotationChain c : touched) {
+                    if (chains.contains(c) && !c.check()) {
+                        chains.remove(c);
+                    }
+                }
+            }
+        } catch (ClosedWatchServiceException e) {
+            inotify = null;
+            Thread.sleep(INTERVAL_MS);
         }
     }
 }

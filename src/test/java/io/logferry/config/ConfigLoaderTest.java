@@ -41,6 +41,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theSpoolSitsBesideTheRegistryUnlessToldOtherwiseAndItsLimitMustBePositive() throws Exception {
+        assertThat(load(Map.of(), null).spool()).isEqualTo(new Config.Spool("/var/lib/logferry/spool", 1L << 30));
+        assertThat(load(Map.of("LOGFERRY_REGISTRY_PATH", "/data/lf/registry.json"), null).spool().path()).isEqualTo("/data/lf/spool");
+        assertThat(load(Map.of(), yaml("spool:\n  path: /mnt/spool\n  max_bytes: 1000\n")).spool())
+                .isEqualTo(new Config.Spool("/mnt/spool", 1000));
+        assertThat(load(Map.of(), null).limits().heldFilesPerContainer()).as("the contract's default, the spool takes the rest").isEqualTo(4);
+        assertThat(problems(Map.of(), "spool:\n  max_bytes: 0\n")).singleElement().asString().contains("spool.max_bytes");
+    }
+
+    @Test
     void dockerTlsVerifyIsABooleanInTheFileAndFullOrNoneInTheCode() throws Exception {
         assertThat(load(Map.of(), null).docker().tlsVerify()).isEqualTo(Config.TlsVerify.FULL);
         assertThat(load(Map.of(), yaml("docker:\n  tls:\n    verify: false\n")).docker().tlsVerify()).isEqualTo(Config.TlsVerify.NONE);

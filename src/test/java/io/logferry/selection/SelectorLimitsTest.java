@@ -29,12 +29,12 @@ class SelectorLimitsTest {
 
     static Config with(Config c, Config.Labels labels) {
         return new Config(c.docker(), c.selection(), c.defaults(), c.output(), c.queue(), c.elasticsearch(), labels, c.limits(),
-                c.setupEnabled(), c.kibanaUrl(), c.registry(), c.shutdownTimeout(), c.http());
+                c.setupEnabled(), c.kibanaUrl(), c.registry(), c.shutdownTimeout(), c.http(), c.spool());
     }
 
     static Config with(Config c, Config.Limits limits) {
         return new Config(c.docker(), c.selection(), c.defaults(), c.output(), c.queue(), c.elasticsearch(), c.labels(), limits,
-                c.setupEnabled(), c.kibanaUrl(), c.registry(), c.shutdownTimeout(), c.http());
+                c.setupEnabled(), c.kibanaUrl(), c.registry(), c.shutdownTimeout(), c.http(), c.spool());
     }
 
     static ContainerInfo container(Map<String, String> labels) {

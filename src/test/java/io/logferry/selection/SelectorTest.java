@@ -50,7 +50,7 @@ class SelectorTest {
         Config c = config;
         return new Selector(new Config(c.docker(), new Config.Selection(mode, include, exclude, excludeSelf), c.defaults(), c.output(),
                 c.queue(), c.elasticsearch(), c.labels(), c.limits(), c.setupEnabled(), c.kibanaUrl(), c.registry(),
-                c.shutdownTimeout(), c.http()), SELF);
+                c.shutdownTimeout(), c.http(), c.spool()), SELF);
     }
 
     private static Selector.Decision decide(String... kv) {

@@ -46,6 +46,7 @@ class FileTailerTest {
     private StartPosition startPosition = StartPosition.BEGINNING;
     private LogPrefetcher prefetcher;
     private boolean running = true;
+    private io.logferry.spool.Spool spool;
     private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
     private Path log() {
@@ -62,7 +63,8 @@ class FileTailerTest {
                 new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
                 List.of(), List.of(), Map.of());
         DocumentBuilder b = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), log().toString());
-        tailer = new FileTailer(c, s, root, resume, new AckTracker(ID, null), queue, b, metrics, t -> finished.countDown(), prefetcher, held);
+        tailer = new FileTailer(c, s, root, resume, new AckTracker(ID, null), queue, b, metrics, t -> finished.countDown(), prefetcher, held,
+                spool);
         return tailer;
     }
 
@@ -94,6 +96,18 @@ class FileTailerTest {
                     .append(String.format("%02d", second)).append(".").append(String.format("%09d", i)).append("Z\"}\n");
         }
         Files.writeString(file, sb, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    /** Takes what is queued without acknowledging it (Elasticsearch is down); returns the _ids. */
+    private List<String> takenUnacknowledged() throws Exception {
+        List<LogEvent> out = new ArrayList<>();
+        queue.drain(out, 10_000, Long.MAX_VALUE, 0);
+        ObjectMapper mapper = new ObjectMapper();
+        List<String> taken = new ArrayList<>();
+        for (LogEvent e : out) {
+            taken.add(mapper.readTree(new String(e.payload(), StandardCharsets.UTF_8).split("\n")[0]).path("create").path("_id").asText());
+        }
+        return taken;
     }
 
     private int drained() throws Exception {
@@ -175,6 +189,105 @@ class FileTailerTest {
         assertThat(docs).extracting(d -> d.path("message").asText()).contains("line 49", "line 300", "line 304")
                 .doesNotContain("line 100", "line 204");
         await().atMost(Duration.ofSeconds(10)).until(() -> held.total() == 0);
+    }
+
+    @Test
+    void aRemovedContainersUnacknowledgedBytesGoToTheSpoolAndAfterACrashShipWithTheSameIds() throws Exception {
+        spool = new io.logferry.spool.Spool(root.resolve("spool"), 1 << 20, metrics);
+        start();
+        write(0, 20, 0);
+        run();
+        await().atMost(Duration.ofSeconds(10)).until(() -> queue.size() == 20);
+        List<String> first = takenUnacknowledged();
+        long size = Files.size(log());
+        // docker rm: the directory goes, the tailer still holds the file open
+        Files.delete(log());
+        Files.delete(log().getParent());
+        tailer.markRemoved();
+        await().atMost(Duration.ofSeconds(10)).until(() -> spool.files() == 1);
+        assertThat(spool.bytes()).isEqualTo(size);
+        // SIGKILL: the tailer, its queue and its open file are gone; the spool stays
+        tailer.shutdown();
+        thread.join(5000);
+        queue = new EventQueue(10_000, 1 << 26);
+        running = false;
+        io.logferry.spool.Spool after = new io.logferry.spool.Spool(root.resolve("spool"), 1 << 20, new Metrics());
+        spool = after;
+        FileTailer second = startWithoutLog();
+        second.markRemoved();
+        tailer = second;
+        run();
+        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 20);
+        assertThat(ids).as("the same documents, the same _ids").containsExactlyElementsOf(first);
+        assertThat(docs.get(0).path("container").path("name").asText()).isEqualTo("app");
+        assertThat(finished.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("read to the end and acknowledged: done").isTrue();
+    }
+
+    @Test
+    void aResumeInsideASpooledRangeStartsAtTheRegistrysOffset() throws Exception {
+        spool = new io.logferry.spool.Spool(root.resolve("spool"), 1 << 20, metrics);
+        start();
+        write(0, 10, 0);
+        run();
+        await().atMost(Duration.ofSeconds(10)).until(() -> queue.size() == 10);
+        List<String> first = takenUnacknowledged();
+        String fp = FileIdentity.fingerprint(log());
+        long lineEnd = Files.readAllLines(log()).get(0).length() + 1L;
+        Files.delete(log());
+        Files.delete(log().getParent());
+        tailer.markRemoved();
+        await().atMost(Duration.ofSeconds(10)).until(() -> spool.files() == 1);
+        tailer.shutdown();
+        thread.join(5000);
+        queue = new EventQueue(10_000, 1 << 26);
+        running = false;
+        spool = new io.logferry.spool.Spool(root.resolve("spool"), 1 << 20, new Metrics());
+        resume = new Registry.Entry(fp, lineEnd, "");       // line 0 was acknowledged before the crash
+        tailer = startWithoutLog();
+        tailer.markRemoved();
+        run();
+        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 9);
+        assertThat(ids).containsExactlyElementsOf(first.subList(1, 10));
+    }
+
+    @Test
+    void heldFilesBeyondTheLimitGoToTheSpoolAndNothingIsLost() throws Exception {
+        spool = new io.logferry.spool.Spool(root.resolve("spool"), 1 << 20, metrics);
+        queue = new EventQueue(2, 1 << 26);            // full at once: the tailer blocks (backpressure)
+        held = new HeldFiles(1, Long.MAX_VALUE);
+        start();
+        write(0, 50, 0);
+        run();
+        await().atMost(Duration.ofSeconds(10)).until(() -> queue.size() == 2);
+        for (int k = 1; k <= 3; k++) {
+            rotate(k - 1);
+            write(100 * k, 100 * k + 5, k);
+            int seen = k;
+            await().atMost(Duration.ofSeconds(10)).until(() -> tailer.behind() > 0 && heldFiles() == 1
+                    && spool.files() == seen - 1);
+        }
+        // Docker deletes the oldest rotated files (max-file): held or spooled, nothing of them is lost
+        Files.delete(log().resolveSibling(ID + "-json.log.3"));
+        Files.delete(log().resolveSibling(ID + "-json.log.2"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> drained() == 65);
+        assertThat(docs).extracting(d -> d.path("message").asText()).contains("line 0", "line 49", "line 100", "line 204", "line 304");
+        assertThat(ids).doesNotHaveDuplicates();
+        assertThat(metrics.value("logferry_log_losses_total", "container", "app")).isZero();
+        write(400, 401, 4);
+        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 66);
+        await("acknowledged spooled copies are deleted").atMost(Duration.ofSeconds(10)).until(() -> spool.files() == 0);
+    }
+
+    /** A tailer of a container whose log directory is gone (removed before the crash). */
+    private FileTailer startWithoutLog() {
+        ContainerInfo c = new ContainerInfo(ID, "/app", "img", Map.of(), log().toString(), "json-file", running);
+        ContainerSettings s = new ContainerSettings("docker", "default", Streams.ALL, startPosition,
+                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
+                List.of(), List.of(), Map.of());
+        DocumentBuilder b = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), log().toString());
+        return new FileTailer(c, s, root, resume, new AckTracker(ID, resume == null ? null
+                : new io.logferry.model.Cursor(0, resume.fileId(), resume.offset())), queue, b, metrics, t -> finished.countDown(),
+                prefetcher, held, spool);
     }
 
     @Test

@@ -1,0 +1,407 @@
+package io.logferry.spool;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logferry.metrics.Metric;
+import io.logferry.metrics.Metrics;
+import io.logferry.model.ContainerInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Unacknowledged log bytes whose source file is about to be lost (its container removed, a
+ * rotated file released beyond {@code limits.held_*}), copied to disk so that a crash cannot lose
+ * them, in the original file's coordinates so that the documents' {@code _id}s stay the same.
+ *
+ * <pre>
+ *   spool.path/
+ *     &lt;container id&gt;/container.json        the container as discovery saw it (it may be gone at the next start)
+ *     &lt;container id&gt;/00000003.seg           "LFSPOOL1 {json header}\n" + bytes [base, end) of the original file
+ * </pre>
+ *
+ * The header names the original file (its fingerprint), the byte range and the time of the
+ * file's first line (the order of a container's files). A segment is written to
+ * {@code .seg.tmp}, synced, renamed and its directory synced before {@link #write} returns: what
+ * it returns survives SIGKILL and power loss. Past {@code spool.max_bytes} only a prefix that ends
+ * at a line boundary is kept and the rest is reported lost ({@code LOST:},
+ * {@code logferry_spool_lost_bytes_total{reason="spool_limit"}}). When the volume fails (full,
+ * read-only) the half-written segment is removed, the contents already there are left intact, the
+ * error is logged and {@link #problem()} says so until a write succeeds again.
+ *
+ * <p>Thread-safety: thread-safe; writes and deletes are serialised on the instance (the rotation
+ * watch and tailers call it); reads of a segment go through its own file.
+ */
+public final class Spool {
+    private static final Logger log = LoggerFactory.getLogger(Spool.class);
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    static final String MAGIC = "LFSPOOL1 ";
+    private static final String SUFFIX = ".seg";
+
+    /**
+     * One spooled byte range of a log file.
+     *
+     * @param dataStart where the bytes start in the segment file (after its header)
+     * @param firstTime the time of the original file's first line (epoch nanoseconds; 0 when unknown)
+     */
+    public record Segment(Path path, String containerId, long seq, String fileId, long base, long end, long firstTime,
+                          long dataStart) {
+        public long length() {
+            return end - base;
+        }
+    }
+
+    /** What {@link #write} kept: the segment (null when nothing could be kept) and the end of what it holds. */
+    public record Written(Segment segment, long keptUpTo) { }
+
+    private final Path dir;
+    private final long maxBytes;
+    private final Metrics metrics;
+    private final AtomicLong bytes = new AtomicLong();
+    private final AtomicLong files = new AtomicLong();
+    private volatile String problem;
+    /** Guarded by this: the last segment number given to each container. */
+    private final Map<String, Long> lastSeq = new HashMap<>();
+
+    public Spool(Path dir, long maxBytes, Metrics metrics) {
+        this.dir = dir;
+        this.maxBytes = maxBytes;
+        this.metrics = metrics;
+        for (String id : containerIds()) {
+            for (Segment s : segments(id)) {
+                bytes.addAndGet(s.length());
+                files.incrementAndGet();
+            }
+        }
+        metrics.gauge(Metric.SPOOL_BYTES, bytes::get);
+        metrics.gauge(Metric.SPOOL_FILES, files::get);
+    }
+
+    /** {@code spool.path}, or when empty {@code spool} beside the registry file. */
+    public static Path resolve(String spoolPath, String registryPath) {
+        if (!spoolPath.isEmpty()) {
+            return Path.of(spoolPath);
+        }
+        Path parent = Path.of(registryPath).toAbsolutePath().getParent();
+        return parent.resolve("spool");
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** Null while the spool works, else why it does not (for {@code /health}). */
+    public String problem() {
+        return problem;
+    }
+
+    /** Bytes in the spool now. */
+    public long bytes() {
+        return bytes.get();
+    }
+
+    /** Segments in the spool now. */
+    public long files() {
+        return files.get();
+    }
+
+    /**
+     * Copies the bytes {@code [start, end)} of {@code from} (the log file {@code fileId} of
+     * {@code container}, read with positional reads) into a new segment, synced before it returns.
+     * Beyond {@code spool.max_bytes} it keeps the longest prefix that ends after a newline, and
+     * reports the rest lost. Returns what it kept (null segment: nothing).
+     *
+     * @throws IOException the spool volume failed: nothing new is in the spool, the old contents are intact
+     */
+    public synchronized Written write(ContainerInfo container, String fileId, long firstTime, FileChannel from, long start, long end)
+            throws IOException {
+        if (end <= start) {
+            return new Written(null, start);
+        }
+        long keep = end;
+        long room = maxBytes - bytes.get();
+        if (end - start > room) {
+            keep = room <= 0 ? start : lastLineEnd(from, start, start + room);
+            long lost = end - keep;
+            metrics.counter(Metric.SPOOL_LOST_BYTES, "reason", "spool_limit").add(lost);
+            metrics.counter(Metric.LOG_LOSSES, "container", container.name()).increment();
+            log.warn("LOST: {}: the spool is full (spool.max_bytes {}, {} bytes spooled); bytes {}-{} of the log file {} could not be"
+                    + " kept after their source went away: they are lost", container.describe(), maxBytes, bytes.get(), keep, end, fileId);
+        }
+        if (keep <= start) {
+            return new Written(null, start);
+        }
+        Path cdir = dir.resolve(container.id());
+        long seq = nextSeq(container.id());
+        Path target = cdir.resolve(String.format("%08d", seq) + SUFFIX);
+        Path temp = cdir.resolve(String.format("%08d", seq) + SUFFIX + ".tmp");
+        try {
+            if (!Files.isDirectory(cdir)) {
+                Files.createDirectories(cdir);
+                syncDir(dir);
+            }
+            writeContainer(cdir, container);
+            ObjectNode h = MAPPER.createObjectNode();
+            h.put("container", container.id());
+            h.put("file", fileId);
+            h.put("base", start);
+            h.put("end", keep);
+            h.put("time", firstTime);
+            byte[] header = (MAGIC + MAPPER.writeValueAsString(h) + "\n").getBytes(StandardCharsets.UTF_8);
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.WRITE)) {
+                writeFully(out, ByteBuffer.wrap(header));
+                long pos = start;
+                while (pos < keep) {
+                    long n = from.transferTo(pos, keep - pos, out);
+                    if (n <= 0) {
+                        throw new IOException("the log file " + fileId + " ended at " + pos + " before " + keep);
+                    }
+                    pos += n;
+                }
+                out.force(true);
+            }
+            move(temp, target);
+            syncDir(cdir);
+            Segment s = new Segment(target, container.id(), seq, fileId, start, keep, firstTime, header.length);
+            bytes.addAndGet(s.length());
+            files.incrementAndGet();
+            metrics.counter(Metric.SPOOLED_BYTES).add(s.length());
+            if (problem != null) {
+                log.info("spool {} works again", dir);
+                problem = null;
+            }
+            return new Written(s, keep);
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException ignored) {
+                // a read-only volume: nothing was written either
+            }
+            problem = "spool " + dir + " cannot be written (" + e + "); unacknowledged bytes of removed containers and"
+                    + " released rotated files are not protected against a crash";
+            log.error("spool {}: writing bytes {}-{} of the log file {} of {} failed: {}; the spool's contents are intact,"
+                    + " shipping goes on from the files still open", dir, start, keep, fileId, container.describe(), e.toString());
+            throw e;
+        }
+    }
+
+    /** The containers with a segment in the spool, as they were when spooled. */
+    public synchronized Map<String, ContainerInfo> containers() {
+        Map<String, ContainerInfo> out = new TreeMap<>();
+        for (String id : containerIds()) {
+            if (segments(id).isEmpty()) {
+                continue;
+            }
+            try {
+                out.put(id, readContainer(dir.resolve(id).resolve("container.json")));
+            } catch (IOException | RuntimeException e) {
+                log.error("spool {}: the container description of {} is unreadable ({}); its spooled bytes cannot be shipped",
+                        dir, id, e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /** A container's segments in the order they were written. */
+    public synchronized List<Segment> segments(String containerId) {
+        Path cdir = dir.resolve(containerId);
+        List<Segment> out = new ArrayList<>();
+        if (!Files.isDirectory(cdir)) {
+            return out;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(cdir, "*" + SUFFIX)) {
+            for (Path p : ds) {
+                try {
+                    out.add(readSegment(containerId, p));
+                } catch (IOException | RuntimeException e) {
+                    log.error("spool {}: segment {} is unreadable ({}); left in place", dir, p, e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            log.error("spool {}: cannot list {} ({})", dir, cdir, e.getMessage());
+        }
+        out.sort(Comparator.comparingLong(Segment::seq));
+        return out;
+    }
+
+    /** Everything in the segment is acknowledged: it goes (and its container's directory with its last segment). */
+    public synchronized void delete(Segment s) {
+        try {
+            if (Files.deleteIfExists(s.path())) {
+                bytes.addAndGet(-s.length());
+                files.decrementAndGet();
+                log.debug("spool: {} acknowledged, deleted", s.path());
+            }
+            if (segments(s.containerId()).isEmpty()) {
+                Path cdir = dir.resolve(s.containerId());
+                Files.deleteIfExists(cdir.resolve("container.json"));
+                Files.deleteIfExists(cdir);
+            }
+        } catch (IOException e) {
+            log.warn("spool {}: cannot delete the acknowledged segment {} ({})", dir, s.path(), e.getMessage());
+        }
+    }
+
+    /** Everything of the container is acknowledged (or it is forgotten): its segments and description go. */
+    public synchronized void deleteContainer(String containerId) {
+        Path cdir = dir.resolve(containerId);
+        if (!Files.isDirectory(cdir)) {
+            return;
+        }
+        segments(containerId).forEach(this::delete);
+        try {
+            Files.deleteIfExists(cdir.resolve("container.json"));
+            Files.deleteIfExists(cdir);
+        } catch (IOException e) {
+            log.debug("spool {}: {} not removed ({})", dir, cdir, e.getMessage());
+        }
+    }
+
+    private List<String> containerIds() {
+        List<String> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, Files::isDirectory)) {
+            ds.forEach(p -> out.add(p.getFileName().toString()));
+        } catch (IOException e) {
+            log.error("spool {}: cannot list it ({})", dir, e.getMessage());
+        }
+        return out;
+    }
+
+    /** The next segment number of a container: one more than any it had in this process or on disk. */
+    private long nextSeq(String containerId) {
+        Long last = lastSeq.get(containerId);
+        if (last == null) {
+            last = 0L;
+            for (Segment s : segments(containerId)) {
+                last = Math.max(last, s.seq());
+            }
+        }
+        lastSeq.put(containerId, last + 1);
+        return last + 1;
+    }
+
+    static Segment readSegment(String containerId, Path p) throws IOException {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate(4096);
+            while (b.hasRemaining() && ch.read(b, b.position()) > 0) {
+                // the header is short
+            }
+            int nl = -1;
+            for (int i = 0; i < b.position(); i++) {
+                if (b.get(i) == '\n') {
+                    nl = i;
+                    break;
+                }
+            }
+            String line = new String(b.array(), 0, Math.max(nl, 0), StandardCharsets.UTF_8);
+            if (nl < 0 || !line.startsWith(MAGIC)) {
+                throw new IOException("no spool header");
+            }
+            JsonNode h = MAPPER.readTree(line.substring(MAGIC.length()));
+            long base = h.get("base").asLong();
+            long end = h.get("end").asLong();
+            if (ch.size() != nl + 1 + end - base) {
+                throw new IOException("holds " + (ch.size() - nl - 1) + " bytes, its header says " + (end - base));
+            }
+            String name = p.getFileName().toString();
+            long seq = Long.parseLong(name.substring(0, name.length() - SUFFIX.length()));
+            return new Segment(p, containerId, seq, h.get("file").asText(), base, end, h.path("time").asLong(0), nl + 1);
+        }
+    }
+
+    private static void writeContainer(Path cdir, ContainerInfo c) throws IOException {
+        Path p = cdir.resolve("container.json");
+        if (Files.exists(p)) {
+            return;
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", c.id());
+        m.put("name", c.name());
+        m.put("image", c.imageName());
+        m.put("labels", new TreeMap<>(c.labels()));
+        m.put("log_path", c.logPath());
+        m.put("log_driver", c.logDriver());
+        Path temp = cdir.resolve("container.json.tmp");
+        try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            writeFully(out, ByteBuffer.wrap(MAPPER.writeValueAsBytes(m)));
+            out.force(true);
+        }
+        move(temp, p);
+    }
+
+    static ContainerInfo readContainer(Path p) throws IOException {
+        JsonNode n = MAPPER.readTree(Files.readAllBytes(p));
+        Map<String, String> labels = new HashMap<>();
+        n.path("labels").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+        return new ContainerInfo(n.get("id").asText(), n.get("name").asText(), n.path("image").asText(""), labels,
+                n.path("log_path").asText(""), n.path("log_driver").asText("json-file"), false);
+    }
+
+    /** The offset just after the last newline in {@code [from, to)}, or {@code from} when there is none. */
+    static long lastLineEnd(FileChannel ch, long from, long to) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(64 * 1024);
+        for (long pos = to; pos > from; ) {
+            int n = (int) Math.min(b.capacity(), pos - from);
+            pos -= n;
+            b.clear().limit(n);
+            while (b.hasRemaining() && ch.read(b, pos + b.position()) > 0) {
+                // fill the window
+            }
+            for (int i = b.position() - 1; i >= 0; i--) {
+                if (b.get(i) == '\n') {
+                    return pos + i + 1;
+                }
+            }
+        }
+        return from;
+    }
+
+    private static void writeFully(FileChannel out, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            out.write(b);
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static void syncDir(Path d) throws IOException {
+        try (FileChannel ch = FileChannel.open(d, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (NoSuchFileException e) {
+            throw e;
+        } catch (IOException ignored) {
+            // some filesystems cannot sync a directory; the rename is still atomic
+        }
+    }
+}

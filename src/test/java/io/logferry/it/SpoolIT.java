@@ -1,0 +1,237 @@
+package io.logferry.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Logs whose source is gone, with Elasticsearch down and the agent killed (SIGKILL): a removed
+ * {@code --rm} container, rotation deleting files the agent holds, and a spool too small on
+ * purpose. Uses this environment's own Elasticsearch ({@code LOGFERRY_TEST_ES_CTL} stops and
+ * starts it) and the real Docker engine.
+ */
+class SpoolIT {
+    @TempDir
+    Path dir;
+    private AgentProcess agent;
+    private DockerRun docker;
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (agent != null) {
+            agent.close();
+        }
+        if (docker != null) {
+            docker.close();
+        }
+        es("start");                                       // whatever happened, the next test has its Elasticsearch
+    }
+
+    private static void es(String action) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(TestEnv.esCtl(), action).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(300, TimeUnit.SECONDS)).as("es-ctl " + action).isTrue();
+        assertThat(p.exitValue()).as("es-ctl " + action + ": " + out).isZero();
+    }
+
+    /**
+     * Starts the agent and has it ship one line of the test's data stream, so that its template is
+     * installed before Elasticsearch goes away (an agent waits for the template before it tails).
+     */
+    private void agentWarmedUp(String run, String extraYaml) throws Exception {
+        agent = new AgentProcess(dir, run, "logferry.test=" + run, extraYaml, Map.of());
+        agent.start();
+        docker = new DockerRun();
+        docker.run(run + "-warm", Map.of("logferry.test", run), "echo 'w out 1'");
+        Es es = new Es(TestEnv.esUrl());
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .failFast("the agent exited:\n" + agent.output(), () -> !agent.alive())
+                .until(() -> es.count("logs-docker-" + run) >= 1);
+    }
+
+    private List<JsonNode> shipped(String run, long atLeast) {
+        Es es = new Es(TestEnv.esUrl());
+        String index = "logs-docker-" + run;
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+                .failFast("the agent exited:\n" + agent.output(), () -> !agent.alive())
+                .until(() -> es.count(index) >= atLeast);
+        return es.all(index, "message", "stream");
+    }
+
+    private static List<JsonNode> tagged(List<JsonNode> docs, String tag) {
+        return docs.stream().filter(d -> d.path("message").asText().startsWith(tag + " ")).toList();
+    }
+
+    @Test
+    void aRemovedContainersLinesSurviveSigkillWhileElasticsearchIsDown() throws Exception {
+        Instant started = Instant.now();
+        String run = TestEnv.uniqueName("rm");
+        agentWarmedUp(run, "");
+        es("stop");
+        String id = docker.run(run + "-gone", Map.of("logferry.test", run), Containers.numbered("a", 500, false), true, Map.of());
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> !docker.exists(id));
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .failFast("the agent exited:\n" + agent.output(), () -> !agent.alive())
+                .until(() -> agent.metric("logferry_spool_files") >= 1);
+        long spooled = agent.metric("logferry_spooled_bytes_total");
+        agent.kill();
+        assertThat(spoolFiles()).as("segments on disk after SIGKILL").isNotEmpty();
+
+        es("start");
+        agent.start();
+        List<JsonNode> docs = tagged(shipped(run, 501), "a");
+        Tally.report("--rm container removed, Elasticsearch down, SIGKILL", started, Map.of("a", 500), Tally.messages(docs));
+        Containers.assertExactlyOnce(docs, Map.of("a", 500), false);
+        assertThat(agent.output()).contains("resuming from the spool");
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> agent.metric("logferry_spool_files") == 0 && spoolFiles().isEmpty());
+        System.out.printf("[fault-scenario] --rm: %d bytes spooled before the kill; the spool is empty once acknowledged%n", spooled);
+    }
+
+    @Test
+    void rotationDeletingHeldFilesLosesNothingAcrossSigkillWhileElasticsearchIsDown() throws Exception {
+        Instant started = Instant.now();
+        String run = TestEnv.uniqueName("rot");
+        int limit = 4;
+        agentWarmedUp(run, "limits:\n  held_files_per_container: " + limit + "\n");
+        es("stop");
+        AtomicInteger maxDeleted = new AtomicInteger();
+        AtomicInteger maxOpen = new AtomicInteger();
+        String id = docker.run(run + "-rot", Map.of("logferry.test", run),
+                Tally.paced("r", 20, 1000, "0.2"), false, Map.of("max-size", "50k", "max-file", "2"));
+        Path logs = TestEnv.containersPath().resolve(id);
+        // the container prints for about 5 s (1,000 lines, about one rotation, every 0.2 s); rotation deletes files
+        // the agent holds while it cannot ship
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .failFast("the agent exited:\n" + agent.output(), () -> !agent.alive())
+                .until(() -> {
+                    sampleOpenLogs(id, maxOpen, maxDeleted);
+                    return lastLine(logs).contains("r out 20000") && agent.metric("logferry_spool_files") > 0;
+                });
+        for (int i = 0; i < 20; i++) {
+            sampleOpenLogs(id, maxOpen, maxDeleted);
+            Thread.sleep(50);                             // sampling the agent's open files for one more second
+        }
+        long spooled = agent.metric("logferry_spooled_bytes_total");
+        long lostBefore = agent.metric("logferry_log_lost_bytes_total{container=\"" + run + "-rot\"}");
+        agent.kill();
+
+        es("start");
+        agent.start();
+        List<JsonNode> docs = tagged(shipped(run, 20_001), "r");
+        Tally.report("rotation max-size=50k max-file=2 deleting held files, Elasticsearch down, SIGKILL", started,
+                Map.of("r", 20_000), Tally.messages(docs));
+        System.out.printf("[fault-scenario] rotation: %d bytes spooled before the kill; at most %d rotated log files held open"
+                + " deleted, %d log files open (limit %d beyond the one read)%n", spooled, maxDeleted.get(), maxOpen.get(), limit);
+        Containers.assertExactlyOnce(docs, Map.of("r", 20_000), false);
+        assertThat(lostBefore).as("bytes reported lost").isLessThanOrEqualTo(0);
+        assertThat(maxDeleted.get()).as("deleted log files held open at once").isLessThanOrEqualTo(limit);
+    }
+
+    @Test
+    void beyondSpoolMaxBytesTheExcessIsReportedLostAndTheRestArrivesOnce() throws Exception {
+        Instant started = Instant.now();
+        String run = TestEnv.uniqueName("full");
+        agentWarmedUp(run, "spool:\n  max_bytes: 20000\n");
+        es("stop");
+        String id = docker.run(run + "-big", Map.of("logferry.test", run), Containers.numbered("f", 2_000, false), true, Map.of());
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> !docker.exists(id));
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .failFast("the agent exited:\n" + agent.output(), () -> !agent.alive())
+                .until(() -> agent.metric("logferry_spool_lost_bytes_total{reason=\"spool_limit\"}") > 0);
+        long lostBytes = agent.metric("logferry_spool_lost_bytes_total{reason=\"spool_limit\"}");
+        long spooled = agent.metric("logferry_spooled_bytes_total");
+        Matcher lost = Pattern.compile("LOST: .*the spool is full \\(spool.max_bytes 20000, \\d+ bytes spooled\\); bytes (\\d+)-(\\d+) ")
+                .matcher(agent.output());
+        assertThat(lost.find()).as("a LOST: line with the byte range:\n" + agent.output()).isTrue();
+        assertThat(Long.parseLong(lost.group(2)) - Long.parseLong(lost.group(1))).isEqualTo(lostBytes);
+        agent.kill();
+
+        es("start");
+        agent.start();
+        Es es = new Es(TestEnv.esUrl());
+        String index = "logs-docker-" + run;
+        // what the spool held arrives; then nothing more comes
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+                .until(() -> agent.metric("logferry_spool_files") == 0 && es.count(index) > 1);
+        es.request("POST", "/" + index + "/_refresh", "");
+        List<JsonNode> docs = tagged(es.all(index, "message", "stream"), "f");
+        TreeSet<Integer> numbers = new TreeSet<>();
+        for (JsonNode d : docs) {
+            numbers.add(Integer.parseInt(d.path("message").asText().substring(6)));
+        }
+        int kept = numbers.isEmpty() ? 0 : numbers.last();
+        Tally.report("spool.max_bytes 20000 reached, Elasticsearch down, SIGKILL (lines 1-" + kept + " spooled)", started,
+                Map.of("f", kept), Tally.messages(docs));
+        System.out.printf("[fault-scenario] spool limit: %d bytes spooled, %d bytes reported lost (LOST: bytes %s-%s), lines 1-%d of 2000 kept%n",
+                spooled, lostBytes, lost.group(1), lost.group(2), kept);
+        assertThat(kept).isBetween(100, 1_999);
+        Containers.assertExactlyOnce(docs, Map.of("f", kept), false);
+    }
+
+    private List<Path> spoolFiles() throws IOException {
+        Path spool = dir.resolve("spool");
+        if (!Files.isDirectory(spool)) {
+            return List.of();
+        }
+        try (var s = Files.walk(spool)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".seg")).toList();
+        }
+    }
+
+    private static String lastLine(Path logs) {
+        try (var s = Files.list(logs)) {
+            Path current = s.filter(p -> p.getFileName().toString().endsWith("-json.log")).findFirst().orElse(null);
+            if (current == null) {
+                return "";
+            }
+            List<String> lines = Files.readAllLines(current);
+            return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Counts the agent's open descriptors on the container's log files, and those on files Docker deleted. */
+    private void sampleOpenLogs(String id, AtomicInteger maxOpen, AtomicInteger maxDeleted) {
+        int open = 0;
+        int deleted = 0;
+        try (var s = Files.list(Path.of("/proc", Long.toString(agent.pid()), "fd"))) {
+            for (Path fd : s.toList()) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (IOException e) {
+                    continue;
+                }
+                if (target.contains(id + "-json.log")) {
+                    open++;
+                    if (target.endsWith("(deleted)")) {
+                        deleted++;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            return;
+        }
+        maxOpen.accumulateAndGet(open, Math::max);
+        maxDeleted.accumulateAndGet(deleted, Math::max);
+    }
+}

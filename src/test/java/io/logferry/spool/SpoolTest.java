@@ -1,0 +1,136 @@
+package io.logferry.spool;
+
+import io.logferry.metrics.Metrics;
+import io.logferry.model.ContainerInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The spool on a real directory: segments in the log file's coordinates, the byte limit, a failing volume. */
+class SpoolTest {
+    private static final String ID = "c".repeat(64);
+    private static final ContainerInfo C = new ContainerInfo(ID, "/app", "img:1", Map.of("logferry.dataset", "web"),
+            "/x/" + ID + "-json.log", "json-file", true);
+    @TempDir
+    Path root;
+    private final Metrics metrics = new Metrics();
+
+    private FileChannel log(String text) throws IOException {
+        Path p = root.resolve("log");
+        Files.writeString(p, text, StandardCharsets.UTF_8);
+        return FileChannel.open(p, StandardOpenOption.READ);
+    }
+
+    private static String read(Spool.Segment s) throws IOException {
+        byte[] all = Files.readAllBytes(s.path());
+        return new String(all, (int) s.dataStart(), all.length - (int) s.dataStart(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aSegmentHoldsTheRangeWithTheFileItCameFromAndSurvivesANewInstance() throws IOException {
+        Spool spool = new Spool(root.resolve("spool"), 1 << 20, metrics);
+        try (FileChannel ch = log("line0\nline1\nline2\n")) {
+            Spool.Written w = spool.write(C, "fp1", 42, ch, 6, 18);
+            assertThat(w.keptUpTo()).isEqualTo(18);
+            assertThat(read(w.segment())).isEqualTo("line1\nline2\n");
+        }
+        Spool again = new Spool(root.resolve("spool"), 1 << 20, new Metrics());
+        List<Spool.Segment> segs = again.segments(ID);
+        assertThat(segs).hasSize(1);
+        Spool.Segment s = segs.get(0);
+        assertThat(s.fileId()).isEqualTo("fp1");
+        assertThat(s.base()).isEqualTo(6);
+        assertThat(s.end()).isEqualTo(18);
+        assertThat(s.firstTime()).isEqualTo(42);
+        assertThat(again.bytes()).isEqualTo(12);
+        assertThat(again.files()).isEqualTo(1);
+        ContainerInfo back = again.containers().get(ID);
+        assertThat(back.name()).isEqualTo("app");
+        assertThat(back.imageName()).isEqualTo("img:1");
+        assertThat(back.labels()).containsEntry("logferry.dataset", "web");
+        assertThat(back.running()).isFalse();
+        again.delete(s);
+        assertThat(again.bytes()).isZero();
+        assertThat(again.segments(ID)).isEmpty();
+        assertThat(again.containers()).isEmpty();
+    }
+
+    @Test
+    void segmentsComeBackInTheOrderTheyWereWritten() throws IOException {
+        Spool spool = new Spool(root.resolve("spool"), 1 << 20, metrics);
+        try (FileChannel ch = log("a\nb\nc\n")) {
+            spool.write(C, "f1", 1, ch, 0, 2);
+            spool.write(C, "f2", 2, ch, 2, 4);
+            spool.write(C, "f3", 3, ch, 4, 6);
+        }
+        assertThat(spool.segments(ID)).extracting(Spool.Segment::fileId).containsExactly("f1", "f2", "f3");
+        spool.deleteContainer(ID);
+        assertThat(Files.exists(root.resolve("spool").resolve(ID))).isFalse();
+        assertThat(spool.files()).isZero();
+    }
+
+    @Test
+    void beyondMaxBytesOnlyWholeLinesAreKeptAndTheRestIsCountedLost() throws IOException {
+        Spool spool = new Spool(root.resolve("spool"), 10, metrics);
+        try (FileChannel ch = log("line0\nline1\nline2\n")) {
+            Spool.Written w = spool.write(C, "fp", 0, ch, 0, 18);
+            assertThat(w.keptUpTo()).as("10 bytes fit; the last newline before them ends line0").isEqualTo(6);
+            assertThat(read(w.segment())).isEqualTo("line0\n");
+            Spool.Written none = spool.write(C, "fp", 0, ch, 6, 18);
+            assertThat(none.segment()).as("4 bytes left: no whole line fits").isNull();
+        }
+        assertThat(metrics.prometheus()).contains("logferry_spool_lost_bytes_total{reason=\"spool_limit\"} 24.0");
+        assertThat(metrics.prometheus()).contains("logferry_spooled_bytes_total 6.0");
+    }
+
+    @Test
+    void aSpoolThatCannotBeWrittenIsReportedAndItsContentsStayIntact() throws IOException {
+        Path dir = root.resolve("spool");
+        Spool spool = new Spool(dir, 1 << 20, metrics);
+        try (FileChannel ch = log("line0\nline1\n")) {
+            spool.write(C, "fp", 0, ch, 0, 6);
+            // the next segment's temporary file cannot be created (the tests run as root: permissions would not stop them)
+            Path blocker = dir.resolve(ID).resolve("00000002.seg.tmp");
+            Files.createDirectories(blocker.resolve("x"));
+            assertThatThrownBy(() -> spool.write(C, "fp", 0, ch, 6, 12)).isInstanceOf(IOException.class);
+            assertThat(spool.problem()).contains("cannot be written");
+            assertThat(spool.segments(ID)).hasSize(1);
+            assertThat(read(spool.segments(ID).get(0))).isEqualTo("line0\n");
+            assertThat(spool.bytes()).isEqualTo(6);
+            Files.delete(blocker.resolve("x"));
+            Files.delete(blocker);
+            spool.write(C, "fp", 0, ch, 6, 12);
+            assertThat(spool.problem()).as("works again").isNull();
+            assertThat(spool.segments(ID)).hasSize(2);
+        }
+    }
+
+    @Test
+    void aTornSegmentIsLeftAloneAndNotShipped() throws IOException {
+        Spool spool = new Spool(root.resolve("spool"), 1 << 20, metrics);
+        try (FileChannel ch = log("line0\nline1\n")) {
+            Spool.Segment s = spool.write(C, "fp", 0, ch, 0, 12).segment();
+            try (FileChannel w = FileChannel.open(s.path(), StandardOpenOption.WRITE)) {
+                w.truncate(w.size() - 3);
+            }
+        }
+        assertThat(new Spool(root.resolve("spool"), 1 << 20, new Metrics()).segments(ID)).isEmpty();
+    }
+
+    @Test
+    void theDefaultPathIsBesideTheRegistry() {
+        assertThat(Spool.resolve("", "/var/lib/logferry/registry.json")).isEqualTo(Path.of("/var/lib/logferry/spool"));
+        assertThat(Spool.resolve("/data/spool", "/var/lib/logferry/registry.json")).isEqualTo(Path.of("/data/spool"));
+    }
+}
