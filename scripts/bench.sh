@@ -72,6 +72,24 @@ exec 8>"$BENCH_DIR/.lock"
 flock -n 8 || lf_die "another scripts/bench.sh runs on $BENCH_DIR"
 lf_log "bench $BID: $ENTRIES entries, runs ${RUNS//,/ }, results in $OUT"
 
+# BENCH_PRIORITY: the autogroup (the scheduler's per-session group) nice value of our own session
+# and of Elasticsearch's, restored by unboost.
+BOOSTED=()
+boost() {   # PID
+  [[ $PRIORITY != 0 && -w /proc/$1/autogroup ]] || return 0
+  local was; was=$(sed -n 's/.* nice \(-\{0,1\}[0-9]*\).*/\1/p' "/proc/$1/autogroup")
+  if echo "$PRIORITY" >"/proc/$1/autogroup" 2>/dev/null; then
+    BOOSTED+=("$1:$was")
+  else
+    lf_log "WARNING: cannot set the autogroup nice of pid $1"
+  fi
+}
+unboost() {
+  local e
+  for e in "${BOOSTED[@]}"; do echo "${e#*:}" >"/proc/${e%%:*}/autogroup" 2>/dev/null || true; done
+  BOOSTED=()
+}
+
 LABEL=logferry.bench
 cleanup() {
   local ids
@@ -93,7 +111,8 @@ newer_sources() { [[ ! -f $1 ]] || [[ -n $(find "$LF_REPO_ROOT/src/main" "$LF_RE
 SOURCE_JAR=${BENCH_AGENT_JAR:-$LF_REPO_ROOT/target/logferry.jar}
 if [[ -z ${BENCH_AGENT_JAR:-} ]] && newer_sources "$LF_REPO_ROOT/target/logferry.jar"; then
   lf_log "building target/logferry.jar"
-  (cd "$LF_REPO_ROOT" && mvn -B -o -q -DskipTests package) || lf_die "mvn package failed"
+  # offline first (fast); online when a plugin is not in the local repository yet (a fresh machine)
+  (cd "$LF_REPO_ROOT" && { mvn -B -o -q -DskipTests package >/dev/null 2>&1 || mvn -B -q -DskipTests package; }) || lf_die "mvn package failed"
 fi
 # A copy, so that a rebuild of target/ during the run changes nothing. A build running in the same
 # tree may be halfway through writing the jar (the plain jar comes before the shaded one): retry.
@@ -107,7 +126,8 @@ done
 if run 4 || { run 3 && (( ES_WARMUP > 0 )); }; then
   if newer_sources "$LF_REPO_ROOT/target/logferry-bench.jar" "$LF_REPO_ROOT/src/bench"; then
     lf_log "building target/logferry-bench.jar (-Pbench)"
-    (cd "$LF_REPO_ROOT" && mvn -B -o -q -Pbench -DskipTests package) || lf_die "mvn -Pbench package failed"
+    (cd "$LF_REPO_ROOT" && { mvn -B -o -q -Pbench -DskipTests package >/dev/null 2>&1 || mvn -B -q -Pbench -DskipTests package; }) \
+      || lf_die "mvn -Pbench package failed"
   fi
   BENCH_JAR="$BENCH_DIR/jar/logferry-bench-$BID.jar"
   cp "$LF_REPO_ROOT/target/logferry-bench.jar" "$BENCH_JAR"
@@ -121,24 +141,6 @@ AGENT_VERSION=$(java -jar "$AGENT_JAR" version 2>/dev/null | awk '{print $2}')
 } >"$OUT/info.txt"
 
 # ---------------------------------------------------------------- helpers
-
-# BENCH_PRIORITY: the autogroup (the scheduler's per-session group) nice value of our own session
-# and of Elasticsearch's, restored by unboost.
-BOOSTED=()
-boost() {   # PID
-  [[ $PRIORITY != 0 && -w /proc/$1/autogroup ]] || return 0
-  local was; was=$(sed -n 's/.* nice \(-\{0,1\}[0-9]*\).*/\1/p' "/proc/$1/autogroup")
-  if echo "$PRIORITY" >"/proc/$1/autogroup" 2>/dev/null; then
-    BOOSTED+=("$1:$was")
-  else
-    lf_log "WARNING: cannot set the autogroup nice of pid $1"
-  fi
-}
-unboost() {
-  local e
-  for e in "${BOOSTED[@]}"; do echo "${e#*:}" >"/proc/${e%%:*}/autogroup" 2>/dev/null || true; done
-  BOOSTED=()
-}
 
 stop_pid() {   # PID NAME: SIGTERM, 20 s, SIGKILL
   local pid=$1 end
