@@ -363,7 +363,7 @@ public final class Spool {
     }
 
     /** The offset just after the last newline in {@code [from, to)}, or {@code from} when there is none. */
-    static long lastLineEnd(FileChannel ch, long from, long to) throws IOException {
+    public static long lastLineEnd(FileChannel ch, long from, long to) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(64 * 1024);
         for (long pos = to; pos > from; ) {
             int n = (int) Math.min(b.capacity(), pos - from);

@@ -612,22 +612,7 @@ public final class FileTailer implements Tailer {
     /** The offset just after the file's last complete line (0 when it has none): where "end" starts. */
     static long lastLineEnd(Path p) throws IOException {
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-            long size = ch.size();
-            ByteBuffer b = ByteBuffer.allocate(64 * 1024);
-            for (long pos = size; pos > 0; ) {
-                int n = (int) Math.min(b.capacity(), pos);
-                pos -= n;
-                b.clear().limit(n);
-                while (b.hasRemaining() && ch.read(b, pos + b.position()) > 0) {
-                    // fill the window
-                }
-                for (int i = b.position() - 1; i >= 0; i--) {
-                    if (b.get(i) == '\n') {
-                        return pos + i + 1;
-                    }
-                }
-            }
-            return 0;
+            return Spool.lastLineEnd(ch, 0, ch.size());
         }
     }
 
