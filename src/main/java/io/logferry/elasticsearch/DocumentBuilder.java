@@ -47,9 +47,10 @@ public final class DocumentBuilder implements Encoder {
     private final JsonOut out = new JsonOut(4096);
     private final byte[] idBytes = new byte[16];
     private String idFile;
-    /** Where the last {@link #writeHead} put the {@code _id}'s characters: what {@link #encode} hands the event. */
+    /** Where the last {@link #writeHead} put the {@code _id}'s characters and the document line: what {@link #encode} hands the event. */
     private int idStart;
     private int idEnd;
+    private int docStart;
 
     public record AgentInfo(String version, String id, String hostName) { }
 
@@ -133,23 +134,24 @@ public final class DocumentBuilder implements Encoder {
 
     /** The bulk lines for one message; {@code documentStart[0]} receives where the document line begins. */
     public byte[] build(Message m, int[] documentStart) {
-        writeHead(m, documentStart);
+        writeHead(m);
+        documentStart[0] = docStart;
         out.raw(constantTail);
         return out.toBytes();
     }
 
     /** {@link #build} without its last bytes, the {@link #tail()}: what a {@link LogEvent} holds of its own. */
     public byte[] buildHead(Message m, int[] documentStart) {
-        writeHead(m, documentStart);
+        writeHead(m);
+        documentStart[0] = docStart;
         return out.toBytes();
     }
 
     /** The event of {@code m}: its head, the container's shared tail, its target index and where its {@code _id} is. */
     @Override
     public LogEvent encode(Message m, AckTracker tracker) {
-        int[] start = new int[1];
-        byte[] head = buildHead(m, start);
-        return new LogEvent(tracker, head, tail(), start[0], m.commit(), index, idStart, idEnd);
+        writeHead(m);
+        return new LogEvent(tracker, out.toBytes(), constantTail, docStart, m.commit(), index, idStart, idEnd);
     }
 
     /** The end of every document line of this container, serialised once, with its newline. */
@@ -157,7 +159,7 @@ public final class DocumentBuilder implements Encoder {
         return constantTail;
     }
 
-    private void writeHead(Message m, int[] documentStart) {
+    private void writeHead(Message m) {
         JsonOut o = out;
         o.reset();
         o.ascii("{\"create\":{\"_index\":").string(index).ascii(",\"_id\":\"");
@@ -165,7 +167,7 @@ public final class DocumentBuilder implements Encoder {
         writeId(o, m.start());
         idEnd = o.length();
         o.ascii("\"}}\n");
-        documentStart[0] = o.length();
+        docStart = o.length();
         o.ascii("{\"@timestamp\":").string(m.time())
                 .ascii(",\"message\":");
         if (m.escapedText() != null) {

@@ -64,11 +64,6 @@ public final class Setup {
         }
     }
 
-    /** The template with a lifecycle where the cluster supports it, without retention. */
-    public static void installTemplate(RestClient client) throws IOException {
-        installTemplate(client, "");
-    }
-
     /**
      * @param retention an Elasticsearch time value ({@code 30d}) for {@code data_retention}, or empty
      *                  for none; only used where the cluster manages data stream lifecycles
