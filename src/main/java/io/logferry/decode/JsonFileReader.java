@@ -70,6 +70,8 @@ public final class JsonFileReader {
     private final MessageAssembler assembler;
     private final Listener listener;
     private byte[] buf = NO_BUFFER;
+    /** The line scanner, made with the buffer and let go with it. */
+    private FastDockerLine scanner;
     /** The file offset of {@code buf[0]}: where the unterminated line starts. */
     private long bufStart;
     private int fill;
@@ -136,6 +138,7 @@ public final class JsonFileReader {
     public void releaseIfIdle(long nowNanos, long idleNanos) {
         if (buf.length > fill && nowNanos - lastReadNanos > idleNanos) {
             buf = fill == 0 ? NO_BUFFER : Arrays.copyOf(buf, fill);
+            scanner = null;
         }
     }
 
@@ -199,9 +202,12 @@ public final class JsonFileReader {
         if (fileId == null) {
             fileId = start == 0 ? listener.identify(buf, off, len) : "unknown";
         }
+        if (scanner == null) {
+            scanner = new FastDockerLine();
+        }
         DockerEntry e;
         try {
-            e = DockerJsonDecoder.decode(buf, off, len, start, end, assembler.escapedLimit());
+            e = DockerJsonDecoder.decode(scanner, buf, off, len, start, end, assembler.escapedLimit());
         } catch (DockerJsonDecoder.MalformedLineException ex) {
             assembler.skip(new Cursor(fileSeq, fileId, end));
             listener.malformed(start, ex.getMessage());
