@@ -245,7 +245,7 @@ start_agent() {
 measure_agent() {
   local port=$((PORT_BASE + $1)) rc=0
   python3 "$BENCH_PY/measure.py" --pid "$AGENT_PID" --launch-ns "$LAUNCH_NS" \
-    --metrics "http://127.0.0.1:$port/metrics" --metric logferry_events_acked_total \
+    --metrics "http://127.0.0.1:$port/metrics?name[]=logferry_events_acked_total" --metric logferry_events_acked_total \
     --expected "$2" --deadline "$3" --es-pid "${4:-0}" --label "run$1" --out "$OUT/run$1.json" >/dev/null || rc=$?
   stop_pid "$AGENT_PID" agent; AGENT_PID=
   (( rc == 0 )) || { lf_log "run $1: did not reach $2 acknowledged events (see $OUT/run$1.json, $OUT/run$1/agent.log)"; tail -5 "$OUT/run$1/agent.log" >&2 || true; }
@@ -436,7 +436,7 @@ if run 5; then
   start_agent "$cfg" "$OUT/run5/agent.log"
   sleep 5   # the agent is up and watching before the writers start
   python3 "$BENCH_PY/measure.py" --pid "$AGENT_PID" --launch-ns "$LAUNCH_NS" \
-    --metrics "http://127.0.0.1:$((PORT_BASE + 5))/metrics" --metric logferry_events_acked_total \
+    --metrics "http://127.0.0.1:$((PORT_BASE + 5))/metrics?name[]=logferry_events_acked_total" --metric logferry_events_acked_total \
     --expected "$total" --deadline $(( STEADY_SECONDS * 3 + 300 )) --es-pid "$(es_pid)" --interval 0.5 --label run5 \
     --out "$OUT/run5.json" >/dev/null &
   mpid=$!

@@ -13,8 +13,10 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -216,7 +218,9 @@ public final class StatusServer implements AutoCloseable {
         if (path.equals("/health")) {
             health(s, method);
         } else {
-            respond(s, method, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", metrics.prometheus());
+            Set<String> names = q < 0 ? Set.of() : metricNames(target.substring(q + 1));
+            respond(s, method, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
+                    names.isEmpty() ? metrics.prometheus() : metrics.prometheus(names));
         }
     }
 
@@ -246,6 +250,31 @@ public final class StatusServer implements AutoCloseable {
         } catch (IOException ignored) {
             // closed anyway
         }
+    }
+
+    /**
+     * The metric names of a {@code /metrics} query's {@code name[]} parameters (Prometheus'
+     * convention for scraping some metrics only: {@code ?name[]=logferry_events_acked_total}),
+     * empty when there are none. At most 64 are taken; other parameters are ignored.
+     */
+    static Set<String> metricNames(String query) {
+        Set<String> names = new LinkedHashSet<>();
+        String[] params = query.split("&");
+        for (int i = 0; i < params.length && names.size() < 64; i++) {
+            String param = params[i];
+            int eq = param.indexOf('=');
+            if (eq < 0) {
+                continue;
+            }
+            try {
+                if (URLDecoder.decode(param.substring(0, eq), StandardCharsets.UTF_8).equals("name[]")) {
+                    names.add(URLDecoder.decode(param.substring(eq + 1), StandardCharsets.UTF_8));
+                }
+            } catch (IllegalArgumentException malformed) {
+                // a bad %-escape: not a name
+            }
+        }
+        return names;
     }
 
     /** The index just past the blank line that ends the head, or -1. */

@@ -15,6 +15,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -145,6 +147,29 @@ public final class Metrics {
     public String prometheus() {
         return registry.scrape();
     }
+
+    /**
+     * Only the metrics named, by their exposed name ({@code logferry_events_acked_total}) or
+     * without the suffix the format adds to a counter or histogram sample ({@code _total},
+     * {@code _count}, {@code _sum}, {@code _bucket}): what a poller that wants one number asks for.
+     * Rendering everything costs about 6 ms of CPU once warm (the text writer escapes every help
+     * text a character at a time), rendering one metric a small part of that.
+     */
+    public String prometheus(Set<String> names) {
+        Set<String> wanted = new HashSet<>();
+        for (String n : names) {
+            wanted.add(n);
+            for (String suffix : SAMPLE_SUFFIXES) {
+                if (n.endsWith(suffix)) {
+                    wanted.add(n.substring(0, n.length() - suffix.length()));
+                }
+            }
+        }
+        return registry.scrape(TEXT_FORMAT, wanted);
+    }
+
+    private static final String TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8";
+    private static final String[] SAMPLE_SUFFIXES = {"_total", "_count", "_sum", "_bucket", "_created"};
 
     private static String help(String name, String given) {
         Metric m = Metric.named(name);

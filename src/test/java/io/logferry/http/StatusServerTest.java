@@ -79,6 +79,28 @@ class StatusServerTest {
     }
 
     @Test
+    void nameParametersScrapeOnlyTheMetricsNamed() throws Exception {
+        metrics.counter("logferry_events_acked_total", "acked").add(31);
+        metrics.counter("logferry_events_read_total", "read").add(40);
+
+        String one = get("/metrics?name%5B%5D=logferry_events_acked_total").body();
+        assertThat(one).contains("logferry_events_acked_total 31.0").doesNotContain("logferry_events_read_total", "jvm_");
+        String two = get("/metrics?name[]=logferry_events_acked_total&x=1&name[]=logferry_events_read").body();
+        assertThat(two).contains("logferry_events_acked_total 31.0", "logferry_events_read_total 40.0").doesNotContain("jvm_");
+        assertThat(get("/metrics?x=1").body()).contains("logferry_events_read_total", "jvm_memory_used_bytes");
+    }
+
+    @Test
+    void metricNamesAreReadFromTheQuery() {
+        assertThat(StatusServer.metricNames("name[]=a&name%5B%5D=b_total&other=c&name[]")).containsExactly("a", "b_total");
+        assertThat(StatusServer.metricNames("")).isEmpty();
+        assertThat(StatusServer.metricNames("name[]=%zz&name[]=ok")).as("a bad escape is skipped").containsExactly("ok");
+        assertThat(StatusServer.metricNames("name[]=x&".repeat(200))).containsExactly("x");
+        assertThat(StatusServer.metricNames(java.util.stream.IntStream.range(0, 100).mapToObj(i -> "name[]=m" + i)
+                .collect(java.util.stream.Collectors.joining("&")))).hasSize(64);
+    }
+
+    @Test
     void healthAndMetricsAnswerAndNothingElseDoes() throws Exception {
         metrics.counter("logferry_test_total", "a test counter").add(7);
         HttpResponse<String> up = get("/health");
