@@ -97,6 +97,7 @@ class MetricsTest {
         assertThat(scraped("process_resident_memory_bytes")).isPositive();
         assertThat(scraped("process_open_fds")).isPositive();
         assertThat(scraped("jvm_threads_live_threads")).isPositive();
-        assertThat(text).contains("jvm_memory_used_bytes{area=\"heap\"", "# TYPE jvm_gc_memory_allocated_bytes_total counter");
+        assertThat(text).contains("jvm_memory_used_bytes{area=\"heap\"", "# TYPE jvm_gc_collection_seconds summary",
+                "jvm_gc_collection_seconds_count{gc=");
     }
 }
