@@ -97,6 +97,17 @@ public final class Agent implements AutoCloseable {
     }
 
     public void start() throws Exception {
+        Discovery.Listener loop = startWithoutDiscovery();
+        Discovery disc = new Discovery(docker, loop);
+        discovery = disc;
+        disc.start();
+    }
+
+    /**
+     * Everything {@link #start} starts but discovery: the caller tells the returned listener which
+     * containers exist (the training run of {@code cli.TrainCommand}, on generated logs).
+     */
+    public Discovery.Listener startWithoutDiscovery() throws Exception {
         Map<String, Registry.Entry> entries = registry.load();
         String agentId = agentId();
         log.info("logferry {} starting: agent id {}, registry {} ({} containers), output {}", version, agentId,
@@ -145,9 +156,13 @@ public final class Agent implements AutoCloseable {
         control = c;
         long every = config.registry().flushInterval().toMillis();
         f.scheduleWithFixedDelay(this::flushRegistry, every, every, TimeUnit.MILLISECONDS);
-        Discovery disc = new Discovery(d, c);
-        discovery = disc;
-        disc.start();
+        return c;
+    }
+
+    /** The port {@code /health} and {@code /metrics} listen on, or -1 without them (before start, or {@code http.enabled: false}). */
+    public int httpPort() {
+        StatusServer h = http;
+        return h == null ? -1 : h.port();
     }
 
     private void registerGauges() {

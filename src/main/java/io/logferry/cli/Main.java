@@ -16,7 +16,8 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code logferry run|setup|check|version [--config FILE]}. Exit codes: 0 ok, 1 failure, 2 bad
+ * {@code logferry run|setup|check|version [--config FILE]}, and {@code logferry train} (the AOT
+ * cache's training run, {@link TrainCommand}). Exit codes: 0 ok, 1 failure, 2 bad
  * config or usage, 3 a fatal error ({@link FatalErrors}: an Error in any thread, or the JVM's
  * {@code -XX:+ExitOnOutOfMemoryError}).
  */
@@ -57,6 +58,14 @@ public final class Main {
         if (command.equals("version")) {
             System.out.println("logferry " + version());
             return 0;
+        }
+        if (command.equals("train")) {
+            try {
+                return new TrainCommand(System.out, TrainCommand.ENTRIES).run(version());
+            } catch (Exception e) {
+                System.err.println("logferry train: " + e);
+                return 1;
+            }
         }
         if (!command.equals("run") && !command.equals("setup") && !command.equals("check")) {
             System.err.println("logferry: unknown command '" + command + "'\n" + usage());
@@ -130,7 +139,8 @@ public final class Main {
     }
 
     static String usage() {
-        return "usage: logferry [run|setup|check|version] [--config FILE]   (default config: " + DEFAULT_CONFIG + ")";
+        return "usage: logferry [run|setup|check|version] [--config FILE]   (default config: " + DEFAULT_CONFIG + ")\n"
+                + "       logferry train   (a run on generated logs, for -XX:AOTCacheOutput: see the Dockerfile)";
     }
 
     public static String version() {
