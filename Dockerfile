@@ -9,8 +9,10 @@
 # the /var/lib/logferry volume, and /tmp should be a tmpfs (JNA unpacks its native library
 # there when docker.host is a unix socket).
 
-ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-21
-ARG RUNTIME_IMAGE=eclipse-temurin:21-jre
+ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-25
+# JDK 25 or later: the AOT cache below (-XX:AOTCacheOutput, JEP 514) is new in 25. The jar itself
+# runs on 21 too (built with --release 21).
+ARG RUNTIME_IMAGE=eclipse-temurin:25-jre
 
 # ---------------------------------------------------------------- build
 FROM ${BUILD_IMAGE} AS build
@@ -38,17 +40,6 @@ RUN mkdir -p /var/lib/logferry \
  && chmod 0770 /var/lib/logferry \
  && chmod 0644 /etc/logferry/logferry.yml /opt/logferry/logferry.jar
 
-USER ${LOGFERRY_UID}:0
-VOLUME ["/var/lib/logferry"]
-
-# /health listens on 127.0.0.1 inside the container (http.host); the check runs there too, with
-# java itself (io.logferry.http.HealthCheck reads LOGFERRY_HTTP_HOST/PORT): newer eclipse-temurin
-# images have neither curl nor wget, and busybox 1.35's wget crashes on -T. ~0.2 s of CPU a check.
-# The launcher puts JDK_JAVA_OPTIONS (the agent's heap, below) before these options, so the check
-# sets every heap size itself: -Xms96m from there with -Xmx16m here would stop the JVM.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xms8m", "-Xmx16m", "-Xmn4m", "-XX:ReservedCodeCacheSize=16m", "-Xss512k", "-XX:-UsePerfData", "-cp", "/opt/logferry/logferry.jar", "io.logferry.http.HealthCheck"]
-
 # Memory: a bounded heap with the serial collector keeps the agent's peak RSS under 256 MiB
 # whatever the host's RAM (the JVM's default would size the heap from the host, not from the
 # agent's needs); the queue is bounded in events and bytes. The young generation is fixed at
@@ -61,5 +52,27 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 # Override with -e JDK_JAVA_OPTIONS="..." (the java launcher reads it); scripts/bench.sh and the
 # integration tests (AgentProcess) run the agent with these options.
 ENV JDK_JAVA_OPTIONS="-Xms96m -Xmx192m -Xmn64m -XX:SurvivorRatio=4 -XX:+UseSerialGC -XX:MetaspaceSize=64m -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=64m -Xss512k -XX:+ExitOnOutOfMemoryError"
+
+# The AOT cache (JDK 25): a training run of the agent on generated logs (`logferry train`: the
+# control loop, tailers, decoding, documents, queue and /metrics, output discard, no Docker) records
+# the classes start-up loads and links and the methods the per-line path makes hot; every start
+# then maps them instead of loading, verifying and profiling them again. Measured with the
+# benchmark's run 1: about 0.7 CPU s less to the first acknowledged event and 14 MiB less RSS
+# (docs/benchmark.md). Made by this image's own java with the same options and jar path, as the
+# cache requires; a JVM that cannot use it says so once and starts without it.
+RUN java -XX:-UsePerfData -XX:AOTCacheOutput=/opt/logferry/logferry.aot -jar /opt/logferry/logferry.jar train \
+ && chmod 0644 /opt/logferry/logferry.aot
+
+USER ${LOGFERRY_UID}:0
+VOLUME ["/var/lib/logferry"]
+
+# /health listens on 127.0.0.1 inside the container (http.host); the check runs there too, with
+# java itself (io.logferry.http.HealthCheck reads LOGFERRY_HTTP_HOST/PORT): newer eclipse-temurin
+# images have neither curl nor wget, and busybox 1.35's wget crashes on -T. ~0.2 s of CPU a check.
+# The launcher puts JDK_JAVA_OPTIONS (the agent's heap, above) before these options, so the check
+# sets every heap size itself: -Xms96m from there with -Xmx16m here would stop the JVM.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xms8m", "-Xmx16m", "-Xmn4m", "-XX:ReservedCodeCacheSize=16m", "-Xss512k", "-XX:-UsePerfData", "-cp", "/opt/logferry/logferry.jar", "io.logferry.http.HealthCheck"]
+
 # -XX:-UsePerfData: no hsperfdata files in /tmp.
-ENTRYPOINT ["java", "-XX:-UsePerfData", "-jar", "/opt/logferry/logferry.jar", "run", "--config", "/etc/logferry/logferry.yml"]
+ENTRYPOINT ["java", "-XX:-UsePerfData", "-XX:AOTCache=/opt/logferry/logferry.aot", "-jar", "/opt/logferry/logferry.jar", "run", "--config", "/etc/logferry/logferry.yml"]

@@ -22,7 +22,9 @@
 # BENCH_PRIORITY (e.g. -15: while it runs, the CPU priority of the bench's own process group and of
 # Elasticsearch's, through /proc/PID/autogroup, so that other work on a shared machine distorts the
 # figures less; restored at exit; default 0, off), BENCH_KEEP=1 (keep containers, data streams and
-# NDJSON), BENCH_SKIP_ENV_UP=1,
+# NDJSON), BENCH_SKIP_ENV_UP=1, BENCH_AOT (1, default: an AOT cache made by `logferry train` with the
+# agent's own java, options and jar path, as the image makes one, when the JVM (25+) and the jar
+# (with `train`) can; 0: none),
 # PEER_FLUENT_BIT=/path/to/fluent-bit (runs 1-3 again with Fluent Bit on the same files).
 set -euo pipefail
 # The whole script is one compound command, read before it runs: editing this file while a
@@ -98,7 +100,7 @@ cleanup() {
     # shellcheck disable=SC2086
     [[ -z $ids ]] || timeout 300 docker rm -f $ids >/dev/null 2>&1 || true
     curl -s -o /dev/null -XDELETE "$ES_URL/_data_stream/logs-docker-bench${BID}*" || true
-    rm -f "$BENCH_DIR/bulk-$BID".* "$BENCH_DIR/jar/"*"-$BID.jar"
+    rm -f "$BENCH_DIR/bulk-$BID".* "$BENCH_DIR/jar/"*"-$BID.jar" "$BENCH_DIR/jar/"*"-$BID.aot"
   fi
   [[ -z ${AGENT_PID:-} ]] || stop_pid "$AGENT_PID" agent
   unboost
@@ -133,10 +135,25 @@ if run 4 || { run 3 && (( ES_WARMUP > 0 )); }; then
   cp "$LF_REPO_ROOT/target/logferry-bench.jar" "$BENCH_JAR"
   [[ $(java -cp "$BENCH_JAR" io.logferry.bench.BulkCorpus 2>&1 || true) == *"--log is required"* ]] || lf_die "$BENCH_JAR does not run"
 fi
+# The image's AOT cache (see the Dockerfile): trained here the same way, for this jar and JVM.
+AOT_NOTE="none"
+if [[ ${BENCH_AOT:-1} == 1 ]]; then
+  AOT_FILE="$BENCH_DIR/jar/logferry-$BID.aot"
+  # shellcheck disable=SC2086
+  if java $JAVA_OPTS_AGENT -XX:AOTCacheOutput="$AOT_FILE" -jar "$AGENT_JAR" train >"$BENCH_DIR/jar/train-$BID.log" 2>&1 \
+      && [[ -s $AOT_FILE ]]; then
+    JAVA_OPTS_AGENT="$JAVA_OPTS_AGENT -XX:AOTCache=$AOT_FILE"
+    AOT_NOTE="trained by 'logferry train' ($(grep -o 'logferry train: [0-9]* of [0-9]* events[^.]*' "$BENCH_DIR/jar/train-$BID.log" | head -1 || true))"
+  else
+    AOT_NOTE="none: this JVM or jar cannot make one (see $BENCH_DIR/jar/train-$BID.log)"
+    rm -f "$AOT_FILE"
+  fi
+fi
 AGENT_VERSION=$(java -jar "$AGENT_JAR" version 2>/dev/null | awk '{print $2}')
 {
   echo "bench $BID  entries=$ENTRIES  runs=${RUNS//,/ }"
   echo "agent $AGENT_VERSION ($(if [[ -n ${BENCH_AGENT_JAR:-} ]]; then echo "$BENCH_AGENT_JAR, sha256 $(sha256sum "$AGENT_JAR" | cut -c1-12)"; else cd "$LF_REPO_ROOT" && git rev-parse --short HEAD 2>/dev/null; git diff --quiet HEAD -- src/main 2>/dev/null || echo '+local changes'; fi))  JVM: $(java -version 2>&1 | head -1)  opts: ${JAVA_OPTS_AGENT:-(defaults)}"
+  echo "AOT cache: $AOT_NOTE"
   echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r)"
 } >"$OUT/info.txt"
 
