@@ -142,7 +142,7 @@ if [[ ${BENCH_AOT:-1} == 1 ]]; then
   # shellcheck disable=SC2086
   if java $JAVA_OPTS_AGENT -XX:AOTCacheOutput="$AOT_FILE" -jar "$AGENT_JAR" train >"$BENCH_DIR/jar/train-$BID.log" 2>&1 \
       && [[ -s $AOT_FILE ]]; then
-    JAVA_OPTS_AGENT="$JAVA_OPTS_AGENT -XX:AOTCache=$AOT_FILE"
+    JAVA_OPTS_AGENT="$JAVA_OPTS_AGENT -XX:AOTCache=$AOT_FILE -Xlog:aot*=error"
     AOT_NOTE="trained by 'logferry train' ($(grep -o 'logferry train: [0-9]* of [0-9]* events[^.]*' "$BENCH_DIR/jar/train-$BID.log" | head -1 || true))"
   else
     AOT_NOTE="none: this JVM or jar cannot make one (see $BENCH_DIR/jar/train-$BID.log)"

@@ -346,7 +346,14 @@ public final class Agent implements AutoCloseable {
         }
         ScheduledExecutorService f = flusher;
         if (f != null) {
-            f.shutdownNow();
+            // not shutdownNow: interrupting a flush in the middle of its write fails it
+            // (ClosedByInterruptException) and logs an error for nothing; the last flush follows
+            f.shutdown();
+            try {
+                f.awaitTermination(LOOP_ANSWER.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         flushRegistry();
         if (c != null) {
