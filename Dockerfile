@@ -34,11 +34,13 @@ LABEL org.opencontainers.image.title="logferry" \
 
 COPY --from=build /build/target/logferry.jar /opt/logferry/logferry.jar
 COPY config/docker/logferry.yml /etc/logferry/logferry.yml
+COPY config/docker/healthcheck.sh /opt/logferry/healthcheck
 # The registry directory: owned by the agent's uid, group 0, nobody else.
 RUN mkdir -p /var/lib/logferry \
  && chown "${LOGFERRY_UID}:0" /var/lib/logferry \
  && chmod 0770 /var/lib/logferry \
- && chmod 0644 /etc/logferry/logferry.yml /opt/logferry/logferry.jar
+ && chmod 0644 /etc/logferry/logferry.yml /opt/logferry/logferry.jar \
+ && chmod 0755 /opt/logferry/healthcheck
 
 # Memory: a bounded heap with the serial collector keeps the agent's peak RSS under 256 MiB
 # whatever the host's RAM (the JVM's default would size the heap from the host, not from the
@@ -66,13 +68,12 @@ RUN java -XX:-UsePerfData -XX:AOTCacheOutput=/opt/logferry/logferry.aot -jar /op
 USER ${LOGFERRY_UID}:0
 VOLUME ["/var/lib/logferry"]
 
-# /health listens on 127.0.0.1 inside the container (http.host); the check runs there too, with
-# java itself (io.logferry.http.HealthCheck reads LOGFERRY_HTTP_HOST/PORT): newer eclipse-temurin
-# images have neither curl nor wget, and busybox 1.35's wget crashes on -T. ~0.2 s of CPU a check.
-# The launcher puts JDK_JAVA_OPTIONS (the agent's heap, above) before these options, so the check
-# sets every heap size itself: -Xms96m from there with -Xmx16m here would stop the JVM.
+# /health listens on 127.0.0.1 inside the container (http.host); the check runs there too
+# (config/docker/healthcheck.sh: LOGFERRY_HTTP_HOST/PORT, 200 healthy, anything else not). It asks
+# with bash's /dev/tcp or busybox's nc, without starting a JVM (which cost ~0.2 s of CPU a check);
+# only an image with neither falls back to java (io.logferry.http.HealthCheck).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xms8m", "-Xmx16m", "-Xmn4m", "-XX:ReservedCodeCacheSize=16m", "-Xss512k", "-XX:-UsePerfData", "-cp", "/opt/logferry/logferry.jar", "io.logferry.http.HealthCheck"]
+  CMD ["/opt/logferry/healthcheck"]
 
 # -XX:-UsePerfData: no hsperfdata files in /tmp. -Xlog:aot*=error: JDK 25.0.3 warns at every start
 # that it could not link one adapter from the cache ("Saved blob's name ... is different"), which
