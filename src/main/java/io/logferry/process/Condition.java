@@ -24,16 +24,16 @@ sealed interface Condition {
             if (v instanceof String s) {
                 return s.equals(value);
             }
-            if (v instanceof Long l) {
+            if (v instanceof Double || v instanceof Float) {
                 try {
-                    return l == Long.parseLong(value.trim());
+                    return ((Number) v).doubleValue() == Double.parseDouble(value.trim());
                 } catch (NumberFormatException e) {
                     return false;
                 }
             }
-            if (v instanceof Double d) {
+            if (v instanceof Number n) {
                 try {
-                    return d == Double.parseDouble(value.trim());
+                    return n.longValue() == Long.parseLong(value.trim());
                 } catch (NumberFormatException e) {
                     return false;
                 }
