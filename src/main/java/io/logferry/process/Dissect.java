@@ -46,6 +46,8 @@ final class Dissect implements Processor {
     /** delimiters[i] comes before keys[i]; delimiters[keys.length] after the last key ("" when none). */
     private final String[] delimiters;
     private final Key[] keys;
+    /** The target path of each key's name, made once (an indirect key's name comes from the text: made per event). */
+    private final Map<String, String[]> targets;
 
     Dissect(String tokenizer, String field, String prefix, boolean ignoreFailure, boolean overwrite, Trim trim, String trimChars) {
         this.tokenizer = tokenizer;
@@ -64,6 +66,13 @@ final class Dissect implements Processor {
         if (!prefix.isEmpty()) {
             Fields.path(prefix);
         }
+        Map<String, String[]> t = new java.util.HashMap<>();
+        for (Key k : keys) {
+            if (k.kind() == Kind.FIELD || k.kind() == Kind.APPEND) {
+                t.put(k.name(), Fields.path(prefix.isEmpty() ? k.name() : prefix + "." + k.name()));
+            }
+        }
+        this.targets = Map.copyOf(t);
         for (Key k : keys) {
             if (k.kind() != Kind.SKIP && k.kind() != Kind.NAMED_SKIP && k.kind() != Kind.INDIRECT) {
                 Fields.path(k.name());       // a field name ES would refuse is refused here
@@ -186,7 +195,8 @@ final class Dissect implements Processor {
     }
 
     private String[] target(String key) {
-        return Fields.path(prefix.isEmpty() ? key : prefix + "." + key);
+        String[] known = targets.get(key);
+        return known != null ? known : Fields.path(prefix.isEmpty() ? key : prefix + "." + key);
     }
 
     @SuppressWarnings("unchecked")
