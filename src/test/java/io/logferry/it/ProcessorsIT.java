@@ -44,6 +44,15 @@ class ProcessorsIT {
         }
     }
 
+    private static int indexOf(List<String> lines, String prefix) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith(prefix)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no line starting with '" + prefix + "' in:\n" + String.join("\n", lines));
+    }
+
     private record Case(Map<String, String> labels, String script) { }
 
     @Test
@@ -141,6 +150,19 @@ class ProcessorsIT {
         String log = agent.output();
         int warnings = log.split("sent through ingest pipeline " + java.util.regex.Pattern.quote(missing), -1).length - 1;
         assertThat(warnings).as("one warning for the container, not one per document:\n" + log).isEqualTo(1);
+        // check shows each container's pipeline and its processors in the order they run
+        Cli check = Cli.run(dir, Map.of("LOGFERRY_ELASTICSEARCH_DEAD_LETTER", deadLetter), "check", "--config", agent.configFile().toString());
+        List<String> out = check.out().lines().toList();
+        int dissectAt = indexOf(out, "  ship  " + run + "-dissect ");
+        assertThat(out.get(dissectAt + 1)).isEqualTo(
+                "        processor 1 dissect tokenizer='%{client} %{method} %{path} %{code|integer}' target_prefix='dissect'");
+        int renameAt = indexOf(out, "  ship  " + run + "-rename ");
+        assertThat(out.subList(renameAt + 1, renameAt + 3)).containsExactly(
+                "        processor 1 dissect tokenizer='%{lvl} %{rest}' target_prefix='dissect'",
+                "        processor 2 rename fields=[dissect.lvl->log.level]");
+        assertThat(out.get(indexOf(out, "  ship  " + run + "-dropevent ") + 1)).isEqualTo(
+                "        processor 1 drop_event when or(regexp.message='^DEBUG', contains.message='healthz')");
+        assertThat(out.get(indexOf(out, "  ship  " + run + "-pipeline "))).endsWith(", pipeline " + pipeline);
         System.out.printf("[processors] %d documents checked field by field, %d dropped by drop_event, %d through pipeline %s, "
                 + "%d dead letters for the missing pipeline, %d warning%n", docs.size(), 2, piped, pipeline, letters.size(), warnings);
     }
