@@ -316,6 +316,7 @@ public final class Selector {
         // "#<9 digits>" for numbered processors, "~<kind>" for unnumbered ones: numbered first, by number, then by kind
         Map<String, Map<String, String>> groups = new java.util.TreeMap<>();
         String why = null;
+        long bytes = 0;
         for (Map.Entry<String, String> l : new java.util.TreeMap<>(labels).entrySet()) {
             if (!l.getKey().startsWith(prefix)) {
                 continue;
@@ -337,6 +338,12 @@ public final class Selector {
                 break;
             }
             groups.computeIfAbsent(group, g -> new LinkedHashMap<>()).put(option, l.getValue());
+            // what a chain can add to every document is bounded like container.labels.*: all its options together
+            bytes += Utf8.length(l.getKey()) + (long) Utf8.length(l.getValue());
+            if (bytes > limits.containerLabelsMaxBytes()) {
+                why = "are longer than limits.container_labels_max_bytes (" + limits.containerLabelsMaxBytes() + ") together";
+                break;
+            }
         }
         if (groups.isEmpty() && why == null) {
             return ProcessorChain.NONE;

@@ -103,6 +103,15 @@ class SelectorProcessorsTest {
                 .contains("limits.processor_max_fields (3)");
         assertThat(decide(two, "logferry.processors.1.dissect.tokenizer", "%{aaaaaaaa} %{bbbbbbbb}").warnings())
                 .singleElement().asString().contains("limits.processor_max_value_bytes (16)");
+        // what processors can add to every document is bounded as container.labels.* are: 16384 bytes of options together
+        Map<String, String> big4 = new LinkedHashMap<>();
+        for (int i = 0; i < 5; i++) {
+            big4.put("co.elastic.logs/processors.add_fields.fields.f" + i, "v".repeat(4000));
+        }
+        Selector.Decision fat = new Selector(config, "").decide(SelectorLimitsTest.container(big4));
+        assertThat(fat.settings().orElseThrow().processors().isEmpty()).isTrue();
+        assertThat(fat.refusals()).filteredOn(r -> r.reason().equals(Selector.Refusal.PROCESSORS)).singleElement()
+                .satisfies(r -> assertThat(r.message()).contains("longer than limits.container_labels_max_bytes (16384) together"));
         // a hundred thousand processor labels cost one pass and one warning
         Map<String, String> many = new LinkedHashMap<>();
         for (int i = 0; i < 100_000; i++) {
