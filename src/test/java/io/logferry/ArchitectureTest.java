@@ -33,7 +33,7 @@ class ArchitectureTest {
     @Test
     void theModelIsALeaf() {
         rule("model", "config", "decode", "docker", "elasticsearch", "http", "logging", "metrics", "pipeline", "registry",
-                "selection", "tail", "cli", "retry", "spool").check(classes);
+                "selection", "tail", "cli", "retry", "spool", "process").check(classes);
         noClasses().that().resideInAPackage("io.logferry.model..").should().dependOnClassesThat()
                 .belongToAnyOf(Agent.class).check(classes);
     }
@@ -41,7 +41,7 @@ class ArchitectureTest {
     @Test
     void theBackoffHelperIsALeaf() {
         rule("retry", "model", "config", "decode", "docker", "elasticsearch", "http", "logging", "metrics", "pipeline",
-                "registry", "selection", "tail", "cli", "spool").check(classes);
+                "registry", "selection", "tail", "cli", "spool", "process").check(classes);
         noClasses().that().resideInAPackage("io.logferry.retry..").should().dependOnClassesThat()
                 .belongToAnyOf(Agent.class).check(classes);
     }
@@ -73,6 +73,19 @@ class ArchitectureTest {
         rule("pipeline", "spool").check(classes);
         noClasses().that().resideInAPackage("io.logferry.spool..").should().dependOnClassesThat()
                 .belongToAnyOf(Agent.class).check(classes);
+    }
+
+    @Test
+    void processorsArePureCodeOnTheModel() {
+        // the decode stage runs them, selection compiles them from labels; they know nothing but the model
+        rule("process", "config", "decode", "docker", "elasticsearch", "http", "logging", "metrics", "pipeline", "registry",
+                "selection", "tail", "cli", "retry", "spool").check(classes);
+        noClasses().that().resideInAPackage("io.logferry.process..").should().dependOnClassesThat()
+                .belongToAnyOf(Agent.class).check(classes);
+        noClasses().that().resideInAPackage("io.logferry.process..").should().dependOnClassesThat()
+                .resideInAnyPackage("java.io..", "java.nio..", "java.net..").check(classes);
+        rule("elasticsearch", "process").check(classes);
+        rule("tail", "process").check(classes);
     }
 
     /** Classes in {@code io.logferry.<from>} depend on none of the packages {@code io.logferry.<to>}. */

@@ -30,7 +30,10 @@ public final class Fixtures {
 
     private Fixtures() { }
 
-    /** {@code plain}: no labels; {@code java}: logferry.multiline=java; {@code java+json}: and logferry.json=true. */
+    /**
+     * {@code plain}: no labels; {@code java}: logferry.multiline=java; {@code java+json}: and logferry.json=true;
+     * {@code java+json+dissect}: and a dissect hint ({@code seq=%{seq|long} %{level} %{msg}}, which the JSON lines fail).
+     */
     public static ContainerInfo container(String kind) {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put("com.docker.compose.project", "shop");
@@ -43,7 +46,12 @@ public final class Fixtures {
                 labels.put("logferry.multiline", "java");
                 labels.put("logferry.json", "true");
             }
-            default -> throw new IllegalArgumentException("kind is plain, java or java+json, not " + kind);
+            case "java+json+dissect" -> {
+                labels.put("logferry.multiline", "java");
+                labels.put("logferry.json", "true");
+                labels.put("co.elastic.logs/processors.1.dissect.tokenizer", "seq=%{seq|long} %{level} %{msg}");
+            }
+            default -> throw new IllegalArgumentException("kind is plain, java, java+json or java+json+dissect, not " + kind);
         }
         return new ContainerInfo(CONTAINER_ID, "/shop-api-1", "registry.example.com/shop/api:1.4.2", labels,
                 LOG_PATH, "json-file", false);

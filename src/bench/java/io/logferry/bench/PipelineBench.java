@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  * document bytes, as {@code FileTailer.line} and {@code FileTailer.publish} do it. Per json-file
  * line, in ns (1000 ns/line = 1 CPU s per million lines). {@code plain}: plain corpus, defaults
  * (run 1 of scripts/bench.sh); {@code java+json}: realistic corpus with multiline java and JSON
- * decoding (run 2); {@code java}: realistic corpus, multiline only.
+ * decoding (run 2); {@code java}: realistic corpus, multiline only; {@code java+json+dissect}: run 2 with a
+ * dissect hint (what a dissect processor adds).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -38,7 +39,7 @@ import java.util.concurrent.TimeUnit;
 public class PipelineBench {
     static final int LINES = 10_000;
 
-    @Param({"plain", "java", "java+json"})
+    @Param({"plain", "java", "java+json", "java+json+dissect"})
     public String settings;
 
     private Corpus corpus;

@@ -295,6 +295,9 @@ final class CheckCommand {
                 ContainerSettings s = d.settings().orElseThrow();
                 dataStreams.add(s.dataStream());
                 shipped.add("  ship  " + c.describe() + " [" + state + ", " + c.logDriver() + "] -> " + s.dataStream() + ": " + settings(s));
+                for (String p : s.processors().describe()) {
+                    shipped.add("        processor " + p);     // the effective chain, in the order it runs
+                }
             } else {
                 skipped.add("  skip  " + c.describe() + " [" + state + "]: " + d.reason());
             }
@@ -391,6 +394,9 @@ final class CheckCommand {
         }
         if (!s.fields().isEmpty()) {
             b.append(", fields ").append(new java.util.TreeMap<>(s.fields()));
+        }
+        if (s.pipeline() != null) {
+            b.append(", pipeline ").append(s.pipeline());
         }
         return b.toString();
     }

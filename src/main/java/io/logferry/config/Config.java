@@ -52,10 +52,17 @@ public record Config(
     public record Multiline(MultilineType type, String pattern, boolean negate, MultilineMatch match, int maxLines,
                             Duration timeout) { }
 
+    /** @param pipeline {@code defaults.pipeline}: the ingest pipeline of every container without a pipeline label; "" none */
     public record ContainerDefaults(String dataset, String namespace, Streams streams,
                                     StartPosition startPosition, Multiline multiline, boolean json,
                                     String jsonMessageKey, int maxBytes, List<String> includeLines,
-                                    List<String> excludeLines) { }
+                                    List<String> excludeLines, String pipeline) {
+        /** Without a default pipeline. */
+        public ContainerDefaults(String dataset, String namespace, Streams streams, StartPosition startPosition, Multiline multiline,
+                                 boolean json, String jsonMessageKey, int maxBytes, List<String> includeLines, List<String> excludeLines) {
+            this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines, "");
+        }
+    }
 
     public record Queue(int maxEvents, long maxBytes) { }
 
@@ -79,9 +86,27 @@ public record Config(
                          List<String> allowedPipelines) { }
 
     /** Ceilings that labels and {@code defaults} may lower, never raise. */
+    /**
+     * @param processorsMaxCount       processors in one container's chain (labels)
+     * @param processorMaxValueBytes   one processor option's value (a tokenizer, a field value), UTF-8 bytes
+     * @param processorMaxFields       keys, fields, tags or conditions of one processor
+     */
     public record Limits(int maxBytes, int multilineMaxLines, Duration multilineMaxTimeout, int regexMaxLength,
                          int regexMaxCount, int containerLabelsMaxCount, int containerLabelsMaxBytes,
-                         int heldFilesPerContainer, long heldBytesTotal) {
+                         int heldFilesPerContainer, long heldBytesTotal,
+                         int processorsMaxCount, int processorMaxValueBytes, int processorMaxFields) {
+        public static final int PROCESSORS_MAX_COUNT = 16;
+        public static final int PROCESSOR_MAX_VALUE_BYTES = 4096;
+        public static final int PROCESSOR_MAX_FIELDS = 64;
+
+        /** With the default processor limits. */
+        public Limits(int maxBytes, int multilineMaxLines, Duration multilineMaxTimeout, int regexMaxLength, int regexMaxCount,
+                      int containerLabelsMaxCount, int containerLabelsMaxBytes, int heldFilesPerContainer, long heldBytesTotal) {
+            this(maxBytes, multilineMaxLines, multilineMaxTimeout, regexMaxLength, regexMaxCount, containerLabelsMaxCount,
+                    containerLabelsMaxBytes, heldFilesPerContainer, heldBytesTotal, PROCESSORS_MAX_COUNT, PROCESSOR_MAX_VALUE_BYTES,
+                    PROCESSOR_MAX_FIELDS);
+        }
+
         /** The limits when nothing is configured (tests, benchmarks). */
         public static Limits defaults() {
             return new Limits(10 * 1024 * 1024, 10_000, Duration.ofMinutes(1), 1024, 32, 100, 16_384, 4, 1L << 30);

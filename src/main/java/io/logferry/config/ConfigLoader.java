@@ -347,7 +347,8 @@ public final class ConfigLoader {
     private Config.Limits limits(Section li) {
         return new Config.Limits(li.positive("max_bytes"), li.positive("multiline_max_lines"), li.duration("multiline_max_timeout"),
                 li.positive("regex_max_length"), li.positive("regex_max_count"), li.positive("container_labels_max_count"),
-                li.positive("container_labels_max_bytes"), li.nonNegative("held_files_per_container"), li.positiveLong("held_bytes_total"));
+                li.positive("container_labels_max_bytes"), li.nonNegative("held_files_per_container"), li.positiveLong("held_bytes_total"),
+                li.positive("processors_max_count"), li.positive("processor_max_value_bytes"), li.positive("processor_max_fields"));
     }
 
     private Config.Docker docker(Section d) {
@@ -375,7 +376,8 @@ public final class ConfigLoader {
         excludeLines.forEach(p -> regex(df.key("exclude_lines"), p));
         Config.ContainerDefaults defaults = new Config.ContainerDefaults(df.nonEmpty("dataset"), df.nonEmpty("namespace"),
                 df.choice("streams", Streams.class), df.choice("start_position", StartPosition.class),
-                multiline, df.bool("json"), df.text("json_message_key"), df.positive("max_bytes"), includeLines, excludeLines);
+                multiline, df.bool("json"), df.text("json_message_key"), df.positive("max_bytes"), includeLines, excludeLines,
+                df.text("pipeline").trim());
         atMost(df.key("max_bytes"), defaults.maxBytes(), "limits.max_bytes", limits.maxBytes());
         atMost(ml.key("max_lines"), multiline.maxLines(), "limits.multiline_max_lines", limits.multilineMaxLines());
         if (multiline.timeout().compareTo(limits.multilineMaxTimeout()) > 0) {

@@ -20,7 +20,8 @@ import java.util.function.LongSupplier;
  * selection, which holds them under {@code limits.*}.
  *
  * <pre>
- *   entry ─► stream filter ─► partial join (bounded) ─► line ─► multiline (bounded) ─► include/exclude ─► JSON ─► Sink
+ *   entry ─► stream filter ─► partial join (bounded) ─► line ─► multiline (bounded) ─► include/exclude ─► JSON
+ *         ─► processors (the container's chain; a drop_event acknowledged like an excluded line) ─► Sink
  * </pre>
  *
  * <p>Invariant: every cursor handed to the {@link Sink} is at most the start of anything still
@@ -35,7 +36,7 @@ public final class MessageAssembler {
 
         void skipped(Cursor commit);
 
-        /** A message or entry was left out on purpose: {@code reason} is "stream" or "line_filter". */
+        /** A message or entry was left out on purpose: {@code reason} is "stream", "line_filter" or "drop_event". */
         default void filtered(String reason) {
         }
     }
@@ -56,7 +57,7 @@ public final class MessageAssembler {
         this.sink = sink;
         this.nanoClock = nanoClock;
         boolean textUnread = !settings.multiline().enabled() && !settings.json()
-                && settings.includeLines().isEmpty() && settings.excludeLines().isEmpty();
+                && settings.includeLines().isEmpty() && settings.excludeLines().isEmpty() && settings.processors().isEmpty();
         this.escapedLimit = textUnread ? Math.max(settings.maxBytes(), 0) : 0;
     }
 
@@ -305,9 +306,30 @@ public final class MessageAssembler {
             sink.skipped(commit);
         } else if (settings.json()) {
             JsonMessage.Result r = JsonMessage.decode(text, settings.jsonMessageKey());
-            sink.message(new Message(stream, time, r.text(), start, commit, flags, r.fields(), r.level(), r.error(), attrs));
+            process(new Message(stream, time, r.text(), start, commit, flags, r.fields(), r.level(), r.error(), attrs));
         } else {
-            sink.message(new Message(stream, time, text, start, commit, flags, null, null, null, attrs));
+            process(new Message(stream, time, text, start, commit, flags, null, null, null, attrs));
+        }
+    }
+
+    /** The container's processors, when it has any, then the sink; a dropped message moves the cursor like an excluded line. */
+    private void process(Message m) throws InterruptedException {
+        if (settings.processors().isEmpty()) {
+            sink.message(m);
+            return;
+        }
+        String[] reason = new String[1];
+        Message p;
+        try {
+            p = Processing.apply(m, settings.processors(), reason);
+        } catch (RuntimeException | StackOverflowError e) {
+            p = m;      // a bug of ours met by a hostile line: the message as it was, never a tailer failing on it again and again
+        }
+        if (p == null) {
+            sink.filtered(reason[0]);
+            sink.skipped(m.commit());
+        } else {
+            sink.message(p);
         }
     }
 

@@ -41,6 +41,8 @@ public final class DocumentBuilder implements Encoder {
 
     private final String containerId;
     private final String index;
+    /** {@code ,"pipeline":"<name>"} for the create line, serialised once; null without an ingest pipeline. */
+    private final byte[] pipeline;
     private final byte[] constantTail;
     /** {@code ,"file":{"path":"..."}} inside {@code log}, serialised once; null without a file. */
     private final byte[] filePath;
@@ -66,6 +68,7 @@ public final class DocumentBuilder implements Encoder {
     public DocumentBuilder(ContainerInfo c, ContainerSettings s, AgentInfo agent, String logPath, Config.Limits limits) {
         this.containerId = c.id();
         this.index = s.dataStream();
+        this.pipeline = s.pipeline() == null ? null : new JsonOut(64).ascii(",\"pipeline\":").string(s.pipeline()).toBytes();
         this.filePath = logPath == null ? null
                 : new JsonOut(256).ascii(",\"file\":{\"path\":").string(logPath).raw('}').toBytes();
         JsonOut t = new JsonOut(1024);
@@ -162,18 +165,21 @@ public final class DocumentBuilder implements Encoder {
     private void writeHead(Message m) {
         JsonOut o = out;
         o.reset();
-        o.ascii("{\"create\":{\"_index\":").string(index).ascii(",\"_id\":\"");
+        o.ascii("{\"create\":{\"_index\":").string(index);
+        if (pipeline != null) {
+            o.raw(pipeline);
+        }
+        o.ascii(",\"_id\":\"");
         idStart = o.length();
         writeId(o, m.start());
         idEnd = o.length();
         o.ascii("\"}}\n");
         docStart = o.length();
-        o.ascii("{\"@timestamp\":").string(m.time())
-                .ascii(",\"message\":");
+        o.ascii("{\"@timestamp\":").string(m.time());
         if (m.escapedText() != null) {
-            o.raw('"').raw(m.escapedText()).raw('"');
-        } else {
-            o.string(m.text());
+            o.ascii(",\"message\":").raw('"').raw(m.escapedText()).raw('"');
+        } else if (m.text() != null) {          // null: a processor removed it
+            o.ascii(",\"message\":").string(m.text());
         }
         o.ascii(",\"stream\":").string(m.stream())
                 .ascii(",\"log\":{\"offset\":").number(m.start().offset());
@@ -186,9 +192,10 @@ public final class DocumentBuilder implements Encoder {
         if (m.flags() != 0) {
             o.ascii(",\"flags\":[");
             boolean first = true;
-            for (int bit : new int[] {Message.MULTILINE, Message.TRUNCATED, Message.PARTIAL}) {
+            for (int bit : new int[] {Message.MULTILINE, Message.TRUNCATED, Message.PARTIAL, Message.DISSECT_ERROR}) {
                 if ((m.flags() & bit) != 0) {
-                    o.ascii(first ? "" : ",").ascii(bit == Message.MULTILINE ? "\"multiline\"" : bit == Message.TRUNCATED ? "\"truncated\"" : "\"partial\"");
+                    o.ascii(first ? "" : ",").ascii(bit == Message.MULTILINE ? "\"multiline\"" : bit == Message.TRUNCATED ? "\"truncated\""
+                            : bit == Message.PARTIAL ? "\"partial\"" : "\"dissect_parsing_error\"");
                     first = false;
                 }
             }
@@ -200,6 +207,9 @@ public final class DocumentBuilder implements Encoder {
         }
         if (m.json() != null && !m.json().isEmpty()) {
             writeJsonFields(o, m.json());
+        }
+        if (m.fields() != null) {
+            ProcessedFields.write(o, m.fields());      // what the container's processors left
         }
         if (!m.attrs().isEmpty()) {
             // --log-opt labels=/env= values Docker records with each entry

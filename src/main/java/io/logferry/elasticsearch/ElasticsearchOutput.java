@@ -99,6 +99,8 @@ public final class ElasticsearchOutput implements Output {
     /** Data streams whose 401/403 was logged: once per stream, not per document; bounded (labels choose streams). */
     private final Set<String> forbiddenLogged = ConcurrentHashMap.newKeySet();
     static final int FORBIDDEN_LOGGED_MAX = 1000;
+    /** Containers whose documents sent through an ingest pipeline were refused, logged once each. */
+    private final Set<String> pipelineLogged = ConcurrentHashMap.newKeySet();
     private final AtomicLong lastLetterLog = new AtomicLong();
     private final LongAdder lettersNotLogged = new LongAdder();
     private volatile String problem;
@@ -306,7 +308,7 @@ public final class ElasticsearchOutput implements Output {
             if (r.forbidden()) {
                 forbidden.increment();
                 logForbidden(r);
-            } else {
+            } else if (!logPipeline(r)) {
                 logRefused(r);
             }
         }
@@ -329,6 +331,55 @@ public final class ElasticsearchOutput implements Output {
                     + "there, or change the container's logferry.dataset / logferry.namespace (logged once per stream)",
                     stream, r.status(), r.type(), r.reason(), deadLetters.stream());
         }
+    }
+
+    /**
+     * A refused document sent through an ingest pipeline (one missing, or failing): one warning per
+     * container naming the pipeline, not one per document. False when the document had no pipeline
+     * (or {@value #FORBIDDEN_LOGGED_MAX} containers were logged already): then {@link #logRefused} logs it.
+     */
+    private boolean logPipeline(RoundOutcome.Refusal r) {
+        String pipeline = pipelineOf(r.event());
+        if (pipeline == null) {
+            return false;
+        }
+        String container = r.event().tracker().containerId();
+        if (pipelineLogged.contains(container)) {
+            return true;
+        }
+        if (pipelineLogged.size() >= FORBIDDEN_LOGGED_MAX || !pipelineLogged.add(container)) {
+            return pipelineLogged.contains(container);
+        }
+        log.warn("elasticsearch refused a document of container {} sent through ingest pipeline {} ({} {}: {}); its documents "
+                + "that fail go to {} with the error and are counted in logferry_events_dead_lettered_total: create the pipeline "
+                + "or fix it, or change the container's logferry.pipeline / co.elastic.logs/pipeline label (logged once per container)",
+                shortId(r.event()), pipeline, r.status(), r.type(), r.reason(), deadLetters.stream());
+        return true;
+    }
+
+    /** The {@code pipeline} of an event's create line, or null. */
+    static String pipelineOf(LogEvent e) {
+        byte[] p = e.payload();
+        byte[] key = "\"pipeline\":\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        int end = Math.min(e.documentStart(), p.length);
+        outer:
+        for (int i = 0; i + key.length <= end; i++) {
+            for (int j = 0; j < key.length; j++) {
+                if (p[i + j] != key[j]) {
+                    continue outer;
+                }
+            }
+            int from = i + key.length;
+            for (int k = from; k < end; k++) {
+                if (p[k] == '\\') {
+                    k++;
+                } else if (p[k] == '"') {
+                    return new String(p, from, k - from, java.nio.charset.StandardCharsets.UTF_8);
+                }
+            }
+            return null;
+        }
+        return null;
     }
 
     /** A refused document: at most one line every 10 s, with how many were not logged since. */

@@ -9,6 +9,10 @@ import java.util.Map;
  * applied. Immutable; the tailer and the decoders read only this.
  *
  * @param fields constant fields from {@code logferry.fields.<name>} labels, added as {@code labels.<name>}
+ * @param pipeline the Elasticsearch ingest pipeline each document goes through ({@code logferry.pipeline},
+ *                 {@code co.elastic.logs/pipeline}, {@code defaults.pipeline}), or null for none
+ * @param processors the container's processors ({@code co.elastic.logs/processors.*}, {@code logferry.processors.*}),
+ *                   never null ({@link ProcessorChain#NONE})
  */
 public record ContainerSettings(
         String dataset,
@@ -21,12 +25,30 @@ public record ContainerSettings(
         int maxBytes,
         List<LinePattern> includeLines,
         List<LinePattern> excludeLines,
-        Map<String, String> fields) {
+        Map<String, String> fields,
+        String pipeline,
+        ProcessorChain processors) {
 
     public ContainerSettings {
         includeLines = List.copyOf(includeLines);
         excludeLines = List.copyOf(excludeLines);
         fields = Map.copyOf(fields);
+        pipeline = pipeline == null || pipeline.isEmpty() ? null : pipeline;
+        processors = processors == null ? ProcessorChain.NONE : processors;
+    }
+
+    /** Without an ingest pipeline or processors. */
+    public ContainerSettings(String dataset, String namespace, Streams streams, StartPosition startPosition,
+                             MultilineRule multiline, boolean json, String jsonMessageKey, int maxBytes,
+                             List<LinePattern> includeLines, List<LinePattern> excludeLines, Map<String, String> fields) {
+        this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines,
+                fields, null, ProcessorChain.NONE);
+    }
+
+    /** These settings with another ingest pipeline (null: none) and processors. */
+    public ContainerSettings withProcessing(String pipeline, ProcessorChain processors) {
+        return new ContainerSettings(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes,
+                includeLines, excludeLines, fields, pipeline, processors);
     }
 
     /** {@code logs-<dataset>-<namespace>} */
@@ -37,7 +59,7 @@ public record ContainerSettings(
     /** These settings with another data stream. */
     public ContainerSettings withDataStream(String dataset, String namespace) {
         return new ContainerSettings(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes,
-                includeLines, excludeLines, fields);
+                includeLines, excludeLines, fields, pipeline, processors);
     }
 
     public boolean ships(String stream) {

@@ -10,6 +10,7 @@ import io.logferry.model.LinePattern;
 import io.logferry.model.MultilineMatch;
 import io.logferry.model.MultilineType;
 import io.logferry.model.Printable;
+import io.logferry.model.ProcessorChain;
 import io.logferry.model.Regexes;
 import io.logferry.model.StartPosition;
 import io.logferry.model.Streams;
@@ -99,6 +100,10 @@ public final class Selector {
         public static final String CONTAINER_LABELS = "container_labels";
         /** {@code logferry.fields.*} cut to the same limits. */
         public static final String FIELDS = "fields";
+        /** {@code logferry.pipeline} / {@code co.elastic.logs/pipeline} outside {@code labels.allowed_pipelines}, empty or unprintable. */
+        public static final String PIPELINE = "pipeline";
+        /** Processor labels refused (unknown kind or option, invalid value, beyond {@code limits.processor*}): no processors. */
+        public static final String PROCESSORS = "processors";
         /** Parsing a setting threw (a bug of ours met by a hostile value): the setting's default is used. */
         public static final String INTERNAL = "internal";
     }
@@ -249,8 +254,139 @@ public final class Selector {
         ContainerSettings.MultilineRule multiline = guard(PREFIX + "multiline", warnings,
                 () -> multiline(labels, warnings), configuredMultiline());
 
+        String pipeline = guard(PREFIX + "pipeline", warnings, () -> pipeline(labels, warnings), configuredPipeline());
+        ProcessorChain processors = guard(PREFIX + "processors", warnings, () -> processors(labels, warnings), ProcessorChain.NONE);
+
         return new ContainerSettings(stream[0], stream[1], streams, start, multiline, json,
-                messageKey, maxBytes, include, exclude, fields);
+                messageKey, maxBytes, include, exclude, fields, pipeline, processors);
+    }
+
+    /** Longest pipeline name a label may give, in UTF-8 bytes. */
+    static final int PIPELINE_MAX_BYTES = 512;
+
+    private String configuredPipeline() {
+        return defaults.pipeline().isEmpty() ? null : defaults.pipeline();
+    }
+
+    /**
+     * {@code logferry.pipeline}, else {@code co.elastic.logs/pipeline}, else {@code defaults.pipeline}:
+     * a label's pipeline must be in {@code labels.allowed_pipelines}, printable, at most
+     * {@value #PIPELINE_MAX_BYTES} bytes; a refused label leaves the choice to the next.
+     */
+    private String pipeline(Map<String, String> labels, List<Refusal> warnings) {
+        String fallback = configuredPipeline();
+        for (String key : List.of(PREFIX + "pipeline", HINT + "pipeline")) {
+            String v = labels.get(key);
+            if (v == null) {
+                continue;
+            }
+            String name = v.trim();
+            String why = null;
+            if (name.isEmpty()) {
+                why = "is empty";
+            } else if (Utf8.length(name) > PIPELINE_MAX_BYTES) {
+                why = "is longer than " + PIPELINE_MAX_BYTES + " bytes";
+            } else if (name.chars().anyMatch(c -> Printable.unsafe((char) c) || Character.isWhitespace(c))) {
+                why = "has control characters or spaces";
+            } else if (!Globs.anyMatches(allowed.allowedPipelines(), name)) {
+                why = "is not in labels.allowed_pipelines " + allowed.allowedPipelines();
+            }
+            if (why == null) {
+                return name;
+            }
+            String next = key.startsWith(PREFIX) && labels.containsKey(HINT + "pipeline") ? "the hint " + HINT + "pipeline"
+                    : fallback == null ? "no pipeline" : "defaults.pipeline " + fallback;
+            refuse(warnings, Refusal.PIPELINE, key, v, why, next);
+        }
+        return fallback;
+    }
+
+    /**
+     * The processors of {@code logferry.processors.*}, or else of {@code co.elastic.logs/processors.*}
+     * (the two are not mixed): numbered ones ({@code processors.1.dissect.tokenizer}) in the order of
+     * their numbers, then unnumbered ones ({@code processors.dissect.tokenizer}) by kind. Anything
+     * refused leaves the container without processors, with one warning.
+     */
+    private ProcessorChain processors(Map<String, String> labels, List<Refusal> warnings) {
+        String prefix = PREFIX + "processors.";
+        boolean ours = labels.keySet().stream().anyMatch(k -> k.startsWith(PREFIX + "processors."));
+        if (!ours) {
+            prefix = HINT + "processors.";
+        }
+        // "#<9 digits>" for numbered processors, "~<kind>" for unnumbered ones: numbered first, by number, then by kind
+        Map<String, Map<String, String>> groups = new java.util.TreeMap<>();
+        String why = null;
+        long bytes = 0;
+        for (Map.Entry<String, String> l : new java.util.TreeMap<>(labels).entrySet()) {
+            if (!l.getKey().startsWith(prefix)) {
+                continue;
+            }
+            String rest = l.getKey().substring(prefix.length());
+            int dot = rest.indexOf('.');
+            String first = dot < 0 ? rest : rest.substring(0, dot);
+            String group;
+            String option;
+            if (io.logferry.process.Compiler.number(first)) {
+                group = String.format("#%09d", Integer.parseInt(first));
+                option = dot < 0 ? "" : rest.substring(dot + 1);
+            } else {
+                group = "~" + first;
+                option = rest;
+            }
+            if (!groups.containsKey(group) && groups.size() >= limits.processorsMaxCount()) {
+                why = "name more than limits.processors_max_count (" + limits.processorsMaxCount() + ") processors";
+                break;
+            }
+            groups.computeIfAbsent(group, g -> new LinkedHashMap<>()).put(option, l.getValue());
+            // what a chain can add to every document is bounded like container.labels.*: all its options together
+            bytes += Utf8.length(l.getKey()) + (long) Utf8.length(l.getValue());
+            if (bytes > limits.containerLabelsMaxBytes()) {
+                why = "are longer than limits.container_labels_max_bytes (" + limits.containerLabelsMaxBytes() + ") together";
+                break;
+            }
+        }
+        if (groups.isEmpty() && why == null) {
+            return ProcessorChain.NONE;
+        }
+        List<Object> compiled = new ArrayList<>();
+        io.logferry.process.Compiler.Bounds bounds = new io.logferry.process.Compiler.Bounds(limits.processorMaxValueBytes(),
+                limits.processorMaxFields(), limits.regexMaxLength());
+        for (Map.Entry<String, Map<String, String>> g : groups.entrySet()) {
+            if (why != null) {
+                break;
+            }
+            String kind;
+            Map<String, String> options = new LinkedHashMap<>();
+            if (g.getKey().charAt(0) == '#') {
+                java.util.Set<String> kinds = new java.util.TreeSet<>();
+                g.getValue().forEach((k, v) -> {
+                    int d = k.indexOf('.');
+                    kinds.add(d < 0 ? k : k.substring(0, d));
+                    options.put(d < 0 ? "" : k.substring(d + 1), v);
+                });
+                if (kinds.size() != 1) {
+                    why = "processor " + Integer.parseInt(g.getKey().substring(1)) + " names " + kinds.size() + " kinds " + kinds + ": one per number";
+                    break;
+                }
+                kind = kinds.iterator().next();
+            } else {
+                kind = g.getKey().substring(1);
+                String head = kind + ".";
+                g.getValue().forEach((k, v) -> options.put(k.startsWith(head) ? k.substring(head.length()) : "", v));
+            }
+            try {
+                compiled.add(io.logferry.process.Compiler.processor(kind, options, bounds));
+            } catch (io.logferry.process.Compiler.Invalid e) {
+                why = (g.getKey().charAt(0) == '#' ? "processor " + Integer.parseInt(g.getKey().substring(1)) + ": " : "") + e.getMessage();
+            }
+        }
+        if (why != null) {
+            String w = Printable.escape(why);
+            warnings.add(new Refusal(Refusal.PROCESSORS, "labels " + Printable.escape(prefix) + "* refused: "
+                    + (w.length() > 300 ? w.substring(0, 300) + "…" : w) + "; using no processors"));
+            return ProcessorChain.NONE;
+        }
+        return io.logferry.process.Compiler.chain(compiled);
     }
 
     /**

@@ -34,6 +34,7 @@ final class Publisher implements MessageAssembler.Sink {
     private final Metrics metrics;
     private final LongAdder read;
     private final LongAdder truncated;
+    private final LongAdder dissectFailures;
     private final boolean batching;
     private final List<LogEvent> held;
     /** {@code held[0, published)} are in the tracker's order already. */
@@ -49,6 +50,7 @@ final class Publisher implements MessageAssembler.Sink {
         this.held = batching ? new ArrayList<>(BATCH) : null;
         this.read = metrics.counter(Metric.EVENTS_READ);
         this.truncated = metrics.counter(Metric.EVENTS_TRUNCATED);
+        this.dissectFailures = metrics.counter(Metric.DISSECT_FAILURES);
     }
 
     void builder(Encoder b) {
@@ -59,6 +61,9 @@ final class Publisher implements MessageAssembler.Sink {
     public void message(Message m) throws InterruptedException {
         if ((m.flags() & Message.TRUNCATED) != 0) {
             truncated.increment();
+        }
+        if ((m.flags() & Message.DISSECT_ERROR) != 0) {
+            dissectFailures.increment();
         }
         LogEvent e = builder.encode(m, tracker);
         if (!batching) {

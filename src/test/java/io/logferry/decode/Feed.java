@@ -36,6 +36,7 @@ final class Feed implements MessageAssembler.Sink {
     final List<Message> messages = new ArrayList<>();
     final List<Cursor> skips = new ArrayList<>();
     final List<LogEvent> events = new ArrayList<>();
+    final List<String> filtered = new ArrayList<>();
     final AckTracker tracker = new AckTracker("c1", null);
     final MessageAssembler assembler;
     int malformed;
@@ -105,6 +106,11 @@ final class Feed implements MessageAssembler.Sink {
         LogEvent e = new LogEvent(tracker, new byte[0], 0, m.commit());
         tracker.published(e);
         events.add(e);
+    }
+
+    @Override
+    public void filtered(String reason) {
+        filtered.add(reason);
     }
 
     @Override

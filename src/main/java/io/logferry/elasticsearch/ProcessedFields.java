@@ -1,0 +1,101 @@
+package io.logferry.elasticsearch;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Writes the fields a container's processors left ({@code Message.fields()}) into its document.
+ * A field of a top-level object the document writes in part ({@code log}, {@code event},
+ * {@code error}, {@code labels}) goes in with a dotted name ({@code "log.logger":...}: Elasticsearch
+ * merges it into that object) unless the document writes that field itself ({@link #OWN}); a
+ * field on one of the document's other own objects ({@code container}, {@code data_stream},
+ * {@code agent}, ...) and those fields go under {@code json}, as clashing decoded JSON does. Every
+ * other field goes in as it is. So a processor can add {@code log.level} or {@code http.*}, never
+ * change the document's identity or its data stream. Stateless.
+ */
+final class ProcessedFields {
+    /** Objects the document writes only part of: a processor may add fields to them. */
+    private static final Set<String> SHARED = Set.of("log", "event", "error", "labels");
+    /** The fields of {@link #SHARED} objects the document writes itself. */
+    private static final Set<String> OWN = Set.of("log.offset", "log.file", "log.level", "log.flags", "event.dataset",
+            "error.type", "error.message");
+
+    private ProcessedFields() {
+    }
+
+    static void write(JsonOut o, Map<String, Object> fields) {
+        Map<String, Object> clashes = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> f : fields.entrySet()) {
+            String key = f.getKey();
+            if (key.equals("json") && f.getValue() instanceof Map<?, ?> m) {
+                m.forEach((k, v) -> clashes.put(String.valueOf(k), v));
+            } else if (SHARED.contains(key) && f.getValue() instanceof Map<?, ?> m) {
+                dotted(o, key, m, clashes);
+            } else if (DocumentBuilder.RESERVED.contains(key)) {
+                clashes.put(key, f.getValue());
+            } else {
+                value(o.raw(',').key(key), f.getValue());
+            }
+        }
+        if (!clashes.isEmpty()) {
+            value(o.raw(',').key("json"), clashes);
+        }
+    }
+
+    private static void dotted(JsonOut o, String path, Map<?, ?> m, Map<String, Object> clashes) {
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            String p = path + "." + e.getKey();
+            if (OWN.contains(p)) {
+                clashes.put(p, e.getValue());
+            } else if (e.getValue() instanceof Map<?, ?> inner && !inner.isEmpty()) {
+                dotted(o, p, inner, clashes);
+            } else {
+                value(o.raw(',').key(p), e.getValue());
+            }
+        }
+    }
+
+    /** One value of the event tree as JSON: maps, lists, text, whole and finite numbers, booleans, null. */
+    static void value(JsonOut o, Object v) {
+        if (v instanceof String s) {
+            o.string(s);
+        } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            o.number(((Number) v).longValue());
+        } else if (v instanceof Number n) {
+            double d = n.doubleValue();
+            if (Double.isFinite(d)) {
+                o.ascii(Double.toString(d));
+            } else {
+                o.ascii("null");
+            }
+        } else if (v instanceof Boolean b) {
+            o.ascii(b ? "true" : "false");
+        } else if (v == null) {
+            o.ascii("null");
+        } else if (v instanceof Map<?, ?> m) {
+            o.raw('{');
+            boolean first = true;
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                if (!first) {
+                    o.raw(',');
+                }
+                first = false;
+                value(o.key(String.valueOf(e.getKey())), e.getValue());
+            }
+            o.raw('}');
+        } else if (v instanceof List<?> l) {
+            o.raw('[');
+            for (int i = 0; i < l.size(); i++) {
+                if (i > 0) {
+                    o.raw(',');
+                }
+                value(o, l.get(i));
+            }
+            o.raw(']');
+        } else {
+            o.string(String.valueOf(v));
+        }
+    }
+}

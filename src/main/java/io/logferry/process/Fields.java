@@ -1,0 +1,119 @@
+package io.logferry.process;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Dotted field paths ({@code http.response.code}) over an event tree of nested
+ * {@code Map<String, Object>}: each dot descends one map, as in Filebeat's events. Pure helpers;
+ * the maps are the caller's.
+ */
+final class Fields {
+    private Fields() {
+    }
+
+    /** The path's segments; an {@link IllegalArgumentException} when one is empty ({@code a..b}, {@code .a}, {@code a.}). */
+    static String[] path(String path) {
+        if (path.isEmpty()) {
+            throw new IllegalArgumentException("a field name is empty");
+        }
+        String[] parts = path.split("\\.", -1);
+        for (String p : parts) {
+            if (p.isEmpty()) {
+                throw new IllegalArgumentException("field name '" + path + "' has an empty part");
+            }
+        }
+        return parts;
+    }
+
+    /** The value at {@code path}, or null (absent, or a non-map on the way). */
+    static Object get(Map<String, Object> event, String[] path) {
+        Object at = event;
+        for (String p : path) {
+            if (!(at instanceof Map<?, ?> m)) {
+                return null;
+            }
+            at = m.get(p);
+        }
+        return at;
+    }
+
+    static boolean has(Map<String, Object> event, String[] path) {
+        Map<String, Object> parent = parent(event, path);
+        return parent != null && parent.containsKey(path[path.length - 1]);
+    }
+
+    /**
+     * Puts {@code value} at {@code path}, making the maps on the way. A value already there is
+     * replaced only with {@code overwrite} (a non-map on the way too).
+     *
+     * @return false when something is there already and {@code overwrite} is off: nothing changed
+     */
+    @SuppressWarnings("unchecked")
+    static boolean put(Map<String, Object> event, String[] path, Object value, boolean overwrite) {
+        Map<String, Object> at = event;
+        for (int i = 0; i < path.length - 1; i++) {
+            Object next = at.get(path[i]);
+            if (!(next instanceof Map<?, ?>)) {
+                if (next != null && !overwrite) {
+                    return false;
+                }
+                next = new LinkedHashMap<String, Object>();
+                at.put(path[i], next);
+            }
+            at = (Map<String, Object>) next;
+        }
+        String last = path[path.length - 1];
+        if (!overwrite && at.containsKey(last)) {
+            return false;
+        }
+        at.put(last, value);
+        return true;
+    }
+
+    /** Removes the value at {@code path}; the maps on the way stay, empty or not. @return whether there was one */
+    static boolean delete(Map<String, Object> event, String[] path) {
+        Map<String, Object> parent = parent(event, path);
+        if (parent == null || !parent.containsKey(path[path.length - 1])) {
+            return false;
+        }
+        parent.remove(path[path.length - 1]);
+        return true;
+    }
+
+    /** The value at {@code path} removed and returned; null when absent. */
+    static Object take(Map<String, Object> event, String[] path) {
+        Map<String, Object> parent = parent(event, path);
+        return parent == null ? null : parent.remove(path[path.length - 1]);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> parent(Map<String, Object> event, String[] path) {
+        Object at = event;
+        for (int i = 0; i < path.length - 1; i++) {
+            if (!(at instanceof Map<?, ?> m)) {
+                return null;
+            }
+            at = m.get(path[i]);
+        }
+        return at instanceof Map<?, ?> ? (Map<String, Object>) at : null;
+    }
+
+    /** A deep copy of a tree of maps and lists (the leaves are immutable). */
+    @SuppressWarnings("unchecked")
+    static Object copy(Object v) {
+        if (v instanceof Map<?, ?> m) {
+            Map<String, Object> c = new LinkedHashMap<>();
+            m.forEach((k, x) -> c.put((String) k, copy(x)));
+            return c;
+        }
+        if (v instanceof List<?> l) {
+            List<Object> c = new ArrayList<>(l.size());
+            l.forEach(x -> c.add(copy(x)));
+            return c;
+        }
+        return v;
+    }
+}
