@@ -23,6 +23,7 @@ request it serves is in the agent's own CPU.
 """
 import argparse, json, os, resource, subprocess, sys, time
 
+sys.dont_write_bytecode = True   # no __pycache__ in scripts/bench
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import measure  # noqa: E402
 

@@ -88,6 +88,12 @@ def main():
                   f"latency Docker timestamp -> searchable: p50 {fmt(lat.get('p50_s'), '.2f')} s, p99 {fmt(lat.get('p99_s'), '.2f')} s, "
                   f"max {fmt(lat.get('max_s'), '.2f')} s ({lat.get('probes_seen')}/{lat.get('probes_expected')} probes); "
                   f"_count {r5.get('es_count')}/{r5.get('entries')}: {'ok' if r5.get('es_count') == r5.get('entries') else 'MISMATCH'}")
+    if any(res.get(n, {}).get("es_count") is not None for n in ("run3", "fb-run3", "run4", "run4b")):
+        print()
+    for name in ("run3", "fb-run3", "run4", "run4b"):
+        r = res.get(name)
+        if r and r.get("es_count") is not None:
+            print(f"{name}: _count {r['es_count']} of {r.get('entries')} expected: {'ok' if r['es_count'] == r.get('entries') else 'MISMATCH'}")
     for name, who in (("run7", "logferry"), ("fb-run7", "Fluent Bit")):
         r7 = res.get(name)
         if not r7:
@@ -106,10 +112,6 @@ def main():
         line += (f"; RSS {fmt((r7.get('rss_end_bytes') or 0) / 2**20, '.0f')} MiB (peak {fmt(mib(r7), '.0f')}); "
                  f"ES {fmt(r7.get('es_cpu_s'), '.2f')} CPU s, other {fmt(r7.get('other_cpu_s'), '.1f')} CPU s meanwhile")
         print(line)
-    for name in ("run3", "run4", "run4b"):
-        r = res.get(name)
-        if r and r.get("es_count") is not None:
-            print(f"{name}: _count {r['es_count']} of {r.get('entries')} expected: {'ok' if r['es_count'] == r.get('entries') else 'MISMATCH'}")
 
     print()
     print("Ratios, logferry / Fluent Bit measured here in this invocation (CPU, RSS, latency: lower is better; lines/s: higher):")
@@ -119,7 +121,8 @@ def main():
         if a is None or b is None:
             return
         unit = " " + unit if unit else ""
-        print(f"  {label}: {format(a, spec)} / {format(b, spec)}{unit} = {a / b:.2f}" if b else f"  {label}: {format(a, spec)} / 0{unit}")
+        print(f"  {label}: {format(a, spec)} / {format(b, spec)}{unit} = {a / b:.2f}" if b
+              else f"  {label}: {format(a, spec)} / 0{unit} (below what /proc counts: one clock tick, 0.01 CPU s)")
 
     for ours, peer, what in PAIRS:
         a = res.get(ours)
