@@ -108,7 +108,7 @@ fb_steady_run() {
 
 # Run 7 with Fluent Bit: tail on the idle containers' logs (CONTAINER-ID...), es output; idle.py
 # waits until it has opened them all (fluentbit_input_files_opened_total), lets it settle, and
-# measures its CPU over the same window. No health check: Fluent Bit's image has none.
+# measures its CPU over the same window. No health check: upstream's image defines none.
 fb_idle_run() {
   [[ -x $PEER_FLUENT_BIT ]] || return 0
   local port=$((PORT_BASE + 57)) index="fluentbit-bench$BID-r7" cfg
