@@ -5,13 +5,16 @@
 #
 #   scripts/bench.sh [ENTRIES]          (default 5000000)
 #
-# Runs (select with BENCH_RUNS=1,2,3,4,5; default all):
+# Runs (select with BENCH_RUNS=1,2,3,4,5,7; default all):
 #   1  output discard, plain corpus (ENTRIES entries of ~100 bytes)
 #   2  output discard, realistic corpus (ENTRIES messages), logferry.multiline=java + logferry.json=true
 #   3  output elasticsearch, plain corpus, a fresh data stream; Elasticsearch's CPU; _count check
 #   4  the ceiling: run 3's documents pre-serialised, sent by N concurrent _bulk requests of 1600
 #   5  BENCH_STEADY_CONTAINERS (100) containers writing BENCH_STEADY_RATE (100) lines/s each for
 #      BENCH_STEADY_SECONDS (60) s while the agent ships them to Elasticsearch: CPU, RSS, latency
+#   7  idle: BENCH_IDLE_CONTAINERS (100) containers that print nothing; the agent (output
+#      elasticsearch) settles (every log open, then BENCH_IDLE_SETTLE (15) s), then its CPU over
+#      BENCH_IDLE_SECONDS (60) s, plus the image's HEALTHCHECK run as the image runs it
 # Knobs: BENCH_DIR (state dir, default $LOGFERRY_TEST_DIR/bench), BENCH_AGENT_JAR (this jar instead
 # of target/logferry.jar, for before/after comparisons), BENCH_JAVA_OPTS (agent JVM
 # options, default the image's: the Dockerfile's JDK_JAVA_OPTIONS; empty for the JVM's ergonomics), BENCH_LOADER_CONCURRENCY (2),
@@ -25,7 +28,8 @@
 # NDJSON), BENCH_SKIP_ENV_UP=1, BENCH_AOT (1, default: an AOT cache made by `logferry train` with the
 # agent's own java, options and jar path, as the image makes one, when the JVM (25+) and the jar
 # (with `train`) can; 0: none),
-# PEER_FLUENT_BIT=/path/to/fluent-bit (runs 1-3 again with Fluent Bit on the same files).
+# PEER_FLUENT_BIT=/path/to/fluent-bit (runs 1-3 again with Fluent Bit on the same files, run 5 with
+# fresh writers running the same script, run 7 on the same idle containers).
 set -euo pipefail
 # The whole script is one compound command, read before it runs: editing this file while a
 # benchmark runs cannot change what the running one does.
@@ -36,7 +40,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ENTRIES=${1:-5000000}
 [[ $ENTRIES =~ ^[0-9]+$ && $ENTRIES -gt 0 ]] || lf_die "usage: $0 [ENTRIES] (a positive number, not '$ENTRIES')"
-RUNS=",${BENCH_RUNS:-1,2,3,4,5},"
+RUNS=",${BENCH_RUNS:-1,2,3,4,5,7},"
 BENCH_DIR=${BENCH_DIR:-$LF_DIR/bench}
 # The agent runs with the image's JVM options (the Dockerfile's JDK_JAVA_OPTIONS and -XX:-UsePerfData)
 IMAGE_JAVA_OPTS="$(sed -n 's/^ENV JDK_JAVA_OPTIONS="\(.*\)"$/\1/p' "$LF_REPO_ROOT/Dockerfile") -XX:-UsePerfData"
@@ -50,6 +54,9 @@ ES_WARMUP=${BENCH_ES_WARMUP:-300000}
 STEADY_CONTAINERS=${BENCH_STEADY_CONTAINERS:-100}
 STEADY_RATE=${BENCH_STEADY_RATE:-100}
 STEADY_SECONDS=${BENCH_STEADY_SECONDS:-60}
+IDLE_CONTAINERS=${BENCH_IDLE_CONTAINERS:-100}
+IDLE_SECONDS=${BENCH_IDLE_SECONDS:-60}
+IDLE_SETTLE=${BENCH_IDLE_SETTLE:-15}
 GEN=${BENCH_GEN:-$LF_REPO_ROOT/../shared/bench/gen-docker-log.py}
 [[ -f $GEN ]] || GEN=/work/shared/bench/gen-docker-log.py
 BENCH_PY="$LF_SCRIPTS_DIR/bench"
@@ -297,6 +304,25 @@ if [[ $PRIORITY != 0 ]]; then
 fi
 echo "priority: BENCH_PRIORITY=$PRIORITY (autogroup nice of the bench and Elasticsearch; 0 = not changed)" >>"$OUT/info.txt"
 
+# Run 5's writer (also Fluent Bit's run 5): LINES BURST -> the sh script of one container, which
+# writes LINES lines in bursts of BURST (rate/10) every 100 ms; the first line of a burst is a probe.
+steady_script() {
+  echo 'i=0; while [ $i -lt '"$1"' ]; do j=0; while [ $j -lt '"$2"' ]; do
+    if [ $j -eq 0 ]; then echo "c=$C seq=$i probe steady writer line with some padding text GET /api/v1/items status ok took 12 ms";
+    else echo "c=$C seq=$i line steady writer line with some padding text GET /api/v1/items status ok took 12 ms"; fi
+    i=$((i+1)); j=$((j+1)); done; usleep 100000; done'
+}
+
+# The settings of runs 5 and 7, for the summary
+{
+  if run 5; then
+    echo "run 5: $STEADY_CONTAINERS containers x $STEADY_RATE lines/s x ${STEADY_SECONDS} s (bursts of $(( STEADY_RATE / 10 > 0 ? STEADY_RATE / 10 : 1 )) lines every 100 ms, the first a probe)${PEER_FLUENT_BIT:+; Fluent Bit: the same script in fresh containers}"
+  fi
+  if run 7; then
+    echo "run 7: $IDLE_CONTAINERS idle containers (sleep, no output); settle: every log open + ${IDLE_SETTLE} s; idle window ${IDLE_SECONDS} s; logferry's image HEALTHCHECK counted"
+  fi
+} >>"$OUT/info.txt"
+
 # ---------------------------------------------------------------- corpora and writers
 if run 1 || run 3 || run 4; then
   PLAIN=$(corpus plain)
@@ -460,11 +486,7 @@ if run 5; then
   python3 "$BENCH_PY/latency.py" --es "$ES_URL" --index "logs-docker-$ns" --expected "$probes" \
     --deadline $(( STEADY_SECONDS * 3 + 300 )) --out "$OUT/run5-latency.json" >/dev/null &
   lpid=$!
-  # Each writer: bursts of rate/10 lines every 100 ms; the first line of a burst is a probe.
-  script='i=0; while [ $i -lt '"$lines"' ]; do j=0; while [ $j -lt '"$burst"' ]; do
-    if [ $j -eq 0 ]; then echo "c=$C seq=$i probe steady writer line with some padding text GET /api/v1/items status ok took 12 ms";
-    else echo "c=$C seq=$i line steady writer line with some padding text GET /api/v1/items status ok took 12 ms"; fi
-    i=$((i+1)); j=$((j+1)); done; usleep 100000; done'
+  script=$(steady_script "$lines" "$burst")
   t0=$(lf_now_ms)
   seq 1 "$STEADY_CONTAINERS" | xargs -P 4 -I{} docker run -d --network none --log-driver json-file \
       --label "$LABEL=$BID" --label "$LABEL.corpus=steady" -e C={} "$LF_IMAGE" sh -c "$script" >/dev/null \
@@ -482,6 +504,38 @@ if [[ -n ${PEER_FLUENT_BIT:-} ]]; then
   # shellcheck source=scripts/bench/fluent-bit.sh
   source "$BENCH_PY/fluent-bit.sh"
   fluent_bit_runs
+fi
+
+# ---------------------------------------------------------------- run 7: idle
+if run 7; then
+  ns="bench${BID}r7"
+  lf_log "run 7: $IDLE_CONTAINERS containers that print nothing"
+  t0=$(lf_now_ms)
+  # They sleep until the run is over and are killed then (or removed at the end).
+  seq 1 "$IDLE_CONTAINERS" | xargs -P 4 -I{} docker run -d --network none --log-driver json-file \
+      --log-opt max-size=10g --label "$LABEL=$BID" --label "$LABEL.corpus=idle" "$LF_IMAGE" sleep 86400 >/dev/null \
+    || lf_log "WARNING: some idle containers failed to start"
+  mapfile -t IDLE_CIDS < <(docker ps -q --no-trunc --filter "label=$LABEL=$BID" --filter "label=$LABEL.corpus=idle")
+  lf_log "run 7: ${#IDLE_CIDS[@]} idle containers started in $(lf_since "$t0")"
+  # The image's HEALTHCHECK, as the image runs it, on this jar (and AOT cache) and the agent's port
+  python3 "$BENCH_PY/image-healthcheck.py" "$LF_REPO_ROOT/Dockerfile" --jar "$AGENT_JAR" ${AOT_FILE:+--aot "$AOT_FILE"} \
+    >"$OUT/run7-healthcheck.json" || lf_die "cannot read the HEALTHCHECK of $LF_REPO_ROOT/Dockerfile"
+  lf_log "run 7: health check $(python3 -c 'import json, sys; h = json.load(open(sys.argv[1])); print("every %gs: %s" % (h["interval_s"], " ".join(h["cmd"])) if h["cmd"] else "none")' "$OUT/run7-healthcheck.json")"
+  wait_quiet
+  cfg=$(agent_config 7 elasticsearch "$ns" idle)
+  start_agent "$cfg" "$OUT/run7/agent.log"
+  python3 "$BENCH_PY/idle.py" --pid "$AGENT_PID" --launch-ns "$LAUNCH_NS" --seconds "$IDLE_SECONDS" --es-pid "$(es_pid)" \
+    --ready-metrics "http://127.0.0.1:$((PORT_BASE + 7))/metrics?name[]=logferry_tailers_active" \
+    --ready-metric logferry_tailers_active --ready-count "${#IDLE_CIDS[@]}" --settle "$IDLE_SETTLE" \
+    --healthcheck "$OUT/run7-healthcheck.json" --health-env LOGFERRY_HTTP_HOST=127.0.0.1 --health-env "LOGFERRY_HTTP_PORT=$((PORT_BASE + 7))" \
+    --label run7 --out "$OUT/run7.json" >/dev/null || lf_log "run 7: see $OUT/run7.json ($(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("status"))' "$OUT/run7.json" 2>/dev/null || echo 'no result'))"
+  stop_pid "$AGENT_PID" agent; AGENT_PID=
+  add_fields "$OUT/run7.json" "containers=${#IDLE_CIDS[@]}"
+  if [[ -n ${PEER_FLUENT_BIT:-} ]] && declare -F fb_idle_run >/dev/null; then
+    fb_idle_run "${IDLE_CIDS[@]}"
+  fi
+  # shellcheck disable=SC2086
+  [[ ${#IDLE_CIDS[@]} == 0 ]] || timeout 300 docker kill "${IDLE_CIDS[@]}" >/dev/null 2>&1 || true
 fi
 
 python3 "$BENCH_PY/report.py" "$OUT" | tee "$OUT/summary.txt"

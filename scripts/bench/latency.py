@@ -13,7 +13,13 @@ Resolution: +-interval/2, plus the search's own duration. The refresh interval o
 (Elasticsearch's default, 1 s) is part of what is measured, as a user waiting for a line in
 Kibana sees it.
 
+The shipper's field names: --message-field (logferry: message; Fluent Bit's es output: log) and
+--timestamp-field (@timestamp for both: logferry writes Docker's timestamp with its nanoseconds,
+Fluent Bit's es output the record time its docker parser took from Docker's "time", cut to
+milliseconds, which is below the resolution).
+
   latency.py --es URL --index NAME --expected N --deadline SECONDS --out FILE [--interval 0.25]
+             [--message-field message] [--timestamp-field @timestamp]
 """
 import argparse, json, sys, time, urllib.error, urllib.request
 from datetime import datetime, timezone
@@ -29,10 +35,10 @@ def ts_ns(s):
     return int(sec) * 1_000_000_000 + int((frac + "000000000")[:9])
 
 
-def search(es, index, low, after):
+def search(es, index, low, after, message_field="message", timestamp_field="@timestamp"):
     body = {"size": 10000, "_source": False, "seq_no_primary_term": True, "track_total_hits": False,
-            "query": {"bool": {"filter": [{"match": {"message": "probe"}}, {"range": {"_seq_no": {"gte": low}}}]}},
-            "docvalue_fields": [{"field": "@timestamp", "format": "strict_date_optional_time_nanos"}],
+            "query": {"bool": {"filter": [{"match": {message_field: "probe"}}, {"range": {"_seq_no": {"gte": low}}}]}},
+            "docvalue_fields": [{"field": timestamp_field, "format": "strict_date_optional_time_nanos"}],
             "sort": [{"_seq_no": "asc"}]}
     if after is not None:
         body["search_after"] = [after]
@@ -57,6 +63,8 @@ def main():
     p.add_argument("--deadline", type=float, required=True)
     p.add_argument("--interval", type=float, default=0.25)
     p.add_argument("--out", required=True)
+    p.add_argument("--message-field", default="message")
+    p.add_argument("--timestamp-field", default="@timestamp")
     a = p.parse_args()
 
     seen = {}
@@ -69,12 +77,12 @@ def main():
         after = None
         try:
             while True:
-                hits = search(a.es, a.index, low, after)
+                hits = search(a.es, a.index, low, after, a.message_field, a.timestamp_field)
                 t_mid = (t_send + time.time()) / 2
                 for h in hits:
                     high = max(high, h["_seq_no"])
                     if h["_id"] not in seen:
-                        seen[h["_id"]] = (t_mid - ts_ns(h["fields"]["@timestamp"][0]) / 1e9)
+                        seen[h["_id"]] = (t_mid - ts_ns(h["fields"][a.timestamp_field][0]) / 1e9)
                 if len(hits) < 10000:
                     break
                 after = hits[-1]["_seq_no"]
@@ -84,7 +92,7 @@ def main():
         time.sleep(max(0.0, a.interval - (time.time() - t_send)))
     lat = sorted(seen.values())
     r = {"probes_expected": a.expected, "probes_seen": len(lat), "polls": polls, "poll_errors": errors,
-         "interval_s": a.interval,
+         "interval_s": a.interval, "message_field": a.message_field, "timestamp_field": a.timestamp_field,
          "p50_s": pct(lat, 50), "p90_s": pct(lat, 90), "p99_s": pct(lat, 99),
          "max_s": lat[-1] if lat else None, "min_s": lat[0] if lat else None}
     with open(a.out, "w") as f:
