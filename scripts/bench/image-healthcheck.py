@@ -6,14 +6,15 @@ exec form or shell form, which the runtime runs with /bin/sh -c; NONE) with its 
 --timeout (Docker's defaults 30 s and 30 s), and the stage's ENV values the java launcher reads
 (JDK_JAVA_OPTIONS, JAVA_TOOL_OPTIONS) or the check may read (LOGFERRY_*), because the runtime runs
 the check with the image's environment. Paths of the image's install directory (--image-dir,
-/opt/logferry) become the bench's own files: logferry.jar -> --jar, logferry.aot -> --aot.
+/opt/logferry) become the bench's own files: logferry.jar -> --jar, logferry.aot -> --aot, and a
+file the stage COPYs from the build context (the health check script) -> that file in the checkout.
 
 Prints one JSON object: {"interval_s", "timeout_s", "cmd": [argv], "env": {name: value},
 "instruction": the original text}, or {"cmd": null} when the image has no health check.
 
   image-healthcheck.py DOCKERFILE --jar JAR [--aot AOT] [--image-dir /opt/logferry]
 """
-import argparse, json, re, shlex, sys
+import argparse, json, os, re, shlex, sys
 
 ENV_KEEP = re.compile(r"^(JDK_JAVA_OPTIONS|JAVA_TOOL_OPTIONS|LOGFERRY_\w+)$")
 
@@ -67,8 +68,13 @@ def main():
     ins = instructions(open(a.dockerfile).read())
     last_from = max(i for i, (kw, _) in enumerate(ins) if kw == "FROM")
     stage = ins[last_from:]
-    env, hc = {}, None
+    env, hc, copied = {}, None, {}
+    root = os.path.dirname(os.path.abspath(a.dockerfile))
     for kw, rest in stage:
+        if kw == "COPY" and not rest.startswith("--"):
+            parts = rest.split()
+            if len(parts) == 2:
+                copied[parts[1]] = os.path.join(root, parts[0])
         if kw == "ENV":
             env.update({k: v for k, v in env_values(rest).items() if ENV_KEEP.match(k)})
         elif kw == "HEALTHCHECK":
@@ -87,6 +93,9 @@ def main():
     argv = json.loads(cmd) if cmd.startswith("[") else ["/bin/sh", "-c", cmd]
 
     def local(s):
+        for dest, src in copied.items():
+            if s == dest:
+                return src
         s = s.replace(a.image_dir + "/logferry.jar", a.jar)
         if a.aot:
             s = s.replace(a.image_dir + "/logferry.aot", a.aot)
