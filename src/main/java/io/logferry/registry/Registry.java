@@ -34,6 +34,9 @@ public final class Registry {
     /** Where a container's acknowledged data ends. */
     public record Entry(String fileId, long offset, String path) { }
 
+    /** What the last {@link #write} put in the file; a write of the same is skipped. */
+    private Map<String, Entry> lastWritten;
+
     private final Path path;
     private final Path backup;
     private final Path temp;
@@ -108,6 +111,9 @@ public final class Registry {
 
     /** Writes the entries atomically; the file it replaces becomes the backup. */
     public synchronized void write(Map<String, Entry> entries) throws IOException {
+        if (entries.equals(lastWritten)) {
+            return;     // nothing moved since the last write: an idle agent neither writes nor syncs every second
+        }
         ObjectNode root = MAPPER.createObjectNode();
         root.put("version", VERSION);
         root.put("written", Instant.now().toString());
@@ -144,5 +150,6 @@ public final class Registry {
         } catch (IOException ignored) {
             // some filesystems cannot sync a directory; the rename is still atomic
         }
+        lastWritten = Map.copyOf(entries);
     }
 }

@@ -52,6 +52,20 @@ class RegistryTest {
     }
 
     @Test
+    void theSameEntriesAreNotWrittenAgain() throws Exception {
+        Registry r = registry();
+        r.write(FIRST);
+        Files.setLastModifiedTime(r.path(), java.nio.file.attribute.FileTime.fromMillis(1_000));
+        r.write(new java.util.HashMap<>(FIRST));
+        assertThat(Files.getLastModifiedTime(r.path()).toMillis()).as("an unchanged registry is left as it is").isEqualTo(1_000);
+        assertThat(Files.exists(dir.resolve("sub/registry.json.bak"))).as("no backup made of it either").isFalse();
+        r.write(SECOND);
+        assertThat(Files.getLastModifiedTime(r.path())).isNotEqualTo(java.nio.file.attribute.FileTime.fromMillis(1_000))
+                .isNotNull();
+        assertThat(r.load()).isEqualTo(SECOND);
+    }
+
+    @Test
     void filesAreReadableByTheOwnerOnly() throws Exception {
         Registry r = registry();
         r.write(FIRST);
