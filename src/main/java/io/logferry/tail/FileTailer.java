@@ -25,6 +25,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Reads one container's json-file log from where the registry says it was acknowledged, follows
@@ -68,6 +69,9 @@ public final class FileTailer implements Tailer {
     private static final long MISSING_FILE_GRACE_NANOS = 5_000_000_000L;
     /** How long a finishing tailer waits for the rotation watch to look once more. */
     private static final long LAST_CHECK_MILLIS = 1000;
+    /** The longest wait for a log to grow: where inotify wakes the tailer, and where nothing does. */
+    private static final long IDLE_WAIT_WATCHED_MS = 2000;
+    private static final long IDLE_WAIT_MS = 250;
 
     private volatile ContainerInfo container;
     private final ContainerSettings settings;
@@ -482,6 +486,7 @@ public final class FileTailer implements Tailer {
 
     private void follow() throws IOException, InterruptedException {
         long idleSleep = 10;
+        chain.wakes(Thread.currentThread());
         while (!shutdown) {
             if (readAll() > 0) {
                 idleSleep = 10;
@@ -511,8 +516,13 @@ public final class FileTailer implements Tailer {
                 return;
             }
             reader.releaseIfIdle(System.nanoTime(), idleReleaseNanos);
-            Thread.sleep(idleSleep);
-            idleSleep = Math.min(idleSleep * 2, 250);
+            // until the file grows: inotify's modify event (RotationWatch) unparks this thread at once;
+            // without inotify, look again within 250 ms
+            LockSupport.parkNanos(this, idleSleep * 1_000_000L);
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            idleSleep = Math.min(idleSleep * 2, chain.watched() ? IDLE_WAIT_WATCHED_MS : IDLE_WAIT_MS);
         }
     }
 

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
@@ -139,6 +140,10 @@ final class RotationChain {
     private volatile Object reading;
     /** Watch rounds completed, for {@link #awaitCheck}. */
     private final AtomicLong checks = new AtomicLong();
+    /** Set by {@link #awaitCheck}: the watch checks this chain every round until {@link #checks} reaches it. */
+    private volatile long checksWanted;
+    /** The tailer's thread, parked while its file does not grow; null before it follows. */
+    private volatile Thread tailer;
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Held by the watch while it copies an open file to the spool, and by {@link #close}: no file is closed under a copy. */
@@ -173,6 +178,34 @@ final class RotationChain {
     /** The watch thread: inotify watches the directory from now on (its creations are counted). */
     void watching() {
         watched = true;
+    }
+
+    /** Whether inotify watches the directory: then the tailer may wait longer, since {@link #modifiedEvent} wakes it. */
+    boolean watched() {
+        return watched;
+    }
+
+    /**
+     * The watch thread, each round: whether this chain is checked in it. A chain inotify watches is
+     * checked at once on each creation in its directory, so the periodic look is only every
+     * {@code fullRound}; one without inotify, or whose tailer {@link #awaitCheck waits} for a
+     * check, every round.
+     */
+    boolean due(boolean fullRound) {
+        return fullRound || !watched || checks.get() < checksWanted;
+    }
+
+    /** The tailer's thread, once it follows the file: {@link #modifiedEvent} unparks it. */
+    void wakes(Thread tailer) {
+        this.tailer = tailer;
+    }
+
+    /** The watch thread: inotify reported a file of the directory modified (Docker wrote to the log): wake the tailer. */
+    void modifiedEvent() {
+        Thread t = tailer;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
     }
 
     /** The watch thread: inotify reported a file created in the directory. */
@@ -410,6 +443,7 @@ final class RotationChain {
      */
     void awaitCheck(long timeoutMillis) throws InterruptedException {
         long target = checks.get() + 2;
+        checksWanted = target;
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
         while (checks.get() < target && System.nanoTime() < deadline) {
             Thread.sleep(5);

@@ -16,8 +16,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One daemon thread, {@code logferry-rotation-watch}, that checks every file tailer's
- * {@link RotationChain} ten times a second, and a chain at once when inotify reports a file
- * created in its container's directory (Docker's rotation creates the new {@code -json.log}): it
+ * {@link RotationChain} every 2 s (ten times a second where inotify does not watch its
+ * directory), and a chain at once when inotify reports a file created in its container's
+ * directory (Docker's rotation creates the new {@code -json.log}); a file modified there (Docker
+ * wrote to the log) wakes the chain's tailer, which otherwise waits up to 2 s for more: it
  * opens the files Docker's rotation created the moment they appear, so that they cannot be deleted
  * unread while a tailer is blocked by backpressure, copies to the spool what Docker deletes while
  * it is unacknowledged, and keeps each chain within {@code limits.held_*} ({@link HeldFiles}):
@@ -30,6 +32,8 @@ final class RotationWatch implements Runnable {
     static final RotationWatch INSTANCE = new RotationWatch();
     private static final Logger log = LoggerFactory.getLogger(RotationWatch.class);
     private static final long INTERVAL_MS = 100;
+    /** A chain inotify watches is looked at every this many rounds (2 s); its directory's creations at once. */
+    private static final long FULL_ROUND_EVERY = 20;
 
     private final Set<RotationChain> chains = ConcurrentHashMap.newKeySet();
     private final Map<WatchKey, RotationChain> watched = new ConcurrentHashMap<>();
@@ -53,7 +57,8 @@ final class RotationWatch implements Runnable {
         }
         if (inotify != null) {
             try {
-                watched.put(chain.dir().register(inotify, StandardWatchEventKinds.ENTRY_CREATE), chain);
+                watched.put(chain.dir().register(inotify, StandardWatchEventKinds.ENTRY_CREATE,
+                        StandardWatchEventKinds.ENTRY_MODIFY), chain);
                 chain.watching();
             } catch (IOException | RuntimeException e) {
                 log.debug("rotation watch: {} not watched ({}); looked at every {} ms", chain.dir(), e.getMessage(), INTERVAL_MS);
@@ -63,8 +68,9 @@ final class RotationWatch implements Runnable {
 
     @Override
     public void run() {
-        while (true) {
-            chains.removeIf(c -> !c.check());
+        for (long round = 0; ; round++) {
+            boolean full = round % FULL_ROUND_EVERY == 0;
+            chains.removeIf(c -> c.due(full) && !c.check());
             watched.entrySet().removeIf(e -> {
                 if (!chains.contains(e.getValue())) {
                     e.getKey().cancel();
@@ -98,20 +104,27 @@ final class RotationWatch implements Runnable {
                 Set<RotationChain> touched = new java.util.LinkedHashSet<>();
                 for (; k != null; k = inotify.poll()) {
                     RotationChain c = watched.get(k);
+                    boolean look = false;
                     for (java.nio.file.WatchEvent<?> e : k.pollEvents()) {
                         if (c == null) {
                             continue;
                         }
+                        if (e.kind() == StandardWatchEventKinds.ENTRY_MODIFY) {
+                            c.modifiedEvent();
+                            continue;
+                        }
                         if (e.kind() == StandardWatchEventKinds.OVERFLOW) {
                             c.overflow();
+                            c.modifiedEvent();
                         } else {
                             c.createdEvent((java.nio.file.Path) e.context());
                         }
+                        look = true;
                     }
                     if (!k.reset()) {
                         watched.remove(k);    // the directory is gone (container removed)
                     }
-                    if (c != null) {
+                    if (c != null && look) {
                         touched.add(c);
                     }
                 }
