@@ -55,7 +55,7 @@ public record Config(
     public record ContainerDefaults(String dataset, String namespace, Streams streams,
                                     StartPosition startPosition, Multiline multiline, boolean json,
                                     String jsonMessageKey, int maxBytes, List<String> includeLines,
-                                    List<String> excludeLines) { }
+                                    List<String> excludeLines, String jsonTarget) { }
 
     public record Queue(int maxEvents, long maxBytes) { }
 

@@ -9,6 +9,8 @@ import java.util.Map;
  * applied. Immutable; the tailer and the decoders read only this.
  *
  * @param fields constant fields from {@code logferry.fields.<name>} labels, added as {@code labels.<name>}
+ * @param jsonTarget where the fields of decoded JSON that is not ECS go: empty for the document root
+ *                   (ECS and agent names under {@code json}), else one field's name ({@code Ecs#validJsonTarget})
  */
 public record ContainerSettings(
         String dataset,
@@ -21,12 +23,22 @@ public record ContainerSettings(
         int maxBytes,
         List<LinePattern> includeLines,
         List<LinePattern> excludeLines,
-        Map<String, String> fields) {
+        Map<String, String> fields,
+        String jsonTarget) {
 
     public ContainerSettings {
+        jsonTarget = jsonTarget == null ? "" : jsonTarget;
         includeLines = List.copyOf(includeLines);
         excludeLines = List.copyOf(excludeLines);
         fields = Map.copyOf(fields);
+    }
+
+    /** With the default JSON target. */
+    public ContainerSettings(String dataset, String namespace, Streams streams, StartPosition startPosition,
+                             MultilineRule multiline, boolean json, String jsonMessageKey, int maxBytes,
+                             List<LinePattern> includeLines, List<LinePattern> excludeLines, Map<String, String> fields) {
+        this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines,
+                fields, "");
     }
 
     /** {@code logs-<dataset>-<namespace>} */
@@ -37,7 +49,7 @@ public record ContainerSettings(
     /** These settings with another data stream. */
     public ContainerSettings withDataStream(String dataset, String namespace) {
         return new ContainerSettings(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes,
-                includeLines, excludeLines, fields);
+                includeLines, excludeLines, fields, jsonTarget);
     }
 
     public boolean ships(String stream) {

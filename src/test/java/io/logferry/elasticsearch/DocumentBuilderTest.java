@@ -179,7 +179,7 @@ class DocumentBuilderTest {
     }
 
     @Test
-    void jsonFieldsGoToTheRootButNeverOverTheDocumentsOwn() throws Exception {
+    void decodedFieldsAreMergedButNeverOverTheDocumentsOwn() throws Exception {
         ObjectNode json = new ObjectMapper().createObjectNode();
         json.put("user", "alice");
         json.putObject("http").put("status", 200);
@@ -205,7 +205,8 @@ class DocumentBuilderTest {
         assertThat(moved.get("message").asText()).isEqualTo("from json");
         assertThat(moved.get("@timestamp").asText()).isEqualTo("1999-01-01T00:00:00Z");
         assertThat(moved.at("/container/id").asText()).isEqualTo("spoofed");
-        assertThat(moved.at("/log/logger").asText()).isEqualTo("app.Main");
+        assertThat(doc.at("/log/logger").asText()).as("ECS places the JsonMessage kept are merged").isEqualTo("app.Main");
+        assertThat(doc.at("/log/offset").asLong()).isZero();
         assertThat(moved.get("labels").asText()).isEqualTo("x");
         assertThat(moved.get("host").asText()).isEqualTo("h");
         assertThat(moved.get("stream").asText()).isEqualTo("s");
@@ -221,8 +222,10 @@ class DocumentBuilderTest {
         JsonNode doc = build(builder(), m).doc();
         assertThat(doc.has("container.id")).isFalse();
         assertThat(doc.has("log.offset")).isFalse();
-        assertThat(doc.at("/json/container.id").asText()).isEqualTo("spoofed");
-        assertThat(doc.get("user.name").asText()).isEqualTo("alice");
+        assertThat(doc.at("/json/container/id").asText()).isEqualTo("spoofed");
+        assertThat(doc.at("/json/log/offset").asInt()).isEqualTo(1);
+        assertThat(doc.at("/log/offset").asLong()).isZero();
+        assertThat(doc.at("/user/name").asText()).isEqualTo("alice");
     }
 
     @Test

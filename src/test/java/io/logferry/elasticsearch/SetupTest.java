@@ -20,7 +20,7 @@ class SetupTest {
         assertThat(t.path("data_stream").isObject()).isTrue();
         JsonNode p = t.path("template").path("mappings").path("properties");
         assertThat(p.path("@timestamp").path("type").asText()).isEqualTo("date_nanos");
-        assertThat(p.path("message").path("type").asText()).isEqualTo("text");
+        assertThat(p.path("message").path("type").asText()).isEqualTo("match_only_text");
         assertThat(p.path("host").path("properties").path("name").path("type").asText()).isEqualTo("keyword");
         assertThat(t.path("template").has("lifecycle")).as("no lifecycle where the cluster has none").isFalse();
     }
