@@ -244,16 +244,17 @@ public final class DocumentBuilder implements Encoder {
             o.ascii(",\"log\":{\"offset\":").number(m.start().offset()).raw(filePath);
         } else {
             // API mode: the position is a timestamp in nanoseconds, not a file offset
-            o.ascii(",\"docker.api\":{\"position\":").number(m.start().offset()).ascii("},\"log\":{");
+            o.ascii(",\"docker.api\":{\"position\":").number(m.start().offset()).raw('}');
         }
-        boolean logEmpty = filePath == null;
+        // API mode: the log object is opened by its first member, if any
+        boolean logOpen = filePath != null;
         if (m.level() != null) {
-            o.ascii(logEmpty ? "\"level\":" : ",\"level\":").string(m.level());
-            logEmpty = false;
+            o.ascii(logOpen ? ",\"level\":" : ",\"log\":{\"level\":").string(m.level());
+            logOpen = true;
         }
         if (m.flags() != 0) {
-            o.ascii(logEmpty ? "\"flags\":[" : ",\"flags\":[");
-            logEmpty = false;
+            o.ascii(logOpen ? ",\"flags\":[" : ",\"log\":{\"flags\":[");
+            logOpen = true;
             boolean first = true;
             for (int bit : new int[] {Message.MULTILINE, Message.TRUNCATED, Message.PARTIAL}) {
                 if ((m.flags() & bit) != 0) {
@@ -273,13 +274,15 @@ public final class DocumentBuilder implements Encoder {
                     if (OWN_LOG.contains(f.getKey())) {
                         child(clashes, "log").set(f.getKey(), f.getValue());
                     } else {
-                        o.ascii(logEmpty ? "" : ",").key(f.getKey()).raw(bytes(f.getValue()));
-                        logEmpty = false;
+                        o.ascii(logOpen ? "," : ",\"log\":{").key(f.getKey()).raw(bytes(f.getValue()));
+                        logOpen = true;
                     }
                 }
             }
         }
-        o.raw('}');
+        if (logOpen) {
+            o.raw('}');
+        }
         if (m.errorMessage() != null) {
             o.ascii(",\"error\":{\"type\":\"json\",\"message\":").string(m.errorMessage()).raw('}');
         }
