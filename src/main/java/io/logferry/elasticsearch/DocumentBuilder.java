@@ -388,18 +388,41 @@ public final class DocumentBuilder implements Encoder {
     }
 
     private static void merge(ObjectNode into, String key, JsonNode v) {
-        int dot = key.indexOf('.');
-        if (dot > 0 && dot < key.length() - 1) {
-            merge(child(into, key.substring(0, dot)), key.substring(dot + 1), v);
-        } else if (v instanceof ObjectNode obj) {
-            ObjectNode c = child(into, key);
+        ObjectNode at = into;
+        int from = 0;
+        if (dots(key) <= MAX_DOTS) {
+            // a.b.c: one level per part, in a loop (a hostile key may hold many dots)
+            for (int dot = key.indexOf('.'); dot > from && dot < key.length() - 1; dot = key.indexOf('.', from)) {
+                at = child(at, key.substring(from, dot));
+                from = dot + 1;
+            }
+        }
+        String last = from == 0 ? key : key.substring(from);
+        if (v instanceof ObjectNode obj) {
+            // nested no deeper than the parser allowed (Jackson's nesting limit)
+            ObjectNode c = child(at, last);
             for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> f = it.next();
                 merge(c, f.getKey(), f.getValue());
             }
         } else {
-            into.set(key, v);
+            at.set(last, v);
         }
+    }
+
+    /**
+     * A key with more dots than Elasticsearch has object levels ({@code index.mapping.depth.limit},
+     * 20) is kept as it is: Elasticsearch refuses it either way (the dead-letter stream), and the
+     * document stays flat.
+     */
+    static final int MAX_DOTS = 20;
+
+    private static int dots(String key) {
+        int n = 0;
+        for (int i = key.indexOf('.'); i >= 0 && n <= MAX_DOTS; i = key.indexOf('.', i + 1)) {
+            n++;
+        }
+        return n;
     }
 
     private static ObjectNode child(ObjectNode parent, String name) {

@@ -229,6 +229,27 @@ class DocumentBuilderTest {
     }
 
     @Test
+    void hostileJsonKeysNeitherCrashNorNestWithoutBound() throws Exception {
+        ObjectNode json = new ObjectMapper().createObjectNode();
+        json.put("a".repeat(3) + ".b".repeat(20_000), 1);             // 20,000 dots (names end at 50,000 characters in the parser)
+        json.put("x.y.z", 2);
+        json.put("x..w", 3);
+        json.put(".lead", 4);
+        json.put("trail.", 5);
+        ObjectNode deep = json.putObject("d");
+        for (int i = 0; i < 500; i++) {
+            deep = deep.putObject("n" + i);
+        }
+        Message m = new Message("stdout", TIME, "text", new Cursor(1, "f", 0), new Cursor(1, "f", 6), 0, json, null, null);
+        JsonNode doc = build(builder(), m).doc();
+        assertThat(doc.has("aaa" + ".b".repeat(20_000))).as("kept flat, as it came").isTrue();
+        assertThat(doc.at("/x/y/z").asInt()).isEqualTo(2);
+        assertThat(doc.at("/x/.w").asInt()).isEqualTo(3);
+        assertThat(doc.get(".lead").asInt()).isEqualTo(4);
+        assertThat(doc.get("trail.").asInt()).isEqualTo(5);
+    }
+
+    @Test
     void dockerAttrsGoUnderDockerAttrs() throws Exception {
         Message m = new Message("stdout", TIME, "text", new Cursor(1, "f", 0), new Cursor(1, "f", 6), 0, null, null, null,
                 java.util.Map.of("com.example.tier", "web"));
