@@ -12,7 +12,8 @@ import java.io.PrintStream;
 
 /**
  * {@code logferry setup}: installs the index template (with a data stream lifecycle where the
- * cluster manages them) and, when {@code kibana.url} is set, imports the data view {@code logs-*}
+ * cluster manages them), says which template applies to logferry's streams and to those of any
+ * template overlapping them (Fleet's Docker integration: {@link Setup#whatWins}) and, when {@code kibana.url} is set, imports the data view {@code logs-*}
  * and the saved search into Kibana. One line per step on stdout; one line per failure on stderr.
  * Exit 0 when every step worked, 1 otherwise. Safe to run again: both steps replace what they made.
  */
@@ -42,6 +43,13 @@ final class SetupCommand {
         try (RestClient client = EsConnection.build(es)) {
             Setup.Result r = Setup.installTemplate(client, "");
             out.println("elasticsearch: " + r.describe());
+            try {
+                for (String line : Setup.whatWins(client)) {
+                    out.println("elasticsearch: " + line);
+                }
+            } catch (Exception e) {
+                out.println("elasticsearch: which template applies could not be simulated (" + EsErrors.describe(e, es) + ")");
+            }
             return true;
         } catch (Exception e) {
             err.println("elasticsearch: " + EsErrors.describe(e, es));

@@ -56,11 +56,11 @@ public record Config(
     public record ContainerDefaults(String dataset, String namespace, Streams streams,
                                     StartPosition startPosition, Multiline multiline, boolean json,
                                     String jsonMessageKey, int maxBytes, List<String> includeLines,
-                                    List<String> excludeLines, String pipeline) {
-        /** Without a default pipeline. */
+                                    List<String> excludeLines, String pipeline, String jsonTarget) {
+        /** Without a default pipeline, JSON at the root. */
         public ContainerDefaults(String dataset, String namespace, Streams streams, StartPosition startPosition, Multiline multiline,
                                  boolean json, String jsonMessageKey, int maxBytes, List<String> includeLines, List<String> excludeLines) {
-            this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines, "");
+            this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines, "", "");
         }
     }
 

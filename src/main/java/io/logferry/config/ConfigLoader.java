@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.logferry.model.DataStream;
+import io.logferry.model.Ecs;
 import io.logferry.model.MultilineMatch;
 import io.logferry.model.MultilineType;
 import io.logferry.model.StartPosition;
@@ -377,7 +378,12 @@ public final class ConfigLoader {
         Config.ContainerDefaults defaults = new Config.ContainerDefaults(df.nonEmpty("dataset"), df.nonEmpty("namespace"),
                 df.choice("streams", Streams.class), df.choice("start_position", StartPosition.class),
                 multiline, df.bool("json"), df.text("json_message_key"), df.positive("max_bytes"), includeLines, excludeLines,
-                df.text("pipeline").trim());
+                df.text("pipeline").trim(), df.text("json_target"));
+        if (!Ecs.validJsonTarget(defaults.jsonTarget())) {
+            problems.add("config: key '" + df.key("json_target") + "' must be empty, json, or a lower-case name ([a-z][a-z0-9_]*, "
+                    + "at most 64 characters) that is not an ECS field set or one logferry writes (host, service, log...), got '"
+                    + defaults.jsonTarget() + "'");
+        }
         atMost(df.key("max_bytes"), defaults.maxBytes(), "limits.max_bytes", limits.maxBytes());
         atMost(ml.key("max_lines"), multiline.maxLines(), "limits.multiline_max_lines", limits.multilineMaxLines());
         if (multiline.timeout().compareTo(limits.multilineMaxTimeout()) > 0) {

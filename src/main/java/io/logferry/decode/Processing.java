@@ -9,7 +9,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Runs a container's processors on one message: the message becomes Filebeat's event (a tree of
@@ -17,14 +16,11 @@ import java.util.Set;
  * changes it, and what is left comes back as the message's text, level, flags and
  * {@link Message#fields()}. Stateless; called on the tailer's thread.
  *
- * <p>Decoded JSON fields are placed as the document places them without processors: a field
- * whose first part is one of the document's own ({@link #RESERVED}, the same as
- * {@code DocumentBuilder.RESERVED}) goes under {@code json}.
+ * <p>Decoded JSON fields come as {@link JsonMessage} placed them (the fields of JSON that is not
+ * ECS whose names ECS or the agent use are under {@code json} already), and the processors see
+ * them there.
  */
 final class Processing {
-    /** The document's own top-level fields: decoded JSON never lands on them (DocumentBuilder.RESERVED). */
-    static final Set<String> RESERVED = Set.of("@timestamp", "message", "stream", "log", "container", "docker", "host",
-            "agent", "data_stream", "event", "error", "labels", "json", "ecs");
     static final String DISSECT_FLAG = "dissect_parsing_error";
 
     private Processing() {
@@ -41,22 +37,10 @@ final class Processing {
             ev.put("log", log);
         }
         if (m.json() != null) {
-            Map<String, Object> clashes = null;
+            // JsonMessage has placed the fields already (ECS names of non-ECS JSON, and the agent's own, under json)
             for (Iterator<Map.Entry<String, JsonNode>> it = m.json().fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> f = it.next();
-                String key = f.getKey();
-                int dot = key.indexOf('.');
-                if (RESERVED.contains(dot < 0 ? key : key.substring(0, dot))) {
-                    if (clashes == null) {
-                        clashes = new LinkedHashMap<>();
-                    }
-                    clashes.put(key, value(f.getValue()));
-                } else {
-                    put(ev, key, value(f.getValue()));
-                }
-            }
-            if (clashes != null) {
-                ev.put("json", clashes);
+                put(ev, f.getKey(), value(f.getValue()));
             }
         }
         String reason = chain.apply(ev);

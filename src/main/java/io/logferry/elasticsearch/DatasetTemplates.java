@@ -1,6 +1,5 @@
 package io.logferry.elasticsearch;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.DataStream;
@@ -10,7 +9,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -33,7 +31,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class DatasetTemplates {
     private static final Logger log = LoggerFactory.getLogger(DatasetTemplates.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final RestClient client;
     private final Metrics metrics;
@@ -123,10 +120,7 @@ public final class DatasetTemplates {
                     + "'{}' over it, data streams {} use it", w.name(), w.pattern(), w.priority(), dataset, name, pattern);
             return;
         }
-        ObjectNode template;
-        try (InputStream in = DatasetTemplates.class.getResourceAsStream("/elasticsearch/index-template.json")) {
-            template = (ObjectNode) JSON.readTree(in);
-        }
+        ObjectNode template = Setup.template(Setup.components(client));
         template.putArray("index_patterns").add(pattern);
         Setup.put(client, name, template);
         log.info("index template '{}' installed for data streams {}", name, pattern);

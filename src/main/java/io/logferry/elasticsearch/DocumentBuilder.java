@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.logferry.config.Config;
 import io.logferry.decode.Encoder;
+import io.logferry.decode.JsonMessage;
 import io.logferry.decode.Message;
 import io.logferry.model.AckTracker;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerLabels;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.Cursor;
+import io.logferry.model.Ecs;
 import io.logferry.model.LogEvent;
 import io.logferry.model.Utf8;
 
@@ -23,29 +25,46 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 
 /**
- * Builds the bulk lines of one container's documents (DESIGN.md, "The document"). Everything
- * that is the same for every line of the container is serialised once, at construction; per line
- * only the timestamp, message, stream, offset and flags are written.
+ * Builds the bulk lines of one container's documents (DESIGN.md, "The document"; every field with
+ * its ECS type in docs/documents.md). Everything that is the same for every line of the container
+ * ({@code container}, {@code service}, {@code host}, {@code agent}, {@code data_stream},
+ * {@code event.dataset}, {@code ecs.version}, {@code labels}) is serialised once, at construction;
+ * per line only the timestamp, message, stream, position, flags and decoded JSON are written.
+ *
+ * <p>Decoded JSON ({@link io.logferry.decode.JsonMessage} has put its fields where they go) is
+ * merged by its dotted and nested names alike; the agent's own fields win: a field under
+ * {@code host}, {@code agent}, {@code container}, {@code data_stream}, {@code docker} or
+ * {@code stream}, or one the document already has ({@code log.offset}, {@code event.dataset},
+ * {@code service.name} when the container has one...), goes under {@code json} instead;
+ * an application's {@code ecs.version} is dropped (the document's states the version of its fields).
  *
  * <p>The {@code _id} is derived from the container id, the file's fingerprint and the entry's
  * byte offset, so that a replay produces the same ids and {@code op_type: create} refuses the
  * copies with 409.
+ *
+ * <p>Not thread-safe: one builder per container, used by its tailer's thread.
  */
 public final class DocumentBuilder implements Encoder {
-    /** Top-level fields of the document that decoded JSON never overwrites; such keys go under {@code json}. */
-    static final Set<String> RESERVED = Set.of("@timestamp", "message", "stream", "log", "container", "docker", "host",
-            "agent", "data_stream", "event", "error", "labels", "json", "ecs");
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** {@code log.*} the builder writes itself. */
+    private static final Set<String> OWN_LOG = Set.of("offset", "file", "level", "flags");
+    /** A new value for every start of the agent: {@code agent.ephemeral_id}. */
+    static final String EPHEMERAL_ID = UUID.randomUUID().toString();
 
     private final String containerId;
     private final String index;
     /** {@code ,"pipeline":"<name>"} for the create line, serialised once; null without an ingest pipeline. */
     private final byte[] pipeline;
     private final byte[] constantTail;
-    /** {@code ,"file":{"path":"..."}} inside {@code log}, serialised once; null without a file. */
+    /** {@code ,"file":{"path":"..."}} inside {@code log}, serialised once; null without a file (API mode). */
     private final byte[] filePath;
+    /** The container's {@code service.name}, or null. */
+    private final String serviceName;
+    /** The names of its {@code labels.*} from {@code logferry.fields.*}. */
+    private final Set<String> fieldNames;
     private final JsonOut out = new JsonOut(4096);
     private final byte[] idBytes = new byte[16];
     private String idFile;
@@ -54,7 +73,16 @@ public final class DocumentBuilder implements Encoder {
     private int idEnd;
     private int docStart;
 
-    public record AgentInfo(String version, String id, String hostName) { }
+    /**
+     * @param name         {@code agent.name}: the agent's name, the Docker host's name unless given
+     * @param ephemeralId  {@code agent.ephemeral_id}: new at every start of the process
+     */
+    public record AgentInfo(String version, String id, String hostName, String name, String ephemeralId) {
+        /** Named after the host, with this process's ephemeral id. */
+        public AgentInfo(String version, String id, String hostName) {
+            this(version, id, hostName, hostName, EPHEMERAL_ID);
+        }
+    }
 
     /** With {@link Config.Limits#defaults()} for the container's labels (tests, benchmarks). */
     public DocumentBuilder(ContainerInfo c, ContainerSettings s, AgentInfo agent, String logPath) {
@@ -62,6 +90,8 @@ public final class DocumentBuilder implements Encoder {
     }
 
     /**
+     * @param logPath the container's json-file log, or null in API mode (then the position goes to
+     *                {@code docker.api.position}, not {@code log.offset}, which is for file offsets)
      * @param limits {@code container_labels_max_count} and {@code container_labels_max_bytes} bound
      *               the {@code container.labels.*} placed in every document ({@link ContainerLabels})
      */
@@ -75,8 +105,12 @@ public final class DocumentBuilder implements Encoder {
         t.raw(',').key("container").raw('{')
                 .key("id").string(c.id()).raw(',')
                 .key("name").string(c.name()).raw(',')
-                .key("image").raw('{').key("name").string(c.imageName()).raw('}').raw(',')
-                .key("runtime").string("docker");
+                .key("image").raw('{').key("name").string(c.imageName());
+        String tag = imageTag(c.imageName());
+        if (tag != null) {
+            t.raw(',').key("tag").string(tag);
+        }
+        t.raw('}').raw(',').key("runtime").string("docker");
         Map<String, String> labels = ContainerLabels.cap(c.labels(), limits.containerLabelsMaxCount(),
                 limits.containerLabelsMaxBytes()).kept();
         if (!labels.isEmpty()) {
@@ -92,8 +126,8 @@ public final class DocumentBuilder implements Encoder {
             t.raw('}');
         }
         t.raw('}');
-        String project = compose(c, "com.docker.compose.project");
-        String service = compose(c, "com.docker.compose.service");
+        String project = label(c, "com.docker.compose.project");
+        String service = label(c, "com.docker.compose.service");
         if (project != null || service != null) {
             t.raw(',').key("docker").raw('{').key("compose").raw('{');
             if (project != null) {
@@ -104,12 +138,21 @@ public final class DocumentBuilder implements Encoder {
             }
             t.raw('}').raw('}');
         }
+        String own = label(c, SERVICE_LABEL);
+        this.serviceName = own != null && !own.isBlank() ? own : service;
+        if (serviceName != null) {
+            t.raw(',').key("service").raw('{').key("name").string(serviceName).raw('}');
+        }
         t.raw(',').key("host").raw('{').key("name").string(agent.hostName()).raw('}');
         t.raw(',').key("agent").raw('{').key("type").string("logferry").raw(',')
-                .key("version").string(agent.version()).raw(',').key("id").string(agent.id()).raw('}');
+                .key("name").string(agent.name()).raw(',')
+                .key("version").string(agent.version()).raw(',').key("id").string(agent.id()).raw(',')
+                .key("ephemeral_id").string(agent.ephemeralId()).raw('}');
         t.raw(',').key("data_stream").raw('{').key("type").string("logs").raw(',')
                 .key("dataset").string(s.dataset()).raw(',').key("namespace").string(s.namespace()).raw('}');
         t.raw(',').key("event").raw('{').key("dataset").string(s.dataset()).raw('}');
+        t.raw(',').key("ecs").raw('{').key("version").string(Ecs.VERSION).raw('}');
+        this.fieldNames = Set.copyOf(s.fields().keySet());
         if (!s.fields().isEmpty()) {
             t.raw(',').key("labels").raw('{');
             boolean first = true;
@@ -126,7 +169,27 @@ public final class DocumentBuilder implements Encoder {
         this.constantTail = t.toBytes();
     }
 
-    private static String compose(ContainerInfo c, String key) {
+    /** The label that names the container's {@code service.name}, over the compose service. */
+    public static final String SERVICE_LABEL = "logferry.service";
+
+    /**
+     * The tag of an image reference ({@code 1.27} of {@code nginx:1.27},
+     * {@code registry:5000/team/app:v2}); null without one (an id, a digest, a name alone).
+     */
+    static String imageTag(String image) {
+        if (image == null) {
+            return null;
+        }
+        int at = image.indexOf('@');
+        String ref = at < 0 ? image : image.substring(0, at);
+        int colon = ref.lastIndexOf(':');
+        if (colon < 0 || colon < ref.lastIndexOf('/') || colon == ref.length() - 1 || ref.startsWith("sha256:")) {
+            return null;
+        }
+        return Utf8.truncate(ref.substring(colon + 1), ContainerLabels.MAX_VALUE_BYTES);
+    }
+
+    private static String label(ContainerInfo c, String key) {
         String v = c.labels().get(key);
         return v == null ? null : Utf8.truncate(v, ContainerLabels.MAX_VALUE_BYTES);
     }
@@ -181,16 +244,23 @@ public final class DocumentBuilder implements Encoder {
         } else if (m.text() != null) {          // null: a processor removed it
             o.ascii(",\"message\":").string(m.text());
         }
-        o.ascii(",\"stream\":").string(m.stream())
-                .ascii(",\"log\":{\"offset\":").number(m.start().offset());
+        o.ascii(",\"stream\":").string(m.stream());
+        ObjectNode json = m.json() != null && !m.json().isEmpty() ? expand(m.json()) : null;
         if (filePath != null) {
-            o.raw(filePath);
+            o.ascii(",\"log\":{\"offset\":").number(m.start().offset()).raw(filePath);
+        } else {
+            // API mode: the position is a timestamp in nanoseconds, not a file offset
+            o.ascii(",\"docker.api\":{\"position\":").number(m.start().offset()).raw('}');
         }
+        // API mode: the log object is opened by its first member, if any
+        boolean logOpen = filePath != null;
         if (m.level() != null) {
-            o.ascii(",\"level\":").string(m.level());
+            o.ascii(logOpen ? ",\"level\":" : ",\"log\":{\"level\":").string(m.level());
+            logOpen = true;
         }
         if (m.flags() != 0) {
-            o.ascii(",\"flags\":[");
+            o.ascii(logOpen ? ",\"flags\":[" : ",\"log\":{\"flags\":[");
+            logOpen = true;
             boolean first = true;
             for (int bit : new int[] {Message.MULTILINE, Message.TRUNCATED, Message.PARTIAL, Message.DISSECT_ERROR}) {
                 if ((m.flags() & bit) != 0) {
@@ -201,12 +271,30 @@ public final class DocumentBuilder implements Encoder {
             }
             o.raw(']');
         }
-        o.raw('}');
+        ObjectNode clashes = null;
+        if (json != null) {
+            clashes = MAPPER.createObjectNode();
+            if (json.get("log") instanceof ObjectNode log) {
+                json.remove("log");
+                for (Iterator<Map.Entry<String, JsonNode>> it = log.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> f = it.next();
+                    if (OWN_LOG.contains(f.getKey())) {
+                        child(clashes, "log").set(f.getKey(), f.getValue());
+                    } else {
+                        o.ascii(logOpen ? "," : ",\"log\":{").key(f.getKey()).raw(bytes(f.getValue()));
+                        logOpen = true;
+                    }
+                }
+            }
+        }
+        if (logOpen) {
+            o.raw('}');
+        }
         if (m.errorMessage() != null) {
             o.ascii(",\"error\":{\"type\":\"json\",\"message\":").string(m.errorMessage()).raw('}');
         }
-        if (m.json() != null && !m.json().isEmpty()) {
-            writeJsonFields(o, m.json());
+        if (json != null) {
+            writeJsonFields(o, json, clashes);
         }
         if (m.fields() != null) {
             ProcessedFields.write(o, m.fields());      // what the container's processors left
@@ -227,28 +315,133 @@ public final class DocumentBuilder implements Encoder {
         }
     }
 
-    private static void writeJsonFields(JsonOut o, ObjectNode fields) {
-        ObjectNode clashes = null;
-        try {
-            for (Iterator<Map.Entry<String, JsonNode>> it = fields.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> f = it.next();
-                String key = f.getKey();
-                int dot = key.indexOf('.');
-                if (RESERVED.contains(dot < 0 ? key : key.substring(0, dot))) {
-                    if (clashes == null) {
-                        clashes = MAPPER.createObjectNode();
+    /**
+     * The decoded fields other than {@code log.*} (written above): the agent's own places go into
+     * {@code clashes}, written last as {@code json}; children of the constant part's objects
+     * ({@code event}, {@code service}, {@code labels}) as dotted names, so that no key appears twice
+     * in the document; everything else as it is.
+     */
+    private void writeJsonFields(JsonOut o, ObjectNode fields, ObjectNode clashes) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = fields.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> f = it.next();
+            String key = f.getKey();
+            JsonNode v = f.getValue();
+            switch (key) {
+                case JsonMessage.CLASHES -> {
+                    if (v instanceof ObjectNode c) {
+                        c.fields().forEachRemaining(e -> merge(clashes, e.getKey(), e.getValue()));
+                    } else {
+                        merge(clashes, key, v);
                     }
-                    clashes.set(f.getKey(), f.getValue());
-                    continue;
                 }
-                o.raw(',').key(f.getKey()).raw(MAPPER.writeValueAsBytes(f.getValue()));
+                case "log" -> merge(clashes, key, v); // not an object: the log object is written above
+                case "ecs" -> { } // the document's ecs.version states the version of its fields
+                case "event" -> dotted(o, key, v, clashes, "dataset"::equals);
+                case "service" -> {
+                    if (serviceName == null) {
+                        o.raw(',').key(key).raw(bytes(v));
+                    } else {
+                        dotted(o, key, v, clashes, "name"::equals);
+                    }
+                }
+                case "labels" -> dotted(o, key, v, clashes, fieldNames::contains);
+                default -> {
+                    if (Ecs.AGENT_OWNED.contains(key)) {
+                        merge(clashes, key, v);
+                    } else {
+                        o.raw(',').key(key).raw(bytes(v));
+                    }
+                }
             }
-            if (clashes != null) {
-                o.raw(',').key("json").raw(MAPPER.writeValueAsBytes(clashes));
+        }
+        if (!clashes.isEmpty()) {
+            o.raw(',').key(JsonMessage.CLASHES).raw(bytes(clashes));
+        }
+    }
+
+    /** The children of {@code v} as {@code key.child}, those the document has already into {@code clashes}. */
+    private static void dotted(JsonOut o, String key, JsonNode v, ObjectNode clashes, java.util.function.Predicate<String> own) {
+        if (!(v instanceof ObjectNode obj)) {
+            merge(clashes, key, v);
+            return;
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> c = it.next();
+            if (own.test(c.getKey())) {
+                child(clashes, key).set(c.getKey(), c.getValue());
+            } else {
+                o.raw(',').key(key + "." + c.getKey()).raw(bytes(c.getValue()));
             }
+        }
+    }
+
+    private static byte[] bytes(JsonNode v) {
+        try {
+            return MAPPER.writeValueAsBytes(v);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The fields with dotted names expanded into objects and merged with the nested ones
+     * ({@code {"log.logger":"a","log":{"origin":..}}} becomes one {@code log} object). Where a
+     * value and an object meet at one name, the later wins.
+     */
+    static ObjectNode expand(ObjectNode fields) {
+        ObjectNode into = MAPPER.createObjectNode();
+        for (Iterator<Map.Entry<String, JsonNode>> it = fields.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> f = it.next();
+            merge(into, f.getKey(), f.getValue());
+        }
+        return into;
+    }
+
+    private static void merge(ObjectNode into, String key, JsonNode v) {
+        ObjectNode at = into;
+        int from = 0;
+        if (dots(key) <= MAX_DOTS) {
+            // a.b.c: one level per part, in a loop (a hostile key may hold many dots)
+            for (int dot = key.indexOf('.'); dot > from && dot < key.length() - 1; dot = key.indexOf('.', from)) {
+                at = child(at, key.substring(from, dot));
+                from = dot + 1;
+            }
+        }
+        String last = from == 0 ? key : key.substring(from);
+        if (v instanceof ObjectNode obj) {
+            // nested no deeper than the parser allowed (Jackson's nesting limit)
+            ObjectNode c = child(at, last);
+            for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> f = it.next();
+                merge(c, f.getKey(), f.getValue());
+            }
+        } else {
+            at.set(last, v);
+        }
+    }
+
+    /**
+     * A key with more dots than Elasticsearch has object levels ({@code index.mapping.depth.limit},
+     * 20) is kept as it is: Elasticsearch refuses it either way (the dead-letter stream), and the
+     * document stays flat.
+     */
+    static final int MAX_DOTS = 20;
+
+    private static int dots(String key) {
+        int n = 0;
+        for (int i = key.indexOf('.'); i >= 0 && n <= MAX_DOTS; i = key.indexOf('.', i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    private static ObjectNode child(ObjectNode parent, String name) {
+        if (parent.get(name) instanceof ObjectNode c) {
+            return c;
+        }
+        ObjectNode c = MAPPER.createObjectNode();
+        parent.set(name, c);
+        return c;
     }
 
     /**

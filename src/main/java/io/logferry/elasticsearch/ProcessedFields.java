@@ -1,5 +1,7 @@
 package io.logferry.elasticsearch;
 
+import io.logferry.model.Ecs;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +24,20 @@ final class ProcessedFields {
     private static final Set<String> OWN = Set.of("log.offset", "log.file", "log.level", "log.flags", "event.dataset",
             "error.type", "error.message");
 
+    /**
+     * Top-level names whose non-object values go under {@code json}: what the agent alone writes
+     * ({@link Ecs#AGENT_OWNED}), the shared objects, and {@code service} (the compose service's
+     * {@code service.name}).
+     */
+    private static final Set<String> RESERVED;
+
+    static {
+        Set<String> r = new java.util.HashSet<>(Ecs.AGENT_OWNED);
+        r.addAll(SHARED);
+        r.add("service");
+        RESERVED = Set.copyOf(r);
+    }
+
     private ProcessedFields() {
     }
 
@@ -33,7 +49,7 @@ final class ProcessedFields {
                 m.forEach((k, v) -> clashes.put(String.valueOf(k), v));
             } else if (SHARED.contains(key) && f.getValue() instanceof Map<?, ?> m) {
                 dotted(o, key, m, clashes);
-            } else if (DocumentBuilder.RESERVED.contains(key)) {
+            } else if (RESERVED.contains(key)) {
                 clashes.put(key, f.getValue());
             } else {
                 value(o.raw(',').key(key), f.getValue());

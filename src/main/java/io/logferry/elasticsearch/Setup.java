@@ -2,6 +2,7 @@ package io.logferry.elasticsearch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
@@ -17,6 +18,13 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Installs what Elasticsearch needs before the first document: the index template for
@@ -27,6 +35,15 @@ import java.io.UncheckedIOException;
  * again, with the same name, at every start and every {@code logferry setup} — unless a template
  * of that name exists that logferry did not put (no {@code _meta.managed_by: logferry}): that one
  * is left as it is, with a warning, and {@code logs-docker*} streams use it.
+ *
+ * <p>The template is composed of Elasticsearch's own {@code logs@settings} and {@code ecs@mappings}
+ * where the cluster has them ({@link #COMPONENTS}), with logferry's settings and mappings on top
+ * (docs/documents.md, "The index template"). Its priority, {@value #PRIORITY}, is below the 200 of
+ * Fleet's integration templates: Elastic's Docker integration ({@code logs-docker.container_logs-*})
+ * keeps its own streams, and the two can be installed side by side (Elasticsearch refuses two
+ * overlapping templates of one priority). Field types a cluster lacks ({@code match_only_text},
+ * {@code constant_keyword}, {@code wildcard}: modules not every distribution has) are put as
+ * {@code text} and {@code keyword} instead ({@link #FALLBACK}).
  *
  * <p>The settings {@code index.mapping.total_fields.ignore_dynamic_beyond_limit} (fields beyond
  * the limit are kept in {@code _source} but not indexed, instead of refusing the document) and
@@ -43,13 +60,26 @@ public final class Setup {
     static final String BEYOND_LIMIT = "ignore_dynamic_beyond_limit";
     /** Counts templates left alone, by reason ({@code not_ours}, {@code would_shadow}, {@code refused}). */
     public static final String SKIPPED_METRIC = Metric.TEMPLATES_SKIPPED.metricName();
+    /** Below Fleet's 200, above Elasticsearch's built-in {@code logs-*-*} (100). */
+    public static final int PRIORITY = 199;
+    /** Elasticsearch's own component templates the template is composed of, where the cluster has them. */
+    static final List<String> COMPONENTS = List.of("logs@settings", "ecs@mappings");
+    /** What a field type becomes where the cluster does not know it (its module is not installed). */
+    static final Map<String, String> FALLBACK = Map.of("match_only_text", "text", "constant_keyword", "keyword", "wildcard", "keyword");
+    /** Types of {@link #FALLBACK} the cluster refused once in this run: the next templates get the fallback at once. */
+    private static final Set<String> UNKNOWN_TYPES = ConcurrentHashMap.newKeySet();
+    private static final Pattern UNKNOWN_TYPE = Pattern.compile("mapper type \\[([a-z_]+)\\] declared on field");
 
     private Setup() { }
 
     /** What {@link #installTemplate(RestClient, String)} did. */
-    public record Result(String template, boolean lifecycle, String retention, boolean installed) {
+    public record Result(String template, boolean lifecycle, String retention, boolean installed, List<String> components) {
         public Result(String template, boolean lifecycle, String retention) {
             this(template, lifecycle, retention, true);
+        }
+
+        public Result(String template, boolean lifecycle, String retention, boolean installed) {
+            this(template, lifecycle, retention, installed, List.of());
         }
 
         public String describe() {
@@ -60,7 +90,10 @@ public final class Setup {
             String lc = !lifecycle ? "no lifecycle: this cluster does not manage data stream lifecycles"
                     : retention.isEmpty() ? "data stream lifecycle on, documents kept until deleted"
                     : "data stream lifecycle on, data_retention " + retention;
-            return "index template '" + template + "' installed for logs-docker*, logs-logferry* (@timestamp date_nanos; " + lc + ")";
+            String on = components.isEmpty() ? "no Elasticsearch component templates here (logs@settings, ecs@mappings)"
+                    : "composed of " + String.join(", ", components);
+            return "index template '" + template + "' installed for logs-docker*, logs-logferry* (priority " + PRIORITY
+                    + ", " + on + "; @timestamp date_nanos; " + lc + ")";
         }
     }
 
@@ -83,14 +116,82 @@ public final class Setup {
             log.warn("{}", r.describe());
             return r;
         }
-        put(client, TEMPLATE, (ObjectNode) JSON.readTree(templateBody(lifecycle, retention)));
-        Result r = new Result(TEMPLATE, lifecycle, lifecycle ? retention : "");
+        List<String> components = components(client);
+        put(client, TEMPLATE, (ObjectNode) JSON.readTree(templateBody(lifecycle, retention, components)));
+        Result r = new Result(TEMPLATE, lifecycle, lifecycle ? retention : "", true, components);
         log.info("{}", r.describe());
         if (!lifecycle && !retention.isEmpty()) {
             log.warn("retention {} not set: this cluster does not manage data stream lifecycles (needs Elasticsearch 8.14+ "
                     + "with the data-streams module); delete old backing indices yourself", retention);
         }
         return r;
+    }
+
+    /**
+     * Which template Elasticsearch applies to the streams logferry writes, and to the streams of
+     * other templates that overlap its patterns (Fleet's {@code logs-docker.container_logs-*}), one
+     * line each: the winner by priority among the cluster's templates, checked with
+     * {@code POST /_index_template/_simulate_index/<stream>} (logferry's template is the one that
+     * maps {@code @timestamp} as {@code date_nanos}). For {@code logferry setup}.
+     */
+    public static List<String> whatWins(RestClient client) throws IOException {
+        JsonNode all = existing(client, "*");
+        List<String> ours = new ArrayList<>();
+        JsonNode mine = null;
+        for (JsonNode t : all.path("index_templates")) {
+            if (t.path("name").asText().equals(TEMPLATE)) {
+                mine = t.path("index_template");
+                mine.path("index_patterns").forEach(p -> ours.add(p.asText()));
+            }
+        }
+        if (mine == null) {
+            return List.of("no template '" + TEMPLATE + "' in the cluster");
+        }
+        Set<String> streams = new java.util.LinkedHashSet<>(List.of("logs-docker-default", "logs-logferry.deadletter-default"));
+        for (JsonNode t : all.path("index_templates")) {
+            if (t.path("name").asText().equals(TEMPLATE)) {
+                continue;
+            }
+            for (JsonNode p : t.path("index_template").path("index_patterns")) {
+                String stream = p.asText().replace("*", "default");
+                if (ours.stream().anyMatch(o -> Templates.overlap(o, stream))) {
+                    streams.add(stream);
+                }
+            }
+        }
+        List<String> lines = new ArrayList<>();
+        for (String stream : streams) {
+            String winner = null;
+            int best = Integer.MIN_VALUE;
+            for (JsonNode t : all.path("index_templates")) {
+                JsonNode it = t.path("index_template");
+                int priority = it.path("priority").asInt(0);
+                boolean matches = false;
+                for (JsonNode p : it.path("index_patterns")) {
+                    matches |= Templates.overlap(p.asText(), stream);
+                }
+                if (matches && priority > best) {
+                    best = priority;
+                    winner = t.path("name").asText();
+                }
+            }
+            String simulated;
+            try {
+                Request sim = new Request("POST", "/_index_template/_simulate_index/" + stream);
+                try (InputStream in = client.performRequest(sim).getEntity().getContent()) {
+                    JsonNode r = JSON.readTree(in);
+                    boolean logferrys = "date_nanos".equals(r.path("template").path("mappings").path("properties")
+                            .path("@timestamp").path("type").asText());
+                    simulated = "Elasticsearch's simulation: " + (logferrys ? "logferry's mappings" : "not logferry's mappings");
+                }
+            } catch (ResponseException e) {
+                simulated = "simulation refused: " + EsErrors.reason(e);
+            }
+            lines.add(stream + " -> template '" + winner + "' (priority " + best + ")"
+                    + (TEMPLATE.equals(winner) ? "" : ", not logferry's (" + PRIORITY + "): that template keeps its streams")
+                    + "; " + simulated);
+        }
+        return lines;
     }
 
     /** Counts a template left alone. */
@@ -123,24 +224,84 @@ public final class Setup {
 
     /**
      * {@code PUT /_index_template/<name>}; where the cluster does not know
-     * {@code index.mapping.total_fields.ignore_dynamic_beyond_limit}, again without it.
+     * {@code index.mapping.total_fields.ignore_dynamic_beyond_limit}, again without it; where it does
+     * not know a field type of {@link #FALLBACK}, again with the fallback type.
      */
     static void put(RestClient client, String name, ObjectNode body) throws IOException {
-        Request req = new Request("PUT", "/_index_template/" + name);
-        req.setEntity(new StringEntity(body.toString(), ContentType.APPLICATION_JSON));
-        try {
-            client.performRequest(req);
-        } catch (ResponseException e) {
-            if (EsErrors.status(e) != 400 || !EsErrors.reason(e).contains(BEYOND_LIMIT) || !withoutBeyondLimit(body)) {
-                throw e;
-            }
-            log.warn("this Elasticsearch does not know index.mapping.total_fields.{} (it came in 8.13): template '{}' is put "
-                    + "without it, so a document with more fields than index.mapping.total_fields.limit is refused "
-                    + "(and goes to the dead-letter stream)", BEYOND_LIMIT, name);
-            Request again = new Request("PUT", "/_index_template/" + name);
-            again.setEntity(new StringEntity(body.toString(), ContentType.APPLICATION_JSON));
-            client.performRequest(again);
+        for (String type : UNKNOWN_TYPES) {
+            fallBack(body, type);
         }
+        for (int attempt = 0; ; attempt++) {
+            Request req = new Request("PUT", "/_index_template/" + name);
+            req.setEntity(new StringEntity(body.toString(), ContentType.APPLICATION_JSON));
+            try {
+                client.performRequest(req);
+                return;
+            } catch (ResponseException e) {
+                if (EsErrors.status(e) != 400 || attempt >= FALLBACK.size() + 1) {
+                    throw e;
+                }
+                String reason = EsErrors.reason(e);
+                Matcher unknown = UNKNOWN_TYPE.matcher(e.getMessage() == null ? "" : e.getMessage());
+                if (unknown.find() && FALLBACK.containsKey(unknown.group(1)) && fallBack(body, unknown.group(1))) {
+                    UNKNOWN_TYPES.add(unknown.group(1));
+                    log.info("this Elasticsearch has no field type {} (its module is not installed): template '{}' uses {} instead",
+                            unknown.group(1), name, FALLBACK.get(unknown.group(1)));
+                } else if (reason.contains(BEYOND_LIMIT) && withoutBeyondLimit(body)) {
+                    log.warn("this Elasticsearch does not know index.mapping.total_fields.{} (it came in 8.13): template '{}' is put "
+                            + "without it, so a document with more fields than index.mapping.total_fields.limit is refused "
+                            + "(and goes to the dead-letter stream)", BEYOND_LIMIT, name);
+                } else {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Replaces field type {@code type} by its {@link #FALLBACK} throughout {@code node}; false when there was none. */
+    static boolean fallBack(JsonNode node, String type) {
+        boolean changed = false;
+        if (node instanceof ObjectNode o) {
+            if (type.equals(o.path("type").asText(null))) {
+                o.put("type", FALLBACK.get(type));
+                if ("keyword".equals(FALLBACK.get(type)) && !o.has("ignore_above")) {
+                    // a keyword term longer than 32 KiB would refuse the document; wildcard had no such limit
+                    o.put("ignore_above", 1024);
+                }
+                changed = true;
+            }
+            for (JsonNode child : o) {
+                changed |= fallBack(child, type);
+            }
+        } else if (node != null && node.isArray()) {
+            for (JsonNode child : node) {
+                changed |= fallBack(child, type);
+            }
+        }
+        return changed;
+    }
+
+    /**
+     * Which of {@link #COMPONENTS} the cluster holds ({@code GET /_component_template/<name>}: 404 when
+     * not). A cluster without them (no stack templates, an older version) gets logferry's template alone.
+     */
+    public static List<String> components(RestClient client) throws IOException {
+        List<String> present = new ArrayList<>();
+        for (String c : COMPONENTS) {
+            Request get = new Request("GET", "/_component_template/" + c);
+            get.addParameter("filter_path", "component_templates.name");
+            try {
+                client.performRequest(get);
+                present.add(c);
+            } catch (ResponseException e) {
+                int status = EsErrors.status(e);
+                if (status == 401 || status >= 500) {
+                    throw e;
+                }
+                // 404: not there; 400/403/405: not something this cluster or user has
+            }
+        }
+        return present;
     }
 
     /** Removes the setting from a template body; false when it was not there. */
@@ -164,13 +325,22 @@ public final class Setup {
         }
     }
 
-    /** The template resource, with {@code template.lifecycle} added when {@code lifecycle}. Pure. */
+    /** The template alone, without Elasticsearch's component templates. */
     public static String templateBody(boolean lifecycle, String retention) {
-        try (InputStream in = Setup.class.getResourceAsStream("/elasticsearch/index-template.json")) {
-            if (in == null) {
-                throw new IllegalStateException("the resource /elasticsearch/index-template.json is missing from the jar");
+        return templateBody(lifecycle, retention, List.of());
+    }
+
+    /**
+     * The template resource composed of {@code components} (those of {@link #COMPONENTS} the cluster
+     * has), with {@code template.lifecycle} added when {@code lifecycle}. Pure.
+     */
+    public static String templateBody(boolean lifecycle, String retention, List<String> components) {
+        try {
+            ObjectNode t = template(components);
+            if (lifecycle && components.contains("logs@settings")) {
+                // logs@settings names the ILM policy "logs"; ILM would otherwise win over the data stream lifecycle
+                ((ObjectNode) t.path("template").path("settings").path("index")).putObject("lifecycle").put("prefer_ilm", false);
             }
-            ObjectNode t = (ObjectNode) JSON.readTree(in);
             if (lifecycle) {
                 ObjectNode lc = ((ObjectNode) t.get("template")).putObject("lifecycle");
                 lc.put("enabled", true);
@@ -181,6 +351,19 @@ public final class Setup {
             return JSON.writeValueAsString(t);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The template resource with {@code composed_of} set to {@code components}. */
+    static ObjectNode template(List<String> components) throws IOException {
+        try (InputStream in = Setup.class.getResourceAsStream("/elasticsearch/index-template.json")) {
+            if (in == null) {
+                throw new IllegalStateException("the resource /elasticsearch/index-template.json is missing from the jar");
+            }
+            ObjectNode t = (ObjectNode) JSON.readTree(in);
+            ArrayNode composed = t.putArray("composed_of");
+            components.forEach(composed::add);
+            return t;
         }
     }
 }

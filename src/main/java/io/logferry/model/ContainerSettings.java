@@ -13,6 +13,8 @@ import java.util.Map;
  *                 {@code co.elastic.logs/pipeline}, {@code defaults.pipeline}), or null for none
  * @param processors the container's processors ({@code co.elastic.logs/processors.*}, {@code logferry.processors.*}),
  *                   never null ({@link ProcessorChain#NONE})
+ * @param jsonTarget where the fields of decoded JSON that is not ECS go: empty for the document root
+ *                   (ECS and agent names under {@code json}), else one field's name ({@code Ecs#validJsonTarget})
  */
 public record ContainerSettings(
         String dataset,
@@ -27,9 +29,11 @@ public record ContainerSettings(
         List<LinePattern> excludeLines,
         Map<String, String> fields,
         String pipeline,
-        ProcessorChain processors) {
+        ProcessorChain processors,
+        String jsonTarget) {
 
     public ContainerSettings {
+        jsonTarget = jsonTarget == null ? "" : jsonTarget;
         includeLines = List.copyOf(includeLines);
         excludeLines = List.copyOf(excludeLines);
         fields = Map.copyOf(fields);
@@ -37,18 +41,36 @@ public record ContainerSettings(
         processors = processors == null ? ProcessorChain.NONE : processors;
     }
 
-    /** Without an ingest pipeline or processors. */
+    /** Without an ingest pipeline or processors, with the default JSON target. */
     public ContainerSettings(String dataset, String namespace, Streams streams, StartPosition startPosition,
                              MultilineRule multiline, boolean json, String jsonMessageKey, int maxBytes,
                              List<LinePattern> includeLines, List<LinePattern> excludeLines, Map<String, String> fields) {
         this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines,
-                fields, null, ProcessorChain.NONE);
+                fields, null, ProcessorChain.NONE, "");
+    }
+
+    /** With the default JSON target. */
+    public ContainerSettings(String dataset, String namespace, Streams streams, StartPosition startPosition,
+                             MultilineRule multiline, boolean json, String jsonMessageKey, int maxBytes,
+                             List<LinePattern> includeLines, List<LinePattern> excludeLines, Map<String, String> fields,
+                             String pipeline, ProcessorChain processors) {
+        this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines,
+                fields, pipeline, processors, "");
+    }
+
+    /** Without an ingest pipeline or processors. */
+    public ContainerSettings(String dataset, String namespace, Streams streams, StartPosition startPosition,
+                             MultilineRule multiline, boolean json, String jsonMessageKey, int maxBytes,
+                             List<LinePattern> includeLines, List<LinePattern> excludeLines, Map<String, String> fields,
+                             String jsonTarget) {
+        this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines,
+                fields, null, ProcessorChain.NONE, jsonTarget);
     }
 
     /** These settings with another ingest pipeline (null: none) and processors. */
     public ContainerSettings withProcessing(String pipeline, ProcessorChain processors) {
         return new ContainerSettings(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes,
-                includeLines, excludeLines, fields, pipeline, processors);
+                includeLines, excludeLines, fields, pipeline, processors, jsonTarget);
     }
 
     /** {@code logs-<dataset>-<namespace>} */
@@ -59,7 +81,7 @@ public record ContainerSettings(
     /** These settings with another data stream. */
     public ContainerSettings withDataStream(String dataset, String namespace) {
         return new ContainerSettings(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes,
-                includeLines, excludeLines, fields, pipeline, processors);
+                includeLines, excludeLines, fields, pipeline, processors, jsonTarget);
     }
 
     public boolean ships(String stream) {

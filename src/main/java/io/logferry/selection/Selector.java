@@ -6,6 +6,7 @@ import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerLabels;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.DataStream;
+import io.logferry.model.Ecs;
 import io.logferry.model.LinePattern;
 import io.logferry.model.MultilineMatch;
 import io.logferry.model.MultilineType;
@@ -256,9 +257,10 @@ public final class Selector {
 
         String pipeline = guard(PREFIX + "pipeline", warnings, () -> pipeline(labels, warnings), configuredPipeline());
         ProcessorChain processors = guard(PREFIX + "processors", warnings, () -> processors(labels, warnings), ProcessorChain.NONE);
+        String jsonTarget = guard(PREFIX + "json.target", warnings, () -> jsonTarget(labels, warnings), defaults.jsonTarget());
 
         return new ContainerSettings(stream[0], stream[1], streams, start, multiline, json,
-                messageKey, maxBytes, include, exclude, fields, pipeline, processors);
+                messageKey, maxBytes, include, exclude, fields, pipeline, processors, jsonTarget);
     }
 
     /** Longest pipeline name a label may give, in UTF-8 bytes. */
@@ -387,6 +389,22 @@ public final class Selector {
             return ProcessorChain.NONE;
         }
         return io.logferry.process.Compiler.chain(compiled);
+    }
+
+    /** {@code logferry.json.target}: where non-ECS JSON fields go ({@link Ecs#validJsonTarget}), else the default. */
+    private String jsonTarget(Map<String, String> labels, List<Refusal> warnings) {
+        String t = labels.get(PREFIX + "json.target");
+        if (t == null) {
+            return defaults.jsonTarget();
+        }
+        String v = t.trim();
+        if (!Ecs.validJsonTarget(v)) {
+            refuse(warnings, Refusal.INVALID, PREFIX + "json.target", t,
+                    "is not empty, json, or a lower-case name that is not an ECS field set or one logferry writes",
+                    "'" + defaults.jsonTarget() + "'");
+            return defaults.jsonTarget();
+        }
+        return v;
     }
 
     /**

@@ -162,6 +162,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theJsonTargetIsEmptyJsonOrAPlainNameNoEcsNameTakes() throws Exception {
+        assertThat(load(Map.of(), yaml("defaults:\n  json_target: app\n")).defaults().jsonTarget()).isEqualTo("app");
+        assertThat(load(Map.of(), yaml("")).defaults().jsonTarget()).isEmpty();
+        assertThat(problems(Map.of(), "defaults:\n  json_target: service\n"))
+                .singleElement().asString().contains("'defaults.json_target'").contains("service");
+    }
+
+    @Test
     void aValueOfTheWrongKindNamesTheKey() throws Exception {
         assertThat(problems(Map.of(), "elasticsearch:\n  bulk_max_events: many\n"))
                 .singleElement().asString().contains("'elasticsearch.bulk_max_events'").contains("whole number").contains("many");

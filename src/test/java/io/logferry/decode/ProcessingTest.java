@@ -79,7 +79,8 @@ class ProcessingTest {
 
     @Test
     void jsonFieldsAreTheEventsAndClashesStayUnderJson() throws Exception {
-        Feed f = feed(true, Feed.none(), "rename ; fields.0.from=user ; fields.0.to=user.name",
+        // user (an ECS name) and stream (the agent's) of JSON that is not ECS are under json (JsonMessage); a processor may move them
+        Feed f = feed(true, Feed.none(), "rename ; fields.0.from=json.user ; fields.0.to=user.name",
                 "drop_fields ; fields=json.stream", "add_tags ; tags=j");
         f.line("stdout", "{\"msg\":\"hi\",\"level\":\"warn\",\"user\":\"bob\",\"stream\":\"x\",\"host.ip\":\"1.2.3.4\",\"n\":5}");
         Message m = f.messages.get(0);

@@ -60,7 +60,12 @@ class DeadLettersTest {
         assertThat(d.at("/@timestamp").asText()).isEqualTo("2026-12-01T10:00:00Z");
         assertThat(d.at("/message").asText()).isEqualTo("failed to parse field [log.level]");
         assertThat(d.at("/error/type").asText()).isEqualTo("document_parsing_exception");
-        assertThat(d.at("/http/response/status_code").asInt()).isEqualTo(400);
+        assertThat(d.at("/error/code").asText()).isEqualTo("400");
+        assertThat(d.has("http")).as("the item status is not an HTTP response of the application's").isFalse();
+        assertThat(d.at("/ecs/version").asText()).isEqualTo(io.logferry.model.Ecs.VERSION);
+        assertThat(d.at("/agent/id").asText()).isEqualTo("agent-1");
+        assertThat(d.at("/agent/type").asText()).isEqualTo("logferry");
+        assertThat(d.at("/host/name").asText()).isEqualTo("host-1");
         assertThat(d.at("/container/id").asText()).isEqualTo(ID);
         assertThat(d.at("/document/index").asText()).isEqualTo("logs-nginx-prod");
         assertThat(d.at("/data_stream/dataset").asText()).isEqualTo("logferry.deadletter");

@@ -179,7 +179,7 @@ class DocumentBuilderTest {
     }
 
     @Test
-    void jsonFieldsGoToTheRootButNeverOverTheDocumentsOwn() throws Exception {
+    void decodedFieldsAreMergedButNeverOverTheDocumentsOwn() throws Exception {
         ObjectNode json = new ObjectMapper().createObjectNode();
         json.put("user", "alice");
         json.putObject("http").put("status", 200);
@@ -205,7 +205,8 @@ class DocumentBuilderTest {
         assertThat(moved.get("message").asText()).isEqualTo("from json");
         assertThat(moved.get("@timestamp").asText()).isEqualTo("1999-01-01T00:00:00Z");
         assertThat(moved.at("/container/id").asText()).isEqualTo("spoofed");
-        assertThat(moved.at("/log/logger").asText()).isEqualTo("app.Main");
+        assertThat(doc.at("/log/logger").asText()).as("ECS places the JsonMessage kept are merged").isEqualTo("app.Main");
+        assertThat(doc.at("/log/offset").asLong()).isZero();
         assertThat(moved.get("labels").asText()).isEqualTo("x");
         assertThat(moved.get("host").asText()).isEqualTo("h");
         assertThat(moved.get("stream").asText()).isEqualTo("s");
@@ -221,8 +222,31 @@ class DocumentBuilderTest {
         JsonNode doc = build(builder(), m).doc();
         assertThat(doc.has("container.id")).isFalse();
         assertThat(doc.has("log.offset")).isFalse();
-        assertThat(doc.at("/json/container.id").asText()).isEqualTo("spoofed");
-        assertThat(doc.get("user.name").asText()).isEqualTo("alice");
+        assertThat(doc.at("/json/container/id").asText()).isEqualTo("spoofed");
+        assertThat(doc.at("/json/log/offset").asInt()).isEqualTo(1);
+        assertThat(doc.at("/log/offset").asLong()).isZero();
+        assertThat(doc.at("/user/name").asText()).isEqualTo("alice");
+    }
+
+    @Test
+    void hostileJsonKeysNeitherCrashNorNestWithoutBound() throws Exception {
+        ObjectNode json = new ObjectMapper().createObjectNode();
+        json.put("a".repeat(3) + ".b".repeat(20_000), 1);             // 20,000 dots (names end at 50,000 characters in the parser)
+        json.put("x.y.z", 2);
+        json.put("x..w", 3);
+        json.put(".lead", 4);
+        json.put("trail.", 5);
+        ObjectNode deep = json.putObject("d");
+        for (int i = 0; i < 500; i++) {
+            deep = deep.putObject("n" + i);
+        }
+        Message m = new Message("stdout", TIME, "text", new Cursor(1, "f", 0), new Cursor(1, "f", 6), 0, json, null, null);
+        JsonNode doc = build(builder(), m).doc();
+        assertThat(doc.has("aaa" + ".b".repeat(20_000))).as("kept flat, as it came").isTrue();
+        assertThat(doc.at("/x/y/z").asInt()).isEqualTo(2);
+        assertThat(doc.at("/x/.w").asInt()).isEqualTo(3);
+        assertThat(doc.get(".lead").asInt()).isEqualTo(4);
+        assertThat(doc.get("trail.").asInt()).isEqualTo(5);
     }
 
     @Test

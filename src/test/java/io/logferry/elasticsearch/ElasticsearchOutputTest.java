@@ -147,7 +147,7 @@ class ElasticsearchOutputTest {
         assertThat(second.index(2)).isEqualTo("logs-logferry.deadletter-test");
         JsonNode letter = second.docs().get(2);
         assertThat(letter.path("error").path("type").asText()).isEqualTo("document_parsing_exception");
-        assertThat(letter.path("http").path("response").path("status_code").asInt()).isEqualTo(400);
+        assertThat(letter.path("error").path("code").asText()).isEqualTo("400");
         assertThat(JSON.readTree(letter.path("event").path("original").asText()).path("message").asText()).isEqualTo("line 4");
         assertThat(letter.path("data_stream").path("namespace").asText()).isEqualTo("test");
         assertThat(letter.path("container").path("id").asText()).isEqualTo("c0ffee");
@@ -200,12 +200,12 @@ class ElasticsearchOutputTest {
         assertThat(second.index(2)).isEqualTo("logs-logferry.deadletter-test");
         assertThat(second.index(3)).isEqualTo("logs-logferry.deadletter-test");
         JsonNode letter = second.docs().get(0);
-        assertThat(letter.path("http").path("response").path("status_code").asInt()).isEqualTo(403);
+        assertThat(letter.path("error").path("code").asText()).isEqualTo("403");
         assertThat(letter.path("error").path("type").asText()).isEqualTo("security_exception");
         assertThat(letter.path("error").path("message").asText()).isEqualTo("because security_exception");
         assertThat(letter.path("document").path("index").asText()).isEqualTo("logs-docker-test");
         assertThat(JSON.readTree(letter.path("event").path("original").asText()).path("message").asText()).isEqualTo("line 1");
-        assertThat(second.docs().get(3).path("http").path("response").path("status_code").asInt()).isEqualTo(401);
+        assertThat(second.docs().get(3).path("error").path("code").asText()).isEqualTo("401");
 
         assertThat(tracker.outstanding()).isZero();
         assertThat(tracker.committed().offset()).isEqualTo(500);

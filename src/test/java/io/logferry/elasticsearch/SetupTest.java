@@ -20,7 +20,7 @@ class SetupTest {
         assertThat(t.path("data_stream").isObject()).isTrue();
         JsonNode p = t.path("template").path("mappings").path("properties");
         assertThat(p.path("@timestamp").path("type").asText()).isEqualTo("date_nanos");
-        assertThat(p.path("message").path("type").asText()).isEqualTo("text");
+        assertThat(p.path("message").path("type").asText()).isEqualTo("match_only_text");
         assertThat(p.path("host").path("properties").path("name").path("type").asText()).isEqualTo("keyword");
         assertThat(t.path("template").has("lifecycle")).as("no lifecycle where the cluster has none").isFalse();
     }
@@ -76,5 +76,41 @@ class SetupTest {
         }
         assertThat(view).as("a data view logs-* on @timestamp").isTrue();
         assertThat(search).as("a saved search on that data view").isTrue();
+    }
+
+    @Test
+    void composedOfTheClustersOwnComponentTemplatesWithOursOnTop() throws Exception {
+        JsonNode alone = JSON.readTree(Setup.templateBody(true, ""));
+        assertThat(alone.path("composed_of").size()).isZero();
+        assertThat(alone.path("priority").asInt()).as("below Fleet's 200").isEqualTo(Setup.PRIORITY).isLessThan(200);
+        assertThat(alone.at("/template/settings/index/lifecycle").isMissingNode()).isTrue();
+        JsonNode composed = JSON.readTree(Setup.templateBody(true, "", java.util.List.of("logs@settings", "ecs@mappings")));
+        assertThat(composed.path("composed_of").toString()).isEqualTo("[\"logs@settings\",\"ecs@mappings\"]");
+        assertThat(composed.at("/template/settings/index/lifecycle/prefer_ilm").asBoolean(true))
+                .as("the data stream lifecycle, not logs@settings' ILM policy").isFalse();
+        assertThat(composed.at("/template/settings/index/default_pipeline").asText()).isEqualTo("_none");
+        assertThat(composed.at("/template/mappings/date_detection").asBoolean(true)).isFalse();
+        JsonNode p = composed.at("/template/mappings/properties");
+        assertThat(p.at("/data_stream/properties/dataset/type").asText()).isEqualTo("constant_keyword");
+        assertThat(p.at("/container/properties/labels/type").asText())
+                .as("not flattened: it cost Elasticsearch more CPU per document (docs/documents.md)").isEqualTo("object");
+        assertThat(p.at("/error/properties/stack_trace/type").asText()).isEqualTo("wildcard");
+    }
+
+    @Test
+    void typesTheClusterLacksFallBackToTextAndKeyword() throws Exception {
+        com.fasterxml.jackson.databind.node.ObjectNode t =
+                (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(Setup.templateBody(false, ""));
+        for (String type : new String[] {"match_only_text", "constant_keyword", "wildcard"}) {
+            assertThat(Setup.fallBack(t, type)).as(type).isTrue();
+            assertThat(Setup.fallBack(t, type)).as("%s: nothing left", type).isFalse();
+            assertThat(t.toString()).doesNotContain("\"" + type + "\"");
+        }
+        JsonNode p = t.at("/template/mappings/properties");
+        assertThat(p.at("/message/type").asText()).isEqualTo("text");
+        assertThat(p.at("/error/properties/stack_trace/type").asText()).isEqualTo("keyword");
+        assertThat(p.at("/error/properties/stack_trace/ignore_above").asInt()).as("no immense terms").isEqualTo(1024);
+        assertThat(p.at("/error/properties/stack_trace/fields/text/type").asText()).isEqualTo("text");
+        assertThat(p.at("/data_stream/properties/namespace/type").asText()).isEqualTo("keyword");
     }
 }

@@ -89,7 +89,7 @@ class ForbiddenIndexIT {
         assertThat(letters).hasSize(FORBIDDEN_LINES);
         Set<String> lines = new HashSet<>();
         for (JsonNode l : letters) {
-            assertThat(l.path("http").path("response").path("status_code").asInt()).isEqualTo(403);
+            assertThat(l.path("error").path("code").asText()).isEqualTo("403");
             assertThat(l.path("error").path("type").asText()).isEqualTo("security_exception");
             assertThat(l.path("error").path("message").asText()).contains("is unauthorized");
             assertThat(l.path("document").path("index").asText()).isEqualTo(forbidden);

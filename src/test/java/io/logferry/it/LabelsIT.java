@@ -118,7 +118,7 @@ class LabelsIT {
 
         JsonNode json = by.get("json").stream().filter(d -> d.path("message").asText().equals("hello json")).findFirst().orElseThrow();
         assertThat(json.path("log").path("level").asText()).isEqualTo("warn");
-        assertThat(json.path("user").path("id").asInt()).isEqualTo(7);
+        assertThat(json.path("json").path("user").path("id").asInt()).as("user is an ECS name: not ECS JSON's at the root").isEqualTo(7);
         assertThat(json.path("json").path("host").asText()).as("a JSON field never overwrites ECS host").isEqualTo("spoof");
         assertThat(json.path("host").path("name").asText()).isNotEqualTo("spoof");
         JsonNode notJson = by.get("json").stream().filter(d -> d.path("message").asText().equals("not json")).findFirst().orElseThrow();

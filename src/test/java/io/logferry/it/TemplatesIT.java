@@ -120,10 +120,10 @@ class TemplatesIT {
         JsonNode r1 = es.request("PUT", "/" + stream + "/_create/wide?refresh=true", wide.toString());
         assertThat(r1.path("_status").asInt()).as("%s", r1).isEqualTo(201);
 
-        // log.offset is a long, @timestamp date_nanos: a string that is neither does not refuse the document
+        // log.offset and log.origin.file.line are longs, @timestamp date_nanos: a string that is neither does not refuse the document
         JsonNode r2 = es.request("PUT", "/" + stream + "/_create/malformed?refresh=true",
                 "{\"@timestamp\":\"2026-12-01T10:00:00.000000002Z\",\"message\":\"malformed\",\"log\":{\"offset\":\"not a number\"},"
-                        + "\"http\":{\"response\":{\"status_code\":\"x\"}}}");
+                        + "\"log.origin\":{\"file\":{\"line\":\"x\"}}}");
         assertThat(r2.path("_status").asInt()).as("%s", r2).isEqualTo(201);
 
         JsonNode hits = es.request("GET", "/" + stream + "/_search?q=message:wide", null).path("hits").path("hits");
@@ -132,7 +132,7 @@ class TemplatesIT {
                 .isGreaterThan(0);
         assertThat(hits.path(0).path("_source").path("k1999").asText()).as("and kept in _source").isEqualTo("v1999");
         JsonNode bad = es.request("GET", "/" + stream + "/_search?q=message:malformed", null).path("hits").path("hits");
-        assertThat(bad.path(0).path("_ignored").toString()).contains("log.offset").contains("http.response.status_code");
+        assertThat(bad.path(0).path("_ignored").toString()).contains("log.offset").contains("log.origin.file.line");
         assertThat(metrics.value(Setup.SKIPPED_METRIC, "reason", "would_shadow")).isZero();
     }
 }

@@ -130,7 +130,7 @@ class SelectorProcessorsTest {
         Config.ContainerDefaults d = config.defaults();
         Config withDefault = new Config(config.docker(), config.selection(), new Config.ContainerDefaults(d.dataset(), d.namespace(),
                 d.streams(), d.startPosition(), d.multiline(), d.json(), d.jsonMessageKey(), d.maxBytes(), d.includeLines(),
-                d.excludeLines(), "base"), config.output(), config.queue(), config.elasticsearch(), config.labels(), config.limits(),
+                d.excludeLines(), "base", d.jsonTarget()), config.output(), config.queue(), config.elasticsearch(), config.labels(), config.limits(),
                 config.setupEnabled(), config.kibanaUrl(), config.registry(), config.shutdownTimeout(), config.http(), config.spool());
         assertThat(settings(withDefault).pipeline()).isEqualTo("base");
         assertThat(settings(withDefault, "logferry.pipeline", "other").pipeline()).isEqualTo("other");

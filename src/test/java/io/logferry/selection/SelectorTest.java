@@ -291,6 +291,19 @@ class SelectorTest {
     }
 
     @Test
+    void jsonTarget() {
+        assertThat(settings().jsonTarget()).isEmpty();
+        assertThat(settings("logferry.json.target", "app").jsonTarget()).isEqualTo("app");
+        assertThat(settings("logferry.json.target", "json").jsonTarget()).isEqualTo("json");
+        // an ECS or agent name, or no plain name: refused with a warning, the default kept
+        for (String bad : new String[] {"host", "data_stream", "service", "Upper", "a.b", "x".repeat(65), "docker"}) {
+            Selector.Decision d = decide("logferry.json.target", bad);
+            assertThat(d.settings().orElseThrow().jsonTarget()).as(bad).isEmpty();
+            assertThat(d.warnings()).as(bad).singleElement().asString().contains("logferry.json.target");
+        }
+    }
+
+    @Test
     void includeAndExcludeLines() {
         ContainerSettings s = settings("logferry.include_lines", "^ERROR, ^WARN", "logferry.exclude_lines", "healthcheck");
         assertThat(patterns(s.includeLines())).containsExactly("^ERROR", "^WARN");
