@@ -16,8 +16,6 @@ import io.logferry.model.Ecs;
 import io.logferry.model.LogEvent;
 import io.logferry.model.Utf8;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -281,7 +279,7 @@ public final class DocumentBuilder implements Encoder {
                     if (OWN_LOG.contains(f.getKey())) {
                         child(clashes, "log").set(f.getKey(), f.getValue());
                     } else {
-                        o.ascii(logOpen ? "," : ",\"log\":{").key(f.getKey()).raw(bytes(f.getValue()));
+                        o.ascii(logOpen ? "," : ",\"log\":{").key(f.getKey()).node(f.getValue());
                         logOpen = true;
                     }
                 }
@@ -339,7 +337,7 @@ public final class DocumentBuilder implements Encoder {
                 case "event" -> dotted(o, key, v, clashes, "dataset"::equals);
                 case "service" -> {
                     if (serviceName == null) {
-                        o.raw(',').key(key).raw(bytes(v));
+                        o.raw(',').key(key).node(v);
                     } else {
                         dotted(o, key, v, clashes, "name"::equals);
                     }
@@ -349,13 +347,13 @@ public final class DocumentBuilder implements Encoder {
                     if (Ecs.AGENT_OWNED.contains(key)) {
                         merge(clashes, key, v);
                     } else {
-                        o.raw(',').key(key).raw(bytes(v));
+                        o.raw(',').key(key).node(v);
                     }
                 }
             }
         }
         if (!clashes.isEmpty()) {
-            o.raw(',').key(JsonMessage.CLASHES).raw(bytes(clashes));
+            o.raw(',').key(JsonMessage.CLASHES).node(clashes);
         }
     }
 
@@ -370,16 +368,8 @@ public final class DocumentBuilder implements Encoder {
             if (own.test(c.getKey())) {
                 child(clashes, key).set(c.getKey(), c.getValue());
             } else {
-                o.raw(',').key(key + "." + c.getKey()).raw(bytes(c.getValue()));
+                o.raw(',').key(key + "." + c.getKey()).node(c.getValue());
             }
-        }
-    }
-
-    private static byte[] bytes(JsonNode v) {
-        try {
-            return MAPPER.writeValueAsBytes(v);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 

@@ -20,6 +20,21 @@ class JsonOutTest {
     }
 
     @Test
+    void decodedJsonIsWrittenBackAsTheSameValue() throws Exception {
+        String[] docs = {
+            "{\"a\":\"x\\n\\\"y\\u0001 é 日本 😀\",\"n\":-12,\"big\":123456789012345678901234567890,\"f\":1.5,"
+                    + "\"e\":1e300,\"t\":true,\"no\":false,\"z\":null,\"arr\":[1,[2,{}],\"s\",[]],\"o\":{\"p\":{\"q\":[]}}}",
+            "[]", "\"just text\"", "0", "-0.0", "{\"\":\"\",\"k\\\"ey\":{}}"};
+        for (String doc : docs) {
+            com.fasterxml.jackson.databind.JsonNode n = MAPPER.readTree(doc);
+            byte[] out = new JsonOut(1).node(n).toBytes();
+            assertThat(MAPPER.readTree(out)).as(new String(out, StandardCharsets.UTF_8)).isEqualTo(n);
+        }
+        assertThat(new JsonOut(1).node(MAPPER.readTree("{\"a\":[1,2.5,\"b\"],\"c\":{\"d\":null}}")).toString())
+                .isEqualTo("{\"a\":[1,2.5,\"b\"],\"c\":{\"d\":null}}");
+    }
+
+    @Test
     void escapes() {
         assertThat(json("plain")).isEqualTo("\"plain\"");
         assertThat(json("")).isEqualTo("\"\"");
