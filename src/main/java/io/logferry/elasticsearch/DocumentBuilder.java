@@ -295,7 +295,7 @@ public final class DocumentBuilder implements Encoder {
             writeJsonFields(o, json, clashes);
         }
         if (m.fields() != null) {
-            ProcessedFields.write(o, m.fields());      // what the container's processors left
+            ProcessedFields.write(o, m.fields(), serviceName != null);      // what the container's processors left
         }
         if (!m.attrs().isEmpty()) {
             // --log-opt labels=/env= values Docker records with each entry

@@ -22,34 +22,34 @@ final class ProcessedFields {
     private static final Set<String> SHARED = Set.of("log", "event", "error", "labels");
     /** The fields of {@link #SHARED} objects the document writes itself. */
     private static final Set<String> OWN = Set.of("log.offset", "log.file", "log.level", "log.flags", "event.dataset",
-            "error.type", "error.message");
+            "error.type", "error.message", "service.name");
 
     /**
      * Top-level names whose non-object values go under {@code json}: what the agent alone writes
-     * ({@link Ecs#AGENT_OWNED}), the shared objects, and {@code service} (the compose service's
-     * {@code service.name}).
+     * ({@link Ecs#AGENT_OWNED}) and the shared objects. {@code service} is shared too where the
+     * document has a {@code service.name} of its own (a compose service, {@code logferry.service}).
      */
     private static final Set<String> RESERVED;
 
     static {
         Set<String> r = new java.util.HashSet<>(Ecs.AGENT_OWNED);
         r.addAll(SHARED);
-        r.add("service");
         RESERVED = Set.copyOf(r);
     }
 
     private ProcessedFields() {
     }
 
-    static void write(JsonOut o, Map<String, Object> fields) {
+    /** @param service whether the document writes {@code service.name} itself */
+    static void write(JsonOut o, Map<String, Object> fields, boolean service) {
         Map<String, Object> clashes = new LinkedHashMap<>();
         for (Map.Entry<String, Object> f : fields.entrySet()) {
             String key = f.getKey();
             if (key.equals("json") && f.getValue() instanceof Map<?, ?> m) {
                 m.forEach((k, v) -> clashes.put(String.valueOf(k), v));
-            } else if (SHARED.contains(key) && f.getValue() instanceof Map<?, ?> m) {
+            } else if ((SHARED.contains(key) || service && key.equals("service")) && f.getValue() instanceof Map<?, ?> m) {
                 dotted(o, key, m, clashes);
-            } else if (RESERVED.contains(key)) {
+            } else if (RESERVED.contains(key) || service && key.equals("service")) {
                 clashes.put(key, f.getValue());
             } else {
                 value(o.raw(',').key(key), f.getValue());
