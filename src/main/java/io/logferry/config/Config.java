@@ -2,6 +2,7 @@ package io.logferry.config;
 
 import io.logferry.model.MultilineMatch;
 import io.logferry.model.MultilineType;
+import io.logferry.model.Priority;
 import io.logferry.model.StartPosition;
 import io.logferry.model.Streams;
 
@@ -55,9 +56,24 @@ public record Config(
     public record ContainerDefaults(String dataset, String namespace, Streams streams,
                                     StartPosition startPosition, Multiline multiline, boolean json,
                                     String jsonMessageKey, int maxBytes, List<String> includeLines,
-                                    List<String> excludeLines) { }
+                                    List<String> excludeLines, int maxRate, Priority priority) { }
 
-    public record Queue(int maxEvents, long maxBytes) { }
+    /** @param weightHigh {@code queue.weights.high}, the lane weight of a container of that priority; the same for the others */
+    public record Queue(int maxEvents, long maxBytes, int weightHigh, int weightNormal, int weightLow) {
+        /** With the default weights (4, 2, 1). */
+        public Queue(int maxEvents, long maxBytes) {
+            this(maxEvents, maxBytes, Priority.HIGH.defaultWeight(), Priority.NORMAL.defaultWeight(), Priority.LOW.defaultWeight());
+        }
+
+        /** The queue weight of a container of priority {@code p}. */
+        public int weight(Priority p) {
+            return switch (p) {
+                case HIGH -> weightHigh;
+                case NORMAL -> weightNormal;
+                case LOW -> weightLow;
+            };
+        }
+    }
 
     public record Elasticsearch(List<String> hosts, String username, String password, String apiKey,
                                 String tlsCaFile, String tlsCaFingerprint, TlsVerify tlsVerify,
@@ -78,10 +94,23 @@ public record Config(
     public record Labels(List<String> allowedDatasets, List<String> allowedNamespaces, int maxDataStreams,
                          List<String> allowedPipelines) { }
 
-    /** Ceilings that labels and {@code defaults} may lower, never raise. */
+    /**
+     * Ceilings that labels and {@code defaults} may lower, never raise.
+     *
+     * @param maxRate     {@code limits.max_rate}: events a second any container may be read at most; 0: no ceiling
+     * @param maxPriority {@code limits.max_priority}: the highest priority a label may claim
+     */
     public record Limits(int maxBytes, int multilineMaxLines, Duration multilineMaxTimeout, int regexMaxLength,
                          int regexMaxCount, int containerLabelsMaxCount, int containerLabelsMaxBytes,
-                         int heldFilesPerContainer, long heldBytesTotal) {
+                         int heldFilesPerContainer, long heldBytesTotal, int maxRate, Priority maxPriority) {
+        /** Without a rate ceiling, every priority allowed. */
+        public Limits(int maxBytes, int multilineMaxLines, Duration multilineMaxTimeout, int regexMaxLength,
+                      int regexMaxCount, int containerLabelsMaxCount, int containerLabelsMaxBytes,
+                      int heldFilesPerContainer, long heldBytesTotal) {
+            this(maxBytes, multilineMaxLines, multilineMaxTimeout, regexMaxLength, regexMaxCount, containerLabelsMaxCount,
+                    containerLabelsMaxBytes, heldFilesPerContainer, heldBytesTotal, 0, Priority.HIGH);
+        }
+
         /** The limits when nothing is configured (tests, benchmarks). */
         public static Limits defaults() {
             return new Limits(10 * 1024 * 1024, 10_000, Duration.ofMinutes(1), 1024, 32, 100, 16_384, 4, 1L << 30);

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.logferry.model.DataStream;
 import io.logferry.model.MultilineMatch;
 import io.logferry.model.MultilineType;
+import io.logferry.model.Priority;
 import io.logferry.model.StartPosition;
 import io.logferry.model.Streams;
 
@@ -331,7 +332,9 @@ public final class ConfigLoader {
                 s.strings("include_labels"), s.strings("exclude_labels"), s.bool("exclude_self"));
         Config.ContainerDefaults defaults = defaults(t.section("defaults"), limits);
         Section q = t.section("queue");
-        Config.Queue queue = new Config.Queue(q.positive("max_events"), q.positiveLong("max_bytes"));
+        Section w = q.section("weights");
+        Config.Queue queue = new Config.Queue(q.positive("max_events"), q.positiveLong("max_bytes"), weight(w, "high"),
+                weight(w, "normal"), weight(w, "low"));
         Config.Elasticsearch elasticsearch = elasticsearch(t.section("elasticsearch"));
         if (DataStream.logs(defaults.dataset(), defaults.namespace()).name().equals(elasticsearch.deadLetter())) {
             problems.add("config: key 'elasticsearch.dead_letter' (" + elasticsearch.deadLetter()
@@ -347,7 +350,17 @@ public final class ConfigLoader {
     private Config.Limits limits(Section li) {
         return new Config.Limits(li.positive("max_bytes"), li.positive("multiline_max_lines"), li.duration("multiline_max_timeout"),
                 li.positive("regex_max_length"), li.positive("regex_max_count"), li.positive("container_labels_max_count"),
-                li.positive("container_labels_max_bytes"), li.nonNegative("held_files_per_container"), li.positiveLong("held_bytes_total"));
+                li.positive("container_labels_max_bytes"), li.nonNegative("held_files_per_container"), li.positiveLong("held_bytes_total"),
+                li.nonNegative("max_rate"), li.choice("max_priority", Priority.class));
+    }
+
+    /** {@code queue.weights.<name>}: 1 to 100. */
+    private int weight(Section w, String name) {
+        int v = w.positive(name);
+        if (v > 100) {
+            problems.add("config: key '" + w.key(name) + "' must be at most 100, got " + v);
+        }
+        return v;
     }
 
     private Config.Docker docker(Section d) {
@@ -375,7 +388,16 @@ public final class ConfigLoader {
         excludeLines.forEach(p -> regex(df.key("exclude_lines"), p));
         Config.ContainerDefaults defaults = new Config.ContainerDefaults(df.nonEmpty("dataset"), df.nonEmpty("namespace"),
                 df.choice("streams", Streams.class), df.choice("start_position", StartPosition.class),
-                multiline, df.bool("json"), df.text("json_message_key"), df.positive("max_bytes"), includeLines, excludeLines);
+                multiline, df.bool("json"), df.text("json_message_key"), df.positive("max_bytes"), includeLines, excludeLines,
+                df.nonNegative("max_rate"), df.choice("priority", Priority.class));
+        if (limits.maxRate() > 0 && (defaults.maxRate() == 0 || defaults.maxRate() > limits.maxRate())) {
+            problems.add("config: key '" + df.key("max_rate") + "' (" + (defaults.maxRate() == 0 ? "0: no limit" : defaults.maxRate())
+                    + ") is above limits.max_rate (" + limits.maxRate() + ")");
+        }
+        if (defaults.priority().ordinal() < limits.maxPriority().ordinal()) {
+            problems.add("config: key '" + df.key("priority") + "' (" + defaults.priority().word() + ") is above limits.max_priority ("
+                    + limits.maxPriority().word() + ")");
+        }
         atMost(df.key("max_bytes"), defaults.maxBytes(), "limits.max_bytes", limits.maxBytes());
         atMost(ml.key("max_lines"), multiline.maxLines(), "limits.multiline_max_lines", limits.multilineMaxLines());
         if (multiline.timeout().compareTo(limits.multilineMaxTimeout()) > 0) {
