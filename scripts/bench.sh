@@ -487,7 +487,7 @@ if run 6; then
   # the quiet ones start once the flood is being shipped (its first acknowledgements)
   for _ in $(seq 1 600); do
     acked=$(curl -s --max-time 2 "http://127.0.0.1:$((PORT_BASE + 6))/metrics" 2>/dev/null \
-      | sed -n 's/^logferry_events_acked_total \([0-9.e+E]*\)$/\1/p' | head -1)
+      | sed -n 's/^logferry_events_acked_total \([0-9.e+E]*\)$/\1/p' | head -1) || true
     [[ -n $acked ]] && awk -v a="$acked" 'BEGIN {exit !(a > 1000)}' && break
     sleep 0.1
   done
