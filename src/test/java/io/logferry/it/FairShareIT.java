@@ -27,7 +27,7 @@ import static org.awaitility.Awaitility.await;
  * One flooding container must not delay the others (issue 18). First a container prints lines as
  * fast as it can, alone: the agent's throughput on it is measured (and again at the end, with a
  * third flood: the mean of the two is the rate alone). Then a second flood, sized to
- * keep the agent busy for about 20 s, and beside it a quiet container printing one numbered line
+ * keep the agent busy for about 17 s, and beside it a quiet container printing one numbered line
  * every 0.5 s (into its own data stream, polled every 250 ms): each quiet line's delay from
  * Docker's timestamp to the first poll that finds it is measured. The quiet p99 must stay under
  * 4 s (the aim is 2 s; CI machines are loaded), the flood must keep at least 0.9 of its throughput
@@ -38,7 +38,7 @@ import static org.awaitility.Awaitility.await;
  * the assertions.
  */
 class FairShareIT {
-    private static final int QUIET_LINES = 36;
+    private static final int QUIET_LINES = 32;
     private static final long QUIET_P99_LIMIT_MS = 4000;
 
     @TempDir
@@ -75,7 +75,7 @@ class FairShareIT {
         // 1. the flood alone (again at the end: the mean of the two is its rate alone, on a machine whose load drifts)
         double alone1 = flood("f1", aloneLines, run, 0);
         // 2. the flood again, for about 25 s, with a quiet neighbour
-        int withLines = (int) Math.min(3_000_000, Math.max(aloneLines, alone1 * 20));
+        int withLines = (int) Math.min(3_000_000, Math.max(aloneLines, alone1 * 17));
         long base = aloneLines;
         Map<Integer, Long> firstSeenMs = new ConcurrentHashMap<>();
         Map<Integer, Long> dockerMs = new ConcurrentHashMap<>();
