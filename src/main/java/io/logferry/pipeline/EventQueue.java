@@ -26,13 +26,15 @@ import java.util.concurrent.locks.ReentrantLock;
  *   tailer C ─put─► lane C [■■■]             ─┘
  * </pre>
  *
- * <p>Admission is fair too. A lane may hold at most its weighted share of the queue's events and
- * bytes, among the lanes that hold events or wait to put one; a lane with nothing queued is
- * admitted whenever the whole queue has room, and while one such waits, no lane that has events
- * queued is admitted. When a lane is over its share, or the queue is full,
+ * <p>Admission is fair too. A lane may hold at most its weighted share of seven eighths of the
+ * queue's events and bytes ({@link #RESERVE}), among the lanes that hold events or wait to put one
+ * (or, in tests, were refused by {@link #offer}); a lane with nothing queued is admitted whenever
+ * the whole queue has room (the last eighth is for those), and while one such waits, no lane that
+ * has events queued is admitted. When a lane is over its share, or the queue is full,
  * {@link #put} blocks: that container's tailer stops reading and nothing is dropped
  * (backpressure, per container). A flooding container therefore fills only its share, and a quiet
- * container's line waits for at most the drain after it arrives, not for the flood's backlog. One
+ * container's line goes into the next drain, behind at most one turn of each busy lane, not behind
+ * the flood's backlog. One
  * event larger than the byte limit is still admitted when the queue is empty, so that it cannot
  * block forever.
  *
@@ -40,7 +42,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * a lane that holds events is in {@link #fresh} or in {@link #ring} (not both; one that emptied in
  * its fresh turn waits in the ring, empty, until its next turn); a lane is in {@link #lanes} while it
  * is in either, or has a waiting putter; {@code demand == Σ weight} of the lanes in {@link #lanes};
- * {@code starving} counts the lanes with nothing queued and a waiting putter.
+ * {@code starving} counts the lanes with nothing queued and a waiting putter (or a refused offer).
  *
  * <p>It also counts the events {@link #drain drained} and not yet {@link #settled}: the batch the
  * batcher holds or the output is delivering. Both counts change under the one lock, so
