@@ -5,13 +5,16 @@
 #
 #   scripts/bench.sh [ENTRIES]          (default 5000000)
 #
-# Runs (select with BENCH_RUNS=1,2,3,4,5,7; default all):
+# Runs (select with BENCH_RUNS=1,2,3,4,5,6,7; default 1-5 and 7):
 #   1  output discard, plain corpus (ENTRIES entries of ~100 bytes)
 #   2  output discard, realistic corpus (ENTRIES messages), logferry.multiline=java + logferry.json=true
 #   3  output elasticsearch, plain corpus, a fresh data stream; Elasticsearch's CPU; _count check
 #   4  the ceiling: run 3's documents pre-serialised, sent by N concurrent _bulk requests of 1600
 #   5  BENCH_STEADY_CONTAINERS (100) containers writing BENCH_STEADY_RATE (100) lines/s each for
 #      BENCH_STEADY_SECONDS (60) s while the agent ships them to Elasticsearch: CPU, RSS, latency
+#   6  fair sharing (optional): run 3's plain corpus (the flood) shipped while BENCH_FAIR_QUIET (20)
+#      quiet containers print a probe line every 0.5 s for BENCH_FAIR_SECONDS (20) s: the quiet
+#      lines' latency p50/p99 and the total lines/s, next to run 3
 #   7  idle: BENCH_IDLE_CONTAINERS (100) containers that print nothing; the agent (output
 #      elasticsearch) settles (every log open, then BENCH_IDLE_SETTLE (15) s), then its CPU over
 #      BENCH_IDLE_SECONDS (60) s, plus the image's HEALTHCHECK run as the image runs it
@@ -41,6 +44,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ENTRIES=${1:-5000000}
 [[ $ENTRIES =~ ^[0-9]+$ && $ENTRIES -gt 0 ]] || lf_die "usage: $0 [ENTRIES] (a positive number, not '$ENTRIES')"
 RUNS=",${BENCH_RUNS:-1,2,3,4,5,7},"
+FAIR_QUIET=${BENCH_FAIR_QUIET:-20}
+FAIR_SECONDS=${BENCH_FAIR_SECONDS:-20}
+[[ $FAIR_QUIET =~ ^[0-9]+$ && $FAIR_QUIET -gt 0 && $FAIR_SECONDS =~ ^[0-9]+$ && $FAIR_SECONDS -gt 0 ]] \
+  || lf_die "BENCH_FAIR_QUIET and BENCH_FAIR_SECONDS must be positive numbers"
 BENCH_DIR=${BENCH_DIR:-$LF_DIR/bench}
 # The agent runs with the image's JVM options (the Dockerfile's JDK_JAVA_OPTIONS and -XX:-UsePerfData)
 IMAGE_JAVA_OPTS="$(sed -n 's/^ENV JDK_JAVA_OPTIONS="\(.*\)"$/\1/p' "$LF_REPO_ROOT/Dockerfile") -XX:-UsePerfData"
@@ -324,7 +331,7 @@ steady_script() {
 } >>"$OUT/info.txt"
 
 # ---------------------------------------------------------------- corpora and writers
-if run 1 || run 3 || run 4; then
+if run 1 || run 3 || run 4 || run 6; then
   PLAIN=$(corpus plain)
   PLAIN_N=$(count_of "$PLAIN" messages)
   PLAIN_CID=$(writer plain "$PLAIN")
@@ -497,6 +504,41 @@ if run 5; then
   stop_pid "$AGENT_PID" agent; AGENT_PID=
   add_fields "$OUT/run5.json" "entries=$total" "containers=$STEADY_CONTAINERS" "rate_per_container=$STEADY_RATE" \
     "seconds=$STEADY_SECONDS" "es_count=$(es_count "logs-docker-$ns")" "latency=$(cat "$OUT/run5-latency.json")"
+fi
+
+if run 6; then
+  # Fair sharing: the plain corpus (one container's backlog: the flood) and, meanwhile, quiet containers
+  # printing a probe line every 0.5 s; latency.py finds each probe as it becomes searchable.
+  ns="bench${BID}r6"
+  per=$(( FAIR_SECONDS * 2 )); probes=$(( FAIR_QUIET * per )); total=$(( PLAIN_N + probes ))
+  wait_quiet
+  lf_log "run 6: the plain corpus ($PLAIN_N entries) beside $FAIR_QUIET quiet containers x $per lines (one every 0.5 s) into logs-docker-$ns"
+  cfg=$(agent_config 6 elasticsearch "$ns" plain)
+  start_agent "$cfg" "$OUT/run6/agent.log"
+  python3 "$BENCH_PY/measure.py" --pid "$AGENT_PID" --launch-ns "$LAUNCH_NS" \
+    --metrics "http://127.0.0.1:$((PORT_BASE + 6))/metrics" --metric logferry_events_acked_total \
+    --expected "$total" --deadline $(( $(deadline_for "$PLAIN_N") * 3 + FAIR_SECONDS )) --es-pid "$(es_pid)" --label run6 \
+    --out "$OUT/run6.json" >/dev/null &
+  mpid=$!
+  python3 "$BENCH_PY/latency.py" --es "$ES_URL" --index "logs-docker-$ns" --expected "$probes" \
+    --deadline $(( $(deadline_for "$PLAIN_N") * 3 + FAIR_SECONDS )) --out "$OUT/run6-latency.json" >/dev/null &
+  lpid=$!
+  # the quiet ones start once the flood is being shipped (its first acknowledgements)
+  for _ in $(seq 1 600); do
+    acked=$(curl -s --max-time 2 "http://127.0.0.1:$((PORT_BASE + 6))/metrics" 2>/dev/null \
+      | sed -n 's/^logferry_events_acked_total \([0-9.e+E]*\)$/\1/p' | head -1) || true
+    [[ -n $acked ]] && awk -v a="$acked" 'BEGIN {exit !(a > 1000)}' && break
+    sleep 0.1
+  done
+  script='i=1; while [ $i -le '"$per"' ]; do echo "c=$C seq=$i probe quiet line beside a flood"; i=$((i+1)); usleep 500000; done'
+  seq 1 "$FAIR_QUIET" | xargs -P 4 -I{} docker run -d --network none --log-driver json-file \
+      --label "$LABEL=$BID" --label "$LABEL.corpus=plain" -e C={} "$LF_IMAGE" sh -c "$script" >/dev/null \
+    || lf_log "WARNING: some quiet writers failed to start"
+  wait "$mpid" || lf_log "run 6: did not reach $total acknowledged events (see $OUT/run6.json, $OUT/run6/agent.log)"
+  wait "$lpid" || true
+  stop_pid "$AGENT_PID" agent; AGENT_PID=
+  add_fields "$OUT/run6.json" "entries=$total" "containers=$FAIR_QUIET" "es_count=$(es_count "logs-docker-$ns")" \
+    "latency=$(cat "$OUT/run6-latency.json")"
 fi
 
 # ---------------------------------------------------------------- Fluent Bit (optional)

@@ -11,6 +11,7 @@ WHAT = {"run1": "discard, plain", "run2": "discard, realistic (java multiline + 
         "run3": "elasticsearch, plain", "run4": "raw _bulk loader (ceiling), plain",
         "run4b": "raw _bulk loader, no _id (ES makes the ids)",
         "run5": "N containers steady, elasticsearch",
+        "run6": "plain beside N quiet containers, elasticsearch",
         "fb-run1": "Fluent Bit: discard, plain", "fb-run2": "Fluent Bit: discard, realistic",
         "fb-run3": "Fluent Bit: elasticsearch, plain", "fb-run5": "Fluent Bit: N containers steady, elasticsearch"}
 
@@ -49,7 +50,7 @@ def main():
     for name in ["run7", "fb-run7"]:   # idle: not in the table
         if load(d, name) is not None:
             res[name] = load(d, name)
-    for name in ["run1", "run2", "run3", "run4", "run4b", "run5", "fb-run1", "fb-run2", "fb-run3", "fb-run5"]:
+    for name in ["run1", "run2", "run3", "run6", "run4", "run4b", "run5", "fb-run1", "fb-run2", "fb-run3", "fb-run5"]:
         r = load(d, name)
         if r is None:
             continue
@@ -88,6 +89,16 @@ def main():
                   f"latency Docker timestamp -> searchable: p50 {fmt(lat.get('p50_s'), '.2f')} s, p99 {fmt(lat.get('p99_s'), '.2f')} s, "
                   f"max {fmt(lat.get('max_s'), '.2f')} s ({lat.get('probes_seen')}/{lat.get('probes_expected')} probes); "
                   f"_count {r5.get('es_count')}/{r5.get('entries')}: {'ok' if r5.get('es_count') == r5.get('entries') else 'MISMATCH'}")
+    r6 = res.get("run6")
+    if r6 and isinstance(r6.get("latency"), dict):
+        lat = r6["latency"]
+        r3 = res.get("run3")
+        print()
+        print(f"run 6: the plain corpus beside {r6.get('containers')} quiet containers (a line every 0.5 s each): quiet lines "
+              f"Docker timestamp -> searchable p50 {fmt(lat.get('p50_s'), '.2f')} s, p99 {fmt(lat.get('p99_s'), '.2f')} s, "
+              f"max {fmt(lat.get('max_s'), '.2f')} s ({lat.get('probes_seen')}/{lat.get('probes_expected')} probes); "
+              f"total {fmt(r6.get('lines_per_s'))} lines/s (run 3 alone: {fmt(r3.get('lines_per_s') if r3 else None)}); "
+              f"_count {r6.get('es_count')}/{r6.get('entries')}")
     if any(res.get(n, {}).get("es_count") is not None for n in ("run3", "fb-run3", "run4", "run4b")):
         print()
     for name in ("run3", "fb-run3", "run4", "run4b"):

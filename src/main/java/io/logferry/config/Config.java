@@ -2,6 +2,7 @@ package io.logferry.config;
 
 import io.logferry.model.MultilineMatch;
 import io.logferry.model.MultilineType;
+import io.logferry.model.Priority;
 import io.logferry.model.StartPosition;
 import io.logferry.model.Streams;
 
@@ -56,15 +57,48 @@ public record Config(
     public record ContainerDefaults(String dataset, String namespace, Streams streams,
                                     StartPosition startPosition, Multiline multiline, boolean json,
                                     String jsonMessageKey, int maxBytes, List<String> includeLines,
-                                    List<String> excludeLines, String pipeline, String jsonTarget) {
-        /** Without a default pipeline, JSON at the root. */
+                                    List<String> excludeLines, String pipeline, String jsonTarget, int maxRate,
+                                    Priority priority) {
+        /** Without a default pipeline, JSON at the root, no rate limit, normal priority. */
         public ContainerDefaults(String dataset, String namespace, Streams streams, StartPosition startPosition, Multiline multiline,
                                  boolean json, String jsonMessageKey, int maxBytes, List<String> includeLines, List<String> excludeLines) {
-            this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines, "", "");
+            this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines, "", "",
+                    0, Priority.NORMAL);
+        }
+
+        /** No rate limit, normal priority. */
+        public ContainerDefaults(String dataset, String namespace, Streams streams, StartPosition startPosition, Multiline multiline,
+                                 boolean json, String jsonMessageKey, int maxBytes, List<String> includeLines, List<String> excludeLines,
+                                 String pipeline, String jsonTarget) {
+            this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines,
+                    pipeline, jsonTarget, 0, Priority.NORMAL);
+        }
+
+        /** Without a default pipeline, JSON at the root. */
+        public ContainerDefaults(String dataset, String namespace, Streams streams, StartPosition startPosition, Multiline multiline,
+                                 boolean json, String jsonMessageKey, int maxBytes, List<String> includeLines, List<String> excludeLines,
+                                 int maxRate, Priority priority) {
+            this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines, "", "",
+                    maxRate, priority);
         }
     }
 
-    public record Queue(int maxEvents, long maxBytes) { }
+    /** @param weightHigh {@code queue.weights.high}, the lane weight of a container of that priority; the same for the others */
+    public record Queue(int maxEvents, long maxBytes, int weightHigh, int weightNormal, int weightLow) {
+        /** With the default weights (4, 2, 1). */
+        public Queue(int maxEvents, long maxBytes) {
+            this(maxEvents, maxBytes, Priority.HIGH.defaultWeight(), Priority.NORMAL.defaultWeight(), Priority.LOW.defaultWeight());
+        }
+
+        /** The queue weight of a container of priority {@code p}. */
+        public int weight(Priority p) {
+            return switch (p) {
+                case HIGH -> weightHigh;
+                case NORMAL -> weightNormal;
+                case LOW -> weightLow;
+            };
+        }
+    }
 
     public record Elasticsearch(List<String> hosts, String username, String password, String apiKey,
                                 String tlsCaFile, String tlsCaFingerprint, TlsVerify tlsVerify,
@@ -85,26 +119,47 @@ public record Config(
     public record Labels(List<String> allowedDatasets, List<String> allowedNamespaces, int maxDataStreams,
                          List<String> allowedPipelines) { }
 
-    /** Ceilings that labels and {@code defaults} may lower, never raise. */
     /**
+     * Ceilings that labels and {@code defaults} may lower, never raise.
+     *
      * @param processorsMaxCount       processors in one container's chain (labels)
      * @param processorMaxValueBytes   one processor option's value (a tokenizer, a field value), UTF-8 bytes
      * @param processorMaxFields       keys, fields, tags or conditions of one processor
+     * @param maxRate     {@code limits.max_rate}: events a second any container may be read at most; 0: no ceiling
+     * @param maxPriority {@code limits.max_priority}: the highest priority a label may claim
      */
     public record Limits(int maxBytes, int multilineMaxLines, Duration multilineMaxTimeout, int regexMaxLength,
                          int regexMaxCount, int containerLabelsMaxCount, int containerLabelsMaxBytes,
                          int heldFilesPerContainer, long heldBytesTotal,
-                         int processorsMaxCount, int processorMaxValueBytes, int processorMaxFields) {
+                         int processorsMaxCount, int processorMaxValueBytes, int processorMaxFields, int maxRate, Priority maxPriority) {
         public static final int PROCESSORS_MAX_COUNT = 16;
         public static final int PROCESSOR_MAX_VALUE_BYTES = 4096;
         public static final int PROCESSOR_MAX_FIELDS = 64;
 
-        /** With the default processor limits. */
+        /** With the default processor limits, without a rate ceiling, every priority allowed. */
         public Limits(int maxBytes, int multilineMaxLines, Duration multilineMaxTimeout, int regexMaxLength, int regexMaxCount,
                       int containerLabelsMaxCount, int containerLabelsMaxBytes, int heldFilesPerContainer, long heldBytesTotal) {
             this(maxBytes, multilineMaxLines, multilineMaxTimeout, regexMaxLength, regexMaxCount, containerLabelsMaxCount,
                     containerLabelsMaxBytes, heldFilesPerContainer, heldBytesTotal, PROCESSORS_MAX_COUNT, PROCESSOR_MAX_VALUE_BYTES,
-                    PROCESSOR_MAX_FIELDS);
+                    PROCESSOR_MAX_FIELDS, 0, Priority.HIGH);
+        }
+
+        /** Without a rate ceiling, every priority allowed. */
+        public Limits(int maxBytes, int multilineMaxLines, Duration multilineMaxTimeout, int regexMaxLength, int regexMaxCount,
+                      int containerLabelsMaxCount, int containerLabelsMaxBytes, int heldFilesPerContainer, long heldBytesTotal,
+                      int processorsMaxCount, int processorMaxValueBytes, int processorMaxFields) {
+            this(maxBytes, multilineMaxLines, multilineMaxTimeout, regexMaxLength, regexMaxCount, containerLabelsMaxCount,
+                    containerLabelsMaxBytes, heldFilesPerContainer, heldBytesTotal, processorsMaxCount, processorMaxValueBytes,
+                    processorMaxFields, 0, Priority.HIGH);
+        }
+
+        /** With the default processor limits. */
+        public Limits(int maxBytes, int multilineMaxLines, Duration multilineMaxTimeout, int regexMaxLength, int regexMaxCount,
+                      int containerLabelsMaxCount, int containerLabelsMaxBytes, int heldFilesPerContainer, long heldBytesTotal,
+                      int maxRate, Priority maxPriority) {
+            this(maxBytes, multilineMaxLines, multilineMaxTimeout, regexMaxLength, regexMaxCount, containerLabelsMaxCount,
+                    containerLabelsMaxBytes, heldFilesPerContainer, heldBytesTotal, PROCESSORS_MAX_COUNT, PROCESSOR_MAX_VALUE_BYTES,
+                    PROCESSOR_MAX_FIELDS, maxRate, maxPriority);
         }
 
         /** The limits when nothing is configured (tests, benchmarks). */

@@ -11,6 +11,7 @@ import io.logferry.model.DataStream;
 import io.logferry.model.Ecs;
 import io.logferry.model.MultilineMatch;
 import io.logferry.model.MultilineType;
+import io.logferry.model.Priority;
 import io.logferry.model.StartPosition;
 import io.logferry.model.Streams;
 
@@ -332,7 +333,9 @@ public final class ConfigLoader {
                 s.strings("include_labels"), s.strings("exclude_labels"), s.bool("exclude_self"));
         Config.ContainerDefaults defaults = defaults(t.section("defaults"), limits);
         Section q = t.section("queue");
-        Config.Queue queue = new Config.Queue(q.positive("max_events"), q.positiveLong("max_bytes"));
+        Section w = q.section("weights");
+        Config.Queue queue = new Config.Queue(q.positive("max_events"), q.positiveLong("max_bytes"), weight(w, "high"),
+                weight(w, "normal"), weight(w, "low"));
         Config.Elasticsearch elasticsearch = elasticsearch(t.section("elasticsearch"));
         if (DataStream.logs(defaults.dataset(), defaults.namespace()).name().equals(elasticsearch.deadLetter())) {
             problems.add("config: key 'elasticsearch.dead_letter' (" + elasticsearch.deadLetter()
@@ -349,7 +352,17 @@ public final class ConfigLoader {
         return new Config.Limits(li.positive("max_bytes"), li.positive("multiline_max_lines"), li.duration("multiline_max_timeout"),
                 li.positive("regex_max_length"), li.positive("regex_max_count"), li.positive("container_labels_max_count"),
                 li.positive("container_labels_max_bytes"), li.nonNegative("held_files_per_container"), li.positiveLong("held_bytes_total"),
-                li.positive("processors_max_count"), li.positive("processor_max_value_bytes"), li.positive("processor_max_fields"));
+                li.positive("processors_max_count"), li.positive("processor_max_value_bytes"), li.positive("processor_max_fields"),
+                li.nonNegative("max_rate"), li.choice("max_priority", Priority.class));
+    }
+
+    /** {@code queue.weights.<name>}: 1 to 100. */
+    private int weight(Section w, String name) {
+        int v = w.positive(name);
+        if (v > 100) {
+            problems.add("config: key '" + w.key(name) + "' must be at most 100, got " + v);
+        }
+        return v;
     }
 
     private Config.Docker docker(Section d) {
@@ -378,11 +391,19 @@ public final class ConfigLoader {
         Config.ContainerDefaults defaults = new Config.ContainerDefaults(df.nonEmpty("dataset"), df.nonEmpty("namespace"),
                 df.choice("streams", Streams.class), df.choice("start_position", StartPosition.class),
                 multiline, df.bool("json"), df.text("json_message_key"), df.positive("max_bytes"), includeLines, excludeLines,
-                df.text("pipeline").trim(), df.text("json_target"));
+                df.text("pipeline").trim(), df.text("json_target"), df.nonNegative("max_rate"), df.choice("priority", Priority.class));
         if (!Ecs.validJsonTarget(defaults.jsonTarget())) {
             problems.add("config: key '" + df.key("json_target") + "' must be empty, json, or a lower-case name ([a-z][a-z0-9_]*, "
                     + "at most 64 characters) that is not an ECS field set or one logferry writes (host, service, log...), got '"
                     + defaults.jsonTarget() + "'");
+        }
+        if (limits.maxRate() > 0 && (defaults.maxRate() == 0 || defaults.maxRate() > limits.maxRate())) {
+            problems.add("config: key '" + df.key("max_rate") + "' (" + (defaults.maxRate() == 0 ? "0: no limit" : defaults.maxRate())
+                    + ") is above limits.max_rate (" + limits.maxRate() + ")");
+        }
+        if (defaults.priority().ordinal() < limits.maxPriority().ordinal()) {
+            problems.add("config: key '" + df.key("priority") + "' (" + defaults.priority().word() + ") is above limits.max_priority ("
+                    + limits.maxPriority().word() + ")");
         }
         atMost(df.key("max_bytes"), defaults.maxBytes(), "limits.max_bytes", limits.maxBytes());
         atMost(ml.key("max_lines"), multiline.maxLines(), "limits.multiline_max_lines", limits.multilineMaxLines());

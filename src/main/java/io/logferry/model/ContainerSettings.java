@@ -15,6 +15,10 @@ import java.util.Map;
  *                   never null ({@link ProcessorChain#NONE})
  * @param jsonTarget where the fields of decoded JSON that is not ECS go: empty for the document root
  *                   (ECS and agent names under {@code json}), else one field's name ({@code Ecs#validJsonTarget})
+ * @param maxRate  events a second the tailer may hand on at most ({@code logferry.max_rate} within
+ *                 {@code limits.max_rate}); 0: no limit. Only slows reading, never drops
+ * @param priority the container's priority in the fair share ({@code logferry.priority} within {@code limits.max_priority})
+ * @param weight   its lane's weight in the queue: {@code queue.weights.<priority>}, at least 1
  */
 public record ContainerSettings(
         String dataset,
@@ -30,9 +34,15 @@ public record ContainerSettings(
         Map<String, String> fields,
         String pipeline,
         ProcessorChain processors,
-        String jsonTarget) {
+        String jsonTarget,
+        int maxRate,
+        Priority priority,
+        int weight) {
 
     public ContainerSettings {
+        if (maxRate < 0 || weight < 1) {
+            throw new IllegalArgumentException("maxRate " + maxRate + " and weight " + weight + " out of range");
+        }
         jsonTarget = jsonTarget == null ? "" : jsonTarget;
         includeLines = List.copyOf(includeLines);
         excludeLines = List.copyOf(excludeLines);
@@ -41,36 +51,45 @@ public record ContainerSettings(
         processors = processors == null ? ProcessorChain.NONE : processors;
     }
 
-    /** Without an ingest pipeline or processors, with the default JSON target. */
+    /** Fixtures: no pipeline, no processors, JSON at the root, no rate limit, normal priority. */
     public ContainerSettings(String dataset, String namespace, Streams streams, StartPosition startPosition,
                              MultilineRule multiline, boolean json, String jsonMessageKey, int maxBytes,
                              List<LinePattern> includeLines, List<LinePattern> excludeLines, Map<String, String> fields) {
         this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines,
-                fields, null, ProcessorChain.NONE, "");
+                fields, null, ProcessorChain.NONE, "", 0, Priority.NORMAL, Priority.NORMAL.defaultWeight());
     }
 
-    /** With the default JSON target. */
+    /** Fixtures: with a pipeline and processors. */
     public ContainerSettings(String dataset, String namespace, Streams streams, StartPosition startPosition,
                              MultilineRule multiline, boolean json, String jsonMessageKey, int maxBytes,
                              List<LinePattern> includeLines, List<LinePattern> excludeLines, Map<String, String> fields,
                              String pipeline, ProcessorChain processors) {
         this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines,
-                fields, pipeline, processors, "");
+                fields, pipeline, processors, "", 0, Priority.NORMAL, Priority.NORMAL.defaultWeight());
     }
 
-    /** Without an ingest pipeline or processors. */
+    /** Fixtures: with a JSON target. */
     public ContainerSettings(String dataset, String namespace, Streams streams, StartPosition startPosition,
                              MultilineRule multiline, boolean json, String jsonMessageKey, int maxBytes,
                              List<LinePattern> includeLines, List<LinePattern> excludeLines, Map<String, String> fields,
                              String jsonTarget) {
         this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines,
-                fields, null, ProcessorChain.NONE, jsonTarget);
+                fields, null, ProcessorChain.NONE, jsonTarget, 0, Priority.NORMAL, Priority.NORMAL.defaultWeight());
+    }
+
+    /** Fixtures: with a rate limit and a priority. */
+    public ContainerSettings(String dataset, String namespace, Streams streams, StartPosition startPosition,
+                             MultilineRule multiline, boolean json, String jsonMessageKey, int maxBytes,
+                             List<LinePattern> includeLines, List<LinePattern> excludeLines, Map<String, String> fields,
+                             int maxRate, Priority priority, int weight) {
+        this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines,
+                fields, null, ProcessorChain.NONE, "", maxRate, priority, weight);
     }
 
     /** These settings with another ingest pipeline (null: none) and processors. */
     public ContainerSettings withProcessing(String pipeline, ProcessorChain processors) {
         return new ContainerSettings(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes,
-                includeLines, excludeLines, fields, pipeline, processors, jsonTarget);
+                includeLines, excludeLines, fields, pipeline, processors, jsonTarget, maxRate, priority, weight);
     }
 
     /** {@code logs-<dataset>-<namespace>} */
@@ -81,7 +100,7 @@ public record ContainerSettings(
     /** These settings with another data stream. */
     public ContainerSettings withDataStream(String dataset, String namespace) {
         return new ContainerSettings(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes,
-                includeLines, excludeLines, fields, pipeline, processors, jsonTarget);
+                includeLines, excludeLines, fields, pipeline, processors, jsonTarget, maxRate, priority, weight);
     }
 
     public boolean ships(String stream) {

@@ -64,9 +64,19 @@ public final class Batcher implements AutoCloseable {
     private void loop() {
         try {
             while (running) {
+                // a worker first, then the batch: a batch is put together when it can leave, from what the queue
+                // holds then, so that a quiet container's line waits behind at most the batches already sent
+                permits.acquire();
                 List<LogEvent> batch = new ArrayList<>(Math.min(maxEvents, 1024));
-                long bytes = queue.drain(batch, maxEvents, maxBytes, TimeUnit.MILLISECONDS.toNanos(200));
+                long bytes;
+                try {
+                    bytes = queue.drain(batch, maxEvents, maxBytes, TimeUnit.MILLISECONDS.toNanos(200));
+                } catch (InterruptedException e) {
+                    permits.release();
+                    throw e;
+                }
                 if (batch.isEmpty()) {
+                    permits.release();
                     continue;
                 }
                 long deadline = System.nanoTime() + flushNanos;
@@ -75,9 +85,14 @@ public final class Batcher implements AutoCloseable {
                     if (wait <= 0) {
                         break;
                     }
-                    bytes += queue.drain(batch, maxEvents - batch.size(), maxBytes - bytes, wait);
+                    try {
+                        bytes += queue.drain(batch, maxEvents - batch.size(), maxBytes - bytes, wait);
+                    } catch (InterruptedException e) {
+                        // shutdown: the events in hand are settled, unacknowledged (read again after a restart)
+                        queue.settled(batch.size());
+                        throw e;
+                    }
                 }
-                permits.acquire();
                 inFlight.incrementAndGet();
                 pool.execute(() -> {
                     try {

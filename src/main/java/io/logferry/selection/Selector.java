@@ -12,6 +12,7 @@ import io.logferry.model.MultilineMatch;
 import io.logferry.model.MultilineType;
 import io.logferry.model.Printable;
 import io.logferry.model.ProcessorChain;
+import io.logferry.model.Priority;
 import io.logferry.model.Regexes;
 import io.logferry.model.StartPosition;
 import io.logferry.model.Streams;
@@ -57,6 +58,9 @@ public final class Selector {
     private final Config.ContainerDefaults defaults;
     private final Config.Limits limits;
     private final Config.Labels allowed;
+    private final Config.Queue queue;
+    /** The largest {@code logferry.max_rate} without {@code limits.max_rate}: a billion events a second, no limit in practice. */
+    static final int MAX_RATE = 1_000_000_000;
     private final String deadLetter;
     private final String selfId;
     /** The settings without any label: the last resort of {@link #decide}. */
@@ -67,6 +71,7 @@ public final class Selector {
         this.defaults = config.defaults();
         this.limits = config.limits();
         this.allowed = config.labels();
+        this.queue = config.queue();
         this.deadLetter = config.elasticsearch().deadLetter();
         this.selfId = selfId == null ? "" : selfId;
         this.fallback = settings(Map.of(), new ArrayList<>());
@@ -258,9 +263,12 @@ public final class Selector {
         String pipeline = guard(PREFIX + "pipeline", warnings, () -> pipeline(labels, warnings), configuredPipeline());
         ProcessorChain processors = guard(PREFIX + "processors", warnings, () -> processors(labels, warnings), ProcessorChain.NONE);
         String jsonTarget = guard(PREFIX + "json.target", warnings, () -> jsonTarget(labels, warnings), defaults.jsonTarget());
+        int maxRate = guard(PREFIX + "max_rate", warnings, () -> maxRate(labels, warnings), defaults.maxRate());
+        Priority priority = guard(PREFIX + "priority", warnings, () -> priority(labels, warnings), defaults.priority());
 
         return new ContainerSettings(stream[0], stream[1], streams, start, multiline, json,
-                messageKey, maxBytes, include, exclude, fields, pipeline, processors, jsonTarget);
+                messageKey, maxBytes, include, exclude, fields, pipeline, processors, jsonTarget, maxRate, priority,
+                queue.weight(priority));
     }
 
     /** Longest pipeline name a label may give, in UTF-8 bytes. */
@@ -405,6 +413,39 @@ public final class Selector {
             return defaults.jsonTarget();
         }
         return v;
+    }
+
+    /**
+     * {@code logferry.max_rate}: a positive whole number of events a second, at most {@code limits.max_rate}
+     * when that is set (above: lowered to it); else {@code defaults.max_rate}. It only slows the container's own reading.
+     */
+    private int maxRate(Map<String, String> labels, List<Refusal> warnings) {
+        String v = labels.get(PREFIX + "max_rate");
+        if (v == null) {
+            return defaults.maxRate();
+        }
+        return limits.maxRate() > 0
+                ? count(PREFIX + "max_rate", v, defaults.maxRate(), "limits.max_rate", limits.maxRate(), warnings)
+                : count(PREFIX + "max_rate", v, defaults.maxRate(), "the largest rate", MAX_RATE, warnings);
+    }
+
+    /** {@code logferry.priority}: high, normal or low, at most {@code limits.max_priority} (above: lowered to it); else the default. */
+    private Priority priority(Map<String, String> labels, List<Refusal> warnings) {
+        String v = labels.get(PREFIX + "priority");
+        if (v == null) {
+            return defaults.priority();
+        }
+        Priority p = Priority.of(v);
+        if (p == null) {
+            refuse(warnings, Refusal.INVALID, PREFIX + "priority", v, "is not high, normal or low", defaults.priority().word());
+            return defaults.priority();
+        }
+        Priority capped = p.atMost(limits.maxPriority());
+        if (capped != p) {
+            refuse(warnings, Refusal.RANGE, PREFIX + "priority", v, "is above limits.max_priority (" + limits.maxPriority().word() + ")",
+                    capped.word());
+        }
+        return capped;
     }
 
     /**

@@ -113,7 +113,7 @@ public final class ApiTailer implements Tailer {
             Instant now = Instant.now();
             from = now.getEpochSecond() * 1_000_000_000L + now.getNano();
         }
-        this.publisher = new Publisher(tracker, queue, builder, metrics, false);
+        this.publisher = new Publisher(tracker, queue, builder, metrics, false, settings.weight(), RateLimit.of(settings.maxRate()));
         this.assembler = new MessageAssembler(settings, publisher);
         if (!container.running()) {
             stopped = true;

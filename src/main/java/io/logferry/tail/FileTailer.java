@@ -131,7 +131,7 @@ public final class FileTailer implements Tailer {
         this.lost = metrics.counter(Metric.LOG_LOSSES, "container", container.name());
         LongAdder lostBytes = metrics.counter(Metric.LOG_LOST_BYTES, "container", container.name());
         this.truncations = metrics.counter(Metric.TRUNCATIONS, "container", container.name());
-        this.publisher = new Publisher(tracker, queue, builder, metrics, true);
+        this.publisher = new Publisher(tracker, queue, builder, metrics, true, settings.weight(), RateLimit.of(settings.maxRate()));
         this.assembler = new MessageAssembler(settings, publisher);
         this.reader = new JsonFileReader(assembler, new JsonFileReader.Listener() {
             @Override

@@ -26,6 +26,11 @@ import java.util.concurrent.atomic.LongAdder;
  * {@link EventQueue#putAll}: the tailer must call {@link #flush()} after each read and before it
  * idles. Held events enter the tracker's order together (one lock, not one per event), at the
  * latest before a cursor skipped after them, so that it cannot commit past them.
+ *
+ * <p>Every event goes to the container's own lane of the queue with the container's weight
+ * ({@code queue.weights.<priority>}); with a {@link RateLimit} ({@code logferry.max_rate}) each
+ * event first takes a token, and when there is none the events held are handed on and the tailer
+ * waits for the next: it reads more slowly, and nothing is dropped.
  */
 final class Publisher implements MessageAssembler.Sink {
     static final int BATCH = 512;
@@ -36,12 +41,23 @@ final class Publisher implements MessageAssembler.Sink {
     private final LongAdder truncated;
     private final LongAdder dissectFailures;
     private final boolean batching;
+    private final int weight;
+    /** Null: no rate limit. */
+    private final RateLimit limit;
     private final List<LogEvent> held;
     /** {@code held[0, published)} are in the tracker's order already. */
     private int published;
     private volatile Encoder builder;
 
     Publisher(AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, boolean batching) {
+        this(tracker, queue, builder, metrics, batching, EventQueue.DEFAULT_WEIGHT, null);
+    }
+
+    /** @param limit null: no rate limit */
+    Publisher(AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, boolean batching, int weight,
+              RateLimit limit) {
+        this.weight = weight;
+        this.limit = limit;
         this.tracker = tracker;
         this.queue = queue;
         this.builder = builder;
@@ -65,10 +81,14 @@ final class Publisher implements MessageAssembler.Sink {
         if ((m.flags() & Message.DISSECT_ERROR) != 0) {
             dissectFailures.increment();
         }
+        if (limit != null && !limit.tryTake()) {
+            flush();                      // what was read before goes on while this waits
+            limit.take();
+        }
         LogEvent e = builder.encode(m, tracker);
         if (!batching) {
             tracker.published(e);
-            queue.put(e);
+            queue.put(e, weight);
             read.increment();
             return;
         }
@@ -84,7 +104,7 @@ final class Publisher implements MessageAssembler.Sink {
             return;
         }
         publishHeld();
-        queue.putAll(held);
+        queue.putAll(held, weight);
         read.add(held.size());
         held.clear();
         published = 0;
