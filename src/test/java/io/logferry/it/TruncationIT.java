@@ -65,6 +65,9 @@ class TruncationIT {
         }
         ExecCreateCmdResponse exec = docker.client().execCreateCmd(id).withCmd("touch", "/go").exec();
         docker.client().execStartCmd(exec.getId()).start().awaitCompletion();
+        // the exec's exit code can lag its output stream's end: wait for it rather than read it once
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                .until(() -> docker.client().inspectExecCmd(exec.getId()).exec().getExitCodeLong() != null);
         assertThat(docker.client().inspectExecCmd(exec.getId()).exec().getExitCodeLong()).as("touch /go in the container").isZero();
 
         Set<Integer> expected = new HashSet<>(IntStream.rangeClosed(1, 500).boxed().toList());
