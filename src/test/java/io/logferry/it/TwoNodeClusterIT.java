@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.testcontainers.containers.GenericContainer;
 
-import java.io.InputStream;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -89,7 +89,10 @@ class TwoNodeClusterIT {
         b.awaitUp();
         Es esA = new Es(a.url());
         assertThat(esA.request("GET", "/_cluster/health?wait_for_nodes=2&timeout=60s", null).path("number_of_nodes").asInt()).isEqualTo(2);
-        esA.request("PUT", "/_index_template/logferry", twoShardTemplate());
+        // the index template as `logferry setup` makes it for this cluster (types it lacks fall back), then with two shards and a replica
+        Cli setup = Cli.run(dir, Map.of("LOGFERRY_ELASTICSEARCH_HOSTS", a.url()), "setup");
+        assertThat(setup.exit()).as(setup.toString()).isZero();
+        esA.request("PUT", "/_index_template/logferry", twoShardTemplate(esA));
 
         // find the master, and check that it alone votes (the voting configuration shrinks to it once elected)
         JsonNode master = esA.request("GET", "/_cat/master?format=json", null).get(0);
@@ -135,12 +138,11 @@ class TwoNodeClusterIT {
     }
 
     /** The agent's index template with two shards and one replica per shard. */
-    private static String twoShardTemplate() throws Exception {
-        JsonNode t;
-        try (InputStream in = TwoNodeClusterIT.class.getResourceAsStream("/elasticsearch/index-template.json")) {
-            t = JSON.readTree(in);
-        }
-        ObjectNode index = (ObjectNode) t.path("template").path("settings").path("index");
+    private static String twoShardTemplate(Es es) throws IOException {
+        JsonNode t = es.request("GET", "/_index_template/logferry", null).path("index_templates").get(0).path("index_template");
+        ObjectNode template = (ObjectNode) t.get("template");
+        ObjectNode settings = template.get("settings") instanceof ObjectNode o ? o : template.putObject("settings");
+        ObjectNode index = settings.get("index") instanceof ObjectNode o ? o : settings.putObject("index");
         index.put("number_of_shards", 2);
         index.put("number_of_replicas", 1);
         return JSON.writeValueAsString(t);
