@@ -50,22 +50,26 @@ sealed interface Condition {
         }
     }
 
+    /** Whether {@code v} is a text that passes {@code test}, or a list with one. */
+    private static boolean anyText(Object v, java.util.function.Predicate<String> test) {
+        if (v instanceof String s) {
+            return test.test(s);
+        }
+        if (v instanceof List<?> l) {
+            for (Object x : l) {
+                if (x instanceof String s && test.test(s)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** The field's text (or one of its texts, for a list) contains {@code value}. */
     record Contains(String field, String value) implements Condition {
         @Override
         public boolean test(Map<String, Object> event) {
-            Object v = Fields.get(event, Fields.path(field));
-            if (v instanceof String s) {
-                return s.contains(value);
-            }
-            if (v instanceof List<?> l) {
-                for (Object x : l) {
-                    if (x instanceof String s && s.contains(value)) {
-                        return true;
-                    }
-                }
-            }
-            return false;
+            return anyText(Fields.get(event, Fields.path(field)), s -> s.contains(value));
         }
 
         @Override
@@ -78,18 +82,7 @@ sealed interface Condition {
     record Regexp(String field, LinePattern pattern) implements Condition {
         @Override
         public boolean test(Map<String, Object> event) {
-            Object v = Fields.get(event, Fields.path(field));
-            if (v instanceof String s) {
-                return pattern.find(s);
-            }
-            if (v instanceof List<?> l) {
-                for (Object x : l) {
-                    if (x instanceof String s && pattern.find(s)) {
-                        return true;
-                    }
-                }
-            }
-            return false;
+            return anyText(Fields.get(event, Fields.path(field)), pattern::find);
         }
 
         @Override
