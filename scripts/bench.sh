@@ -28,7 +28,8 @@
 # BENCH_PRIORITY (e.g. -15: while it runs, the CPU priority of the bench's own process group and of
 # Elasticsearch's, through /proc/PID/autogroup, so that other work on a shared machine distorts the
 # figures less; restored at exit; default 0, off), BENCH_KEEP=1 (keep containers, data streams and
-# NDJSON), BENCH_SKIP_ENV_UP=1, BENCH_AOT (1, default: an AOT cache made by `logferry train` with the
+# NDJSON), BENCH_SKIP_ENV_UP=1, BENCH_RUN2_LABEL (one more label on run 2's container, e.g. a processor
+# hint: 'co.elastic.logs/processors.1.dissect.tokenizer=seq=%{seq} %{level} %{msg}'), BENCH_AOT (1, default: an AOT cache made by `logferry train` with the
 # agent's own java, options and jar path, as the image makes one, when the JVM (25+) and the jar
 # (with `train`) can; 0: none),
 # PEER_FLUENT_BIT=/path/to/fluent-bit (runs 1-3 again with Fluent Bit on the same files, run 5 with
@@ -341,7 +342,12 @@ if run 2; then
   REAL=$(corpus realistic)
   REAL_N=$(count_of "$REAL" messages)
   REAL_E=$(count_of "$REAL" entries)
-  REAL_CID=$(writer realistic "$REAL" logferry.multiline=java logferry.json=true)
+  if [[ -n ${BENCH_RUN2_LABEL:-} ]]; then
+    # one more label on run 2's container (e.g. a processor hint), in its own container: the corpus name carries it
+    REAL_CID=$(writer realistic-extra "$REAL" logferry.multiline=java logferry.json=true "$BENCH_RUN2_LABEL")
+  else
+    REAL_CID=$(writer realistic "$REAL" logferry.multiline=java logferry.json=true)
+  fi
   REAL_LOG="$LF_DOCKER_DATA/containers/$REAL_CID/$REAL_CID-json.log"
 fi
 
@@ -392,7 +398,7 @@ fi
 if run 2; then
   wait_quiet
   lf_log "run 2: discard, realistic (multiline java, json), $REAL_N messages in $REAL_E lines"
-  cfg=$(agent_config 2 discard "bench${BID}r2" realistic)
+  cfg=$(agent_config 2 discard "bench${BID}r2" "$([[ -n ${BENCH_RUN2_LABEL:-} ]] && echo realistic-extra || echo realistic)")
   start_agent "$cfg" "$OUT/run2/agent.log"
   measure_agent 2 "$REAL_N" "$(deadline_for "$REAL_E")"
   add_fields "$OUT/run2.json" "entries=$REAL_E" "messages=$REAL_N" "json_file_bytes=$(stat -c %s "$REAL_LOG")"
