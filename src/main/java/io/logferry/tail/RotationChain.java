@@ -188,11 +188,29 @@ final class RotationChain {
     /**
      * The watch thread, each round: whether this chain is checked in it. A chain inotify watches is
      * checked at once on each creation in its directory, so the periodic look is only every
-     * {@code fullRound}; one without inotify, or whose tailer {@link #awaitCheck waits} for a
-     * check, every round.
+     * {@code fullRound}; one without inotify, one whose tailer {@link #awaitCheck waits} for a
+     * check, or one {@link #holding} rotated files, every round.
      */
     boolean due(boolean fullRound) {
-        return fullRound || !watched || checks.get() < checksWanted;
+        return fullRound || !watched || checks.get() < checksWanted || holding();
+    }
+
+    /**
+     * Whether the chain has rotated files in hand (read and not all acknowledged, or not read yet),
+     * copies to the spool in progress, or files seen deleted: then every round, so that a file
+     * Docker deleted while held moves to the spool and is let go as fast as before. An idle
+     * container's chain holds none.
+     */
+    private boolean holding() {
+        if (!spooling.isEmpty() || !absentSince.isEmpty()) {
+            return true;
+        }
+        lock.lock();
+        try {
+            return !retained.isEmpty() || !upcoming.isEmpty();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The tailer's thread, once it follows the file: {@link #modifiedEvent} unparks it. */
