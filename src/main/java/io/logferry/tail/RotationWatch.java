@@ -17,8 +17,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * One daemon thread, {@code logferry-rotation-watch}, that checks every file tailer's
  * {@link RotationChain} every 2 s (ten times a second where inotify does not watch its directory,
- * or while the chain holds rotated files: {@link RotationChain#due}), and a chain at once when inotify reports a file created in its container's
- * directory (Docker's rotation creates the new {@code -json.log}); a file modified there (Docker
+ * or while the chain holds rotated files: {@link RotationChain#due}), and a chain at once when
+ * inotify reports a file created in its container's directory (Docker's rotation creates the new
+ * {@code -json.log}); a file modified there (Docker
  * wrote to the log) wakes the chain's tailer, which otherwise waits up to 2 s for more: it
  * opens the files Docker's rotation created the moment they appear, so that they cannot be deleted
  * unread while a tailer is blocked by backpressure, copies to the spool what Docker deletes while
