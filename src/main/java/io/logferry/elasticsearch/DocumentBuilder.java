@@ -48,6 +48,8 @@ import java.util.UUID;
 public final class DocumentBuilder implements Encoder {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     /** {@code log.*} the builder writes itself. */
+    /** The message flags in the order {@code log.flags} lists them. */
+    private static final int[] FLAG_BITS = {Message.MULTILINE, Message.TRUNCATED, Message.PARTIAL, Message.DISSECT_ERROR};
     private static final Set<String> OWN_LOG = Set.of("offset", "file", "level", "flags");
     /** A new value for every start of the agent: {@code agent.ephemeral_id}. */
     static final String EPHEMERAL_ID = UUID.randomUUID().toString();
@@ -260,7 +262,7 @@ public final class DocumentBuilder implements Encoder {
             o.ascii(logOpen ? ",\"flags\":[" : ",\"log\":{\"flags\":[");
             logOpen = true;
             boolean first = true;
-            for (int bit : new int[] {Message.MULTILINE, Message.TRUNCATED, Message.PARTIAL, Message.DISSECT_ERROR}) {
+            for (int bit : FLAG_BITS) {
                 if ((m.flags() & bit) != 0) {
                     o.ascii(first ? "" : ",").ascii(bit == Message.MULTILINE ? "\"multiline\"" : bit == Message.TRUNCATED ? "\"truncated\""
                             : bit == Message.PARTIAL ? "\"partial\"" : "\"dissect_parsing_error\"");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Arrays;
 
@@ -213,6 +214,49 @@ public final class JsonOut {
                 raw(']');
             }
             default -> ascii("null");       // null, missing; binary and POJO nodes do not come from parsing
+        }
+        return this;
+    }
+
+    /**
+     * A value of a processed event's tree ({@code Message.fields()}) as JSON: maps, lists, text,
+     * whole and finite numbers (a non-finite one as {@code null}), booleans, null; anything else as
+     * its text. The tree counterpart of {@link #node}.
+     */
+    public JsonOut value(Object v) {
+        if (v instanceof String s) {
+            string(s);
+        } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            number(((Number) v).longValue());
+        } else if (v instanceof Number n) {
+            double d = n.doubleValue();
+            ascii(Double.isFinite(d) ? Double.toString(d) : "null");
+        } else if (v instanceof Boolean b) {
+            ascii(b ? "true" : "false");
+        } else if (v == null) {
+            ascii("null");
+        } else if (v instanceof Map<?, ?> m) {
+            raw('{');
+            boolean first = true;
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                if (!first) {
+                    raw(',');
+                }
+                first = false;
+                key(String.valueOf(e.getKey())).value(e.getValue());
+            }
+            raw('}');
+        } else if (v instanceof List<?> l) {
+            raw('[');
+            for (int i = 0; i < l.size(); i++) {
+                if (i > 0) {
+                    raw(',');
+                }
+                value(l.get(i));
+            }
+            raw(']');
+        } else {
+            string(String.valueOf(v));
         }
         return this;
     }

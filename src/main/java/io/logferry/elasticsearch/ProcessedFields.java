@@ -3,7 +3,6 @@ package io.logferry.elasticsearch;
 import io.logferry.model.Ecs;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -52,11 +51,11 @@ final class ProcessedFields {
             } else if (RESERVED.contains(key) || service && key.equals("service")) {
                 clashes.put(key, f.getValue());
             } else {
-                value(o.raw(',').key(key), f.getValue());
+                o.raw(',').key(key).value(f.getValue());
             }
         }
         if (!clashes.isEmpty()) {
-            value(o.raw(',').key("json"), clashes);
+            o.raw(',').key("json").value(clashes);
         }
     }
 
@@ -68,50 +67,8 @@ final class ProcessedFields {
             } else if (e.getValue() instanceof Map<?, ?> inner && !inner.isEmpty()) {
                 dotted(o, p, inner, clashes);
             } else {
-                value(o.raw(',').key(p), e.getValue());
+                o.raw(',').key(p).value(e.getValue());
             }
-        }
-    }
-
-    /** One value of the event tree as JSON: maps, lists, text, whole and finite numbers, booleans, null. */
-    static void value(JsonOut o, Object v) {
-        if (v instanceof String s) {
-            o.string(s);
-        } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
-            o.number(((Number) v).longValue());
-        } else if (v instanceof Number n) {
-            double d = n.doubleValue();
-            if (Double.isFinite(d)) {
-                o.ascii(Double.toString(d));
-            } else {
-                o.ascii("null");
-            }
-        } else if (v instanceof Boolean b) {
-            o.ascii(b ? "true" : "false");
-        } else if (v == null) {
-            o.ascii("null");
-        } else if (v instanceof Map<?, ?> m) {
-            o.raw('{');
-            boolean first = true;
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                if (!first) {
-                    o.raw(',');
-                }
-                first = false;
-                value(o.key(String.valueOf(e.getKey())), e.getValue());
-            }
-            o.raw('}');
-        } else if (v instanceof List<?> l) {
-            o.raw('[');
-            for (int i = 0; i < l.size(); i++) {
-                if (i > 0) {
-                    o.raw(',');
-                }
-                value(o, l.get(i));
-            }
-            o.raw(']');
-        } else {
-            o.string(String.valueOf(v));
         }
     }
 }
