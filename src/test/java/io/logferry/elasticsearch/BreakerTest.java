@@ -15,6 +15,7 @@ import java.util.concurrent.TimeoutException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The circuit breaker in front of the cluster, on a clock the test moves: no real waiting for the
@@ -138,9 +139,10 @@ class BreakerTest {
                 Thread.currentThread().interrupt();
             }
         });
-        Thread.sleep(200);
+        // interrupted while it waits in enter(), not before it gets there
+        await().atMost(Duration.ofSeconds(10)).until(() -> t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING);
         t.interrupt();
-        t.join(2000);
+        t.join(10_000);
         assertThat(t.isAlive()).isFalse();
     }
 

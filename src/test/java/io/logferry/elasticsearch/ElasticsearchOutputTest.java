@@ -309,10 +309,14 @@ class ElasticsearchOutputTest {
             List<LogEvent> batch = events(3);
             workers.add(CompletableFuture.runAsync(() -> deliverUnchecked(batch), pool));
         }
-        Thread.sleep(1000);
-        int inASecond = seen.size();
         // with it: the failures that open it, then one probe at a time, 20 ms ± 50 % doubling to 100 ms
-        assertThat(inASecond).as("requests in the first second while down").isBetween(Breaker.MINIMUM_CALLS, 40);
+        await().atMost(Duration.ofSeconds(10)).until(() -> output.problem() != null && output.problem().contains("circuit breaker open"));
+        int atOpen = seen.size();
+        assertThat(atOpen).as("requests until the breaker opened").isGreaterThanOrEqualTo(Breaker.MINIMUM_CALLS);
+        // a window to count in, not a synchronisation: a slower or loaded machine only sends fewer
+        Thread.sleep(1000);
+        int inASecond = seen.size() - atOpen;
+        assertThat(inASecond).as("requests in a second with the breaker open (eight workers without it: about 96)").isLessThanOrEqualTo(40);
         assertThat(output.problem()).contains("503").contains("circuit breaker open");
         up.complete(null);
         for (CompletableFuture<Void> w : workers) {
@@ -342,12 +346,13 @@ class ElasticsearchOutputTest {
         long t0 = System.nanoTime();
         output.clusterAnswers();
         for (CompletableFuture<Void> w : workers) {
-            w.get(10, TimeUnit.SECONDS);
+            w.get(30, TimeUnit.SECONDS);
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         System.out.printf("[fast-resume] unit: %d requests while down, all workers done %d ms after the cluster answered (backoff 60 s)%n",
                 whileDown, ms);
-        assertThat(ms).as("ms from the cluster answering to every batch delivered").isLessThan(5_000);
+        // not a speed target: waiting out the backoff would take 60 s, so half of it tells the two apart on any machine
+        assertThat(ms).as("ms from the cluster answering to every batch delivered (backoff 60 s)").isLessThan(30_000);
         assertThat(tracker.outstanding()).isZero();
         assertThat(metrics.value("logferry_output_circuit_resumed_total")).isEqualTo(1);
     }

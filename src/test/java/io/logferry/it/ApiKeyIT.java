@@ -131,7 +131,7 @@ class ApiKeyIT {
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
                     .failFast("the agent exited:\n" + agent.output(), () -> !agent.alive())
                     .until(() -> docs.get() >= 100);
-            await().atMost(Duration.ofSeconds(10)).until(() -> agent.getResponse("/health").statusCode() == 200);
+            await().atMost(Duration.ofSeconds(30)).until(() -> agent.getResponse("/health").statusCode() == 200);
             assertThat(agent.metric("logferry_events_acked_total")).isEqualTo(100);
             assertThat(agent.terminate()).isZero();
             assertThat(docs.get()).isEqualTo(100);

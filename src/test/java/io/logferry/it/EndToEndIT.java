@@ -95,7 +95,7 @@ class EndToEndIT {
         assertThat(mapping.toString()).contains("date_nanos");
 
         // what the agent counted matches what arrived
-        await().atMost(Duration.ofSeconds(10)).until(() -> agent.metric("logferry_events_acked_total") == 31_000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> agent.metric("logferry_events_acked_total") == 31_000);
         assertThat(agent.output()).contains(readMode.equals("api") ? "Docker logs API" : "json-file");
         assertThat(agent.metric("logferry_events_read_total")).isEqualTo(31_000);
     }

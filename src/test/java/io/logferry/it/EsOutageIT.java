@@ -83,7 +83,7 @@ class EsOutageIT {
 
         // an index block (403 cluster_block_exception for each item): held, retried, logged
         assertThat(es.request("PUT", "/" + index + "/_settings", "{\"index.blocks.write\":true}").path("_status").asInt()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(20)).until(() -> agent.output().contains("blocks writes to " + index));
+        await().atMost(Duration.ofSeconds(60)).until(() -> agent.output().contains("blocks writes to " + index));
         long frozen = es.count(index);
         Thread.sleep(3000);
         assertThat(es.count(index)).as("documents written while the index is blocked").isEqualTo(frozen);
@@ -94,7 +94,7 @@ class EsOutageIT {
         // a cluster block: the whole bulk request is refused (403)
         assertThat(es.request("PUT", "/_cluster/settings", "{\"persistent\":{\"cluster.blocks.read_only\":true}}").path("_status").asInt()).isEqualTo(200);
         try {
-            await().atMost(Duration.ofSeconds(20)).until(() -> agent.output().contains("blocks writes to the cluster"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> agent.output().contains("blocks writes to the cluster"));
             long frozenToo = es.count(index);
             Thread.sleep(3000);
             assertThat(es.count(index)).as("documents written while the cluster is read-only").isEqualTo(frozenToo);
@@ -160,7 +160,7 @@ class EsOutageIT {
         // probed, not hammered: with backoff 200 ms → 5 s, about 20 probes in 60 s
         assertThat(failedDuringOutage).as("failed bulk requests during the 60 s outage").isBetween(1L, 40L);
         assertThat(agent.output()).contains("circuit breaker open").contains("circuit breaker closed");
-        await().atMost(Duration.ofSeconds(10)).until(() -> {
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
             HttpResponse<String> h = agent.getResponse("/health");
             return h != null && h.statusCode() == 200;
         });

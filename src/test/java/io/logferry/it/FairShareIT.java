@@ -29,18 +29,21 @@ import static org.awaitility.Awaitility.await;
  * third flood: the mean of the two is the rate alone). Then a second flood, sized to
  * keep the agent busy for about 17 s, and beside it a quiet container printing one numbered line
  * every 0.5 s (into its own data stream, polled every 250 ms): each quiet line's delay from
- * Docker's timestamp to the first poll that finds it is measured. The quiet p99 must stay under
- * 4 s (the aim is 2 s; CI machines are loaded), the flood must keep at least 0.9 of its throughput
- * alone (each the median of its one-second rates, so that a few seconds of another job's load on a
- * shared machine weigh less), and every line of the three containers must be there exactly once.
+ * Docker's timestamp to the first poll that finds it is measured, and the flood's throughput beside it
+ * over its throughput alone (each the median of its one-second rates). Both are printed, never
+ * asserted: they depend on the machine and its load, and the benchmark's run 6 is where they are
+ * measured (docs/testing.md, "No speed in a test"). What is asserted: every line of the four
+ * containers there exactly once, every quiet line searchable, and, as a hang guard only, no quiet
+ * line later than 10 times the 2 s aim.
  *
  * <p>{@code -Dfairshare.lines=N} sets the lines of each flood alone (150000). Run against another jar
  * with {@code -Dlogferry.jar=...} to measure it before the change: the numbers are printed before
- * the assertions.
+ * the assertions (and appended to target/fair-share.txt).
  */
 class FairShareIT {
     private static final int QUIET_LINES = 32;
-    private static final long QUIET_P99_LIMIT_MS = 4000;
+    /** A hang guard, not a target: 10 times the 2 s aim (the benchmark measures the delay). */
+    private static final long QUIET_HANG_GUARD_MS = 20_000;
 
     @TempDir
     Path dir;
@@ -137,8 +140,7 @@ class FairShareIT {
         Map<String, Integer> sent = Map.of("f1", aloneLines, "f2", withLines, "f3", aloneLines, "q", QUIET_LINES);
         Tally.report("fair share", started, sent, Tally.messages(docs));
         Containers.assertExactlyOnce(docs, sent, false);
-        assertThat(p99).as("p99 of the quiet container's delay, ms").isLessThan(QUIET_P99_LIMIT_MS);
-        assertThat(ratio).as("the flood's throughput beside a quiet container, over its throughput alone").isGreaterThanOrEqualTo(0.9);
+        assertThat(max).as("hang guard (10x the 2 s aim, not a target): the latest quiet line's delay, ms").isLessThan(QUIET_HANG_GUARD_MS);
     }
 
     /** Starts a container printing {@code lines} numbered lines at once; returns the agent's lines/s on it: {@link #shipped}. */

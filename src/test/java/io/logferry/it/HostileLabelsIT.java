@@ -117,7 +117,7 @@ class HostileLabelsIT {
         assertThat(manyTotal).isGreaterThanOrEqualTo(301);
 
         // metrics: one warning per refusal, counted by reason; the labels of "many" beyond 100 left out, 1 value cut of "nested"
-        await().atMost(Duration.ofSeconds(10)).until(() -> agent.metric("logferry_label_refusals_total{reason=\"data_stream_cap\"}") == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> agent.metric("logferry_label_refusals_total{reason=\"data_stream_cap\"}") == 1);
         assertThat(agent.metric("logferry_label_refusals_total{reason=\"regex\"}")).isEqualTo(1);
         assertThat(agent.metric("logferry_label_refusals_total{reason=\"duration\"}")).isEqualTo(1);
         assertThat(agent.metric("logferry_label_refusals_total{reason=\"dataset\"}")).isEqualTo(1);

@@ -168,7 +168,7 @@ class LabelsIT {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> es.count("logs-docker-" + run + "out") >= 4);
         // opt-in: only a, d (hint enabled=true) and e (logferry.enable=true wins over the hint)
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> es.count("logs-docker-" + run + "in") >= 3);
-        await().atMost(Duration.ofSeconds(10)).until(() -> agent.output().contains(run + "-b") && second.output().contains(run + "-c"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> agent.output().contains(run + "-b") && second.output().contains(run + "-c"));
         assertThat(es.all("logs-docker-" + run + "out", "message").stream().map(d -> d.path("message").asText()))
                 .containsExactlyInAnyOrder("from a", "from c", "from d", "from e");
         assertThat(es.all("logs-docker-" + run + "in", "message").stream().map(d -> d.path("message").asText()))

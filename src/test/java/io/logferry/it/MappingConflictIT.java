@@ -112,7 +112,7 @@ class MappingConflictIT {
         // the pipeline did not stall: the container's committed offset reaches the end of its log
         Path log = TestEnv.containersPath().resolve(container.getContainerId()).resolve(container.getContainerId() + "-json.log");
         long size = Files.size(log);
-        await().atMost(Duration.ofSeconds(10)).until(() -> registryOffset(container.getContainerId()) == size);
+        await().atMost(Duration.ofSeconds(30)).until(() -> registryOffset(container.getContainerId()) == size);
         assertThat(agent.terminate()).isZero();
         assertThat(registryOffset(container.getContainerId())).isEqualTo(size);
     }

@@ -200,7 +200,7 @@ class OperationsIT {
     }
 
     private static void assertMetricsMatch(long expected) {
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(300))
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
                 .until(() -> agent.metric("logferry_events_acked_total") == expected && agent.metric("logferry_queue_events") == 0);
         assertThat(es.count(INDEX)).isEqualTo(expected);
         assertThat(agent.metric("logferry_events_read_total")).isEqualTo(expected);
@@ -221,7 +221,7 @@ class OperationsIT {
 
         long t0 = System.nanoTime();
         node.stop();     // the agent is idle: nothing is being sent that could notice
-        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250))
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
                 .until(() -> agent.getResponse("/health").statusCode() == 503);
         long downMs = (System.nanoTime() - t0) / 1_000_000;
         HttpResponse<String> down = agent.getResponse("/health");

@@ -146,7 +146,7 @@ class ProcessorsIT {
             assertThat(l.path("error").path("message").asText()).contains(missing);
             assertThat(l.path("document").path("index").asText()).isEqualTo(index);
         });
-        await().atMost(Duration.ofSeconds(10)).until(() -> agent.output().contains("sent through ingest pipeline " + missing));
+        await().atMost(Duration.ofSeconds(30)).until(() -> agent.output().contains("sent through ingest pipeline " + missing));
         String log = agent.output();
         int warnings = log.split("sent through ingest pipeline " + java.util.regex.Pattern.quote(missing), -1).length - 1;
         assertThat(warnings).as("one warning for the container, not one per document:\n" + log).isEqualTo(1);

@@ -85,7 +85,7 @@ class RotationIT {
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
                 .failFast("the agent exited:\n" + agent.output(), () -> !agent.alive())
                 .until(() -> found(es, index).containsAll(kept));
-        await().atMost(Duration.ofSeconds(10)).until(() -> agent.metric("logferry_queue_events") == 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> agent.metric("logferry_queue_events") == 0);
         List<Integer> numbers = numbers(es, index);
         Set<Integer> unique = new HashSet<>(numbers);
         long losses = agent.metric("logferry_log_losses_total{container=\"" + run + "\"}");

@@ -66,7 +66,7 @@ class TruncationIT {
         ExecCreateCmdResponse exec = docker.client().execCreateCmd(id).withCmd("touch", "/go").exec();
         docker.client().execStartCmd(exec.getId()).start().awaitCompletion();
         // the exec's exit code can lag its output stream's end: wait for it rather than read it once
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> docker.client().inspectExecCmd(exec.getId()).exec().getExitCodeLong() != null);
         assertThat(docker.client().inspectExecCmd(exec.getId()).exec().getExitCodeLong()).as("touch /go in the container").isZero();
 
@@ -74,7 +74,7 @@ class TruncationIT {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
                 .failFast("the agent exited:\n" + agent.output(), () -> !agent.alive())
                 .until(() -> new HashSet<>(numbers(es, index)).containsAll(expected));
-        await().atMost(Duration.ofSeconds(10)).until(() -> agent.metric("logferry_queue_events") == 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> agent.metric("logferry_queue_events") == 0);
         List<Integer> numbers = numbers(es, index);
         long truncations = agent.metric("logferry_truncations_total{container=\"" + run + "\"}");
         long duplicates = agent.metric("logferry_events_duplicate_total");
