@@ -1,6 +1,7 @@
 #!/bin/sh
 # The image's HEALTHCHECK: GET /health on LOGFERRY_HTTP_HOST:LOGFERRY_HTTP_PORT (default
-# 127.0.0.1:5066); exit 0 on 200 (up or degraded), 1 otherwise (503 down, no answer).
+# 127.0.0.1:5066); exit 0 on 200 (up or degraded: an Elasticsearch outage included), 1 otherwise
+# (503 down: Docker unreachable or a stage of the agent stuck; no answer).
 #
 # Without a JVM: a check every 30 s that starts java costs ~0.2 s of CPU each time, more than the
 # idle agent itself. eclipse-temurin images have bash (its /dev/tcp) but neither curl nor wget;

@@ -11,6 +11,7 @@ import io.logferry.elasticsearch.ElasticsearchOutput;
 import io.logferry.elasticsearch.EsConnection;
 import io.logferry.elasticsearch.Setup;
 import io.logferry.http.ElasticsearchProbe;
+import io.logferry.http.Liveness;
 import io.logferry.http.StatusServer;
 import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
@@ -39,12 +40,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Wires the pipeline and runs it: discovery → selection → tailers → queue → batcher → output →
@@ -53,13 +56,19 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Thread-safety: the final fields are made by the constructor. {@link #start} (the main
  * thread) makes the running parts and publishes each through a volatile field before any thread
- * that reads it starts; {@link #problem}, {@link #degraded} (the http thread) and {@link #close}
+ * that reads it starts; {@link #live}, {@link #ready}, {@link #degraded} (the http thread) and {@link #close}
  * (the shutdown thread) read them from there, and find null what is not started yet.
  */
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
     /** The longest the registry flush and shutdown wait for the control loop's answer. */
     private static final Duration LOOP_ANSWER = Duration.ofSeconds(5);
+    /**
+     * A test hook, read once: {@code -Dlogferry.test.stall=control} makes the control loop stop turning (as a
+     * deadlock would) once it is connected to Docker, so that a test can see {@code /health} fail. Nothing else
+     * reads it.
+     */
+    static final String STALL_HOOK = "logferry.test.stall";
 
     private final Config config;
     private final Metrics metrics = new Metrics();
@@ -78,6 +87,12 @@ public final class Agent implements AutoCloseable {
     private volatile LogPrefetcher prefetcher;
     private volatile Batcher batcher;
     private volatile ControlLoop control;
+    private volatile ControlLoop.ThreadRunner controlRunner;
+    /** Registry flushes done (or failed): the flusher's progress, for {@link Liveness}. */
+    private final AtomicLong registryFlushes = new AtomicLong();
+    private volatile Liveness liveness;
+    /** {@link #STALL_HOOK} given and not yet done (the flusher's thread): done once Docker is connected. */
+    private boolean stallHook = "control".equals(System.getProperty(STALL_HOOK));
     private volatile Discovery discovery;
     private volatile StatusServer http;
     private volatile ScheduledExecutorService flusher;
@@ -137,8 +152,18 @@ public final class Agent implements AutoCloseable {
             return t;
         });
         flusher = f;
+        liveness = new Liveness(config.http().stuckAfter(), System::nanoTime, List.of(
+                new Liveness.Stage("control loop", () -> {
+                    ControlLoop.ThreadRunner r = controlRunner;
+                    return r != null && r.due();
+                }, () -> {
+                    ControlLoop.ThreadRunner r = controlRunner;
+                    return r == null ? 0 : r.turns();
+                }),
+                new Liveness.Stage("output", () -> queue.size() > 0 || queue.taken() > 0, this::outputMoves),
+                new Liveness.Stage("registry flusher", () -> control != null, registryFlushes::get)));
         if (config.http().enabled()) {
-            StatusServer h = new StatusServer(config, metrics, this::problem, this::degraded, version, parts.probe());
+            StatusServer h = new StatusServer(config, metrics, this::live, this::ready, this::degraded, version, parts.probe());
             http = h;
             h.start();
             log.info("health and metrics on http://{}:{}/", config.http().host(), h.port());
@@ -151,8 +176,10 @@ public final class Agent implements AutoCloseable {
         }
         DockerClient d = DockerConnection.connect(config.docker());
         docker = d;
+        ControlLoop.ThreadRunner runner = new ControlLoop.ThreadRunner();
+        controlRunner = runner;
         ControlLoop c = new ControlLoop(config, selector, dataStreams, metrics, entries, new AgentTailers(d, p, parts.templates(), agentId),
-                new ControlLoop.ThreadRunner(), ControlLoop.RESTARTS, ControlLoop.STABLE_AFTER);
+                runner, ControlLoop.RESTARTS, ControlLoop.STABLE_AFTER);
         control = c;
         long every = config.registry().flushInterval().toMillis();
         f.scheduleWithFixedDelay(this::flushRegistry, every, every, TimeUnit.MILLISECONDS);
@@ -219,8 +246,29 @@ public final class Agent implements AutoCloseable {
         return id;
     }
 
-    /** Null when Docker and the output are reachable, else the reason (for /health). */
-    public String problem() {
+    /**
+     * Null while the agent does its job, else why not (for {@code /health}, the liveness): Docker cannot be
+     * reached, or a stage holds work without moving ({@link Liveness}, {@code http.stuck_after}). Elasticsearch
+     * being away is not a reason: the agent then reads, queues, spools and retries, and a restart would not help.
+     */
+    public String live() {
+        ControlLoop c = control;
+        String d = c == null ? "not connected to Docker yet" : c.dockerProblem();
+        if (d != null) {
+            return "docker: " + d;
+        }
+        Liveness l = liveness;
+        return l == null ? null : l.stuck();
+    }
+
+    /** What the output has done so far (acknowledged, retried, dead-lettered, failed requests): it moves while it has any of it. */
+    private long outputMoves() {
+        return metrics.total(Metric.EVENTS_ACKED.metricName()) + metrics.total(Metric.EVENTS_RETRIED.metricName())
+                + metrics.total(Metric.EVENTS_DEAD_LETTERED.metricName()) + metrics.total(Metric.BULK_REQUESTS_FAILED.metricName());
+    }
+
+    /** Null when Docker and the output are reachable, else the reason (for {@code /ready}, and {@code /health} degraded). */
+    public String ready() {
         ControlLoop c = control;
         String d = c == null ? "not connected to Docker yet" : c.dockerProblem();
         if (d != null) {
@@ -302,6 +350,11 @@ public final class Agent implements AutoCloseable {
         if (c == null) {
             return;
         }
+        if (stallHook && c.dockerProblem() == null) {
+            stallHook = false;
+            log.warn("test hook {}=control: the control loop stops turning now", STALL_HOOK);
+            controlRunner.execute(ControlLoop::stallForever);
+        }
         try {
             registry.write(c.ask(c::registryEntries, LOOP_ANSWER));
         } catch (InterruptedException e) {
@@ -314,6 +367,8 @@ public final class Agent implements AutoCloseable {
             // a scheduled executor keeps what its task throws in a Future nobody reads: hand it on
             Thread.currentThread().getUncaughtExceptionHandler().uncaughtException(Thread.currentThread(), e);
             throw e;
+        } finally {
+            registryFlushes.incrementAndGet();
         }
     }
 

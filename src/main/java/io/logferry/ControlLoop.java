@@ -29,11 +29,13 @@ import java.util.Set;
 import java.util.StringJoiner;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Delayed;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 /**
@@ -575,6 +577,13 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
         return entries;
     }
 
+    /** The test hook's task ({@code Agent.STALL_HOOK}): the loop's thread parks for good, as a deadlock would. */
+    static void stallForever() {
+        while (true) {
+            LockSupport.park();
+        }
+    }
+
     /** The agent's runner: one daemon thread, {@code logferry-control}, and a delay queue. */
     static final class ThreadRunner implements Runner {
         private final ScheduledThreadPoolExecutor executor;
@@ -592,6 +601,21 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
         @Override
         public void execute(Runnable task) {
             schedule(0, task);
+        }
+
+        /** Whether a task is due now: work waits for the loop (for {@code /health}'s liveness; any thread). */
+        boolean due() {
+            for (Runnable r : executor.getQueue()) {
+                if (r instanceof Delayed d && d.getDelay(TimeUnit.NANOSECONDS) <= 0) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** Tasks the loop has run: grows while it turns (any thread). */
+        long turns() {
+            return executor.getCompletedTaskCount();
         }
 
         @Override

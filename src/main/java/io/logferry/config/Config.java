@@ -170,7 +170,11 @@ public record Config(
 
     public record Registry(String path, Duration flushInterval) { }
 
-    public record Http(boolean enabled, String host, int port) { }
+    /**
+     * {@code http.*}: where {@code /health}, {@code /ready} and {@code /metrics} listen; {@code stuckAfter}: how long a stage of
+     * the agent may hold work without moving before {@code /health} fails (the liveness the image's HEALTHCHECK asks).
+     */
+    public record Http(boolean enabled, String host, int port, Duration stuckAfter) { }
 
     /** {@code spool.*}: where unacknowledged bytes of files about to be lost go; {@code path} resolved ("" → beside the registry). */
     public record Spool(String path, long maxBytes) { }

@@ -464,7 +464,7 @@ public final class ConfigLoader {
             problems.add("config: key '" + h.key("port") + "' must be between 0 and 65535, got " + h.text("port"));
             port = 0;
         }
-        return new Config.Http(h.bool("enabled"), h.text("host"), (int) port);
+        return new Config.Http(h.bool("enabled"), h.text("host"), (int) port, h.duration("stuck_after"));
     }
 
     private <E extends Enum<E>> E choice(String key, JsonNode node, Class<E> type) {

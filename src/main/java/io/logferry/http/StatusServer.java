@@ -28,9 +28,11 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
- * {@code GET /health} (200 up, 200 degraded or 503 down, with the reason) and {@code GET /metrics} (Prometheus text).
- * With the Elasticsearch output, an {@link ElasticsearchProbe} keeps {@code /health} true while
- * the agent is idle: the agent's own view (Docker, the last bulk request) comes first, then the probe.
+ * {@code GET /health}, the liveness (200 up, 200 degraded or 503 down, with the reason: down only when the
+ * agent cannot reach Docker or is stuck, never because Elasticsearch is away), {@code GET /ready}, the
+ * readiness (200 when Docker and Elasticsearch answer, else 503 with the reason), and {@code GET /metrics}
+ * (Prometheus text). With the Elasticsearch output, an {@link ElasticsearchProbe} keeps {@code /ready} true
+ * while the agent is idle: the agent's own view (Docker, the last bulk request) comes first, then the probe.
  *
  * <p>A small HTTP/1.0-style server of its own (one request per connection, then
  * {@code Connection: close}), so that no client can hold it:
@@ -44,7 +46,7 @@ import java.util.function.Supplier;
  * {@code /health} answers the others meanwhile. Refusals are counted in
  * {@code logferry_http_requests_refused_total{reason="timeout"|"too_large"|"busy"}}.
  *
- * <p>Thread-safety: the handlers read the metrics and the problem supplier, which are thread-safe;
+ * <p>Thread-safety: the handlers read the metrics and the suppliers, which are thread-safe;
  * the set of open connections is concurrent.
  */
 public final class StatusServer implements AutoCloseable {
@@ -61,7 +63,8 @@ public final class StatusServer implements AutoCloseable {
     private final Semaphore slots = new Semaphore(MAX_CONNECTIONS);
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService reaper;
-    private final Supplier<String> problem;
+    private final Supplier<String> live;
+    private final Supplier<String> ready;
     private final Supplier<String> degraded;
     private final Metrics metrics;
     private final String version;
@@ -74,33 +77,26 @@ public final class StatusServer implements AutoCloseable {
     /**
      * The agent's server: host and port from {@code http}, with the agent's probe of Elasticsearch when it is
      * the output (the agent starts and closes the probe: it also wakes the output when the cluster is back).
-     * {@code problem} gives null when Docker and the output are reachable, else the reason (503);
-     * {@code degraded} gives null when every container is read, else which are not and why (still 200).
+     * {@code live} gives null while the agent does its job, else why not: Docker unreachable, a stage stuck
+     * ({@code /health} 503); {@code ready} gives null when Docker and the output answer, else the reason
+     * ({@code /ready} 503, {@code /health} 200 degraded); {@code degraded} gives null when every container is read,
+     * else which are not and why ({@code /health} 200 degraded).
      */
-    public StatusServer(Config config, Metrics metrics, Supplier<String> problem, Supplier<String> degraded, String version,
-                        ElasticsearchProbe probe) throws IOException {
-        this(config.http().host(), config.http().port(), metrics, problem, degraded, version, probe, REQUEST_TIMEOUT);
+    public StatusServer(Config config, Metrics metrics, Supplier<String> live, Supplier<String> ready, Supplier<String> degraded,
+                        String version, ElasticsearchProbe probe) throws IOException {
+        this(config.http().host(), config.http().port(), metrics, live, ready, degraded, version, probe, REQUEST_TIMEOUT);
     }
 
-    /** {@code problem} gives null when all is well, else the reason. */
-    public StatusServer(String host, int port, Metrics metrics, Supplier<String> problem, String version) throws IOException {
-        this(host, port, metrics, problem, () -> null, version, null, REQUEST_TIMEOUT);
-    }
-
-    StatusServer(String host, int port, Metrics metrics, Supplier<String> agentProblem, String version, ElasticsearchProbe probe,
-                 Duration requestTimeout) throws IOException {
-        this(host, port, metrics, agentProblem, () -> null, version, probe, requestTimeout);
-    }
-
-    StatusServer(String host, int port, Metrics metrics, Supplier<String> agentProblem, Supplier<String> degraded, String version,
-                 ElasticsearchProbe probe, Duration requestTimeout) throws IOException {
+    StatusServer(String host, int port, Metrics metrics, Supplier<String> live, Supplier<String> agentReady, Supplier<String> degraded,
+                 String version, ElasticsearchProbe probe, Duration requestTimeout) throws IOException {
+        this.live = live;
         this.degraded = degraded;
         this.probe = probe;
         this.metrics = metrics;
         this.version = version;
         this.requestTimeout = requestTimeout;
-        this.problem = probe == null ? agentProblem : () -> {
-            String p = agentProblem.get();
+        this.ready = probe == null ? agentReady : () -> {
+            String p = agentReady.get();
             if (p != null) {
                 return p;
             }
@@ -207,8 +203,8 @@ public final class StatusServer implements AutoCloseable {
         String target = parts[1];
         int q = target.indexOf('?');
         String path = q < 0 ? target : target.substring(0, q);
-        if (!path.equals("/health") && !path.equals("/metrics")) {
-            respond(s, method, 404, "Not Found", "text/plain", "not found: try /health or /metrics\n");
+        if (!path.equals("/health") && !path.equals("/ready") && !path.equals("/metrics")) {
+            respond(s, method, 404, "Not Found", "text/plain", "not found: try /health, /ready or /metrics\n");
             return;
         }
         if (!method.equals("GET") && !method.equals("HEAD")) {
@@ -217,6 +213,8 @@ public final class StatusServer implements AutoCloseable {
         }
         if (path.equals("/health")) {
             health(s, method);
+        } else if (path.equals("/ready")) {
+            ready(s, method);
         } else {
             Set<String> names = q < 0 ? Set.of() : metricNames(target.substring(q + 1));
             respond(s, method, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
@@ -225,22 +223,36 @@ public final class StatusServer implements AutoCloseable {
     }
 
     /**
-     * 503 {@code down} when Docker or Elasticsearch cannot be reached (the agent cannot ship at all);
-     * 200 {@code degraded} when it ships but a container's tailer failed and is being restarted
-     * (restarting the agent would not help it, and would stop every other container); else 200 {@code up}.
+     * Liveness: 503 {@code down} when Docker cannot be reached or a stage of the agent is stuck (a restart
+     * may help); 200 {@code degraded} while it does its job with something missing: Elasticsearch away (it
+     * reads, queues, spools and retries; a restart would not help), a container's tailer failed and being
+     * restarted (a restart would stop every other container); else 200 {@code up}.
      */
     private void health(Socket s, String method) throws IOException {
-        String p = problem.get();
+        String p = live.get();
         if (p != null) {
             respond(s, method, 503, "Service Unavailable", "application/json",
                     "{\"status\":\"down\",\"reason\":" + quote(p) + ",\"version\":\"" + version + "\"}\n");
             return;
         }
-        String d = degraded.get();
+        String r = ready.get();
+        String t = degraded.get();
+        String d = r == null ? t : t == null ? r : r + "; " + t;
         String body = d == null
                 ? "{\"status\":\"up\",\"version\":\"" + version + "\"}\n"
                 : "{\"status\":\"degraded\",\"reason\":" + quote(d) + ",\"version\":\"" + version + "\"}\n";
         respond(s, method, 200, "OK", "application/json", body);
+    }
+
+    /** Readiness: 200 {@code ready} when Docker and Elasticsearch answer, else 503 {@code not_ready} with the reason. */
+    private void ready(Socket s, String method) throws IOException {
+        String r = ready.get();
+        if (r != null) {
+            respond(s, method, 503, "Service Unavailable", "application/json",
+                    "{\"status\":\"not_ready\",\"reason\":" + quote(r) + ",\"version\":\"" + version + "\"}\n");
+        } else {
+            respond(s, method, 200, "OK", "application/json", "{\"status\":\"ready\",\"version\":\"" + version + "\"}\n");
+        }
     }
 
     private void timedOut(Socket s) {

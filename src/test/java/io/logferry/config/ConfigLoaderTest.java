@@ -106,7 +106,7 @@ class ConfigLoaderTest {
         assertThat(c.kibanaUrl()).isEmpty();
         assertThat(c.registry()).isEqualTo(new Config.Registry("/var/lib/logferry/registry.json", Duration.ofSeconds(1)));
         assertThat(c.shutdownTimeout()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(c.http()).isEqualTo(new Config.Http(true, "127.0.0.1", 5066));
+        assertThat(c.http()).isEqualTo(new Config.Http(true, "127.0.0.1", 5066, Duration.ofMinutes(5)));
     }
 
     @Test

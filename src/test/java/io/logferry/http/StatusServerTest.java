@@ -26,11 +26,12 @@ class StatusServerTest {
     private final Metrics metrics = new Metrics();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private volatile String problem;
+    private volatile String notReady;
     private StatusServer server;
 
     @BeforeEach
     void start() throws IOException {
-        server = new StatusServer("127.0.0.1", 0, metrics, () -> problem, "1.2.3", null, TIMEOUT);
+        server = new StatusServer("127.0.0.1", 0, metrics, () -> problem, () -> notReady, () -> null, "1.2.3", null, TIMEOUT);
         server.start();
     }
 
@@ -58,7 +59,7 @@ class StatusServerTest {
     void aFailingTailerMakesHealthDegradedButStill200AndDownWins() throws Exception {
         java.util.concurrent.atomic.AtomicReference<String> degraded = new java.util.concurrent.atomic.AtomicReference<>(
                 "container web (0123456789ab): tailer failed 2 times in a row (IOException: \"x\"), restarting");
-        try (StatusServer s = new StatusServer("127.0.0.1", 0, metrics, () -> problem, degraded::get, "1.2.3", null, TIMEOUT)) {
+        try (StatusServer s = new StatusServer("127.0.0.1", 0, metrics, () -> problem, () -> notReady, degraded::get, "1.2.3", null, TIMEOUT)) {
             s.start();
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/health"))
                     .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
@@ -68,7 +69,7 @@ class StatusServerTest {
             problem = "docker: gone";
             r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/health"))
                     .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(r.statusCode()).as("unreachable Docker or Elasticsearch is down, degraded or not").isEqualTo(503);
+            assertThat(r.statusCode()).as("unreachable Docker or a stuck stage is down, degraded or not").isEqualTo(503);
             assertThat(r.body()).contains("\"status\":\"down\"");
             problem = null;
             degraded.set(null);
@@ -76,6 +77,26 @@ class StatusServerTest {
                     .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(r.body()).isEqualTo("{\"status\":\"up\",\"version\":\"1.2.3\"}\n");
         }
+    }
+
+    @Test
+    void elasticsearchAwayLeavesTheAgentLiveButNotReady() throws Exception {
+        notReady = "elasticsearch: no answer from http://127.0.0.1:9200 (Connection refused)";
+        HttpResponse<String> health = get("/health");
+        assertThat(health.statusCode()).as("liveness: the agent reads, queues and retries; a restart would not help").isEqualTo(200);
+        assertThat(health.body()).isEqualTo("{\"status\":\"degraded\",\"reason\":\"elasticsearch: no answer from http://127.0.0.1:9200"
+                + " (Connection refused)\",\"version\":\"1.2.3\"}\n");
+        HttpResponse<String> ready = get("/ready");
+        assertThat(ready.statusCode()).isEqualTo(503);
+        assertThat(ready.body()).isEqualTo("{\"status\":\"not_ready\",\"reason\":\"elasticsearch: no answer from http://127.0.0.1:9200"
+                + " (Connection refused)\",\"version\":\"1.2.3\"}\n");
+
+        notReady = null;
+        assertThat(get("/ready").body()).isEqualTo("{\"status\":\"ready\",\"version\":\"1.2.3\"}\n");
+        assertThat(get("/ready").statusCode()).isEqualTo(200);
+        problem = "stuck: the control loop has held work for 300 s without moving";
+        assertThat(get("/health").statusCode()).isEqualTo(503);
+        assertThat(get("/ready").statusCode()).as("readiness is about Docker and Elasticsearch only").isEqualTo(200);
     }
 
     @Test

@@ -67,6 +67,11 @@ public final class AgentProcess implements AutoCloseable {
         this(dir, namespace, selectLabel, "", Map.of());
     }
 
+    /** The port of its {@code /health}, {@code /ready} and {@code /metrics}. */
+    public int httpPort() {
+        return httpPort;
+    }
+
     public Path dir() {
         return dir;
     }

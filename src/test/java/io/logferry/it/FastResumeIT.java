@@ -96,9 +96,13 @@ class FastResumeIT {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                 .failFast("the agent exited", () -> !agent.alive())
                 .until(() -> agent.metric("logferry_events_read_total") >= total);
+        // live (it reads and queues: a restart would not help), not ready, and both say why
+        HttpResponse<String> ready = agent.getResponse("/ready");
+        assertThat(ready.statusCode()).isEqualTo(503);
+        assertThat(ready.body()).contains("index template not installed yet");
         HttpResponse<String> health = agent.getResponse("/health");
-        assertThat(health.statusCode()).isEqualTo(503);
-        assertThat(health.body()).contains("index template not installed yet");
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(health.body()).contains("\"status\":\"degraded\"").contains("index template not installed yet");
         assertThat(agent.metric("logferry_output_ready")).isZero();
         assertThat(agent.metric("logferry_events_acked_total")).isZero();
 
