@@ -215,7 +215,7 @@ fail() {    # MESSAGE: show the agent's log, then die
   lf_die "$*"
 }
 
-# /health answers once the agent is up (200 when Docker and Elasticsearch are reachable)
+# /health answers once the agent is up (200 when it can reach Docker, Elasticsearch or not; /ready says whether Elasticsearch answers)
 end=$(( $(date +%s) + 60 ))
 until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/health" 2>/dev/null; do
   lf_alive "$AGENT_PID" || fail "the agent exited during startup"
