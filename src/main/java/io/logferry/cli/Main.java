@@ -75,11 +75,19 @@ public final class Main {
             configFile = Path.of(DEFAULT_CONFIG);
         }
         Config config;
+        ConfigLoader loader = new ConfigLoader(System.getenv());
         try {
-            config = new ConfigLoader(System.getenv()).load(configFile);
+            config = loader.load(configFile);
         } catch (ConfigException e) {
             e.problems().forEach(System.err::println);
             return 2;
+        }
+        for (String w : loader.warnings()) {
+            if (command.equals("run")) {
+                log.warn(w);
+            } else {
+                System.err.println(w);
+            }
         }
         Redaction.register(config.elasticsearch());
         return switch (command) {
@@ -112,6 +120,9 @@ public final class Main {
         };
         sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
         sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
+        // the JVM's default for SIGHUP is to exit (129): a reload signal sent out of habit must not stop the agent
+        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> log.info("SIGHUP received and ignored: the config is read at start"
+                + " only; restart the agent to apply a change (SIGTERM stops it cleanly, the registry resumes it)"));
         try {
             agent.start();
         } catch (Exception e) {

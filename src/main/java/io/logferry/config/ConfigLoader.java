@@ -40,6 +40,12 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    /** The user's file: a key twice in one mapping is refused (else the second block would silently win). */
+    private static final ObjectMapper STRICT_YAML = new ObjectMapper(new YAMLFactory())
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    /** {@code LOGFERRY_*} variables that are not config keys but are read elsewhere (the log, the compose files, the tests). */
+    private static final List<String> ENV_NOT_KEYS = List.of("LOGFERRY_LOG_LEVEL", "LOGFERRY_LOG_FORMAT", "LOGFERRY_UID",
+            "LOGFERRY_TAG", "LOGFERRY_IMAGE");
     private static final Pattern VAR = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final String ENV_PREFIX = "LOGFERRY_";
     private static final String PLACEHOLDER = "LOGFERRYVARREF";
@@ -47,6 +53,7 @@ public final class ConfigLoader {
 
     private final Map<String, String> env;
     private final List<String> problems = new ArrayList<>();
+    private final List<String> warnings = new ArrayList<>();
     private int regexMaxLength = io.logferry.model.Regexes.DEFAULT_MAX_LENGTH;
 
     public ConfigLoader(Map<String, String> env) {
@@ -61,19 +68,28 @@ public final class ConfigLoader {
         }
     }
 
+    /**
+     * What the last {@link #load} found worth saying that does not stop the agent: {@code LOGFERRY_*}
+     * environment variables that are no config key (a misspelling), with the nearest key's variable.
+     */
+    public List<String> warnings() {
+        return List.copyOf(warnings);
+    }
+
     /** Loads {@code file} (may be null: defaults and environment only). */
     public Config load(Path file) throws ConfigException {
         problems.clear();
+        warnings.clear();
         ObjectNode tree = defaultsTree();
         if (file != null) {
             String text;
             try {
                 text = Files.readString(file, StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw new ConfigException(List.of("config: cannot read " + file + ": " + e.getMessage()));
+                throw new ConfigException(List.of("config: cannot read " + file + ": " + readFailure(e)));
             }
             List<String[]> vars = new ArrayList<>();
-            JsonNode user = parse(protect(text, vars), file.toString());
+            JsonNode user = parse(protect(text, vars), file.toString(), text);
             if (user != null && !user.isNull() && !user.isMissingNode()) {
                 if (!user.isObject()) {
                     problems.add("config: " + file + " must be a mapping of keys");
@@ -83,6 +99,7 @@ public final class ConfigLoader {
             }
         }
         applyEnvironment(tree, defaultsTree(), "");
+        unknownVariables(defaultsTree());
         // bind even when the file had problems: the rejected values kept their defaults, and the
         // semantic checks find the remaining problems, so that one start reports them all
         Config config = bind(tree);
@@ -92,13 +109,124 @@ public final class ConfigLoader {
         return config;
     }
 
-    private JsonNode parse(String text, String source) throws ConfigException {
-        try {
-            return YAML.readTree(text);
-        } catch (IOException e) {
-            throw new ConfigException(List.of("config: " + source + " is not valid YAML: "
-                    + e.getMessage().lines().findFirst().orElse("")));
+    /** Why a file could not be read, in words (the exception's message alone is often just the path). */
+    private static String readFailure(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file (give the path with --config; in a container, mount the file there)";
         }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied (the agent runs as user " + System.getProperty("user.name", "?")
+                    + ": make the file readable to it)";
+        }
+        if (e instanceof java.nio.charset.CharacterCodingException) {
+            return "not UTF-8 text";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+
+    /**
+     * The user's YAML; a syntax error or a key given twice in one mapping is refused with its line and
+     * column ({@code original} is the text before {@code ${VAR}} references were protected: the lines are the same).
+     */
+    private JsonNode parse(String text, String source, String original) throws ConfigException {
+        try {
+            return STRICT_YAML.readTree(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+            String where = at == null || at.getLineNr() < 1 ? "" : " line " + at.getLineNr() + ", column " + at.getColumnNr();
+            // SnakeYAML's message: what it was doing, the place, a snippet, what it found; the snippet lines are indented
+            String message = String.join(": ", e.getOriginalMessage().lines().filter(l -> !l.isBlank() && !l.startsWith(" ")).toList());
+            Matcher dup = Pattern.compile("^Duplicate field '(.*)'$").matcher(message);
+            if (dup.find() && at != null && at.getLineNr() > 0) {
+                int first = firstLine(original, dup.group(1), at.getLineNr());
+                return refuse("config: " + source + where + ": key '" + dup.group(1) + "' is given twice in the same mapping"
+                        + (first > 0 ? " (first at line " + first + ")" : "") + "; the second would replace the first: merge them");
+            }
+            return refuse("config: " + source + " is not valid YAML:" + where + ": " + message);
+        } catch (IOException e) {
+            return refuse("config: " + source + " is not valid YAML: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
+    private static JsonNode refuse(String problem) throws ConfigException {
+        throw new ConfigException(List.of(problem));
+    }
+
+    /**
+     * The line, before {@code beforeLine}, where {@code key} was first given at the indentation it has on
+     * {@code beforeLine} (0 when not found): for the message about a key given twice.
+     */
+    private static int firstLine(String text, String key, int beforeLine) {
+        List<String> lines = text.lines().toList();
+        if (beforeLine > lines.size()) {
+            return 0;
+        }
+        String second = lines.get(beforeLine - 1);
+        int indent = second.length() - second.stripLeading().length();
+        Pattern keyLine = Pattern.compile("^[ ]{" + indent + "}(- )?[\"']?" + Pattern.quote(key) + "[\"']?\\s*:(\\s|$)");
+        for (int i = 0; i < beforeLine - 1; i++) {
+            if (keyLine.matcher(lines.get(i)).find()) {
+                return i + 1;
+            }
+        }
+        return 0;
+    }
+
+    /** A warning for each {@code LOGFERRY_*} environment variable that names no key, with the nearest key's variable. */
+    private void unknownVariables(ObjectNode schema) {
+        List<String> known = new ArrayList<>();
+        envNames(schema, "", known);
+        for (String name : new java.util.TreeSet<>(env.keySet())) {
+            if (!name.startsWith(ENV_PREFIX) || known.contains(name) || ENV_NOT_KEYS.contains(name) || name.startsWith("LOGFERRY_TEST_")) {
+                continue;
+            }
+            String nearest = null;
+            int best = Integer.MAX_VALUE;
+            for (String k : known) {
+                int d = distance(name, k);
+                if (d < best) {
+                    best = d;
+                    nearest = k;
+                }
+            }
+            warnings.add("config: environment variable " + name + " is not a config key and is ignored"
+                    + (nearest != null && best <= Math.max(3, name.length() / 4) ? "; did you mean " + nearest + "?" : ""));
+        }
+    }
+
+    private static void envNames(ObjectNode schema, String prefix, List<String> into) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = schema.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String key = prefix + e.getKey();
+            if (e.getValue().isObject()) {
+                if (e.getValue().has("type")) {
+                    into.add(envName(key));
+                }
+                envNames((ObjectNode) e.getValue(), key + ".", into);
+            } else {
+                into.add(envName(key));
+            }
+        }
+    }
+
+    /** The edit distance of two names (insertions, deletions, substitutions), for "did you mean". */
+    static int distance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                current[j] = Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+            int[] t = previous;
+            previous = current;
+            current = t;
+        }
+        return previous[b.length()];
     }
 
     /**

@@ -18,7 +18,8 @@ import static org.awaitility.Awaitility.await;
  * control loop stops turning once it is connected to Docker (as a deadlock would), a container
  * started then gives it work it never does, and after {@code http.stuck_after} (5 s here) the image's
  * HEALTHCHECK, run as the image runs it, fails and {@code /health} says which stage is stuck.
- * (That an Elasticsearch outage does not fail it is EsOutageIT's.)
+ * (That an Elasticsearch outage does not fail it is EsOutageIT's.) And SIGHUP, which ends a JVM by
+ * default, is logged and ignored.
  */
 class LivenessIT {
     @TempDir
@@ -34,6 +35,22 @@ class LivenessIT {
         if (container != null) {
             container.stop();
         }
+    }
+
+    @Test
+    void sighupIsLoggedAndIgnoredNotAnExit() throws Exception {
+        String run = TestEnv.uniqueName("hup");
+        agent = new AgentProcess(dir, run, "logferry.test=" + run);
+        agent.start();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .failFast("the agent exited", () -> !agent.alive())
+                .until(() -> agent.getResponse("/health") != null);
+        Process hup = new ProcessBuilder("kill", "-HUP", Long.toString(agent.pid())).start();
+        assertThat(hup.waitFor()).isZero();
+        await().atMost(Duration.ofSeconds(30)).failFast("the agent exited on SIGHUP", () -> !agent.alive())
+                .until(() -> agent.output().contains("SIGHUP received and ignored"));
+        await().atMost(Duration.ofSeconds(60)).failFast("the agent exited after SIGHUP", () -> !agent.alive())
+                .until(() -> agent.getResponse("/health").statusCode() == 200);
     }
 
     @Test
