@@ -553,6 +553,23 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
     }
 
     /**
+     * A forgotten container's metric series (labelled with its name) go with it, unless another container
+     * tracked now has its name (Docker lets a name be taken again once the container is removed).
+     */
+    private void forgetSeries(Tracked gone) {
+        String name = gone.info == null ? null : gone.info.name();
+        if (name == null) {
+            return;
+        }
+        for (Tracked t : tracked.values()) {
+            if (t != gone && t.info != null && name.equals(t.info.name())) {
+                return;
+            }
+        }
+        metrics.forget("container", name);
+    }
+
+    /**
      * What the registry file should hold now: the unclaimed entries and every tracked container's
      * committed cursor. Forgets a removed container once nothing of it is read or in flight any
      * more. Loop thread only: other threads {@link #ask} for it.
@@ -564,6 +581,7 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
             if (t.removed && t.tailer == null && !t.restartPending && t.tracker.outstanding() == 0) {
                 it.remove();
                 tailers.forget(t.id);
+                forgetSeries(t);
                 if (failing.remove(t.id) != null) {
                     publishDegraded();
                 }

@@ -163,6 +163,30 @@ class ControlLoopTest {
     }
 
     @Test
+    void aForgottenContainersMetricSeriesGoUnlessItsNameIsTakenAgain() throws Exception {
+        loop();
+        loop.present(container("a", "/web", true, Map.of()), false);
+        loop.present(container("b", "/db", true, Map.of()), false);
+        runner.drain();
+        metrics.counter(io.logferry.metrics.Metric.LOG_LOSSES, "container", "web").increment();
+        metrics.counter(io.logferry.metrics.Metric.LOG_LOSSES, "container", "db").increment();
+        loop.destroyed("a");
+        loop.destroyed("b");
+        runner.drain();
+        // a new container takes the name db before the old db is forgotten
+        loop.present(container("c", "/db", true, Map.of()), false);
+        runner.drain();
+        tailers.made.get(0).finish();
+        tailers.made.get(1).finish();
+        runner.drain();
+        loop.registryEntries();          // forgets a and b: removed, their tailers done, nothing in flight
+        assertThat(loop.active()).as("c's tailer runs").isEqualTo(1);
+        String page = metrics.prometheus();
+        assertThat(page).as("web is forgotten: its series go").doesNotContain("container=\"web\"");
+        assertThat(page).as("db's name is taken again: its series stay").contains("container=\"db\"");
+    }
+
+    @Test
     void aFailedTailerIsRestartedWithBackoffCountedAndShownUntilItRecovers() throws Exception {
         loop(Map.of(), Map.of("a", new Registry.Entry("f1", 100, "/logs/a"))).present(container("a", true), true);
         loop.present(container("b", true), true);

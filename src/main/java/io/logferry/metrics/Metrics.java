@@ -3,6 +3,7 @@ package io.logferry.metrics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -115,6 +116,40 @@ public final class Metrics {
             }
             return null;
         });
+    }
+
+    /**
+     * Removes every counter and gauge series that carries the label {@code name="value"} (a container
+     * forgotten: on a host that runs thousands of short containers a day its series must not stay for
+     * good). A holder of one of its counters may still increment it; nothing shows that any more.
+     *
+     * @return how many series were removed
+     */
+    public int forget(String name, String value) {
+        Tag tag = Tag.of(name, value);
+        int removed = 0;
+        for (Key k : counters.keySet()) {
+            if (k.tags.stream().anyMatch(tag::equals) && counters.remove(k) != null) {
+                Meter m = registry.find(k.name).tags(k.tags).meter();
+                if (m != null) {
+                    registry.remove(m);
+                }
+                removed++;
+            }
+        }
+        for (Key k : gauges.keySet()) {
+            if (k.tags.stream().anyMatch(tag::equals)) {
+                gauges.computeIfPresent(k, (key, old) -> {
+                    Meter m = registry.find(key.name).tags(key.tags).gauge();
+                    if (m != null) {
+                        registry.remove(m);
+                    }
+                    return null;
+                });
+                removed++;
+            }
+        }
+        return removed;
     }
 
     private double read(Key k) {

@@ -100,4 +100,23 @@ class MetricsTest {
         assertThat(text).contains("jvm_memory_used_bytes{area=\"heap\"", "# TYPE jvm_gc_collection_seconds summary",
                 "jvm_gc_collection_seconds_count{gc=");
     }
+
+    @Test
+    void aForgottenContainersSeriesGoAndTheOthersStay() {
+        Metrics m = new Metrics();
+        m.counter(Metric.LOG_LOSSES, "container", "web").add(2);
+        m.counter(Metric.TRUNCATIONS, "container", "web").increment();
+        m.counter(Metric.TRUNCATIONS, "container", "db").increment();
+        m.gauge(Metric.BYTES_BEHIND, () -> 7, "container", "web");
+        m.counter(Metric.EVENTS_DROPPED, "reason", "stream").increment();
+        assertThat(m.prometheus()).contains("container=\"web\"");
+
+        assertThat(m.forget("container", "web")).isEqualTo(3);
+        String page = m.prometheus();
+        assertThat(page).doesNotContain("container=\"web\"").contains("container=\"db\"").contains("reason=\"stream\"");
+        assertThat(m.value(Metric.LOG_LOSSES, "container", "web")).isZero();
+        m.counter(Metric.LOG_LOSSES, "container", "web").increment();
+        assertThat(m.prometheus()).as("a container of that name later starts its series again").contains("container=\"web\"");
+        assertThat(m.forget("container", "nobody")).isZero();
+    }
 }
