@@ -471,8 +471,12 @@ public final class ConfigLoader {
         }
         Section r = t.section("registry");
         Config.Registry registry = new Config.Registry(r.nonEmpty("path"), r.duration("flush_interval"));
+        String kibanaUrl = t.section("kibana").text("url").trim();
+        if (!kibanaUrl.isEmpty()) {
+            checkHost("kibana.url", kibanaUrl);
+        }
         return new Config(docker(t.section("docker")), selection, defaults, t.choice("output", Config.Output.class),
-                queue, elasticsearch, labels, limits, t.section("setup").bool("enabled"), t.section("kibana").text("url"),
+                queue, elasticsearch, labels, limits, t.section("setup").bool("enabled"), kibanaUrl,
                 registry, t.section("shutdown").duration("timeout"), http(t.section("http")), spool(t.section("spool"), registry));
     }
 
@@ -552,6 +556,19 @@ public final class ConfigLoader {
             problems.add("config: key '" + es.key("hosts") + "' must name at least one host");
         }
         hosts.forEach(h -> checkHost(es.key("hosts"), h));
+        java.util.Set<String> prefixes = new java.util.TreeSet<>();
+        for (String h : hosts) {
+            try {
+                String p = URI.create(h).getRawPath();
+                prefixes.add(p == null ? "" : p.replaceAll("/+$", ""));
+            } catch (IllegalArgumentException e) {
+                // refused above
+            }
+        }
+        if (prefixes.size() > 1) {
+            problems.add("config: key '" + es.key("hosts") + "' has hosts with different paths " + prefixes.stream().map(p -> "'" + p + "'").toList()
+                    + "; every host must be reached under the same path prefix");
+        }
         Section tls = es.section("tls");
         Section backoff = es.section("backoff");
         return new Config.Elasticsearch(hosts, es.text("username"), es.text("password"), es.text("api_key"),
@@ -567,7 +584,8 @@ public final class ConfigLoader {
             URI uri = URI.create(host);
             if (uri.getRawUserInfo() != null) {
                 problems.add("config: key '" + key + "' has a URL with credentials in it ("
-                        + uri.getScheme() + "://***@" + uri.getHost() + "); put them in elasticsearch.username/password or api_key");
+                        + uri.getScheme() + "://***@" + uri.getHost() + "); put them in elasticsearch.username/password or api_key"
+                        + (key.startsWith("kibana") ? " (Kibana is asked with the same credentials)" : ""));
             } else if (uri.getHost() == null || !(host.startsWith("http://") || host.startsWith("https://"))) {
                 problems.add("config: key '" + key + "' has '" + host + "', which is not an http:// or https:// URL");
             }

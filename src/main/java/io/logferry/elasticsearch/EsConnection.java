@@ -57,6 +57,11 @@ public final class EsConnection {
             hosts.add(new HttpHost(u.getHost(), port, u.getScheme()));
         }
         RestClientBuilder b = RestClient.builder(hosts.toArray(HttpHost[]::new));
+        String prefix = pathPrefix(es.hosts());
+        if (!prefix.isEmpty()) {
+            // Elasticsearch behind a gateway at https://gw/elastic: every request goes to /elastic/...
+            b.setPathPrefix(prefix);
+        }
         List<Header> headers = new ArrayList<>();
         String authorization = authorization(es);
         if (authorization != null) {
@@ -109,10 +114,29 @@ public final class EsConnection {
         }
     }
 
-    /** The {@code Authorization} header value: {@code ApiKey ...} (wins), {@code Basic ...}, or null. */
+    /**
+     * The path the hosts share ({@code /elastic} of {@code https://gw/elastic/}), without a trailing slash;
+     * empty for none. The config refuses hosts with different paths (one client has one prefix).
+     */
+    public static String pathPrefix(List<String> hosts) {
+        String prefix = "";
+        for (String h : hosts) {
+            String p = URI.create(h).getRawPath();
+            p = p == null ? "" : p.replaceAll("/+$", "");
+            prefix = p;
+        }
+        return prefix;
+    }
+
+    /**
+     * The {@code Authorization} header value: {@code ApiKey ...} (wins), {@code Basic ...}, or null. An API key
+     * given as Filebeat takes it, {@code id:api_key}, is encoded as Elasticsearch wants it (base64 of that);
+     * the encoded form (what the create-API-key call returns as {@code encoded}) has no colon and is sent as it is.
+     */
     public static String authorization(Config.Elasticsearch es) {
         if (!es.apiKey().isEmpty()) {
-            return "ApiKey " + es.apiKey();
+            String key = es.apiKey().trim();
+            return "ApiKey " + (key.indexOf(':') > 0 ? Base64.getEncoder().encodeToString(key.getBytes(StandardCharsets.UTF_8)) : key);
         }
         if (!es.username().isEmpty()) {
             return "Basic " + Base64.getEncoder().encodeToString((es.username() + ":" + es.password()).getBytes(StandardCharsets.UTF_8));

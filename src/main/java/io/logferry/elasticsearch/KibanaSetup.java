@@ -32,6 +32,8 @@ public final class KibanaSetup {
     private final URI base;
     private final Config.Elasticsearch auth;
     private final HttpClient http;
+    /** {@code elasticsearch.timeout}: a request to Kibana waits as long as one to Elasticsearch, no longer. */
+    private final Duration timeout;
 
     /** What Kibana answered to the import. */
     public record Result(int imported) { }
@@ -50,11 +52,16 @@ public final class KibanaSetup {
         }
     }
 
-    /** @param url {@code kibana.url}; {@code auth} gives the credentials and the TLS trust settings */
+    /**
+     * @param url {@code kibana.url} (its path is kept: Kibana behind a gateway at {@code https://gw/kibana}); {@code auth}
+     *            gives the credentials, the TLS trust settings and the timeout ({@code elasticsearch.timeout})
+     */
     public KibanaSetup(String url, Config.Elasticsearch auth) throws Exception {
         this.base = URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
         this.auth = auth;
-        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        this.timeout = auth.timeout();
+        Duration connect = auth.timeout().compareTo(Duration.ofSeconds(10)) < 0 ? auth.timeout() : Duration.ofSeconds(10);
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(connect);
         SSLContext ssl = EsConnection.sslContext(auth);
         if (ssl != null) {
             b.sslContext(ssl);
@@ -74,7 +81,7 @@ public final class KibanaSetup {
 
     /** {@code GET /api/status}: the Kibana version when it answers, else an exception with the reason. */
     public String status() throws IOException, InterruptedException {
-        HttpResponse<String> r = send(HttpRequest.newBuilder(base.resolve("/api/status")).GET());
+        HttpResponse<String> r = send(HttpRequest.newBuilder(at("/api/status")).GET());
         if (r.statusCode() != 200) {
             throw refusal(r, "GET /api/status");
         }
@@ -89,7 +96,7 @@ public final class KibanaSetup {
                 + "Content-Type: application/ndjson\r\n\r\n").getBytes(StandardCharsets.UTF_8));
         body.writeBytes(objects());
         body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
-        HttpResponse<String> r = send(HttpRequest.newBuilder(base.resolve(IMPORT_PATH))
+        HttpResponse<String> r = send(HttpRequest.newBuilder(at(IMPORT_PATH))
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())));
         if (r.statusCode() != 200) {
@@ -102,8 +109,16 @@ public final class KibanaSetup {
         return new Result(n.path("successCount").asInt(0));
     }
 
+    /** {@code path} under {@code kibana.url}, its path kept ({@code https://gw/kibana} + {@code /api/status}); a query kept. */
+    URI at(String path) {
+        int q = path.indexOf('?');
+        String p = q < 0 ? path : path.substring(0, q);
+        String base = this.base.getRawPath() == null ? "" : this.base.getRawPath();
+        return URI.create(this.base.getScheme() + "://" + this.base.getRawAuthority() + base + p + (q < 0 ? "" : path.substring(q)));
+    }
+
     private HttpResponse<String> send(HttpRequest.Builder b) throws IOException, InterruptedException {
-        b.timeout(Duration.ofSeconds(30)).header("kbn-xsrf", "true");
+        b.timeout(timeout).header("kbn-xsrf", "true");
         String authorization = EsConnection.authorization(auth);
         if (authorization != null) {
             b.header("Authorization", authorization);
