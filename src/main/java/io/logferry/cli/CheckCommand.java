@@ -102,7 +102,8 @@ final class CheckCommand {
                 + ", exclude_labels " + config.selection().excludeLabels() + ", exclude_self " + config.selection().excludeSelf());
         out.println("  output: " + lower(config.output()));
         if (config.output() == Config.Output.ELASTICSEARCH) {
-            out.println("  elasticsearch: hosts " + EsErrors.hosts(es.hosts()) + ", " + credentials(es) + ", tls " + tls(es));
+            out.println("  elasticsearch: hosts " + EsErrors.hosts(es.hosts()) + ", " + credentials(es) + ", tls " + tls(es)
+                    + (es.proxyUrl().isEmpty() ? "" : ", through proxy " + EsErrors.hosts(java.util.List.of(es.proxyUrl()))));
             out.println("  elasticsearch: bulk_max_events " + es.bulkMaxEvents() + ", bulk_max_bytes " + es.bulkMaxBytes()
                     + ", flush_interval " + es.flushInterval().toMillis() + "ms, workers " + es.workers()
                     + ", dead_letter " + es.deadLetter());
@@ -131,6 +132,9 @@ final class CheckCommand {
         }
         if (!es.tlsCaFingerprint().isEmpty()) {
             parts.add("ca_fingerprint " + es.tlsCaFingerprint());
+        }
+        if (!es.tlsCertFile().isEmpty()) {
+            parts.add("client certificate " + es.tlsCertFile());
         }
         return String.join(", ", parts);
     }

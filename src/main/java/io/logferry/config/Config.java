@@ -104,7 +104,16 @@ public record Config(
                                 String tlsCaFile, String tlsCaFingerprint, TlsVerify tlsVerify,
                                 int bulkMaxEvents, long bulkMaxBytes, Duration flushInterval, int workers,
                                 Duration timeout, Duration backoffInitial, Duration backoffMax,
-                                String deadLetter) {
+                                String deadLetter, String proxyUrl, String tlsCertFile, String tlsKeyFile) {
+        /** Without a proxy or a client certificate (tests). */
+        public Elasticsearch(List<String> hosts, String username, String password, String apiKey,
+                             String tlsCaFile, String tlsCaFingerprint, TlsVerify tlsVerify,
+                             int bulkMaxEvents, long bulkMaxBytes, Duration flushInterval, int workers,
+                             Duration timeout, Duration backoffInitial, Duration backoffMax, String deadLetter) {
+            this(hosts, username, password, apiKey, tlsCaFile, tlsCaFingerprint, tlsVerify, bulkMaxEvents, bulkMaxBytes, flushInterval,
+                    workers, timeout, backoffInitial, backoffMax, deadLetter, "", "", "");
+        }
+
         @Override
         public String toString() {
             return "Elasticsearch[hosts=" + hosts + ", username=" + username

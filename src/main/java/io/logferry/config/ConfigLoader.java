@@ -54,6 +54,8 @@ public final class ConfigLoader {
     private final Map<String, String> env;
     private final List<String> problems = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
+    /** The Kibana of {@code elasticsearch.cloud.id}, for an empty {@code kibana.url}; empty without one. */
+    private String cloudKibana = "";
     private int regexMaxLength = io.logferry.model.Regexes.DEFAULT_MAX_LENGTH;
 
     public ConfigLoader(Map<String, String> env) {
@@ -472,6 +474,9 @@ public final class ConfigLoader {
         Section r = t.section("registry");
         Config.Registry registry = new Config.Registry(r.nonEmpty("path"), r.duration("flush_interval"));
         String kibanaUrl = t.section("kibana").text("url").trim();
+        if (kibanaUrl.isEmpty()) {
+            kibanaUrl = cloudKibana;
+        }
         if (!kibanaUrl.isEmpty()) {
             checkHost("kibana.url", kibanaUrl);
         }
@@ -552,6 +557,47 @@ public final class ConfigLoader {
 
     private Config.Elasticsearch elasticsearch(Section es) {
         List<String> hosts = es.strings("hosts");
+        String username = es.text("username");
+        String password = es.text("password");
+        Section cloud = es.section("cloud");
+        cloudKibana = "";
+        if (!cloud.text("id").isBlank()) {
+            try {
+                CloudId id = CloudId.parse(cloud.text("id"));
+                List<String> defaultHosts = new ArrayList<>();
+                defaultsTree().path("elasticsearch").path("hosts").forEach(h -> defaultHosts.add(h.asText()));
+                if (!hosts.equals(defaultHosts)) {
+                    problems.add("config: keys '" + es.key("hosts") + "' and '" + cloud.key("id") + "' both name the cluster; give one");
+                }
+                hosts = List.of(id.elasticsearch());
+                cloudKibana = id.kibana();
+            } catch (IllegalArgumentException e) {
+                problems.add("config: key '" + cloud.key("id") + "' " + e.getMessage());
+            }
+        }
+        String auth = cloud.text("auth");
+        if (!auth.isEmpty()) {
+            int colon = auth.indexOf(':');
+            if (colon <= 0) {
+                problems.add("config: key '" + cloud.key("auth") + "' must be user:password");
+            } else if (!username.isEmpty()) {
+                problems.add("config: keys '" + cloud.key("auth") + "' and '" + es.key("username") + "' both give the user; give one");
+            } else {
+                username = auth.substring(0, colon);
+                password = auth.substring(colon + 1);
+            }
+        }
+        String proxy = es.text("proxy_url").trim();
+        if (!proxy.isEmpty()) {
+            try {
+                URI u = URI.create(proxy);
+                if (u.getHost() == null || !(proxy.startsWith("http://") || proxy.startsWith("https://"))) {
+                    problems.add("config: key '" + es.key("proxy_url") + "' must be an http:// or https:// URL");
+                }
+            } catch (IllegalArgumentException e) {
+                problems.add("config: key '" + es.key("proxy_url") + "' is not a URL");
+            }
+        }
         if (hosts.isEmpty()) {
             problems.add("config: key '" + es.key("hosts") + "' must name at least one host");
         }
@@ -571,11 +617,21 @@ public final class ConfigLoader {
         }
         Section tls = es.section("tls");
         Section backoff = es.section("backoff");
-        return new Config.Elasticsearch(hosts, es.text("username"), es.text("password"), es.text("api_key"),
+        String cert = tls.text("cert_file");
+        String key = tls.text("key_file");
+        if (cert.isEmpty() != key.isEmpty()) {
+            problems.add("config: keys '" + tls.key("cert_file") + "' and '" + tls.key("key_file") + "' go together: give both or neither");
+        }
+        for (String[] f : new String[][] {{tls.key("cert_file"), cert}, {tls.key("key_file"), key}, {tls.key("ca_file"), tls.text("ca_file")}}) {
+            if (!f[1].isEmpty() && !Files.isReadable(Path.of(f[1]))) {
+                problems.add("config: key '" + f[0] + "': cannot read " + f[1]);
+            }
+        }
+        return new Config.Elasticsearch(hosts, username, password, es.text("api_key"),
                 tls.text("ca_file"), tls.text("ca_fingerprint"), tls.choice("verify", Config.TlsVerify.class),
                 es.positive("bulk_max_events"), es.positiveLong("bulk_max_bytes"), es.duration("flush_interval"),
                 es.positive("workers"), es.duration("timeout"), backoff.duration("initial"), backoff.duration("max"),
-                es.nonEmpty("dead_letter"));
+                es.nonEmpty("dead_letter"), proxy, cert, key);
     }
 
     /** An http:// or https:// URL without credentials in it (those belong in username/password or api_key). */

@@ -72,8 +72,20 @@ public final class EsConnection {
         int timeoutMs = (int) Math.min(Integer.MAX_VALUE, es.timeout().toMillis());
         b.setRequestConfigCallback(rc -> rc.setConnectTimeout(5000).setSocketTimeout(timeoutMs).setConnectionRequestTimeout(timeoutMs));
         SSLContext ssl = sslContext(es);
+        HttpHost proxy = es.proxyUrl().isEmpty() ? null : proxyHost(es.proxyUrl());
+        String proxyUser = es.proxyUrl().isEmpty() ? null : URI.create(es.proxyUrl()).getUserInfo();
         b.setHttpClientConfigCallback(hc -> {
             hc.setMaxConnTotal(64).setMaxConnPerRoute(32);
+            if (proxy != null) {
+                hc.setProxy(proxy);
+                if (proxyUser != null && proxyUser.indexOf(':') > 0) {
+                    org.apache.http.impl.client.BasicCredentialsProvider credentials = new org.apache.http.impl.client.BasicCredentialsProvider();
+                    credentials.setCredentials(new org.apache.http.auth.AuthScope(proxy),
+                            new org.apache.http.auth.UsernamePasswordCredentials(proxyUser.substring(0, proxyUser.indexOf(':')),
+                                    proxyUser.substring(proxyUser.indexOf(':') + 1)));
+                    hc.setDefaultCredentialsProvider(credentials);
+                }
+            }
             if (ssl != null) {
                 hc.setSSLContext(ssl);
                 if (es.tlsVerify() != Config.TlsVerify.FULL) {
@@ -183,21 +195,25 @@ public final class EsConnection {
         throw new CertificateException("no certificate in the server's chain has the SHA-256 fingerprint " + want);
     }
 
+    /** The proxy of {@code elasticsearch.proxy_url} (port 80 or 443 by its scheme when none is given). */
+    static HttpHost proxyHost(String url) {
+        URI u = URI.create(url);
+        return new HttpHost(u.getHost(), u.getPort() > 0 ? u.getPort() : "https".equals(u.getScheme()) ? 443 : 80, u.getScheme());
+    }
+
+    /**
+     * The TLS context of the settings: whom to trust (none, a CA file, a CA fingerprint, or the JVM's
+     * default CAs) and, for mutual TLS, the client certificate and key. Null when the JVM's defaults do.
+     */
     static SSLContext sslContext(Config.Elasticsearch es) throws Exception {
-        if (es.tlsVerify() == Config.TlsVerify.NONE) {
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, new TrustManager[] {new X509TrustManager() {
-                public void checkClientTrusted(X509Certificate[] c, String a) { }
-
-                public void checkServerTrusted(X509Certificate[] c, String a) { }
-
-                public X509Certificate[] getAcceptedIssuers() {
-                    return new X509Certificate[0];
-                }
-            }}, null);
-            return ctx;
+        boolean clientCert = !es.tlsCertFile().isEmpty();
+        if (es.tlsVerify() != Config.TlsVerify.NONE && es.tlsCaFile().isEmpty() && es.tlsCaFingerprint().isEmpty() && !clientCert) {
+            return null;
         }
-        if (!es.tlsCaFile().isEmpty()) {
+        SSLContextBuilder b = SSLContextBuilder.create();
+        if (es.tlsVerify() == Config.TlsVerify.NONE) {
+            b.loadTrustMaterial(null, (chain, auth) -> true);
+        } else if (!es.tlsCaFile().isEmpty()) {
             KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
             ks.load(null, null);
             try (InputStream in = Files.newInputStream(Path.of(es.tlsCaFile()))) {
@@ -206,12 +222,15 @@ public final class EsConnection {
                     ks.setCertificateEntry("ca" + i++, c);
                 }
             }
-            return SSLContextBuilder.create().loadTrustMaterial(ks, null).build();
-        }
-        if (!es.tlsCaFingerprint().isEmpty()) {
+            b.loadTrustMaterial(ks, null);
+        } else if (!es.tlsCaFingerprint().isEmpty()) {
             String want = es.tlsCaFingerprint().replace(":", "").toLowerCase();
-            return SSLContextBuilder.create().loadTrustMaterial(null, (chain, auth) -> trustedByFingerprint(chain, auth, want)).build();
+            b.loadTrustMaterial(null, (chain, auth) -> trustedByFingerprint(chain, auth, want));
         }
-        return null;
+        if (clientCert) {
+            char[] none = new char[0];
+            b.loadKeyMaterial(ClientCertificate.keyStore(Path.of(es.tlsCertFile()), Path.of(es.tlsKeyFile()), none), none);
+        }
+        return b.build();
     }
 }

@@ -66,6 +66,11 @@ public final class KibanaSetup {
         if (ssl != null) {
             b.sslContext(ssl);
         }
+        if (!auth.proxyUrl().isEmpty()) {
+            // elasticsearch.proxy_url serves Kibana too (without its credentials: the JDK's client keeps them from tunnels)
+            org.apache.http.HttpHost p = EsConnection.proxyHost(auth.proxyUrl());
+            b.proxy(java.net.ProxySelector.of(new java.net.InetSocketAddress(p.getHostName(), p.getPort())));
+        }
         this.http = b.build();
     }
 

@@ -41,6 +41,22 @@ public final class Redaction {
             } catch (IllegalArgumentException notBase64) {
                 // an unencoded key: registered as it is above
             }
+            int colon = es.apiKey().trim().indexOf(':');
+            if (colon > 0) {
+                // Filebeat's id:key form: the key part, and the header value the agent sends
+                add(s, es.apiKey().trim().substring(colon + 1));
+                add(s, Base64.getEncoder().encodeToString(es.apiKey().trim().getBytes(StandardCharsets.UTF_8)));
+            }
+        }
+        if (!es.proxyUrl().isEmpty()) {
+            try {
+                String user = java.net.URI.create(es.proxyUrl()).getUserInfo();
+                if (user != null && user.indexOf(':') > 0) {
+                    add(s, user.substring(user.indexOf(':') + 1));
+                }
+            } catch (IllegalArgumentException notAUrl) {
+                // refused by the config
+            }
         }
         register(s);
     }

@@ -124,4 +124,93 @@ class ConnectAnywhereTest {
         assertThatThrownBy(slow::status).as("a Kibana that never answers is given up after elasticsearch.timeout")
                 .isInstanceOf(HttpTimeoutException.class);
     }
+
+    @Test
+    void requestsGoThroughTheProxyWithItsCredentials() throws Exception {
+        Config c = config("elasticsearch:\n  hosts: [\"http://elastic.invalid:9200/gw\"]\n  proxy_url: \"http://u:p@127.0.0.1:"
+                + server.getAddress().getPort() + "\"\n");
+        try (RestClient client = EsConnection.build(c.elasticsearch())) {
+            client.performRequest(new Request("GET", "/_cluster/health"));
+        }
+        // a forward proxy is asked for the absolute URL; the host is never resolved here
+        assertThat(asked).singleElement().asString().startsWith("GET http://elastic.invalid:9200/gw/_cluster/health ");
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> config("elasticsearch:\n  proxy_url: proxy:3128\n"));
+        assertThat(e.problems()).containsExactly("config: key 'elasticsearch.proxy_url' must be an http:// or https:// URL");
+    }
+
+    /** openssl with {@code args} in {@code dir}; fails the test with its output when it fails. */
+    private void openssl(String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("openssl"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as("openssl " + String.join(" ", args) + ":\n" + out).isZero();
+    }
+
+    @Test
+    void mutualTlsWithAClientCertificateTheTestMakes() throws Exception {
+        // a CA, a server certificate for 127.0.0.1 and a client certificate, both signed by it
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca", "-keyout", "ca.key", "-out", "ca.pem");
+        for (String who : new String[] {"server", "client"}) {
+            openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + who, "-keyout", who + ".key", "-out", who + ".csr");
+            Files.writeString(dir.resolve(who + ".ext"), who.equals("server") ? "subjectAltName=IP:127.0.0.1\n" : "extendedKeyUsage=clientAuth\n");
+            openssl("x509", "-req", "-in", who + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+                    "-extfile", who + ".ext", "-out", who + ".pem");
+        }
+        openssl("pkcs8", "-topk8", "-nocrypt", "-in", "client.key", "-out", "client-pkcs8.key");
+        openssl("pkcs12", "-export", "-in", "server.pem", "-inkey", "server.key", "-passout", "pass:pw", "-out", "server.p12");
+
+        java.security.KeyStore serverKeys = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(dir.resolve("server.p12"))) {
+            serverKeys.load(in, "pw".toCharArray());
+        }
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        try (var in = Files.newInputStream(dir.resolve("ca.pem"))) {
+            trust.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        javax.net.ssl.SSLContext serverTls = org.apache.http.ssl.SSLContextBuilder.create().loadKeyMaterial(serverKeys, "pw".toCharArray())
+                .loadTrustMaterial(trust, null).build();
+        com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(serverTls) {
+            @Override
+            public void configure(com.sun.net.httpserver.HttpsParameters params) {
+                javax.net.ssl.SSLParameters p = serverTls.getDefaultSSLParameters();
+                p.setNeedClientAuth(true);
+                params.setSSLParameters(p);
+            }
+        });
+        https.createContext("/", ex -> {
+            javax.net.ssl.SSLSession session = ((com.sun.net.httpserver.HttpsExchange) ex).getSSLSession();
+            asked.add("client " + ((java.security.cert.X509Certificate) session.getPeerCertificates()[0]).getSubjectX500Principal().getName());
+            byte[] body = "{}".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        https.start();
+        try {
+            String hosts = "elasticsearch:\n  hosts: [\"https://127.0.0.1:" + https.getAddress().getPort() + "\"]\n  tls:\n    ca_file: "
+                    + dir.resolve("ca.pem") + "\n";
+            Config with = config(hosts + "    cert_file: " + dir.resolve("client.pem") + "\n    key_file: " + dir.resolve("client-pkcs8.key") + "\n");
+            try (RestClient client = EsConnection.build(with.elasticsearch())) {
+                assertThat(client.performRequest(new Request("GET", "/")).getStatusLine().getStatusCode()).isEqualTo(200);
+            }
+            assertThat(asked).containsExactly("client CN=client");
+
+            Config without = config(hosts);
+            try (RestClient client = EsConnection.build(without.elasticsearch())) {
+                assertThatThrownBy(() -> client.performRequest(new Request("GET", "/"))).as("no client certificate: refused")
+                        .isInstanceOf(IOException.class);
+            }
+            Files.writeString(dir.resolve("rsa.key"), "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n");
+            Config oldKey = config(hosts + "    cert_file: " + dir.resolve("client.pem") + "\n    key_file: " + dir.resolve("rsa.key") + "\n");
+            assertThatThrownBy(() -> EsConnection.build(oldKey.elasticsearch())).hasMessageContaining("openssl pkcs8 -topk8 -nocrypt");
+        } finally {
+            https.stop(0);
+        }
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> config("elasticsearch:\n  tls:\n    cert_file: /nonexistent.pem\n"));
+        assertThat(e.problems()).contains("config: keys 'elasticsearch.tls.cert_file' and 'elasticsearch.tls.key_file' go together: give both or neither",
+                "config: key 'elasticsearch.tls.cert_file': cannot read /nonexistent.pem");
+    }
 }
