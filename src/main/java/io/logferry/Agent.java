@@ -224,12 +224,12 @@ public final class Agent implements AutoCloseable {
             RestClient client = EsConnection.build(config.elasticsearch());
             // the template must exist before the first document creates the data stream: the output sends after it
             ElasticsearchOutput es = new ElasticsearchOutput(client, config.elasticsearch(), metrics,
-                    config.setupEnabled() ? () -> Setup.installTemplate(client, "", metrics) : null);
+                    config.setupEnabled() ? () -> Setup.installTemplate(client, config.retention(), metrics) : null);
             out = es;
             esProbe = new ElasticsearchProbe(EsConnection.build(config.elasticsearch()), config.elasticsearch(),
                     ElasticsearchProbe.EVERY, es::clusterAnswers);
             if (config.setupEnabled()) {
-                templates = new DatasetTemplates(client, metrics, es::pause);
+                templates = new DatasetTemplates(client, metrics, es::pause, config.retention());
             }
         }
         return new OutputParts(out, templates, esProbe);

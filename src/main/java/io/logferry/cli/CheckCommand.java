@@ -108,7 +108,9 @@ final class CheckCommand {
                     + ", flush_interval " + es.flushInterval().toMillis() + "ms, workers " + es.workers()
                     + ", dead_letter " + es.deadLetter());
         }
-        out.println("  setup.enabled " + config.setupEnabled() + ", kibana.url " + (config.kibanaUrl().isBlank() ? "(not set)" : config.kibanaUrl()));
+        out.println("  setup.enabled " + config.setupEnabled() + ", kibana.url " + (config.kibanaUrl().isBlank() ? "(not set)" : config.kibanaUrl())
+                + ", retention " + (!config.retention().ilmPolicy().isEmpty() ? "ILM policy " + config.retention().ilmPolicy()
+                : config.retention().dataRetention().isEmpty() ? "none (documents kept until deleted)" : config.retention().dataRetention()));
         out.println("  queue: max_events " + config.queue().maxEvents() + ", max_bytes " + config.queue().maxBytes()
                 + "; registry " + config.registry().path() + "; http " + (config.http().enabled()
                 ? config.http().host() + ":" + config.http().port() : "off"));

@@ -41,7 +41,7 @@ final class SetupCommand {
         }
         Config.Elasticsearch es = config.elasticsearch();
         try (RestClient client = EsConnection.build(es)) {
-            Setup.Result r = Setup.installTemplate(client, "");
+            Setup.Result r = Setup.installTemplate(client, config.retention(), null);
             out.println("elasticsearch: " + r.describe());
             try {
                 for (String line : Setup.whatWins(client)) {

@@ -28,7 +28,23 @@ public record Config(
         Registry registry,
         Duration shutdownTimeout,
         Http http,
-        Spool spool) {
+        Spool spool,
+        Retention retention) {
+
+    /** Without a retention (tests). */
+    public Config(Docker docker, Selection selection, ContainerDefaults defaults, Output output, Queue queue, Elasticsearch elasticsearch,
+                  Labels labels, Limits limits, boolean setupEnabled, String kibanaUrl, Registry registry, Duration shutdownTimeout,
+                  Http http, Spool spool) {
+        this(docker, selection, defaults, output, queue, elasticsearch, labels, limits, setupEnabled, kibanaUrl, registry, shutdownTimeout,
+                http, spool, new Retention("", ""));
+    }
+
+    /**
+     * {@code setup.data_retention} and {@code setup.ilm_policy}: how long the data streams the agent's
+     * templates cover keep their documents (an Elasticsearch time value; empty: until deleted), and the
+     * ILM policy they use instead where the cluster runs ILM (empty: none).
+     */
+    public record Retention(String dataRetention, String ilmPolicy) { }
 
     public enum ReadMode { AUTO, FILE, API }
 

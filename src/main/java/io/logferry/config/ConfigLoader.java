@@ -480,9 +480,20 @@ public final class ConfigLoader {
         if (!kibanaUrl.isEmpty()) {
             checkHost("kibana.url", kibanaUrl);
         }
+        Section setup = t.section("setup");
+        String retention = setup.text("data_retention").trim();
+        if (!retention.isEmpty() && !retention.matches("[1-9][0-9]{0,8}(d|h|m|s|ms)")) {
+            problems.add("config: key '" + setup.key("data_retention") + "' must be an Elasticsearch time value such as 30d, 12h or 90m, got '"
+                    + retention + "'");
+        }
+        String ilm = setup.text("ilm_policy").trim();
+        if (!ilm.isEmpty() && !ilm.matches("[A-Za-z0-9][A-Za-z0-9._@-]{0,254}")) {
+            problems.add("config: key '" + setup.key("ilm_policy") + "' must be a policy name (letters, digits, . _ @ -), got '" + ilm + "'");
+        }
         return new Config(docker(t.section("docker")), selection, defaults, t.choice("output", Config.Output.class),
-                queue, elasticsearch, labels, limits, t.section("setup").bool("enabled"), kibanaUrl,
-                registry, t.section("shutdown").duration("timeout"), http(t.section("http")), spool(t.section("spool"), registry));
+                queue, elasticsearch, labels, limits, setup.bool("enabled"), kibanaUrl,
+                registry, t.section("shutdown").duration("timeout"), http(t.section("http")), spool(t.section("spool"), registry),
+                new Config.Retention(retention, ilm));
     }
 
     private Config.Limits limits(Section li) {

@@ -1,6 +1,7 @@
 package io.logferry.elasticsearch;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logferry.config.Config;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.DataStream;
 import org.elasticsearch.client.ResponseException;
@@ -36,6 +37,9 @@ public final class DatasetTemplates {
     private final Metrics metrics;
     private final Set<String> done = ConcurrentHashMap.newKeySet();
     private final Pause pause;
+    private final Config.Retention retention;
+    /** What the cluster can do with the retention: asked at the first install. */
+    private Setup.Lifecycle lifecycle;
 
     /** The wait between attempts: true when it ended early because Elasticsearch answers again. */
     @FunctionalInterface
@@ -57,9 +61,15 @@ public final class DatasetTemplates {
 
     /** @param pause how to wait between attempts: the output's, which ends when the cluster answers again */
     public DatasetTemplates(RestClient client, Metrics metrics, Pause pause) {
+        this(client, metrics, pause, new Config.Retention("", ""));
+    }
+
+    /** @param retention {@code setup.data_retention} and {@code setup.ilm_policy}: each dataset's template gets them as the main one does */
+    public DatasetTemplates(RestClient client, Metrics metrics, Pause pause, Config.Retention retention) {
         this.client = client;
         this.metrics = metrics;
         this.pause = pause;
+        this.retention = retention;
         done.add("docker");
         done.add("logferry.deadletter");
     }
@@ -120,7 +130,10 @@ public final class DatasetTemplates {
                     + "'{}' over it, data streams {} use it", w.name(), w.pattern(), w.priority(), dataset, name, pattern);
             return;
         }
-        ObjectNode template = Setup.template(Setup.components(client));
+        if (lifecycle == null) {
+            lifecycle = Setup.lifecycle(client, retention);
+        }
+        ObjectNode template = Setup.template(lifecycle, Setup.components(client));
         template.putArray("index_patterns").add(pattern);
         Setup.put(client, name, template);
         log.info("index template '{}' installed for data streams {}", name, pattern);

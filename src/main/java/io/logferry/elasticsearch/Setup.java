@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.logferry.metrics.Metric;
+import io.logferry.config.Config;
 import io.logferry.metrics.Metrics;
 import org.apache.http.entity.ContentType;
 import org.apache.http.entity.StringEntity;
@@ -57,6 +58,8 @@ public final class Setup {
     public static final String TEMPLATE = "logferry";
     /** Answers 200 where data stream lifecycles are managed; absent (4xx) where they are not. */
     static final String LIFECYCLE_PROBE = "/_data_stream/_lifecycle/stats";
+    /** Answers 200 where ILM runs; absent (4xx) where it does not (the test distribution). */
+    static final String ILM_PROBE = "/_ilm/status";
     static final String BEYOND_LIMIT = "ignore_dynamic_beyond_limit";
     /** Counts templates left alone, by reason ({@code not_ours}, {@code would_shadow}, {@code refused}). */
     public static final String SKIPPED_METRIC = Metric.TEMPLATES_SKIPPED.metricName();
@@ -73,13 +76,17 @@ public final class Setup {
     private Setup() { }
 
     /** What {@link #installTemplate(RestClient, String)} did. */
-    public record Result(String template, boolean lifecycle, String retention, boolean installed, List<String> components) {
+    public record Result(String template, boolean lifecycle, String retention, boolean installed, List<String> components, String ilmPolicy) {
         public Result(String template, boolean lifecycle, String retention) {
             this(template, lifecycle, retention, true);
         }
 
         public Result(String template, boolean lifecycle, String retention, boolean installed) {
-            this(template, lifecycle, retention, installed, List.of());
+            this(template, lifecycle, retention, installed, List.of(), "");
+        }
+
+        public Result(String template, boolean lifecycle, String retention, boolean installed, List<String> components) {
+            this(template, lifecycle, retention, installed, components, "");
         }
 
         public String describe() {
@@ -87,8 +94,9 @@ public final class Setup {
                 return "index template '" + template + "' exists and was not put by logferry (its _meta has no managed_by: logferry): "
                         + "left as it is; logs-docker* and logs-logferry* data streams use whatever template matches them";
             }
-            String lc = !lifecycle ? "no lifecycle: this cluster does not manage data stream lifecycles"
-                    : retention.isEmpty() ? "data stream lifecycle on, documents kept until deleted"
+            String lc = !ilmPolicy.isEmpty() ? "ILM policy " + ilmPolicy
+                    : !lifecycle ? "no lifecycle: this cluster does not manage data stream lifecycles"
+                    : retention.isEmpty() ? "data stream lifecycle on, documents kept until deleted (setup.data_retention is empty)"
                     : "data stream lifecycle on, data_retention " + retention;
             String on = components.isEmpty() ? "no Elasticsearch component templates here (logs@settings, ecs@mappings)"
                     : "composed of " + String.join(", ", components);
@@ -108,7 +116,51 @@ public final class Setup {
 
     /** As {@link #installTemplate(RestClient, String)}, counting a template left alone in {@code metrics} (when not null). */
     public static Result installTemplate(RestClient client, String retention, Metrics metrics) throws IOException {
-        boolean lifecycle = supportsLifecycle(client);
+        return installTemplate(client, new Config.Retention(retention, ""), metrics);
+    }
+
+    /**
+     * As {@link #installTemplate(RestClient, String)} with the config's retention: {@code setup.ilm_policy}
+     * where the cluster runs ILM, else the data stream lifecycle with {@code setup.data_retention}.
+     */
+    public static Result installTemplate(RestClient client, Config.Retention wanted, Metrics metrics) throws IOException {
+        return installTemplate(client, lifecycle(client, wanted), metrics);
+    }
+
+    /** What the cluster can do with {@code setup.*}'s retention, asked once: the same for the main and the datasets' templates. */
+    public record Lifecycle(boolean dataStreamLifecycle, String retention, String ilmPolicy) { }
+
+    /** Asks the cluster whether it manages data stream lifecycles and runs ILM; warns about what it cannot apply. */
+    public static Lifecycle lifecycle(RestClient client, Config.Retention wanted) throws IOException {
+        boolean dsl = supportsLifecycle(client);
+        String ilm = "";
+        if (!wanted.ilmPolicy().isEmpty()) {
+            if (answers(client, ILM_PROBE)) {
+                ilm = wanted.ilmPolicy();
+            } else {
+                log.warn("setup.ilm_policy {} not set: this cluster does not run ILM{}", wanted.ilmPolicy(),
+                        dsl && !wanted.dataRetention().isEmpty() ? "; the data stream lifecycle keeps data_retention " + wanted.dataRetention()
+                                : "");
+            }
+        }
+        return new Lifecycle(dsl, wanted.dataRetention(), ilm);
+    }
+
+    private static boolean answers(RestClient client, String path) throws IOException {
+        try {
+            client.performRequest(new Request("GET", path));
+            return true;
+        } catch (ResponseException e) {
+            if (e.getResponse().getStatusLine().getStatusCode() == 401) {
+                throw e;
+            }
+            return false;
+        }
+    }
+
+    private static Result installTemplate(RestClient client, Lifecycle how, Metrics metrics) throws IOException {
+        boolean lifecycle = how.dataStreamLifecycle();
+        String retention = how.retention();
         JsonNode existing = existing(client, TEMPLATE);
         if (Templates.decide(TEMPLATE, null, existing) instanceof Templates.Decision.NotOurs) {
             skipped(metrics, "not_ours");
@@ -117,10 +169,10 @@ public final class Setup {
             return r;
         }
         List<String> components = components(client);
-        put(client, TEMPLATE, (ObjectNode) JSON.readTree(templateBody(lifecycle, retention, components)));
-        Result r = new Result(TEMPLATE, lifecycle, lifecycle ? retention : "", true, components);
+        put(client, TEMPLATE, template(how, components));
+        Result r = new Result(TEMPLATE, lifecycle, lifecycle ? retention : "", true, components, how.ilmPolicy());
         log.info("{}", r.describe());
-        if (!lifecycle && !retention.isEmpty()) {
+        if (!lifecycle && !retention.isEmpty() && how.ilmPolicy().isEmpty()) {
             log.warn("retention {} not set: this cluster does not manage data stream lifecycles (needs Elasticsearch 8.14+ "
                     + "with the data-streams module); delete old backing indices yourself", retention);
         }
@@ -323,6 +375,21 @@ public final class Setup {
             // 400/404/405: no such API here; 403: not allowed to look, so do not rely on it
             return false;
         }
+    }
+
+    /**
+     * The template resource composed of {@code components}, with what {@code how} says: the ILM policy in its
+     * settings ({@code index.lifecycle.name}, ILM preferred), else the data stream lifecycle with its retention
+     * where the cluster manages lifecycles. The main template and every dataset's use it. Pure.
+     */
+    public static ObjectNode template(Lifecycle how, List<String> components) throws IOException {
+        if (how.ilmPolicy().isEmpty()) {
+            return (ObjectNode) JSON.readTree(templateBody(how.dataStreamLifecycle(), how.retention(), components));
+        }
+        ObjectNode t = template(components);
+        ObjectNode index = (ObjectNode) t.path("template").path("settings").path("index");
+        index.putObject("lifecycle").put("name", how.ilmPolicy()).put("prefer_ilm", true);
+        return t;
     }
 
     /** The template alone, without Elasticsearch's component templates. */
