@@ -48,6 +48,8 @@ final class FaultProxy implements AutoCloseable {
     final AtomicLong rewritten429 = new AtomicLong();
     final AtomicLong forbidden = new AtomicLong();
     private volatile String forbiddenIndex;
+    private volatile String prefix = "";
+    final AtomicLong outsidePrefix = new AtomicLong();
 
     FaultProxy(String target, int every503, int every429) throws IOException {
         this.target = target;
@@ -57,6 +59,15 @@ final class FaultProxy implements AutoCloseable {
         server.createContext("/", this::handle);
         server.setExecutor(pool);
         server.start();
+    }
+
+    /**
+     * A gateway in front of Elasticsearch at {@code prefix} ({@code /elastic}): only requests under it are
+     * forwarded, without it; others are answered 404 and counted in {@link #outsidePrefix}.
+     */
+    FaultProxy under(String prefix) {
+        this.prefix = prefix;
+        return this;
     }
 
     /** Answer 403 for every bulk item whose {@code _index} is {@code index} (null: none). */
@@ -73,6 +84,15 @@ final class FaultProxy implements AutoCloseable {
         try (ex) {
             byte[] body = ex.getRequestBody().readAllBytes();
             String path = ex.getRequestURI().getRawPath();
+            String gateway = prefix;
+            if (!gateway.isEmpty()) {
+                if (!path.startsWith(gateway + "/")) {
+                    outsidePrefix.incrementAndGet();
+                    reply(ex, 404, ("{\"error\":\"not under " + gateway + "\",\"status\":404}").getBytes(StandardCharsets.UTF_8));
+                    return;
+                }
+                path = path.substring(gateway.length());
+            }
             boolean bulk = ex.getRequestMethod().equals("POST") && path.endsWith("/_bulk");
             if (bulk && bulkRequests.incrementAndGet() % every503 == 0) {
                 answered503.incrementAndGet();
@@ -102,7 +122,7 @@ final class FaultProxy implements AutoCloseable {
                 body = kept.toString().getBytes(StandardCharsets.UTF_8);
             }
             String query = ex.getRequestURI().getRawQuery();
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target + ex.getRequestURI().getRawPath() + (query == null ? "" : "?" + query)))
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target + path + (query == null ? "" : "?" + query)))
                     .timeout(Duration.ofSeconds(90))
                     .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
             ex.getRequestHeaders().forEach((k, vs) -> {
