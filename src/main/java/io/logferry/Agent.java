@@ -9,6 +9,7 @@ import io.logferry.elasticsearch.DatasetTemplates;
 import io.logferry.elasticsearch.DocumentBuilder;
 import io.logferry.elasticsearch.ElasticsearchOutput;
 import io.logferry.elasticsearch.EsConnection;
+import io.logferry.elasticsearch.OperatorTargets;
 import io.logferry.elasticsearch.Setup;
 import io.logferry.http.ElasticsearchProbe;
 import io.logferry.http.StatusServer;
@@ -17,6 +18,7 @@ import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
+import io.logferry.model.DataStream;
 import io.logferry.pipeline.Batcher;
 import io.logferry.pipeline.DiscardOutput;
 import io.logferry.pipeline.EventQueue;
@@ -196,8 +198,11 @@ public final class Agent implements AutoCloseable {
             }
             RestClient client = EsConnection.build(config.elasticsearch());
             // the template must exist before the first document creates the data stream: the output sends after it
+            // a destination a label chose that keeps failing parks its container's lane; the operator's own behave as ever
+            OperatorTargets operator = new OperatorTargets(DataStream.logs(config.defaults().dataset(), config.defaults().namespace()).name(),
+                    config.defaults().pipeline().isEmpty() ? null : config.defaults().pipeline());
             ElasticsearchOutput es = new ElasticsearchOutput(client, config.elasticsearch(), metrics,
-                    config.setupEnabled() ? () -> Setup.installTemplate(client, "", metrics) : null);
+                    config.setupEnabled() ? () -> Setup.installTemplate(client, "", metrics) : null, operator);
             out = es;
             esProbe = new ElasticsearchProbe(EsConnection.build(config.elasticsearch()), config.elasticsearch(),
                     ElasticsearchProbe.EVERY, es::clusterAnswers);
