@@ -457,6 +457,30 @@ class ElasticsearchOutputTest {
     }
 
     @Test
+    void aWriteBlockOnAStreamALabelChoseParksItsEventsToo() throws Exception {
+        output.close();
+        output = new ElasticsearchOutput(EsConnection.build(config(Duration.ofMillis(1), Duration.ofMillis(5))),
+                config(Duration.ofMillis(1), Duration.ofMillis(5)), metrics, null, new OperatorTargets("logs-docker-default", null));
+        List<LogEvent> parkedHere = Collections.synchronizedList(new ArrayList<>());
+        output.parkInto((events, delay) -> parkedHere.addAll(events));
+        script = b -> {
+            String[] items = new String[b.actions().size()];
+            for (int i = 0; i < items.length; i++) {
+                items[i] = b.id(i).equals("id0") ? item(403, "cluster_block_exception") : item(201, null);
+            }
+            return items(items);
+        };
+        List<LogEvent> mine = events(2);
+        output.deliver(mine);
+
+        // id1 was created at once; id0, blocked twice in a row, went back to its lane
+        assertThat(seen).hasSize(2);
+        assertThat(parkedHere).containsExactly(mine.get(0));
+        assertThat(metrics.value("logferry_events_blocked_total")).isEqualTo(2);
+        assertThat(tracker.outstanding()).isEqualTo(1);
+    }
+
+    @Test
     void aFailingOperatorsStreamIsRetriedInPlaceAsEver() throws Exception {
         output.close();
         // the events' logs-docker-test is the operator's own stream here
