@@ -35,7 +35,9 @@ import java.util.function.Predicate;
 
 /**
  * Sends batches with {@code _bulk}. Each item ends in exactly one of three ways, and every one of
- * them acknowledges it, so that no item can hold back the registry of its container:
+ * them acknowledges it, so that no item can hold back the registry of its container; or, when the
+ * destination its container's labels chose keeps failing, it is handed back to its lane unacknowledged
+ * ({@link #parkInto}), and ends in one of those ways in a later batch:
  *
  * <pre>
  *   batch ──► [breaker: wait while the cluster is down, one probe at a time] ──► _bulk
@@ -45,7 +47,9 @@ import java.util.function.Predicate;
  *                   429, 5xx, 403 block                      → again, failed items only, with backoff;
  *                     5xx or block of a stream or pipeline     → after its second failure in a row, parked:
  *                     a label chose (not the operator's)          back to its lane, retried later with backoff
- *                   refused (mapping conflict, other 4xx,    → becomes a dead-letter document (with the
+ *                   mapping conflict (400), the first time  → sent again retyped ({@link Retype}): its content's
+ *                                                              fields under logferry.flattened; ack when it is held
+ *                   refused (retyped too, other 4xx,         → becomes a dead-letter document (with the
  *                            401/403 without privilege)        status, error and original index), sent
  *                                                              with the next request; ack when the
  *                                                              dead-letter stream holds it
@@ -54,8 +58,9 @@ import java.util.function.Predicate;
  * </pre>
  *
  * Who decides what: {@link BulkOutcome} sorts one status and error type; {@link RoundOutcome}
- * sorts one request's events (a pure function); {@link DeadLetters} builds the dead-letter
- * documents; {@link BlockWatch} keeps the log lines about blocks; this class sends, retries, acks
+ * sorts one request's events (a pure function); {@link Retype} and {@link DeadLetters} build the
+ * documents sent in a refused one's place; {@link OperatorTargets} tells a label's destination from
+ * the operator's; {@link BlockWatch} keeps the log lines about blocks; this class sends, retries, acks
  * and counts. Retries use exponential backoff with jitter ({@code elasticsearch.backoff}) and no
  * limit. A dead letter rides in the same retry loop as the rest of its batch: it never blocks the
  * other items, and a dead-letter stream that refuses it cannot stall the pipeline.
