@@ -9,6 +9,7 @@ import io.logferry.elasticsearch.DatasetTemplates;
 import io.logferry.elasticsearch.DocumentBuilder;
 import io.logferry.elasticsearch.ElasticsearchOutput;
 import io.logferry.elasticsearch.EsConnection;
+import io.logferry.elasticsearch.OperatorTargets;
 import io.logferry.elasticsearch.Setup;
 import io.logferry.http.ElasticsearchProbe;
 import io.logferry.http.Liveness;
@@ -18,6 +19,7 @@ import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
+import io.logferry.model.DataStream;
 import io.logferry.pipeline.Batcher;
 import io.logferry.pipeline.DiscardOutput;
 import io.logferry.pipeline.EventQueue;
@@ -223,8 +225,11 @@ public final class Agent implements AutoCloseable {
             }
             RestClient client = EsConnection.build(config.elasticsearch());
             // the template must exist before the first document creates the data stream: the output sends after it
+            // a destination a label chose that keeps failing parks its container's lane; the operator's own behave as ever
+            OperatorTargets operator = new OperatorTargets(DataStream.logs(config.defaults().dataset(), config.defaults().namespace()).name(),
+                    config.defaults().pipeline().isEmpty() ? null : config.defaults().pipeline());
             ElasticsearchOutput es = new ElasticsearchOutput(client, config.elasticsearch(), metrics,
-                    config.setupEnabled() ? () -> Setup.installTemplate(client, config.retention(), metrics) : null);
+                    config.setupEnabled() ? () -> Setup.installTemplate(client, config.retention(), metrics) : null, operator);
             out = es;
             esProbe = new ElasticsearchProbe(EsConnection.build(config.elasticsearch()), config.elasticsearch(),
                     ElasticsearchProbe.EVERY, es::clusterAnswers);
@@ -261,10 +266,11 @@ public final class Agent implements AutoCloseable {
         return l == null ? null : l.stuck();
     }
 
-    /** What the output has done so far (acknowledged, retried, dead-lettered, failed requests): it moves while it has any of it. */
+    /** What the output has done so far (acknowledged, retried, dead-lettered, parked, failed requests): it moves while it has any of it. */
     private long outputMoves() {
         return metrics.total(Metric.EVENTS_ACKED.metricName()) + metrics.total(Metric.EVENTS_RETRIED.metricName())
-                + metrics.total(Metric.EVENTS_DEAD_LETTERED.metricName()) + metrics.total(Metric.BULK_REQUESTS_FAILED.metricName());
+                + metrics.total(Metric.EVENTS_DEAD_LETTERED.metricName()) + metrics.total(Metric.BULK_REQUESTS_FAILED.metricName())
+                + metrics.total(Metric.EVENTS_PARKED.metricName());
     }
 
     /** Null when Docker and the output are reachable, else the reason (for {@code /ready}, and {@code /health} degraded). */

@@ -62,6 +62,22 @@ public final class BulkOutcome {
         return Item.RETRY;
     }
 
+    /**
+     * True for an item refused because its fields' types meet the mapping other documents made (a
+     * field that is an object there and a value here, or the reverse): {@code document_parsing_exception}
+     * ({@code mapper_parsing_exception} before Elasticsearch 8), or {@code illegal_argument_exception}
+     * "mapper [f] cannot be changed from type [long] to [ObjectMapper]" when both shapes reach a new
+     * mapping in one request. Such a document gets one second chance with its content's fields in a
+     * field that takes any shape ({@link Retype}); anything else refused is dead-lettered at once.
+     */
+    public static boolean mappingConflict(int status, String errorType, String reason) {
+        if (status != 400 || errorType == null) {
+            return false;
+        }
+        return errorType.equals("document_parsing_exception") || errorType.equals("mapper_parsing_exception")
+                || (errorType.equals("illegal_argument_exception") && reason != null && reason.contains("cannot be changed from type"));
+    }
+
     /** For a request that got no bulk response body: {@code status} 0 means no HTTP response at all. */
     public static Request request(int status) {
         return request(status, null);

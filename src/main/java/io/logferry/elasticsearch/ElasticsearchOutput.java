@@ -35,15 +35,21 @@ import java.util.function.Predicate;
 
 /**
  * Sends batches with {@code _bulk}. Each item ends in exactly one of three ways, and every one of
- * them acknowledges it, so that no item can hold back the registry of its container:
+ * them acknowledges it, so that no item can hold back the registry of its container; or, when the
+ * destination its container's labels chose keeps failing, it is handed back to its lane unacknowledged
+ * ({@link #parkInto}), and ends in one of those ways in a later batch:
  *
  * <pre>
  *   batch ──► [breaker: wait while the cluster is down, one probe at a time] ──► _bulk
  *     ├─ no usable response (connection, timeout, 429/5xx, cluster block) → the whole request again, with backoff
  *     ├─ 400/413 for the whole request → split in halves (one event left: dead-letter it)
  *     └─ per item:  delivered (2xx, 409)                      → ack
- *                   429, 5xx, 403 block                      → again, failed items only, with backoff
- *                   refused (mapping conflict, other 4xx,    → becomes a dead-letter document (with the
+ *                   429, 5xx, 403 block                      → again, failed items only, with backoff;
+ *                     5xx or block of a stream or pipeline     → after its second failure in a row, parked:
+ *                     a label chose (not the operator's)          back to its lane, retried later with backoff
+ *                   mapping conflict (400), the first time  → sent again retyped ({@link Retype}): its content's
+ *                                                              fields under logferry.flattened; ack when it is held
+ *                   refused (retyped too, other 4xx,         → becomes a dead-letter document (with the
  *                            401/403 without privilege)        status, error and original index), sent
  *                                                              with the next request; ack when the
  *                                                              dead-letter stream holds it
@@ -52,8 +58,9 @@ import java.util.function.Predicate;
  * </pre>
  *
  * Who decides what: {@link BulkOutcome} sorts one status and error type; {@link RoundOutcome}
- * sorts one request's events (a pure function); {@link DeadLetters} builds the dead-letter
- * documents; {@link BlockWatch} keeps the log lines about blocks; this class sends, retries, acks
+ * sorts one request's events (a pure function); {@link Retype} and {@link DeadLetters} build the
+ * documents sent in a refused one's place; {@link OperatorTargets} tells a label's destination from
+ * the operator's; {@link BlockWatch} keeps the log lines about blocks; this class sends, retries, acks
  * and counts. Retries use exponential backoff with jitter ({@code elasticsearch.backoff}) and no
  * limit. A dead letter rides in the same retry loop as the rest of its batch: it never blocks the
  * other items, and a dead-letter stream that refuses it cannot stall the pipeline.
@@ -96,6 +103,20 @@ public final class ElasticsearchOutput implements Output {
     private final LongAdder dropped;
     private final LongAdder forbidden;
     private final LongAdder droppedForbidden;
+    private final LongAdder parked;
+    private final LongAdder retyped;
+    /** The operator's own destinations; null: every destination counts as the operator's, nothing is parked. */
+    private final OperatorTargets operator;
+    /** Where parked events go back (the queue); null until the batcher gives it: nothing is parked. */
+    private volatile Parking parking;
+    /**
+     * Label-chosen destinations ({@link OperatorTargets#labelChosen}) whose items failed with a 5xx or a
+     * block, with how many requests in a row they did: from {@value #PARK_AFTER} on, their events are
+     * parked. Removed when one of their documents is delivered. Bounded: {@value #FORBIDDEN_LOGGED_MAX}.
+     */
+    private final Map<String, Integer> failing = new ConcurrentHashMap<>();
+    /** A label-chosen destination's events are parked from its second failing request in a row on (the first is retried in place). */
+    static final int PARK_AFTER = 2;
     /** Data streams whose 401/403 was logged: once per stream, not per document; bounded (labels choose streams). */
     private final Set<String> forbiddenLogged = ConcurrentHashMap.newKeySet();
     static final int FORBIDDEN_LOGGED_MAX = 1000;
@@ -103,6 +124,8 @@ public final class ElasticsearchOutput implements Output {
     private final Set<String> pipelineLogged = ConcurrentHashMap.newKeySet();
     private final AtomicLong lastLetterLog = new AtomicLong();
     private final LongAdder lettersNotLogged = new LongAdder();
+    private final AtomicLong lastRetypeLog = new AtomicLong();
+    private final LongAdder retypesNotLogged = new LongAdder();
     private volatile String problem;
     /** What runs once before the first request; null: nothing. */
     private final Preparation preparation;
@@ -123,7 +146,18 @@ public final class ElasticsearchOutput implements Output {
 
     /** @param preparation run by {@link #start()} until it succeeds, before any bulk request; null: none */
     public ElasticsearchOutput(RestClient client, Config.Elasticsearch config, Metrics metrics, Preparation preparation) {
+        this(client, config, metrics, preparation, null);
+    }
+
+    /**
+     * @param preparation run by {@link #start()} until it succeeds, before any bulk request; null: none
+     * @param operator    the operator's default stream and pipeline: events going elsewhere (a label's choice) whose
+     *                    destination keeps failing are parked; null: nothing is parked
+     */
+    public ElasticsearchOutput(RestClient client, Config.Elasticsearch config, Metrics metrics, Preparation preparation,
+                               OperatorTargets operator) {
         this.client = client;
+        this.operator = operator;
         this.config = config;
         this.preparation = preparation;
         if (preparation == null) {
@@ -142,6 +176,8 @@ public final class ElasticsearchOutput implements Output {
         this.dropped = metrics.counter(Metric.EVENTS_DROPPED, "reason", "dead_letter_refused");
         this.droppedForbidden = metrics.counter(Metric.EVENTS_DROPPED, "reason", "dead_letter_forbidden");
         this.forbidden = metrics.counter(Metric.EVENTS_FORBIDDEN);
+        this.parked = metrics.counter(Metric.EVENTS_PARKED);
+        this.retyped = metrics.counter(Metric.EVENTS_RETYPED);
         metrics.gauge(Metric.OUTPUT_READY, () -> ready.getCount() == 0 ? 1 : 0);
     }
 
@@ -204,6 +240,11 @@ public final class ElasticsearchOutput implements Output {
     }
 
     @Override
+    public void parkInto(Parking p) {
+        this.parking = p;
+    }
+
+    @Override
     public String problem() {
         if (ready.getCount() > 0) {
             return setupProblem;
@@ -220,7 +261,7 @@ public final class ElasticsearchOutput implements Output {
         if (ready.getCount() > 0) {
             ready.await();
         }
-        deliver(batch, new IdentityHashMap<>());
+        deliver(batch, new StandIns());
     }
 
     /**
@@ -229,9 +270,9 @@ public final class ElasticsearchOutput implements Output {
      * retried.
      *
      * @param letters the events of this batch that Elasticsearch refused, with the dead-letter
-     *                document that replaces them in the next requests
+     *                document (or, after a mapping conflict, the retyped one) that replaces them in the next requests
      */
-    private void deliver(List<LogEvent> batch, Map<LogEvent, byte[]> letters) throws InterruptedException {
+    private void deliver(List<LogEvent> batch, StandIns letters) throws InterruptedException {
         List<LogEvent> pending = batch;
         int round = 0;
         while (!pending.isEmpty()) {
@@ -243,21 +284,98 @@ public final class ElasticsearchOutput implements Output {
                 return;
             }
             settle(o, letters);
+            List<LogEvent> next = o.again();
+            int retriedHere = o.retried();
+            if (!failing.isEmpty()) {
+                recovered(o.acked(), letters);
+            }
+            if (!o.failedItems().isEmpty() && operator != null && parking != null) {
+                Set<LogEvent> gone = park(o.failedItems(), letters, o.firstRetry());
+                if (!gone.isEmpty()) {
+                    next = new ArrayList<>(next);
+                    next.removeIf(gone::contains);
+                    retriedHere -= gone.size();
+                }
+            }
             if (o.retried() > 0) {
-                round++;
                 retried.add(o.retried());
+            }
+            if (retriedHere > 0) {
+                round++;
                 if (!breaker.open()) {
                     // while the breaker is open, its wait is the backoff; this one ends early when the cluster is back
                     breaker.pause(backoff.apply(Math.min(round, 30)));
                 }
             }
-            pending = o.again();
+            pending = next;
+        }
+    }
+
+    /**
+     * Of {@code failedItems} (5xx or block), those whose destination a label chose and failed in the
+     * request before too are handed back to their lanes, parked for the backoff of their failures in a
+     * row; the first failure of a destination is retried in place, as any other. Returns the events parked.
+     */
+    private Set<LogEvent> park(List<LogEvent> failedItems, StandIns letters, String why) {
+        Map<String, List<LogEvent>> byTarget = new LinkedHashMap<>();
+        for (LogEvent e : failedItems) {
+            if (letters.isEmpty() || !letters.containsKey(e)) {
+                String target = operator.labelChosen(e);
+                if (target != null) {
+                    byTarget.computeIfAbsent(target, t -> new ArrayList<>()).add(e);
+                }
+            }
+        }
+        Set<LogEvent> gone = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Map.Entry<String, List<LogEvent>> t : byTarget.entrySet()) {
+            String target = t.getKey();
+            int n = failing.size() < FORBIDDEN_LOGGED_MAX || failing.containsKey(target)
+                    ? failing.merge(target, 1, Integer::sum) : PARK_AFTER;
+            if (n < PARK_AFTER) {
+                continue;
+            }
+            List<LogEvent> events = t.getValue();
+            long delay = backoff.apply(Math.min(n - PARK_AFTER + 1, 30));
+            parking.park(events, TimeUnit.MILLISECONDS.toNanos(delay));
+            parked.add(events.size());
+            gone.addAll(events);
+            if (n == PARK_AFTER || n % 10 == 0) {
+                log.warn("{}, which the labels of container {} chose, keeps failing ({}; {} requests in a row); its {} events go back "
+                        + "to the container's queue lane, parked for {} ms and retried with backoff, while the other containers ship on "
+                        + "(logferry_events_parked_total; its tailer waits while its share of the queue is full, nothing is dropped)",
+                        target, shortId(events.get(0)), why, n, events.size(), delay);
+            }
+        }
+        return gone;
+    }
+
+    /** Label-chosen destinations that failed and took one of {@code acked} now: no longer failing. */
+    private void recovered(List<LogEvent> acked, StandIns letters) {
+        if (operator == null) {
+            return;
+        }
+        String last = null;
+        for (LogEvent e : acked) {
+            if (!letters.isEmpty() && letters.containsKey(e)) {
+                continue;
+            }
+            String target = operator.labelChosen(e);
+            if (target != null && !target.equals(last)) {
+                last = target;
+                Integer n = failing.remove(target);
+                if (n != null && n >= PARK_AFTER) {
+                    log.info("{} takes documents again (after {} failing requests in a row): container {}'s lane is no longer parked",
+                            target, n, shortId(e));
+                }
+            }
         }
     }
 
     /** One request through the breaker, and what it did to {@code pending}; {@code round}: retries so far, for the log. */
-    private RoundOutcome attempt(List<LogEvent> pending, Map<LogEvent, byte[]> letters, int round) throws InterruptedException {
-        Predicate<LogEvent> isLetter = e -> !letters.isEmpty() && letters.containsKey(e);   // isEmpty: no identity hash per event
+    private RoundOutcome attempt(List<LogEvent> pending, StandIns letters, int round) throws InterruptedException {
+        // isEmpty: no identity hash per event
+        Predicate<LogEvent> isLetter = e -> !letters.isEmpty() && letters.containsKey(e) && !letters.retyped.contains(e);
+        Predicate<LogEvent> isRetyped = e -> !letters.retyped.isEmpty() && letters.retyped.contains(e);
         Breaker.Permit permit = breaker.enter();
         long sentAt = blocks.now();
         boolean watched = blocks.watching();
@@ -265,7 +383,7 @@ public final class ElasticsearchOutput implements Output {
             List<BulkResponse.Result> results = send(pending, letters, watched);
             permit.succeeded();
             problem = null;
-            RoundOutcome o = RoundOutcome.of(pending, isLetter, results);
+            RoundOutcome o = RoundOutcome.of(pending, isLetter, isRetyped, results);
             blocks.response(watched, sentAt, o, o.retried());
             if (o.firstRetry() != null && (round == 0 || round % 10 == 9)) {
                 log.warn("{} of {} bulk items must be retried (first: {}); attempt {}", o.retried(), pending.size(), o.firstRetry(), round + 1);
@@ -297,13 +415,26 @@ public final class ElasticsearchOutput implements Output {
     }
 
     /** Carries out what the outcome of one request says: acks, counts, dead letters to build, losses to log. */
-    private void settle(RoundOutcome o, Map<LogEvent, byte[]> letters) {
+    private void settle(RoundOutcome o, StandIns letters) {
         LogEvent.ackAll(o.acked());
         acked.add(o.delivered());
         duplicates.add(o.duplicates());
         deadLettered.add(o.deadLettered());
         blocked.add(o.blocked());
+        retyped.add(o.retyped());
+        for (RoundOutcome.Refusal r : o.toRetype()) {
+            byte[] again = Retype.document(r.event());
+            if (again != null) {
+                letters.put(r.event(), again);
+                letters.retyped.add(r.event());
+                logRetyped(r);
+            } else {
+                letters.put(r.event(), deadLetters.letter(r.event(), r.status(), r.type(), r.reason()));
+                logRefused(r);
+            }
+        }
         for (RoundOutcome.Refusal r : o.toLetter()) {
+            letters.retyped.remove(r.event());
             letters.put(r.event(), deadLetters.letter(r.event(), r.status(), r.type(), r.reason()));
             if (r.forbidden()) {
                 forbidden.increment();
@@ -382,6 +513,25 @@ public final class ElasticsearchOutput implements Output {
         return null;
     }
 
+    /**
+     * A document refused for a mapping conflict, sent again with its content's fields under
+     * {@value Retype#FIELD}: at most one line every 10 s, with how many were not logged since.
+     */
+    private void logRetyped(RoundOutcome.Refusal r) {
+        long now = System.nanoTime();
+        long last = lastRetypeLog.get();
+        if (now - last > TimeUnit.SECONDS.toNanos(10) && lastRetypeLog.compareAndSet(last, now)) {
+            long more = retypesNotLogged.sumThenReset();
+            log.warn("elasticsearch refused a document of container {} for the types of its fields ({}: {}): another container's "
+                    + "documents gave those fields other types in {}; it is sent again with its decoded fields under {} "
+                    + "(log.flags: {}; counted in logferry_events_retyped_total){}",
+                    shortId(r.event()), r.type(), r.reason(), r.event().index(), Retype.FIELD, Retype.FLAG,
+                    more == 0 ? "" : " (and " + more + " more since the last such line)");
+        } else {
+            retypesNotLogged.increment();
+        }
+    }
+
     /** A refused document: at most one line every 10 s, with how many were not logged since. */
     private void logRefused(RoundOutcome.Refusal r) {
         long now = System.nanoTime();
@@ -426,6 +576,37 @@ public final class ElasticsearchOutput implements Output {
         return id.length() > 12 ? id.substring(0, 12) : id;
     }
 
+    /**
+     * What replaces events of one batch in its next requests: the dead letter of a refused one, or
+     * the retyped document ({@link Retype}) of one refused for a mapping conflict (those are also in
+     * {@link #retyped}). Local to one {@link #deliver} call: one thread.
+     */
+    private static final class StandIns {
+        final Map<LogEvent, byte[]> bytes = new IdentityHashMap<>();
+        final Set<LogEvent> retyped = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+
+        boolean isEmpty() {
+            return bytes.isEmpty();
+        }
+
+        boolean containsKey(LogEvent e) {
+            return bytes.containsKey(e);
+        }
+
+        byte[] get(LogEvent e) {
+            return bytes.get(e);
+        }
+
+        void put(LogEvent e, byte[] b) {
+            bytes.put(e, b);
+        }
+
+        void remove(LogEvent e) {
+            bytes.remove(e);
+            retyped.remove(e);
+        }
+    }
+
     /** A request that got no bulk response: its HTTP status (0: no HTTP response at all) and error type. */
     private static final class RequestFailure extends Exception {
         final int status;
@@ -438,7 +619,7 @@ public final class ElasticsearchOutput implements Output {
         }
     }
 
-    private List<BulkResponse.Result> send(List<LogEvent> events, Map<LogEvent, byte[]> letters, boolean withIndex)
+    private List<BulkResponse.Result> send(List<LogEvent> events, StandIns letters, boolean withIndex)
             throws RequestFailure, InterruptedException {
         int count = events.size();
         byte[][] parts = new byte[2 * count][];

@@ -17,11 +17,13 @@ import java.util.function.Predicate;
  * outcome out: it acks, counts, logs, builds the dead letters and sends {@link #again()}.
  *
  * <pre>
- *   item (BulkOutcome.item)    sent as the document              sent as its dead letter
- *   DELIVERED (2xx, 409)       acked, delivered (409: duplicate)  acked, dead-lettered
- *   RETRY (429, 5xx, ...)      again, retried                     again, retried
- *   BLOCKED (403 + block)      again, retried, blocked            again, retried, blocked
- *   DEAD_LETTER, FORBIDDEN     again as a new dead letter         lost (acked, counted, logged)
+ *   item (BulkOutcome.item)    sent as the document              sent retyped (Retype)           sent as its dead letter
+ *   DELIVERED (2xx, 409)       acked, delivered (409: duplicate)  acked, delivered, retyped       acked, dead-lettered
+ *   RETRY (429, 5xx, ...)      again, retried                     again, retried                  again, retried
+ *   BLOCKED (403 + block)      again, retried, blocked            again, retried, blocked         again, retried, blocked
+ *   DEAD_LETTER, mapping       again retyped (toRetype)           again as a new dead letter      lost (acked, counted, logged)
+ *     conflict (BulkOutcome.mappingConflict)
+ *   DEAD_LETTER, FORBIDDEN     again as a new dead letter         again as a new dead letter      lost (acked, counted, logged)
  *
  *   whole request (BulkOutcome.request)
  *   SPLIT, more than one event      split: the halves are sent apart
@@ -39,16 +41,23 @@ import java.util.function.Predicate;
  * @param retried        of {@code again}, those retried (not new dead letters): the next request waits the backoff when there are any
  * @param blocked        of {@code retried}, those held by a block
  * @param firstRetry     why the first of {@code retried} was refused, for the log; null when none was
- * @param toLetter       events refused for the first time: each goes as a dead letter in the next request
+ * @param toLetter       events refused for the first time (or refused again once retyped): each goes as a dead letter in the
+ *                       next request
  * @param lost           dead letters refused too: acknowledged, counted and logged as lost
  * @param blockedIndices data stream (or {@link BlockWatch#CLUSTER}) → why, for the blocks this response named
  * @param blockedUnnamed a block came back without its index (it was not asked for)
  * @param deliveredTo    the data streams documents were delivered to (when the response names them)
+ * @param toRetype       documents refused for a mapping conflict, sent as themselves: each goes retyped in the next request
+ * @param retyped        of {@code delivered}, those delivered retyped
+ * @param failedItems    of {@code retried}, the documents (not dead letters) whose own item failed with a 5xx or a block:
+ *                       failures of their destination (an ingest pipeline, a data stream), not of the cluster as a whole
+ *                       (429, or the whole request); the output parks those whose container chose that destination
  */
 record RoundOutcome(boolean split, List<LogEvent> acked, int delivered, int duplicates, int deadLettered,
                     List<LogEvent> again, int retried, int blocked, String firstRetry,
                     List<Refusal> toLetter, List<Refusal> lost,
-                    Map<String, String> blockedIndices, boolean blockedUnnamed, Set<String> deliveredTo) {
+                    Map<String, String> blockedIndices, boolean blockedUnnamed, Set<String> deliveredTo,
+                    List<LogEvent> failedItems, List<Refusal> toRetype, int retyped) {
 
     /** An event Elasticsearch refused, and why. */
     record Refusal(LogEvent event, int status, String type, String reason, boolean forbidden) {
@@ -58,7 +67,7 @@ record RoundOutcome(boolean split, List<LogEvent> acked, int delivered, int dupl
     }
 
     private static final RoundOutcome SPLIT = new RoundOutcome(true, List.of(), 0, 0, 0, List.of(), 0, 0, null,
-            List.of(), List.of(), Map.of(), false, Set.of());
+            List.of(), List.of(), Map.of(), false, Set.of(), List.of(), List.of(), 0);
 
     /**
      * @param sent     the events of the request, in order
@@ -66,14 +75,27 @@ record RoundOutcome(boolean split, List<LogEvent> acked, int delivered, int dupl
      * @param results  the response's items, one per event in order; null when it said {@code "errors":false}
      */
     static RoundOutcome of(List<LogEvent> sent, Predicate<LogEvent> isLetter, List<BulkResponse.Result> results) {
-        if (results == null && !anyLetter(sent, isLetter)) {
+        return of(sent, isLetter, e -> false, results);
+    }
+
+    /**
+     * @param sent      the events of the request, in order
+     * @param isLetter  which of them were sent as their dead letter
+     * @param isRetyped which of them were sent retyped ({@link Retype}), after a mapping conflict
+     * @param results   the response's items, one per event in order; null when it said {@code "errors":false}
+     */
+    static RoundOutcome of(List<LogEvent> sent, Predicate<LogEvent> isLetter, Predicate<LogEvent> isRetyped,
+                           List<BulkResponse.Result> results) {
+        if (results == null && !anyLetter(sent, isLetter) && !anyLetter(sent, isRetyped)) {
             // every document created, none a dead letter: the common case, without a copy of the list
-            return new RoundOutcome(false, sent, sent.size(), 0, 0, List.of(), 0, 0, null, List.of(), List.of(), Map.of(), false, Set.of());
+            return new RoundOutcome(false, sent, sent.size(), 0, 0, List.of(), 0, 0, null, List.of(), List.of(), Map.of(), false,
+                    Set.of(), List.of(), List.of(), 0);
         }
         Sorting s = new Sorting(sent.size());
         for (int i = 0; i < sent.size(); i++) {
             BulkResponse.Result r = results == null ? BulkResponse.CREATED : results.get(i);
-            s.item(sent.get(i), isLetter.test(sent.get(i)), r);
+            LogEvent e = sent.get(i);
+            s.item(e, isLetter.test(e), isRetyped.test(e), r);
         }
         return s.outcome();
     }
@@ -128,6 +150,9 @@ record RoundOutcome(boolean split, List<LogEvent> acked, int delivered, int dupl
         final List<Refusal> lost = new ArrayList<>(0);
         final Map<String, String> blockedIndices = new LinkedHashMap<>(0);
         final Set<String> deliveredTo = new LinkedHashSet<>(0);
+        final List<LogEvent> failedItems = new ArrayList<>(0);
+        final List<Refusal> toRetype = new ArrayList<>(0);
+        int retyped;
         int delivered;
         int duplicates;
         int deadLettered;
@@ -140,7 +165,7 @@ record RoundOutcome(boolean split, List<LogEvent> acked, int delivered, int dupl
             acked = new ArrayList<>(n);
         }
 
-        void item(LogEvent e, boolean letter, BulkResponse.Result r) {
+        void item(LogEvent e, boolean letter, boolean isRetyped, BulkResponse.Result r) {
             BulkOutcome.Item kind = BulkOutcome.item(r.status(), r.type());
             switch (kind) {
                 case DELIVERED -> {
@@ -150,6 +175,9 @@ record RoundOutcome(boolean split, List<LogEvent> acked, int delivered, int dupl
                         return;
                     }
                     delivered++;
+                    if (isRetyped) {
+                        retyped++;
+                    }
                     if (r.status() == 409) {
                         duplicates++;
                     }
@@ -157,8 +185,16 @@ record RoundOutcome(boolean split, List<LogEvent> acked, int delivered, int dupl
                         deliveredTo.add(BlockWatch.dataStream(r.index()));
                     }
                 }
-                case RETRY -> retry(e, r.status() + " " + r.type() + ": " + r.reason());
+                case RETRY -> {
+                    retry(e, r.status() + " " + r.type() + ": " + r.reason());
+                    if (r.status() >= 500 && !letter) {
+                        failedItems.add(e);
+                    }
+                }
                 case BLOCKED -> {
+                    if (!letter) {
+                        failedItems.add(e);
+                    }
                     again.add(e);
                     retried++;
                     blocked++;
@@ -168,8 +204,15 @@ record RoundOutcome(boolean split, List<LogEvent> acked, int delivered, int dupl
                         blockedIndices.putIfAbsent(BlockWatch.dataStream(r.index()), r.status() + " " + r.type() + ": " + r.reason());
                     }
                 }
-                case DEAD_LETTER, FORBIDDEN -> refused(e, letter,
-                        new Refusal(e, r.status(), r.type(), r.reason(), kind == BulkOutcome.Item.FORBIDDEN));
+                case DEAD_LETTER, FORBIDDEN -> {
+                    Refusal refusal = new Refusal(e, r.status(), r.type(), r.reason(), kind == BulkOutcome.Item.FORBIDDEN);
+                    if (!letter && !isRetyped && BulkOutcome.mappingConflict(r.status(), r.type(), r.reason())) {
+                        toRetype.add(refusal);
+                        again.add(e);
+                    } else {
+                        refused(e, letter, refusal);
+                    }
+                }
             }
         }
 
@@ -193,7 +236,7 @@ record RoundOutcome(boolean split, List<LogEvent> acked, int delivered, int dupl
 
         RoundOutcome outcome() {
             return new RoundOutcome(false, acked, delivered, duplicates, deadLettered, again, retried, blocked, firstRetry,
-                    toLetter, lost, blockedIndices, blockedUnnamed, deliveredTo);
+                    toLetter, lost, blockedIndices, blockedUnnamed, deliveredTo, failedItems, toRetype, retyped);
         }
     }
 }

@@ -44,7 +44,8 @@ import java.util.regex.Pattern;
  * keeps its own streams, and the two can be installed side by side (Elasticsearch refuses two
  * overlapping templates of one priority). Field types a cluster lacks ({@code match_only_text},
  * {@code constant_keyword}, {@code wildcard}: modules not every distribution has) are put as
- * {@code text} and {@code keyword} instead ({@link #FALLBACK}).
+ * {@code text} and {@code keyword} instead, and {@code flattened} as an object Elasticsearch does not
+ * parse ({@code enabled: false}: any shape, kept in {@code _source}, not searchable) ({@link #FALLBACK}).
  *
  * <p>The settings {@code index.mapping.total_fields.ignore_dynamic_beyond_limit} (fields beyond
  * the limit are kept in {@code _source} but not indexed, instead of refusing the document) and
@@ -68,7 +69,9 @@ public final class Setup {
     /** Elasticsearch's own component templates the template is composed of, where the cluster has them. */
     static final List<String> COMPONENTS = List.of("logs@settings", "ecs@mappings");
     /** What a field type becomes where the cluster does not know it (its module is not installed). */
-    static final Map<String, String> FALLBACK = Map.of("match_only_text", "text", "constant_keyword", "keyword", "wildcard", "keyword");
+    static final Map<String, String> FALLBACK = Map.of("match_only_text", "text", "constant_keyword", "keyword", "wildcard", "keyword",
+            // logferry.flattened (documents retyped after a mapping conflict): kept in _source, any shape, not searchable
+            "flattened", "object");
     /** Types of {@link #FALLBACK} the cluster refused once in this run: the next templates get the fallback at once. */
     private static final Set<String> UNKNOWN_TYPES = ConcurrentHashMap.newKeySet();
     private static final Pattern UNKNOWN_TYPE = Pattern.compile("mapper type \\[([a-z_]+)\\] declared on field");
@@ -316,6 +319,11 @@ public final class Setup {
         if (node instanceof ObjectNode o) {
             if (type.equals(o.path("type").asText(null))) {
                 o.put("type", FALLBACK.get(type));
+                if ("object".equals(FALLBACK.get(type))) {
+                    // an object that is not parsed takes any shape, as flattened does, but is not indexed
+                    o.remove(List.of("ignore_above", "depth_limit"));
+                    o.put("enabled", false);
+                }
                 if ("keyword".equals(FALLBACK.get(type)) && !o.has("ignore_above")) {
                     // a keyword term longer than 32 KiB would refuse the document; wildcard had no such limit
                     o.put("ignore_above", 1024);

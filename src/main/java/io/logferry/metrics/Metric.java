@@ -50,6 +50,8 @@ public enum Metric {
     QUEUE_EVENTS("logferry_queue_events", Type.GAUGE, "Events in the queue"),
     QUEUE_BYTES("logferry_queue_bytes", Type.GAUGE, "Bytes in the queue"),
     BULK_REQUESTS_IN_FLIGHT("logferry_bulk_requests_in_flight", Type.GAUGE, "Batches being delivered"),
+    LANES_PARKED("logferry_lanes_parked", Type.GAUGE,
+            "Containers whose queue lane is parked: the destination their labels chose keeps failing; retried with backoff"),
 
     // output
     EVENTS_ACKED("logferry_events_acked_total", Type.COUNTER, "Events acknowledged by the output"),
@@ -58,6 +60,12 @@ public enum Metric {
     EVENTS_RETRIED("logferry_events_retried_total", Type.COUNTER, "Event deliveries retried (429, 5xx, blocks, failed requests)"),
     EVENTS_BLOCKED("logferry_events_blocked_total", Type.COUNTER,
             "Event deliveries refused by an index or cluster block (403), held and retried"),
+    EVENTS_RETYPED("logferry_events_retyped_total", Type.COUNTER,
+            "Events Elasticsearch refused for a mapping conflict (another container gave their fields other types) and took "
+                    + "when sent again with their decoded fields under logferry.flattened"),
+    EVENTS_PARKED("logferry_events_parked_total", Type.COUNTER,
+            "Events handed back to their container's lane because the ingest pipeline or data stream its labels chose keeps "
+                    + "failing (5xx items, a write block): the lane waits with backoff while the other containers go on"),
     EVENTS_FORBIDDEN("logferry_events_forbidden_total", Type.COUNTER,
             "Events Elasticsearch refused with 401/403 that is not a block (no privilege on the index): dead-lettered, never retried"),
     EVENTS_DEAD_LETTERED("logferry_events_dead_lettered_total", Type.COUNTER,

@@ -55,6 +55,8 @@ public final class Batcher implements AutoCloseable {
         this.thread = new Thread(this::loop, "logferry-batcher");
         this.thread.setDaemon(true);
         metrics.gauge(Metric.BULK_REQUESTS_IN_FLIGHT, inFlight::get);
+        metrics.gauge(Metric.LANES_PARKED, queue::parkedLanes);
+        output.parkInto(queue::park);
     }
 
     public void start() {

@@ -3,10 +3,12 @@ package io.logferry.pipeline;
 import io.logferry.model.LogEvent;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -38,10 +40,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * event larger than the byte limit is still admitted when the queue is empty, so that it cannot
  * block forever.
  *
+ * <p>A lane can be <em>parked</em> ({@link #park}): the output hands back events whose destination,
+ * chosen by their container's labels, keeps failing (an ingest pipeline answering 5xx, a blocked
+ * data stream). They go back to the front of their lane, in their order, and the lane is not drained
+ * until its time has come; meanwhile its events count against its share as ever, so its tailer
+ * blocks when the share is full (nothing is dropped) and the other lanes are drained as before:
+ *
+ * <pre>
+ *   output ─park(events, delay)─► lane X [▣▣▣▣■■] parked until t ─(t passed, at a drain)─► back in the ring
+ * </pre>
+ *
  * <p>Invariants (under the one lock): {@code size == Σ lane.size}, {@code bytes == Σ lane.bytes};
- * a lane that holds events is in {@link #fresh} or in {@link #ring} (not both; one that emptied in
- * its fresh turn waits in the ring, empty, until its next turn); a lane is in {@link #lanes} while it
- * is in either, or has a waiting putter; {@code demand == Σ weight} of the lanes in {@link #lanes};
+ * a lane that holds events is in {@link #fresh}, in {@link #ring} or in {@link #parked} (only one;
+ * one that emptied in its fresh turn waits in the ring, empty, until its next turn); a lane is in
+ * {@link #lanes} while it is in any of them, or has a waiting putter; {@code demand == Σ weight} of
+ * the lanes in {@link #lanes}; {@code parkedEvents == Σ lane.size} of the parked lanes;
  * {@code starving} counts the lanes with nothing queued and a waiting putter (or a refused offer).
  *
  * <p>It also counts the events {@link #drain drained} and not yet {@link #settled}: the batch the
@@ -77,6 +90,9 @@ public final class EventQueue {
     private final ArrayDeque<Lane> fresh = new ArrayDeque<>();
     /** The other lanes that hold events, in round-robin order; the head is the lane being served. */
     private final ArrayDeque<Lane> ring = new ArrayDeque<>();
+    /** Lanes the output {@link #park parked}: not drained before their {@code parkedUntil}. */
+    private final List<Lane> parked = new ArrayList<>();
+    private final LongSupplier nanoClock;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notFull = lock.newCondition();
     private final Condition notEmpty = lock.newCondition();
@@ -90,6 +106,8 @@ public final class EventQueue {
     private long taken;
     /** Lanes with nothing queued and a put waiting: while there are any, the other lanes are not admitted. */
     private int starving;
+    /** Events in {@link #parked} lanes: queued, not drainable now. */
+    private int parkedEvents;
 
     /** One container's events, in the order they were put. Guarded by the queue's lock. */
     private static final class Lane {
@@ -106,6 +124,9 @@ public final class EventQueue {
         boolean listed;
         /** True while the lane heads the ring and has had its quantum for this turn. */
         boolean served;
+        /** In {@link #parked}: not drained before {@link #parkedUntil} ({@link #nanoClock}). */
+        boolean isParked;
+        long parkedUntil;
 
         Lane(Object key, int weight) {
             this.key = key;
@@ -114,6 +135,12 @@ public final class EventQueue {
     }
 
     public EventQueue(int maxEvents, long maxBytes) {
+        this(maxEvents, maxBytes, System::nanoTime);
+    }
+
+    /** @param nanoClock what {@link #park} delays are measured on ({@link System#nanoTime()}; tests turn their own) */
+    EventQueue(int maxEvents, long maxBytes, LongSupplier nanoClock) {
+        this.nanoClock = nanoClock;
         this.maxEvents = maxEvents;
         this.maxBytes = maxBytes;
         this.eventsPerByte = maxEvents / (double) maxBytes;
@@ -232,7 +259,9 @@ public final class EventQueue {
 
     private void add(Lane lane, LogEvent e) {
         boolean was = starving(lane);
-        if (!lane.listed) {
+        if (lane.isParked) {
+            parkedEvents++;
+        } else if (!lane.listed) {
             lane.listed = true;
             fresh.addLast(lane);
         }
@@ -273,7 +302,7 @@ public final class EventQueue {
     }
 
     private void forgetIfUnused(Lane lane) {
-        if (lane.items.isEmpty() && !lane.listed && lane.waiters == 0 && !lane.wanting && lanes.remove(lane.key) != null) {
+        if (lane.items.isEmpty() && !lane.listed && !lane.isParked && lane.waiters == 0 && !lane.wanting && lanes.remove(lane.key) != null) {
             demand -= lane.weight;
             // the others' shares grew
             notFull.signalAll();
@@ -290,11 +319,15 @@ public final class EventQueue {
         lock.lockInterruptibly();
         try {
             long remaining = waitNanos;
-            while (size == 0) {
+            long nextUnpark = unparkDue();
+            while (size - parkedEvents == 0) {
                 if (remaining <= 0) {
                     return 0;
                 }
-                remaining = notEmpty.awaitNanos(remaining);
+                long wait = nextUnpark == Long.MAX_VALUE ? remaining : Math.min(remaining, Math.max(1, nextUnpark - nanoClock.getAsLong()));
+                long left = notEmpty.awaitNanos(wait);
+                remaining -= wait - Math.max(0, left);
+                nextUnpark = unparkDue();
             }
             long moved = 0;
             int n = 0;
@@ -354,6 +387,95 @@ public final class EventQueue {
             taken += n;
             notFull.signalAll();
             return moved;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Puts drained events back at the front of their lanes, in their order, and parks those lanes for
+     * {@code delayNanos}: not drained before then (a lane parked already keeps the later of the two
+     * times). Their tailers keep putting behind them, within their share. For the output, about events
+     * whose destination, chosen by their container, keeps failing; the batch they were drained in is
+     * still {@link #settled} whole by the batcher, as ever.
+     */
+    public void park(List<LogEvent> events, long delayNanos) {
+        if (events.isEmpty()) {
+            return;
+        }
+        lock.lock();
+        try {
+            long until = nanoClock.getAsLong() + Math.max(0, delayNanos);
+            for (int i = events.size() - 1; i >= 0; i--) {
+                LogEvent e = events.get(i);
+                Object key = e.tracker() == null ? NO_TRACKER : e.tracker();
+                Lane lane = lanes.get(key);
+                if (lane == null) {
+                    lane = lane(e, DEFAULT_WEIGHT);       // its next put gives it its weight again
+                }
+                boolean was = starving(lane);
+                if (!lane.isParked) {
+                    if (lane.listed) {
+                        fresh.remove(lane);
+                        ring.remove(lane);
+                        lane.listed = false;
+                        lane.served = false;
+                        lane.deficit = 0;
+                    }
+                    lane.isParked = true;
+                    lane.parkedUntil = until;
+                    parked.add(lane);
+                    parkedEvents += lane.items.size();
+                } else {
+                    lane.parkedUntil = Math.max(lane.parkedUntil, until);
+                }
+                lane.items.addFirst(e);
+                lane.bytes += e.size();
+                size++;
+                bytes += e.size();
+                parkedEvents++;
+                changed(lane, was);
+            }
+            // the batcher's wait for events ends at the earliest parked time
+            notEmpty.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The parked lanes whose time has come back into the round (at its end); the earliest time still to come, or MAX_VALUE. */
+    private long unparkDue() {
+        if (parked.isEmpty()) {
+            return Long.MAX_VALUE;
+        }
+        long now = nanoClock.getAsLong();
+        long next = Long.MAX_VALUE;
+        for (int i = parked.size() - 1; i >= 0; i--) {
+            Lane lane = parked.get(i);
+            if (lane.parkedUntil - now > 0) {
+                next = Math.min(next, lane.parkedUntil);
+                continue;
+            }
+            parked.remove(i);
+            lane.isParked = false;
+            parkedEvents -= lane.items.size();
+            if (lane.items.isEmpty()) {
+                forgetIfUnused(lane);
+            } else {
+                lane.listed = true;
+                lane.served = false;
+                lane.deficit = 0;
+                ring.addLast(lane);
+            }
+        }
+        return next;
+    }
+
+    /** Containers whose lane is parked now. */
+    public int parkedLanes() {
+        lock.lock();
+        try {
+            return parked.size();
         } finally {
             lock.unlock();
         }

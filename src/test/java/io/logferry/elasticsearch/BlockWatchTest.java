@@ -22,7 +22,7 @@ class BlockWatchTest {
 
     private static RoundOutcome items(Map<String, String> blocked, boolean unnamed, Set<String> deliveredTo) {
         return new RoundOutcome(false, List.of(), 0, 0, 0, List.of(), 0, blocked.size(), null, List.of(), List.of(),
-                blocked, unnamed, deliveredTo);
+                blocked, unnamed, deliveredTo, List.of(), List.of(), 0);
     }
 
     @Test

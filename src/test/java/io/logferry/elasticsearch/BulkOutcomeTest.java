@@ -13,6 +13,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class BulkOutcomeTest {
 
+    @ParameterizedTest(name = "item {0} {1} ({2}) -> mapping conflict {3}")
+    @CsvSource(delimiter = '|', nullValues = "null", textBlock = """
+            400 | document_parsing_exception | object mapping for [status] tried to parse field [status] as object, but found a concrete value | true
+            400 | document_parsing_exception | failed to parse field [status] of type [long] in document | true
+            400 | mapper_parsing_exception   | failed to parse | true
+            400 | illegal_argument_exception | mapper [f] cannot be changed from type [long] to [ObjectMapper] | true
+            400 | illegal_argument_exception | pipeline with id [x] does not exist | false
+            400 | illegal_argument_exception | null | false
+            400 | null                       | null | false
+            403 | security_exception         | unauthorized | false
+            500 | document_parsing_exception | null | false
+            """)
+    void aMappingConflictIsTold(int status, String type, String reason, boolean conflict) {
+        assertThat(BulkOutcome.mappingConflict(status, type, reason)).isEqualTo(conflict);
+    }
+
     @ParameterizedTest(name = "item {0} {1} -> {2}")
     @CsvSource(nullValues = "null", value = {
             "200, null, DELIVERED",

@@ -129,7 +129,7 @@ class ElasticsearchOutputTest {
     void everyItemIsSortedAndOnlyTheFailedOnesAreSentAgain() throws Exception {
         script = b -> switch (seen.size()) {
             case 1 -> items(item(201, null), item(409, "version_conflict_engine_exception"), item(429, "es_rejected_execution_exception"),
-                    item(503, "unavailable_shards_exception"), item(400, "document_parsing_exception"));
+                    item(503, "unavailable_shards_exception"), item(400, "illegal_argument_exception"));
             default -> allCreated(b);
         };
         output.deliver(events(5));
@@ -146,7 +146,7 @@ class ElasticsearchOutputTest {
         assertThat(second.id(2)).isEqualTo("id4");
         assertThat(second.index(2)).isEqualTo("logs-logferry.deadletter-test");
         JsonNode letter = second.docs().get(2);
-        assertThat(letter.path("error").path("type").asText()).isEqualTo("document_parsing_exception");
+        assertThat(letter.path("error").path("type").asText()).isEqualTo("illegal_argument_exception");
         assertThat(letter.path("error").path("code").asText()).isEqualTo("400");
         assertThat(JSON.readTree(letter.path("event").path("original").asText()).path("message").asText()).isEqualTo("line 4");
         assertThat(letter.path("data_stream").path("namespace").asText()).isEqualTo("test");
@@ -163,7 +163,7 @@ class ElasticsearchOutputTest {
     @Test
     void aDeadLetterRefusedTooIsDroppedAndCountedWhileTheOthersAreDelivered() throws Exception {
         script = b -> switch (seen.size()) {
-            case 1 -> items(item(201, null), item(400, "document_parsing_exception"), item(429, "es_rejected_execution_exception"));
+            case 1 -> items(item(201, null), item(400, "illegal_argument_exception"), item(429, "es_rejected_execution_exception"));
             // the dead-letter stream refuses the letter of id1; id2 is still rejected once more
             case 2 -> items(item(400, "document_parsing_exception"), item(429, "es_rejected_execution_exception"));
             default -> allCreated(b);
@@ -384,6 +384,122 @@ class ElasticsearchOutputTest {
         assertThat(tracker.outstanding()).isZero();
         assertThat(output.problem()).isNull();
         assertThat(metrics.prometheus()).contains("\nlogferry_output_ready 1");
+    }
+
+    @Test
+    void aMappingConflictIsSentAgainOnceWithTheDecodedFieldsFlattenedAndDeadLetteredOnlyIfRefusedAgain() throws Exception {
+        script = b -> switch (seen.size()) {
+            // id1: object where another container made a value; id2 as well, and refused again once retyped
+            case 1 -> items(item(201, null), item(400, "document_parsing_exception"), item(400, "document_parsing_exception"));
+            case 2 -> items(item(201, null), item(400, "document_parsing_exception"));
+            default -> allCreated(b);
+        };
+        output.deliver(events(3));
+
+        assertThat(seen).hasSize(3);
+        Bulk second = seen.get(1);
+        assertThat(second.id(0)).isEqualTo("id1");
+        assertThat(second.index(0)).as("the same data stream, the same _id").isEqualTo("logs-docker-test");
+        JsonNode retyped = second.docs().get(0);
+        assertThat(retyped.path("message").asText()).isEqualTo("line 1");
+        assertThat(retyped.has("f")).isFalse();
+        assertThat(retyped.path("logferry").path("flattened").path("f").asInt()).isEqualTo(1);
+        assertThat(retyped.path("log").path("flags").toString()).contains("mapping_conflict");
+        assertThat(retyped.path("container").path("id").asText()).isEqualTo("c0ffee");
+        // refused again once retyped: dead-lettered with the original document
+        Bulk third = seen.get(2);
+        assertThat(third.id(0)).isEqualTo("id2");
+        assertThat(third.index(0)).isEqualTo("logs-logferry.deadletter-test");
+        assertThat(JSON.readTree(third.docs().get(0).path("event").path("original").asText()).path("f").asInt()).isEqualTo(2);
+
+        assertThat(tracker.outstanding()).isZero();
+        assertThat(metrics.value("logferry_events_retyped_total")).isEqualTo(1);
+        assertThat(metrics.value("logferry_events_dead_lettered_total")).isEqualTo(1);
+        assertThat(metrics.value("logferry_events_acked_total")).isEqualTo(2);
+    }
+
+    @Test
+    void aFailingDestinationALabelChoseIsParkedAfterItsSecondFailureWhileTheOperatorsIsRetriedInPlace() throws Exception {
+        output.close();
+        // the operator's stream is logs-docker-default: the events' logs-docker-test was a label's choice
+        output = new ElasticsearchOutput(EsConnection.build(config(Duration.ofMillis(1), Duration.ofMillis(5))),
+                config(Duration.ofMillis(1), Duration.ofMillis(5)), metrics, null, new OperatorTargets("logs-docker-default", null));
+        List<List<LogEvent>> parkedHere = Collections.synchronizedList(new ArrayList<>());
+        List<Long> delays = Collections.synchronizedList(new ArrayList<>());
+        output.parkInto((events, delay) -> {
+            parkedHere.add(List.copyOf(events));
+            delays.add(delay);
+        });
+        script = b -> {
+            String[] items = new String[b.actions().size()];
+            for (int i = 0; i < items.length; i++) {
+                items[i] = b.index(i).equals("logs-docker-test") ? item(500, "illegal_state_exception") : item(201, null);
+            }
+            return items(items);
+        };
+        List<LogEvent> mine = events(3);
+        output.deliver(mine);
+
+        // the first failure retried in place, the second parks all three; nothing acknowledged, nothing lost
+        assertThat(seen).hasSize(2);
+        assertThat(parkedHere).singleElement().satisfies(p -> assertThat(p).containsExactlyElementsOf(mine));
+        assertThat(tracker.outstanding()).isEqualTo(3);
+        assertThat(metrics.value("logferry_events_parked_total")).isEqualTo(3);
+
+        // while it keeps failing, the next delivery parks at its first failure, with backoff
+        seen.clear();
+        output.deliver(mine);
+        assertThat(seen).hasSize(1);
+        assertThat(parkedHere).hasSize(2);
+        assertThat(delays).allSatisfy(d -> assertThat(d).isPositive());
+
+        // once it takes documents again they are delivered and the destination is no longer failing
+        script = ElasticsearchOutputTest::allCreated;
+        seen.clear();
+        output.deliver(mine);
+        assertThat(seen).hasSize(1);
+        assertThat(tracker.outstanding()).isZero();
+    }
+
+    @Test
+    void aWriteBlockOnAStreamALabelChoseParksItsEventsToo() throws Exception {
+        output.close();
+        output = new ElasticsearchOutput(EsConnection.build(config(Duration.ofMillis(1), Duration.ofMillis(5))),
+                config(Duration.ofMillis(1), Duration.ofMillis(5)), metrics, null, new OperatorTargets("logs-docker-default", null));
+        List<LogEvent> parkedHere = Collections.synchronizedList(new ArrayList<>());
+        output.parkInto((events, delay) -> parkedHere.addAll(events));
+        script = b -> {
+            String[] items = new String[b.actions().size()];
+            for (int i = 0; i < items.length; i++) {
+                items[i] = b.id(i).equals("id0") ? item(403, "cluster_block_exception") : item(201, null);
+            }
+            return items(items);
+        };
+        List<LogEvent> mine = events(2);
+        output.deliver(mine);
+
+        // id1 was created at once; id0, blocked twice in a row, went back to its lane
+        assertThat(seen).hasSize(2);
+        assertThat(parkedHere).containsExactly(mine.get(0));
+        assertThat(metrics.value("logferry_events_blocked_total")).isEqualTo(2);
+        assertThat(tracker.outstanding()).isEqualTo(1);
+    }
+
+    @Test
+    void aFailingOperatorsStreamIsRetriedInPlaceAsEver() throws Exception {
+        output.close();
+        // the events' logs-docker-test is the operator's own stream here
+        output = new ElasticsearchOutput(EsConnection.build(config(Duration.ofMillis(1), Duration.ofMillis(5))),
+                config(Duration.ofMillis(1), Duration.ofMillis(5)), metrics, null, new OperatorTargets("logs-docker-test", null));
+        List<List<LogEvent>> parkedHere = Collections.synchronizedList(new ArrayList<>());
+        output.parkInto((events, delay) -> parkedHere.add(events));
+        script = b -> seen.size() <= 4 ? items(item(500, "illegal_state_exception"), item(503, "unavailable_shards_exception"))
+                : allCreated(b);
+        output.deliver(events(2));
+
+        assertThat(seen).hasSize(5);
+        assertThat(parkedHere).isEmpty();
+        assertThat(tracker.outstanding()).isZero();
     }
 
     private Config.Elasticsearch config(Duration backoffInitial, Duration backoffMax) {

@@ -71,28 +71,35 @@ class RoundOutcomeTest {
 
     @ParameterizedTest(name = "{0} letters {1}")
     @CsvSource(delimiter = '|', textBlock = """
-            # fixture        | letters | acked | again | toLetter | lost | delivered dup deadLettered retried blocked | blocked indices                    | unnamed | delivered to
-            all-created.json | -       | abcde | -     | -        | -    | 5 0 0 0 0                                   | -                                  | false   | -
-            all-created.json | bd      | abcde | -     | -        | -    | 3 0 2 0 0                                   | -                                  | false   | -
-            mixed.json       | -       | ab    | cde   | e        | -    | 2 1 0 2 0                                   | -                                  | false   | logs-docker-default
-            mixed.json       | e       | ab    | cd    | -        | e    | 2 1 0 2 0                                   | -                                  | false   | logs-docker-default
-            blocks.json      | -       | a     | bcde  | de       | -    | 1 0 0 2 2                                   | logs-shop-prod                     | true    | logs-web-prod
-            blocks.json      | bcde    | a     | bc    | -        | de   | 1 0 0 2 2                                   | logs-shop-prod                     | true    | logs-web-prod
-            letters.json     | abcd    | ae    | d     | -        | bc   | 1 1 1 1 0                                   | -                                  | false   | logs-docker-default
-            no-status.json   | -       | ad    | bce   | -        | -    | 2 0 0 3 0                                   | -                                  | false   | logs-docker-default
+            # fixture        | letters | retyped | acked | again | toLetter | toRetype | lost | delivered dup deadLettered retried blocked retyped | failed | blocked indices | unnamed | delivered to
+            all-created.json | -       | -       | abcde | -     | -        | -        | -    | 5 0 0 0 0 0                                 | -      | -               | false   | -
+            all-created.json | bd      | -       | abcde | -     | -        | -        | -    | 3 0 2 0 0 0                                 | -      | -               | false   | -
+            all-created.json | b       | ce      | abcde | -     | -        | -        | -    | 4 0 1 0 0 2                                 | -      | -               | false   | -
+            mixed.json       | -       | -       | ab    | cde   | -        | e        | -    | 2 1 0 2 0 0                                 | d      | -               | false   | logs-docker-default
+            mixed.json       | e       | -       | ab    | cd    | -        | -        | e    | 2 1 0 2 0 0                                 | d      | -               | false   | logs-docker-default
+            mixed.json       | -       | e       | ab    | cde   | e        | -        | -    | 2 1 0 2 0 0                                 | d      | -               | false   | logs-docker-default
+            mixed.json       | -       | d       | ab    | cde   | -        | e        | -    | 2 1 0 2 0 0                                 | d      | -               | false   | logs-docker-default
+            blocks.json      | -       | -       | a     | bcde  | de       | -        | -    | 1 0 0 2 2 0                                 | bc     | logs-shop-prod  | true    | logs-web-prod
+            blocks.json      | bcde    | -       | a     | bc    | -        | -        | de   | 1 0 0 2 2 0                                 | -      | logs-shop-prod  | true    | logs-web-prod
+            letters.json     | abcd    | -       | ae    | d     | -        | -        | bc   | 1 1 1 1 0 0                                 | -      | -               | false   | logs-docker-default
+            letters.json     | -       | -       | ae    | bcd   | c        | b        | -    | 2 1 0 1 0 0                                 | -      | -               | false   | logs-logferry.deadletter-default logs-docker-default
+            no-status.json   | -       | -       | ad    | bce   | -        | -        | -    | 2 0 0 3 0 0                                 | -      | -               | false   | logs-docker-default
             """)
-    void itemsOfAResponse(String fixture, String letters, String acked, String again, String toLetter, String lost,
-                          String counts, String blockedIndices, boolean unnamed, String deliveredTo) throws IOException {
+    void itemsOfAResponse(String fixture, String letters, String retyped, String acked, String again, String toLetter, String toRetype,
+                          String lost, String counts, String failed, String blockedIndices, boolean unnamed, String deliveredTo)
+            throws IOException {
         List<LogEvent> sent = events(5);
-        RoundOutcome o = RoundOutcome.of(sent, letters(letters, sent), fixture(fixture));
+        RoundOutcome o = RoundOutcome.of(sent, letters(letters, sent), letters(retyped, sent), fixture(fixture));
 
         assertThat(o.split()).isFalse();
         assertThat(names(o.acked(), sent)).as("acked").isEqualTo(acked);
         assertThat(names(o.again(), sent)).as("again").isEqualTo(again);
         assertThat(refusals(o.toLetter(), sent)).as("to dead-letter").isEqualTo(toLetter);
+        assertThat(refusals(o.toRetype(), sent)).as("to retype").isEqualTo(toRetype);
         assertThat(refusals(o.lost(), sent)).as("lost").isEqualTo(lost);
-        assertThat(o.delivered() + " " + o.duplicates() + " " + o.deadLettered() + " " + o.retried() + " " + o.blocked())
-                .as("delivered duplicates deadLettered retried blocked").isEqualTo(counts);
+        assertThat(o.delivered() + " " + o.duplicates() + " " + o.deadLettered() + " " + o.retried() + " " + o.blocked() + " " + o.retyped())
+                .as("delivered duplicates deadLettered retried blocked retyped").isEqualTo(counts);
+        assertThat(names(o.failedItems(), sent)).as("failed items (5xx, block)").isEqualTo(failed);
         assertThat(o.blockedIndices().keySet()).as("blocked indices").isEqualTo(set(blockedIndices));
         assertThat(o.blockedUnnamed()).as("a block without its index").isEqualTo(unnamed);
         assertThat(o.deliveredTo()).as("delivered to").isEqualTo(set(deliveredTo));
@@ -141,7 +148,9 @@ class RoundOutcomeTest {
         assertThat(o.blockedIndices().get("logs-shop-prod")).startsWith("403 cluster_block_exception: index [logs-shop-prod] blocked by");
 
         RoundOutcome mixed = RoundOutcome.of(sent, e -> false, fixture("mixed.json"));
-        assertThat(mixed.toLetter()).singleElement().satisfies(r -> {
+        assertThat(mixed.toLetter()).isEmpty();
+        // a mapping conflict: first retyped, not dead-lettered
+        assertThat(mixed.toRetype()).singleElement().satisfies(r -> {
             assertThat(r.forbidden()).isFalse();
             assertThat(r.type()).isEqualTo("document_parsing_exception");
         });

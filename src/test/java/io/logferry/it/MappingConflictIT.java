@@ -20,9 +20,11 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * A document that conflicts with the mapping: {@code f} is a number in every line but two, where
- * it is an object. Those two go to the dead-letter data stream with the error and the original;
- * every other line lands normally, the lines after them too, and the container's offset in the
- * registry reaches the end of its log (nothing holds the acknowledgements back).
+ * it is an object. Elasticsearch refuses those two; each is sent again once with its decoded
+ * fields under {@code logferry.flattened} (issue 23) and lands in the index with its message and
+ * identity, flagged {@code mapping_conflict}; nothing goes to the dead-letter stream. Every other
+ * line lands normally, the lines after them too, and the container's offset in the registry
+ * reaches the end of its log (nothing holds the acknowledgements back).
  */
 class MappingConflictIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -54,7 +56,7 @@ class MappingConflictIT {
     }
 
     @Test
-    void theConflictingDocumentsAreDeadLetteredAndEverythingElseLands() throws Exception {
+    void theConflictingDocumentsAreSentAgainFlattenedAndEveryLineLands() throws Exception {
         Instant started = Instant.now();
         String run = TestEnv.uniqueName("map");
         String index = "logs-docker-" + run;
@@ -71,42 +73,31 @@ class MappingConflictIT {
                 .failFast("the agent exited", () -> !agent.alive())
                 .until(() -> es.count(index) + es.count(deadLetter) >= total);
 
-        List<JsonNode> docs = es.all(index, "message", "stream", "f");
-        List<JsonNode> letters = es.all(deadLetter, "message", "error", "event", "http", "container", "data_stream", "@timestamp");
-        List<String> found = new ArrayList<>(Tally.messages(docs));
-        for (JsonNode l : letters) {
-            found.add(JSON.readTree(l.path("event").path("original").asText()).path("message").asText());
-        }
-        Tally.report("mapping conflict (dead letter)", started, Map.of("j", total), found);
+        List<JsonNode> docs = es.all(index, "message", "stream", "f", "logferry", "log", "container");
+        Tally.report("mapping conflict (retyped)", started, Map.of("j", total), Tally.messages(docs));
 
-        // every line but the two is in the index, once; the lines after the conflicts too
+        // every line is in the index, once; the lines after the conflicts too
         List<Integer> expectedNumbers = new ArrayList<>();
         for (int n = 1; n <= total; n++) {
-            if (!CONFLICTS.contains(n)) {
-                expectedNumbers.add(n);
-            }
+            expectedNumbers.add(n);
         }
         assertThat(docs.stream().map(d -> Integer.parseInt(d.path("message").asText().substring("j out ".length()))).sorted().toList())
                 .isEqualTo(expectedNumbers);
-        assertThat(docs).allSatisfy(d -> assertThat(d.path("f").isNumber()).isTrue());
-
-        // the two are in the dead-letter stream, with the error and the original document
-        assertThat(letters).hasSize(CONFLICTS.size());
-        for (JsonNode l : letters) {
-            JsonNode original = JSON.readTree(l.path("event").path("original").asText());
-            int n = Integer.parseInt(original.path("message").asText().substring("j out ".length()));
-            assertThat(CONFLICTS).contains(n);
-            assertThat(original.path("f").path("a").asInt()).isEqualTo(n);
-            assertThat(original.path("container").path("id").asText()).isEqualTo(container.getContainerId());
-            // document_parsing_exception, or illegal_argument_exception ("mapper [f] cannot be changed
-            // from type [long] to [ObjectMapper]") when both shapes reach the new mapping in one bulk
-            assertThat(l.path("error").path("type").asText()).containsAnyOf("parsing", "illegal_argument");
-            assertThat(l.path("error").path("message").asText()).contains("[f]");
-            assertThat(l.path("error").path("code").asText()).isEqualTo("400");
-            assertThat(l.path("container").path("id").asText()).isEqualTo(container.getContainerId());
-            assertThat(l.path("data_stream").path("namespace").asText()).isEqualTo(run);
+        for (JsonNode d : docs) {
+            int n = Integer.parseInt(d.path("message").asText().substring("j out ".length()));
+            if (CONFLICTS.contains(n)) {
+                // refused for its object, sent again with the decoded fields flattened; what the agent wrote stays
+                assertThat(d.has("f")).isFalse();
+                assertThat(d.path("logferry").path("flattened").path("f").path("a").asInt()).isEqualTo(n);
+                assertThat(d.path("log").path("flags").toString()).contains("mapping_conflict");
+                assertThat(d.path("container").path("id").asText()).isEqualTo(container.getContainerId());
+            } else {
+                assertThat(d.path("f").isNumber()).isTrue();
+            }
         }
-        assertThat(agent.metric("logferry_events_dead_lettered_total")).isEqualTo(CONFLICTS.size());
+        assertThat(es.count(deadLetter)).as("nothing dead-lettered").isZero();
+        assertThat(agent.metric("logferry_events_retyped_total")).isEqualTo(CONFLICTS.size());
+        assertThat(agent.metric("logferry_events_dead_lettered_total")).isZero();
         assertThat(agent.metric("logferry_events_dropped_total{reason=\"dead_letter_refused\"}")).isZero();
 
         // the pipeline did not stall: the container's committed offset reaches the end of its log
