@@ -181,22 +181,30 @@ final class Dissect implements Processor {
             flag(event);
             return ignoreFailure ? Outcome.CONTINUE : Outcome.STOP;
         }
+        Map<String, String[]> paths = new LinkedHashMap<>();
+        for (String k : found.keySet()) {
+            String[] p = target(k);
+            if (p != null) {
+                paths.put(k, p);
+            }
+        }
         if (!overwrite) {
-            for (String k : found.keySet()) {
-                if (Fields.get(event, target(k)) != null) {
+            for (String[] p : paths.values()) {
+                if (Fields.get(event, p) != null) {
                     return Outcome.STOP;    // Filebeat: "cannot override existing key", the event unchanged
                 }
             }
         }
-        for (Map.Entry<String, Object> f : found.entrySet()) {
-            Fields.put(event, target(f.getKey()), f.getValue(), true);
+        for (Map.Entry<String, String[]> p : paths.entrySet()) {
+            Fields.put(event, p.getValue(), found.get(p.getKey()), true);
         }
         return Outcome.CONTINUE;
     }
 
+    /** The path of a found key; one an indirect key took from the text is bounded ({@link Fields#contentPath}), null when unusable. */
     private String[] target(String key) {
         String[] known = targets.get(key);
-        return known != null ? known : Fields.path(prefix.isEmpty() ? key : prefix + "." + key);
+        return known != null ? known : Fields.contentPath(prefix.isEmpty() ? key : prefix + "." + key);
     }
 
     @SuppressWarnings("unchecked")
