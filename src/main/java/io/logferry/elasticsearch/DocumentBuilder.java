@@ -190,6 +190,11 @@ public final class DocumentBuilder implements Encoder {
         return v == null ? null : Utf8.truncate(v, ContainerLabels.MAX_VALUE_BYTES);
     }
 
+    /** {@code limits.field_*} as this builder applies them. */
+    public FieldTree.Limits fieldLimits() {
+        return fieldLimits;
+    }
+
     public String index() {
         return index;
     }
