@@ -146,7 +146,12 @@ final class ContentFields {
                 }
                 continue;
             }
-            route(o, List.of(name), root.child(name), e.getValue(), clashes);
+            Place p = root.child(name);
+            if (p.rule == Rule.FREE) {
+                o.raw(',').key(name).value(e.getValue());       // most fields: no path to build
+            } else {
+                route(o, List.of(name), p, e.getValue(), clashes);
+            }
         }
     }
 

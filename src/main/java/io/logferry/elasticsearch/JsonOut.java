@@ -10,15 +10,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A growable byte buffer that writes JSON by hand: the per-line hot path builds each document
+ * A growable byte buffer that writes JSON by hand (not thread-safe: one writer per thread): the per-line hot path builds each document
  * with it, so that nothing is parsed or reflected on the way out. Strings are escaped as JSON
  * requires; control characters (NUL included) are kept, escaped as six-character unicode escapes; lone
- * surrogates become U+FFFD.
+ * surrogates become U+FFFD. Not thread-safe: one writer, one thread.
  */
 public final class JsonOut {
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     private byte[] buf;
     private int len;
+    /** The open maps and lists of {@link #value}, kept between calls (a JsonOut is one thread's). */
+    private final ArrayDeque<Iterator<?>> stack = new ArrayDeque<>();
 
     public JsonOut(int capacity) {
         buf = new byte[Math.max(capacity, 64)];
@@ -178,7 +180,8 @@ public final class JsonOut {
         if (!(v instanceof Map<?, ?>) && !(v instanceof List<?>)) {
             return scalar(v);
         }
-        ArrayDeque<Iterator<?>> stack = new ArrayDeque<>();
+        ArrayDeque<Iterator<?>> stack = this.stack;
+        stack.clear();
         open(v, stack);
         boolean first = true;
         while (!stack.isEmpty()) {
