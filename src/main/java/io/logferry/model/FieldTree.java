@@ -161,11 +161,8 @@ public final class FieldTree {
             }
             return;
         }
-        Slot s = slot(f, key);
-        if (s != null) {
-            if (s.at.containsKey(s.key) || admit()) {
-                s.at.put(s.key, v);
-            }
+        if (slot(f, key) && (slotAt.containsKey(slotKey) || admit())) {
+            slotAt.put(slotKey, v);
         }
     }
 
@@ -187,22 +184,21 @@ public final class FieldTree {
             f.list.add(m);
             return new Frame(m, null, f.level + 1, null);
         }
-        Slot s = slot(f, key);
-        if (s == null) {
+        if (!slot(f, key)) {
             return SKIP;
         }
-        if (s.level >= limits.maxDepth) {
-            return new Frame(s.at, null, s.level, s.key);     // its fields stay flat on this level
+        if (slotLevel >= limits.maxDepth) {
+            return new Frame(slotAt, null, slotLevel, slotKey);     // its fields stay flat on this level
         }
-        if (s.at.get(s.key) instanceof Map<?, ?> existing) {
-            return new Frame((Map<String, Object>) existing, null, s.level + 1, null);
+        if (slotAt.get(slotKey) instanceof Map<?, ?> existing) {
+            return new Frame((Map<String, Object>) existing, null, slotLevel + 1, null);
         }
-        if (!s.at.containsKey(s.key) && !admit()) {
+        if (!slotAt.containsKey(slotKey) && !admit()) {
             return SKIP;
         }
         Map<String, Object> m = new LinkedHashMap<>();
-        s.at.put(s.key, m);
-        return new Frame(m, null, s.level + 1, null);
+        slotAt.put(slotKey, m);
+        return new Frame(m, null, slotLevel + 1, null);
     }
 
     /** Opens an array under {@code key} (or in an array); the frame its elements go into. */
@@ -222,20 +218,19 @@ public final class FieldTree {
             f.list.add(l);
             return new Frame(null, l, f.level + 1, null);
         }
-        Slot s = slot(f, key);
-        if (s == null) {
+        if (!slot(f, key)) {
             return SKIP;
         }
-        if (s.level >= limits.maxDepth) {
+        if (slotLevel >= limits.maxDepth) {
             Cut.DEPTH.count.increment();
             return SKIP;
         }
-        if (!s.at.containsKey(s.key) && !admit()) {
+        if (!slotAt.containsKey(slotKey) && !admit()) {
             return SKIP;
         }
         List<Object> l = new ArrayList<>();
-        s.at.put(s.key, l);
-        return new Frame(null, l, s.level + 1, null);
+        slotAt.put(slotKey, l);
+        return new Frame(null, l, slotLevel + 1, null);
     }
 
     /** A whole value (a tree of maps and lists, as a processor leaves it) under {@code key}: copied, by the rules. */
@@ -265,10 +260,16 @@ public final class FieldTree {
         return t;
     }
 
+    /** A map or list being copied, and how far. */
+    private record Open(Frame frame, Iterator<?> it) { }
+
+    /** The stack of {@link #copy}, made once per tree. */
+    private ArrayDeque<Open> copying;
+
     /** A value's tree copied under {@code key}, with an explicit stack (never the Java stack). */
     private void copy(Frame into, String key, Object value) {
-        record Open(Frame frame, Iterator<?> it) { }
-        ArrayDeque<Open> stack = new ArrayDeque<>();
+        ArrayDeque<Open> stack = copying == null ? copying = new ArrayDeque<>() : copying;
+        stack.clear();
         Frame first = value instanceof Map<?, ?> ? object(into, key) : array(into, key);
         stack.push(new Open(first, value instanceof Map<?, ?> m ? m.entrySet().iterator() : ((List<?>) value).iterator()));
         while (!stack.isEmpty()) {
@@ -322,13 +323,23 @@ public final class FieldTree {
         return true;
     }
 
-    /** The object and key where a field named {@code key} goes from {@code f}, the objects on the way made; null when left out. */
-    private record Slot(Map<String, Object> at, String key, int level) { }
+    /** Where the last {@link #slot} put a field: the object, the key, its level (fields, not a record: one line, one thread, no garbage). */
+    private Map<String, Object> slotAt;
+    private String slotKey;
+    private int slotLevel;
 
+    private boolean slot(Map<String, Object> at, String key, int level) {
+        slotAt = at;
+        slotKey = key;
+        slotLevel = level;
+        return true;
+    }
+
+    /** The object and key where a field named {@code key} goes from {@code f} ({@link #slotAt}...), the objects on the way made; false when left out. */
     @SuppressWarnings("unchecked")
-    private Slot slot(Frame f, String key) {
+    private boolean slot(Frame f, String key) {
         if (f.flat != null) {
-            return new Slot(f.map, cut(f.flat + "." + key), f.level);
+            return slot(f.map, cut(f.flat + "." + key), f.level);
         }
         Map<String, Object> at = f.map;
         int level = f.level;
@@ -338,7 +349,7 @@ public final class FieldTree {
             pos++;
         }
         if (pos == n) {
-            return new Slot(at, cut(key), level);          // "" or dots alone: as it is
+            return slot(at, cut(key), level);          // "" or dots alone: as it is
         }
         while (true) {
             int dot = key.indexOf('.', pos);
@@ -347,17 +358,17 @@ public final class FieldTree {
                 next++;
             }
             if (dot < 0 || next == n) {
-                return new Slot(at, cut(dot < 0 ? key.substring(pos) : key.substring(pos, dot)), level);
+                return slot(at, cut(dot < 0 ? key.substring(pos) : key.substring(pos, dot)), level);
             }
             if (level >= limits.maxDepth) {
                 Cut.DEPTH.count.increment();
-                return new Slot(at, cut(key.substring(pos)), level);   // the rest stays flat on the deepest level
+                return slot(at, cut(key.substring(pos)), level);   // the rest stays flat on the deepest level
             }
             String part = cut(key.substring(pos, dot));
             Object child = at.get(part);
             if (!(child instanceof Map<?, ?>)) {
                 if (child == null && !admit()) {
-                    return null;
+                    return false;
                 }
                 child = new LinkedHashMap<String, Object>();
                 at.put(part, child);

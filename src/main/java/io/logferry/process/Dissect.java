@@ -181,22 +181,24 @@ final class Dissect implements Processor {
             flag(event);
             return ignoreFailure ? Outcome.CONTINUE : Outcome.STOP;
         }
-        Map<String, String[]> paths = new LinkedHashMap<>();
+        String[][] paths = new String[found.size()][];
+        int n = 0;
         for (String k : found.keySet()) {
-            String[] p = target(k);
-            if (p != null) {
-                paths.put(k, p);
-            }
+            paths[n++] = target(k);         // null: a name from the text no field can have
         }
         if (!overwrite) {
-            for (String[] p : paths.values()) {
-                if (Fields.get(event, p) != null) {
+            for (String[] p : paths) {
+                if (p != null && Fields.get(event, p) != null) {
                     return Outcome.STOP;    // Filebeat: "cannot override existing key", the event unchanged
                 }
             }
         }
-        for (Map.Entry<String, String[]> p : paths.entrySet()) {
-            Fields.put(event, p.getValue(), found.get(p.getKey()), true);
+        n = 0;
+        for (Object v : found.values()) {
+            String[] p = paths[n++];
+            if (p != null) {
+                Fields.put(event, p, v, true);
+            }
         }
         return Outcome.CONTINUE;
     }
