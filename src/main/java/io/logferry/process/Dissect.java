@@ -194,10 +194,10 @@ final class Dissect implements Processor {
             }
         }
         n = 0;
-        for (Object v : found.values()) {
+        for (Object value : found.values()) {
             String[] p = paths[n++];
             if (p != null) {
-                Fields.put(event, p, v, true);
+                Fields.put(event, p, value, true);
             }
         }
         return Outcome.CONTINUE;
