@@ -1,5 +1,6 @@
 package io.logferry.config;
 
+import io.logferry.model.FieldTree;
 import io.logferry.model.MultilineMatch;
 import io.logferry.model.MultilineType;
 import io.logferry.model.Priority;
@@ -152,14 +153,33 @@ public record Config(
      * @param processorMaxFields       keys, fields, tags or conditions of one processor
      * @param maxRate     {@code limits.max_rate}: events a second any container may be read at most; 0: no ceiling
      * @param maxPriority {@code limits.max_priority}: the highest priority a label may claim
+     * @param fieldMaxDepth    {@code limits.field_max_depth}: the deepest level of a content field ({@link FieldTree})
+     * @param fieldMaxCount    {@code limits.field_max_count}: fields, objects and array elements of one document's content
+     * @param fieldMaxKeyBytes {@code limits.field_max_key_bytes}: one content key, UTF-8 bytes
      */
     public record Limits(int maxBytes, int multilineMaxLines, Duration multilineMaxTimeout, int regexMaxLength,
                          int regexMaxCount, int containerLabelsMaxCount, int containerLabelsMaxBytes,
                          int heldFilesPerContainer, long heldBytesTotal,
-                         int processorsMaxCount, int processorMaxValueBytes, int processorMaxFields, int maxRate, Priority maxPriority) {
+                         int processorsMaxCount, int processorMaxValueBytes, int processorMaxFields, int maxRate, Priority maxPriority,
+                         int fieldMaxDepth, int fieldMaxCount, int fieldMaxKeyBytes) {
         public static final int PROCESSORS_MAX_COUNT = 16;
         public static final int PROCESSOR_MAX_VALUE_BYTES = 4096;
         public static final int PROCESSOR_MAX_FIELDS = 64;
+
+        /** With the default field limits. */
+        public Limits(int maxBytes, int multilineMaxLines, Duration multilineMaxTimeout, int regexMaxLength, int regexMaxCount,
+                      int containerLabelsMaxCount, int containerLabelsMaxBytes, int heldFilesPerContainer, long heldBytesTotal,
+                      int processorsMaxCount, int processorMaxValueBytes, int processorMaxFields, int maxRate, Priority maxPriority) {
+            this(maxBytes, multilineMaxLines, multilineMaxTimeout, regexMaxLength, regexMaxCount, containerLabelsMaxCount,
+                    containerLabelsMaxBytes, heldFilesPerContainer, heldBytesTotal, processorsMaxCount, processorMaxValueBytes,
+                    processorMaxFields, maxRate, maxPriority, FieldTree.Limits.DEFAULTS.maxDepth(), FieldTree.Limits.DEFAULTS.maxFields(),
+                    FieldTree.Limits.DEFAULTS.maxKeyBytes());
+        }
+
+        /** {@code limits.field_*} as the field tree takes them. */
+        public FieldTree.Limits fieldLimits() {
+            return new FieldTree.Limits(fieldMaxDepth, fieldMaxCount, fieldMaxKeyBytes);
+        }
 
         /** With the default processor limits, without a rate ceiling, every priority allowed. */
         public Limits(int maxBytes, int multilineMaxLines, Duration multilineMaxTimeout, int regexMaxLength, int regexMaxCount,

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.logferry.model.DataStream;
 import io.logferry.model.Ecs;
+import io.logferry.model.FieldTree;
 import io.logferry.model.MultilineMatch;
 import io.logferry.model.MultilineType;
 import io.logferry.model.Priority;
@@ -501,7 +502,19 @@ public final class ConfigLoader {
                 li.positive("regex_max_length"), li.positive("regex_max_count"), li.positive("container_labels_max_count"),
                 li.positive("container_labels_max_bytes"), li.nonNegative("held_files_per_container"), li.positiveLong("held_bytes_total"),
                 li.positive("processors_max_count"), li.positive("processor_max_value_bytes"), li.positive("processor_max_fields"),
-                li.nonNegative("max_rate"), li.choice("max_priority", Priority.class));
+                li.nonNegative("max_rate"), li.choice("max_priority", Priority.class), fieldLimit(li, "field_max_depth",
+                        FieldTree.Limits.MIN_DEPTH, FieldTree.Limits.MAX_DEPTH), fieldLimit(li, "field_max_count", 1, 1_000_000),
+                fieldLimit(li, "field_max_key_bytes", FieldTree.Limits.MIN_KEY_BYTES, 1 << 20));
+    }
+
+    /** One of {@code limits.field_*}: within {@code min..max} (the value given when it is not, with the problem named). */
+    private int fieldLimit(Section li, String key, int min, int max) {
+        int v = li.positive(key);
+        if (v < min || v > max) {
+            problems.add("config: key '" + li.key(key) + "' must be between " + min + " and " + max + ", got " + v);
+            return Math.max(min, Math.min(max, v));
+        }
+        return v;
     }
 
     /** {@code queue.weights.<name>}: 1 to 100. */

@@ -1,14 +1,16 @@
 package io.logferry.decode;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonToken;
 import io.logferry.model.Ecs;
+import io.logferry.model.FieldTree;
 
+import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -32,120 +34,174 @@ import java.util.Map;
  *       them go under that one field.</li>
  * </ul>
  *
- * <p>The detection is a few hash lookups on the parsed object. A message that is not a JSON object
- * stays text, with an error. Stateless; thread-safe.
+ * <p>The parser's tokens go straight into a {@link FieldTree} (no intermediate node tree, no
+ * recursion): dotted keys are nesting, the later of two clashing keys wins, and depth, key length
+ * and the number of fields are bounded by {@code limits.field_*} as they are parsed. The detection
+ * is a few hash lookups on the tree. A message that is not a JSON object stays text, with an
+ * error. Stateless; thread-safe.
  */
 public final class JsonMessage {
-    /** Text after the object ({@code {"a":1} and more}) makes the message not JSON, rather than being dropped. */
-    private static final ObjectMapper MAPPER = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final JsonFactory FACTORY = new JsonFactory();
     /** Where the fields of other JSON go that would land on an ECS or agent name. */
     public static final String CLASHES = "json";
 
     /**
-     * @param fields the fields for the document (without the text and the level), or null when not JSON
+     * @param fields the fields for the document (without the text and the level), a {@link FieldTree}'s
+     *               root, or null when not JSON
      * @param ecs    true when the message is ECS JSON: its fields are in ECS places
      */
-    public record Result(ObjectNode fields, String text, String level, String error, boolean ecs) {
-        public Result(ObjectNode fields, String text, String level, String error) {
+    public record Result(Map<String, Object> fields, String text, String level, String error, boolean ecs) {
+        public Result(Map<String, Object> fields, String text, String level, String error) {
             this(fields, text, level, error, false);
         }
     }
 
     private JsonMessage() { }
 
-    /** With the default target. */
+    /** With the default target and field limits. */
     public static Result decode(String raw, String messageKey) {
         return decode(raw, messageKey, "");
+    }
+
+    /** With the default field limits. */
+    public static Result decode(String raw, String messageKey, String target) {
+        return decode(raw, messageKey, target, FieldTree.Limits.DEFAULTS);
     }
 
     /**
      * @param target where other (non-ECS) JSON's fields go: empty for the document root (ECS and
      *               agent names under {@code json}), else the name of one field that holds them all
+     * @param limits {@code limits.field_*}
      */
-    public static Result decode(String raw, String messageKey, String target) {
+    public static Result decode(String raw, String messageKey, String target, FieldTree.Limits limits) {
         String trimmed = raw.trim();
         if (!trimmed.startsWith("{")) {
             return new Result(null, raw, null, "the message is not a JSON object");
         }
-        JsonNode node;
+        FieldTree tree;
         try {
-            node = MAPPER.readTree(trimmed);
+            tree = parse(trimmed, limits);
         } catch (JsonProcessingException e) {
-            String m = e.getOriginalMessage();
-            return new Result(null, raw, null, "the message is not valid JSON: " + m);
+            return new Result(null, raw, null, "the message is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            return new Result(null, raw, null, "the message is not valid JSON: " + e.getMessage());
         }
-        if (!(node instanceof ObjectNode obj)) {
-            return new Result(null, raw, null, "the message is not a JSON object");
-        }
+        Map<String, Object> obj = tree.root();
         if (isEcs(obj)) {
             return ecs(obj, raw);
         }
         String text = raw;
         for (String key : messageKey.isEmpty() ? new String[] {"message", "msg"} : new String[] {messageKey}) {
-            JsonNode t = obj.get(key);
-            if (t != null && t.isValueNode()) {
-                text = t.asText();
-                obj.remove(key);
+            Object t = FieldTree.get(obj, key);
+            if (t != null && !(t instanceof Map<?, ?>) && !(t instanceof List<?>)) {
+                text = String.valueOf(t);
+                FieldTree.remove(obj, key);
                 break;
             }
         }
         String level = null;
         for (String key : new String[] {"level", "severity", "log.level"}) {
-            JsonNode l = obj.get(key);
-            if (l != null && l.isValueNode()) {
-                level = l.asText();
-                obj.remove(key);
+            Object l = FieldTree.get(obj, key);
+            if (l != null && !(l instanceof Map<?, ?>) && !(l instanceof List<?>)) {
+                level = String.valueOf(l);
+                FieldTree.remove(obj, key);
                 break;
             }
         }
-        return new Result(place(obj, target), text, level, null, false);
+        return new Result(place(obj, target, limits), text, level, null, false);
+    }
+
+    /** The object's tokens into a tree, with a stack of frames (the parser's own nesting limit, 1000, holds too). */
+    private static FieldTree parse(String json, FieldTree.Limits limits) throws IOException {
+        FieldTree tree = new FieldTree(limits);
+        try (JsonParser p = FACTORY.createParser(json)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new IOException("not an object");
+            }
+            ArrayDeque<FieldTree.Frame> stack = new ArrayDeque<>();
+            FieldTree.Frame at = tree.rootFrame();
+            String key = null;
+            for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+                switch (t) {
+                    case FIELD_NAME -> {
+                        key = p.currentName();
+                        continue;
+                    }
+                    case START_OBJECT -> {
+                        stack.push(at);
+                        at = tree.object(at, key);
+                    }
+                    case START_ARRAY -> {
+                        stack.push(at);
+                        at = tree.array(at, key);
+                    }
+                    case END_OBJECT, END_ARRAY -> {
+                        if (stack.isEmpty()) {
+                            if (p.nextToken() != null) {
+                                throw new IOException("text after the object");
+                            }
+                            return tree;
+                        }
+                        at = stack.pop();
+                    }
+                    case VALUE_STRING -> tree.value(at, key, p.getText());
+                    case VALUE_NUMBER_INT -> tree.value(at, key, p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                            ? p.getBigIntegerValue() : (Object) p.getLongValue());
+                    case VALUE_NUMBER_FLOAT -> tree.value(at, key, p.getDoubleValue());
+                    case VALUE_TRUE -> tree.value(at, key, Boolean.TRUE);
+                    case VALUE_FALSE -> tree.value(at, key, Boolean.FALSE);
+                    case VALUE_NULL -> tree.value(at, key, null);
+                    default -> throw new IOException("unexpected " + t);
+                }
+                key = null;
+            }
+            throw new IOException("the object is not closed");
+        }
     }
 
     /**
-     * ECS JSON: {@code ecs.version}, or {@code @timestamp} + {@code log.level} + {@code message},
-     * each dotted ({@code "log.level"}) or nested ({@code "log":{"level":..}}).
+     * ECS JSON: {@code ecs.version}, or {@code @timestamp} + {@code log.level} + {@code message}
+     * (dotted keys are nesting in the tree: both forms are one).
      */
-    static boolean isEcs(ObjectNode o) {
-        if (o.has("ecs.version") || o.path("ecs").has("version")) {
+    static boolean isEcs(Map<String, Object> o) {
+        if (FieldTree.get(o, "ecs.version") != null || o.get("ecs") instanceof Map<?, ?> e && e.containsKey("version")) {
             return true;
         }
-        return o.has("@timestamp") && o.has("message") && (o.has("log.level") || o.path("log").has("level"));
+        return o.containsKey("@timestamp") && o.containsKey("message") && o.get("log") instanceof Map<?, ?> log
+                && log.containsKey("level");
     }
 
-    private static Result ecs(ObjectNode obj, String raw) {
+    private static Result ecs(Map<String, Object> obj, String raw) {
         String text = raw;
-        JsonNode t = obj.get("message");
-        if (t != null && t.isValueNode()) {
-            text = t.asText();
+        Object t = obj.get("message");
+        if (t != null && !(t instanceof Map<?, ?>) && !(t instanceof List<?>)) {
+            text = String.valueOf(t);
             obj.remove("message");
         }
         String level = null;
-        JsonNode l = obj.get("log.level");
-        if (l != null && l.isValueNode()) {
-            level = l.asText();
-            obj.remove("log.level");
-        } else if (obj.get("log") instanceof ObjectNode log && log.get("level") != null && log.get("level").isValueNode()) {
-            level = log.get("level").asText();
-            log.remove("level");
-            if (log.isEmpty()) {
-                obj.remove("log");
-            }
+        Object l = FieldTree.get(obj, "log.level");
+        if (l != null && !(l instanceof Map<?, ?>) && !(l instanceof List<?>)) {
+            level = String.valueOf(l);
+            FieldTree.remove(obj, "log.level");
         }
         return new Result(obj, text, level, null, true);
     }
 
-    /** Other JSON's fields where {@code target} says (see the class comment). */
-    private static ObjectNode place(ObjectNode obj, String target) {
+    /** Other JSON's fields where {@code target} says (see the class comment), one level down re-bounded by the tree. */
+    private static Map<String, Object> place(Map<String, Object> obj, String target, FieldTree.Limits limits) {
         if (!target.isEmpty()) {
-            ObjectNode wrapped = MAPPER.createObjectNode();
+            Map<String, Object> wrapped = new LinkedHashMap<>();
             if (!obj.isEmpty()) {
-                wrapped.set(target, obj);
+                FieldTree under = new FieldTree(limits, 2);
+                for (Map.Entry<String, Object> e : obj.entrySet()) {
+                    under.put(under.rootFrame(), e.getKey(), e.getValue());
+                }
+                wrapped.put(target, under.root());
             }
             return wrapped;
         }
         List<String> moved = null;
-        for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
-            String key = it.next().getKey();
+        for (String key : obj.keySet()) {
             if (Ecs.taken(key)) {
                 if (moved == null) {
                     moved = new ArrayList<>(4);
@@ -154,11 +210,11 @@ public final class JsonMessage {
             }
         }
         if (moved != null) {
-            ObjectNode clashes = MAPPER.createObjectNode();
+            FieldTree clashes = new FieldTree(limits, 2);
             for (String key : moved) {
-                clashes.set(key, obj.remove(key));
+                clashes.put(clashes.rootFrame(), key, obj.remove(key));
             }
-            obj.set(CLASHES, clashes);
+            obj.put(CLASHES, clashes.root());
         }
         return obj;
     }

@@ -1,6 +1,5 @@
 package io.logferry.decode;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.logferry.model.Cursor;
 
 import java.util.Map;
@@ -11,7 +10,7 @@ import java.util.Map;
  * @param start where its first entry begins: with the file it names, the document's identity
  * @param commit the cursor that may be committed once this message is acknowledged: its end, or
  *               earlier when another stream still holds unfinished lines before that end
- * @param json the decoded JSON fields (logferry.json), or null
+ * @param json the decoded JSON fields (logferry.json), a {@link io.logferry.model.FieldTree}'s root, or null
  * @param attrs the Docker {@code attrs} of its first entry ({@code --log-opt labels=/env=}), empty when none
  * @param escapedText the text as valid JSON string content, copied from the json-file line as it is
  *                    (then {@code text} is null in the record and {@link #text()} decodes it); else null
@@ -21,7 +20,7 @@ import java.util.Map;
  *               {@code text} means the processors removed {@code message}.
  */
 public record Message(String stream, String time, String text, Cursor start, Cursor commit, int flags,
-                      ObjectNode json, String level, String errorMessage, Map<String, String> attrs,
+                      Map<String, Object> json, String level, String errorMessage, Map<String, String> attrs,
                       byte[] escapedText, Map<String, Object> fields) {
     public static final int MULTILINE = 1;
     public static final int TRUNCATED = 2;
@@ -34,12 +33,12 @@ public record Message(String stream, String time, String text, Cursor start, Cur
     }
 
     public Message(String stream, String time, String text, Cursor start, Cursor commit, int flags,
-                   ObjectNode json, String level, String errorMessage, Map<String, String> attrs, byte[] escapedText) {
+                   Map<String, Object> json, String level, String errorMessage, Map<String, String> attrs, byte[] escapedText) {
         this(stream, time, text, start, commit, flags, json, level, errorMessage, attrs, escapedText, null);
     }
 
     public Message(String stream, String time, String text, Cursor start, Cursor commit, int flags,
-                   ObjectNode json, String level, String errorMessage, Map<String, String> attrs) {
+                   Map<String, Object> json, String level, String errorMessage, Map<String, String> attrs) {
         this(stream, time, text, start, commit, flags, json, level, errorMessage, attrs, null);
     }
 
@@ -50,7 +49,7 @@ public record Message(String stream, String time, String text, Cursor start, Cur
     }
 
     public Message(String stream, String time, String text, Cursor start, Cursor commit, int flags,
-                   ObjectNode json, String level, String errorMessage) {
+                   Map<String, Object> json, String level, String errorMessage) {
         this(stream, time, text, start, commit, flags, json, level, errorMessage, Map.of());
     }
 }

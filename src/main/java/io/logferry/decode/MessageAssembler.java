@@ -305,7 +305,7 @@ public final class MessageAssembler {
             sink.filtered("line_filter");
             sink.skipped(commit);
         } else if (settings.json()) {
-            JsonMessage.Result r = JsonMessage.decode(text, settings.jsonMessageKey(), settings.jsonTarget());
+            JsonMessage.Result r = JsonMessage.decode(text, settings.jsonMessageKey(), settings.jsonTarget(), settings.fieldLimits());
             process(new Message(stream, time, r.text(), start, commit, flags, r.fields(), r.level(), r.error(), attrs));
         } else {
             process(new Message(stream, time, text, start, commit, flags, null, null, null, attrs));

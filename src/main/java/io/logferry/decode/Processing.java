@@ -1,11 +1,7 @@
 package io.logferry.decode;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.logferry.model.ProcessorChain;
 
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +14,8 @@ import java.util.Map;
  *
  * <p>Decoded JSON fields come as {@link JsonMessage} placed them (the fields of JSON that is not
  * ECS whose names ECS or the agent use are under {@code json} already), and the processors see
- * them there.
+ * them there. What the processors leave may be any tree: the document builder puts it through a
+ * new {@link io.logferry.model.FieldTree} (the limits and the clash rule) before it writes it.
  */
 final class Processing {
     static final String DISSECT_FLAG = "dissect_parsing_error";
@@ -37,10 +34,16 @@ final class Processing {
             ev.put("log", log);
         }
         if (m.json() != null) {
-            // JsonMessage has placed the fields already (ECS names of non-ECS JSON, and the agent's own, under json)
-            for (Iterator<Map.Entry<String, JsonNode>> it = m.json().fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> f = it.next();
-                put(ev, f.getKey(), value(f.getValue()));
+            // JsonMessage has built and placed the fields already (a FieldTree: dots are nesting, bounded);
+            // a JSON log object meets the level's: its fields join it, as the tree merges objects
+            for (Map.Entry<String, Object> f : m.json().entrySet()) {
+                if (ev.get(f.getKey()) instanceof Map<?, ?> here && f.getValue() instanceof Map<?, ?> there) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> h = (Map<String, Object>) here;
+                    there.forEach((k, v) -> h.put(String.valueOf(k), v));
+                } else {
+                    ev.put(f.getKey(), f.getValue());
+                }
             }
         }
         String reason = chain.apply(ev);
@@ -49,6 +52,10 @@ final class Processing {
             return null;
         }
         Object text = ev.remove("message");
+        if (text instanceof Map<?, ?> || text instanceof List<?>) {
+            ev.put("message", text);        // an object or array moved onto message: not text; the builder puts it under json
+            text = null;
+        }
         ev.remove("stream");
         String level = null;
         int flags = m.flags();
@@ -65,67 +72,7 @@ final class Processing {
                 ev.remove("log");
             }
         }
-        return new Message(m.stream(), m.time(), text == null ? null : text instanceof String s ? s : String.valueOf(text),
+        return new Message(m.stream(), m.time(), text == null ? null : String.valueOf(text),
                 m.start(), m.commit(), flags, null, level, m.errorMessage(), m.attrs(), null, ev);
-    }
-
-    /** A top-level JSON key, its dots as nesting ({@code "http.method"} is {@code http.method}) when that does not clash. */
-    @SuppressWarnings("unchecked")
-    private static void put(Map<String, Object> ev, String key, Object value) {
-        if (key.indexOf('.') <= 0 || key.endsWith(".") || key.contains("..")) {
-            ev.put(key, value);
-            return;
-        }
-        String[] parts = key.split("\\.");
-        Map<String, Object> at = ev;
-        for (int i = 0; i < parts.length - 1; i++) {
-            Object next = at.get(parts[i]);
-            if (next == null) {
-                next = new LinkedHashMap<String, Object>();
-                at.put(parts[i], next);
-            } else if (!(next instanceof Map<?, ?>)) {
-                ev.put(key, value);
-                return;
-            }
-            at = (Map<String, Object>) next;
-        }
-        if (at.containsKey(parts[parts.length - 1])) {
-            ev.put(key, value);
-        } else {
-            at.put(parts[parts.length - 1], value);
-        }
-    }
-
-    /** A JSON value as the event's types: maps, lists, String, Long, Double, Boolean, null (big numbers as their text). */
-    static Object value(JsonNode n) {
-        if (n == null || n.isNull() || n.isMissingNode()) {
-            return null;
-        }
-        if (n.isTextual()) {
-            return n.textValue();
-        }
-        if (n.isBoolean()) {
-            return n.booleanValue();
-        }
-        if (n.isIntegralNumber()) {
-            return n.canConvertToLong() ? (Object) n.longValue() : n.asText();
-        }
-        if (n.isNumber()) {
-            return n.doubleValue();
-        }
-        if (n.isArray()) {
-            List<Object> l = new ArrayList<>(n.size());
-            n.forEach(x -> l.add(value(x)));
-            return l;
-        }
-        if (n instanceof ObjectNode o) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> f = it.next();
-                m.put(f.getKey(), value(f.getValue()));
-            }
-            return m;
-        }
-        return n.asText();
     }
 }

@@ -1,11 +1,7 @@
 package io.logferry.elasticsearch;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.logferry.config.Config;
 import io.logferry.decode.Encoder;
-import io.logferry.decode.JsonMessage;
 import io.logferry.decode.Message;
 import io.logferry.model.AckTracker;
 import io.logferry.model.ContainerInfo;
@@ -13,13 +9,13 @@ import io.logferry.model.ContainerLabels;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.Cursor;
 import io.logferry.model.Ecs;
+import io.logferry.model.FieldTree;
 import io.logferry.model.LogEvent;
 import io.logferry.model.Utf8;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -32,12 +28,12 @@ import java.util.UUID;
  * {@code event.dataset}, {@code ecs.version}, {@code labels}) is serialised once, at construction;
  * per line only the timestamp, message, stream, position, flags and decoded JSON are written.
  *
- * <p>Decoded JSON ({@link io.logferry.decode.JsonMessage} has put its fields where they go) is
- * merged by its dotted and nested names alike; the agent's own fields win: a field under
- * {@code host}, {@code agent}, {@code container}, {@code data_stream}, {@code docker} or
- * {@code stream}, or one the document already has ({@code log.offset}, {@code event.dataset},
- * {@code service.name} when the container has one...), goes under {@code json} instead;
- * an application's {@code ecs.version} is dropped (the document's states the version of its fields).
+ * <p>Content fields (decoded JSON as {@link io.logferry.decode.JsonMessage} built its
+ * {@link FieldTree}, or the event the container's processors left, put through a new one here)
+ * are written by {@link ContentFields}: the agent's own fields win, whatever form the content took;
+ * a field the document has already ({@code container.*}, {@code log.offset}, {@code event.dataset},
+ * {@code service.name} when the container has one...) goes under {@code json} instead; an
+ * application's {@code ecs.version} is dropped (the document's states the version of its fields).
  *
  * <p>The {@code _id} is derived from the container id, the file's fingerprint and the entry's
  * byte offset, so that a replay produces the same ids and {@code op_type: create} refuses the
@@ -46,11 +42,8 @@ import java.util.UUID;
  * <p>Not thread-safe: one builder per container, used by its tailer's thread.
  */
 public final class DocumentBuilder implements Encoder {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
-    /** {@code log.*} the builder writes itself. */
     /** The message flags in the order {@code log.flags} lists them. */
     private static final int[] FLAG_BITS = {Message.MULTILINE, Message.TRUNCATED, Message.PARTIAL, Message.DISSECT_ERROR};
-    private static final Set<String> OWN_LOG = Set.of("offset", "file", "level", "flags");
     /** A new value for every start of the agent: {@code agent.ephemeral_id}. */
     static final String EPHEMERAL_ID = UUID.randomUUID().toString();
 
@@ -63,8 +56,10 @@ public final class DocumentBuilder implements Encoder {
     private final byte[] filePath;
     /** The container's {@code service.name}, or null. */
     private final String serviceName;
-    /** The names of its {@code labels.*} from {@code logferry.fields.*}. */
-    private final Set<String> fieldNames;
+    /** {@code limits.field_*}: the tree a processed event is put through. */
+    private final FieldTree.Limits fieldLimits;
+    /** Where content fields go beside the agent's own. */
+    private final ContentFields contentFields;
     private final JsonOut out = new JsonOut(4096);
     private final byte[] idBytes = new byte[16];
     private String idFile;
@@ -152,7 +147,8 @@ public final class DocumentBuilder implements Encoder {
                 .key("dataset").string(s.dataset()).raw(',').key("namespace").string(s.namespace()).raw('}');
         t.raw(',').key("event").raw('{').key("dataset").string(s.dataset()).raw('}');
         t.raw(',').key("ecs").raw('{').key("version").string(Ecs.VERSION).raw('}');
-        this.fieldNames = Set.copyOf(s.fields().keySet());
+        this.fieldLimits = limits.fieldLimits();
+        this.contentFields = new ContentFields(serviceName != null, Set.copyOf(s.fields().keySet()), fieldLimits);
         if (!s.fields().isEmpty()) {
             t.raw(',').key("labels").raw('{');
             boolean first = true;
@@ -192,6 +188,11 @@ public final class DocumentBuilder implements Encoder {
     private static String label(ContainerInfo c, String key) {
         String v = c.labels().get(key);
         return v == null ? null : Utf8.truncate(v, ContainerLabels.MAX_VALUE_BYTES);
+    }
+
+    /** {@code limits.field_*} as this builder applies them. */
+    public FieldTree.Limits fieldLimits() {
+        return fieldLimits;
     }
 
     public String index() {
@@ -245,7 +246,9 @@ public final class DocumentBuilder implements Encoder {
             o.ascii(",\"message\":").string(m.text());
         }
         o.ascii(",\"stream\":").string(m.stream());
-        ObjectNode json = m.json() != null && !m.json().isEmpty() ? expand(m.json()) : null;
+        // the content: decoded JSON as JsonMessage built it, or what the processors left, through a new tree
+        Map<String, Object> content = m.fields() != null ? FieldTree.of(m.fields(), fieldLimits).root()
+                : m.json() != null && !m.json().isEmpty() ? m.json() : null;
         if (filePath != null) {
             o.ascii(",\"log\":{\"offset\":").number(m.start().offset()).raw(filePath);
         } else {
@@ -271,21 +274,10 @@ public final class DocumentBuilder implements Encoder {
             }
             o.raw(']');
         }
-        ObjectNode clashes = null;
-        if (json != null) {
-            clashes = MAPPER.createObjectNode();
-            if (json.get("log") instanceof ObjectNode log) {
-                json.remove("log");
-                for (Iterator<Map.Entry<String, JsonNode>> it = log.fields(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> f = it.next();
-                    if (OWN_LOG.contains(f.getKey())) {
-                        child(clashes, "log").set(f.getKey(), f.getValue());
-                    } else {
-                        o.ascii(logOpen ? "," : ",\"log\":{").key(f.getKey()).node(f.getValue());
-                        logOpen = true;
-                    }
-                }
-            }
+        FieldTree clashes = null;
+        if (content != null) {
+            clashes = contentFields.clashes();
+            logOpen = contentFields.writeLog(o, content, clashes, logOpen);
         }
         if (logOpen) {
             o.raw('}');
@@ -293,11 +285,9 @@ public final class DocumentBuilder implements Encoder {
         if (m.errorMessage() != null) {
             o.ascii(",\"error\":{\"type\":\"json\",\"message\":").string(m.errorMessage()).raw('}');
         }
-        if (json != null) {
-            writeJsonFields(o, json, clashes);
-        }
-        if (m.fields() != null) {
-            ProcessedFields.write(o, m.fields(), serviceName != null);      // what the container's processors left
+        if (content != null) {
+            contentFields.write(o, content, clashes, m.errorMessage() != null);
+            ContentFields.writeJson(o, clashes);
         }
         if (!m.attrs().isEmpty()) {
             // --log-opt labels=/env= values Docker records with each entry
@@ -313,127 +303,6 @@ public final class DocumentBuilder implements Encoder {
             }
             o.raw('}');
         }
-    }
-
-    /**
-     * The decoded fields other than {@code log.*} (written above): the agent's own places go into
-     * {@code clashes}, written last as {@code json}; children of the constant part's objects
-     * ({@code event}, {@code service}, {@code labels}) as dotted names, so that no key appears twice
-     * in the document; everything else as it is.
-     */
-    private void writeJsonFields(JsonOut o, ObjectNode fields, ObjectNode clashes) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = fields.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> f = it.next();
-            String key = f.getKey();
-            JsonNode v = f.getValue();
-            switch (key) {
-                case JsonMessage.CLASHES -> {
-                    if (v instanceof ObjectNode c) {
-                        c.fields().forEachRemaining(e -> merge(clashes, e.getKey(), e.getValue()));
-                    } else {
-                        merge(clashes, key, v);
-                    }
-                }
-                case "log" -> merge(clashes, key, v); // not an object: the log object is written above
-                case "ecs" -> { } // the document's ecs.version states the version of its fields
-                case "event" -> dotted(o, key, v, clashes, "dataset"::equals);
-                case "service" -> {
-                    if (serviceName == null) {
-                        o.raw(',').key(key).node(v);
-                    } else {
-                        dotted(o, key, v, clashes, "name"::equals);
-                    }
-                }
-                case "labels" -> dotted(o, key, v, clashes, fieldNames::contains);
-                default -> {
-                    if (Ecs.AGENT_OWNED.contains(key)) {
-                        merge(clashes, key, v);
-                    } else {
-                        o.raw(',').key(key).node(v);
-                    }
-                }
-            }
-        }
-        if (!clashes.isEmpty()) {
-            o.raw(',').key(JsonMessage.CLASHES).node(clashes);
-        }
-    }
-
-    /** The children of {@code v} as {@code key.child}, those the document has already into {@code clashes}. */
-    private static void dotted(JsonOut o, String key, JsonNode v, ObjectNode clashes, java.util.function.Predicate<String> own) {
-        if (!(v instanceof ObjectNode obj)) {
-            merge(clashes, key, v);
-            return;
-        }
-        for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> c = it.next();
-            if (own.test(c.getKey())) {
-                child(clashes, key).set(c.getKey(), c.getValue());
-            } else {
-                o.raw(',').key(key + "." + c.getKey()).node(c.getValue());
-            }
-        }
-    }
-
-    /**
-     * The fields with dotted names expanded into objects and merged with the nested ones
-     * ({@code {"log.logger":"a","log":{"origin":..}}} becomes one {@code log} object). Where a
-     * value and an object meet at one name, the later wins.
-     */
-    static ObjectNode expand(ObjectNode fields) {
-        ObjectNode into = MAPPER.createObjectNode();
-        for (Iterator<Map.Entry<String, JsonNode>> it = fields.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> f = it.next();
-            merge(into, f.getKey(), f.getValue());
-        }
-        return into;
-    }
-
-    private static void merge(ObjectNode into, String key, JsonNode v) {
-        ObjectNode at = into;
-        int from = 0;
-        if (dots(key) <= MAX_DOTS) {
-            // a.b.c: one level per part, in a loop (a hostile key may hold many dots)
-            for (int dot = key.indexOf('.'); dot > from && dot < key.length() - 1; dot = key.indexOf('.', from)) {
-                at = child(at, key.substring(from, dot));
-                from = dot + 1;
-            }
-        }
-        String last = from == 0 ? key : key.substring(from);
-        if (v instanceof ObjectNode obj) {
-            // nested no deeper than the parser allowed (Jackson's nesting limit)
-            ObjectNode c = child(at, last);
-            for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> f = it.next();
-                merge(c, f.getKey(), f.getValue());
-            }
-        } else {
-            at.set(last, v);
-        }
-    }
-
-    /**
-     * A key with more dots than Elasticsearch has object levels ({@code index.mapping.depth.limit},
-     * 20) is kept as it is: Elasticsearch refuses it either way (the dead-letter stream), and the
-     * document stays flat.
-     */
-    static final int MAX_DOTS = 20;
-
-    private static int dots(String key) {
-        int n = 0;
-        for (int i = key.indexOf('.'); i >= 0 && n <= MAX_DOTS; i = key.indexOf('.', i + 1)) {
-            n++;
-        }
-        return n;
-    }
-
-    private static ObjectNode child(ObjectNode parent, String name) {
-        if (parent.get(name) instanceof ObjectNode c) {
-            return c;
-        }
-        ObjectNode c = MAPPER.createObjectNode();
-        parent.set(name, c);
-        return c;
     }
 
     /**

@@ -1,23 +1,26 @@
 package io.logferry.elasticsearch;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Arrays;
 
 /**
- * A growable byte buffer that writes JSON by hand: the per-line hot path builds each document
+ * A growable byte buffer that writes JSON by hand (not thread-safe: one writer per thread): the per-line hot path builds each document
  * with it, so that nothing is parsed or reflected on the way out. Strings are escaped as JSON
  * requires; control characters (NUL included) are kept, escaped as six-character unicode escapes; lone
- * surrogates become U+FFFD.
+ * surrogates become U+FFFD. Not thread-safe: one writer, one thread.
  */
 public final class JsonOut {
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     private byte[] buf;
     private int len;
+    /** The open maps and lists of {@link #value}, kept between calls (a JsonOut is one thread's). */
+    private final ArrayDeque<Iterator<?>> stack = new ArrayDeque<>();
 
     public JsonOut(int capacity) {
         buf = new byte[Math.max(capacity, 64)];
@@ -165,69 +168,82 @@ public final class JsonOut {
         return this;
     }
 
-    /** {@code "key":} */
     /**
-     * A decoded JSON value as JSON, written here rather than by a Jackson generator per field (which
-     * cost a generator, a buffer and a copy each): text escaped as {@link #string}, whole numbers
-     * as digits, other numbers as Java prints them (a non-finite one as {@code null}), objects and
-     * arrays recursively (their depth is what the parser allowed).
+     * A content value ({@link io.logferry.model.FieldTree}: decoded JSON, a processed event) as
+     * JSON, written here rather than by a Jackson generator per field: maps, lists, text escaped as
+     * {@link #string}, whole numbers as digits ({@code BigInteger} and {@code BigDecimal} too),
+     * other numbers as Java prints them (a non-finite one as {@code null}), booleans, null; anything
+     * else as its text. Nested maps and lists are walked with an explicit stack, never recursion:
+     * no depth of content can overflow the thread's stack.
      */
-    public JsonOut node(JsonNode v) {
-        switch (v.getNodeType()) {
-            case STRING -> string(v.textValue());
-            case NUMBER -> {
-                if (v.isIntegralNumber()) {
-                    if (v.canConvertToLong()) {
-                        number(v.longValue());
-                    } else {
-                        ascii(v.bigIntegerValue().toString());
-                    }
-                } else if (v.isBigDecimal()) {
-                    ascii(v.decimalValue().toString());
-                } else {
-                    double d = v.doubleValue();
-                    ascii(Double.isFinite(d) ? Double.toString(d) : "null");
-                }
+    public JsonOut value(Object v) {
+        if (!(v instanceof Map<?, ?>) && !(v instanceof List<?>)) {
+            return scalar(v);
+        }
+        ArrayDeque<Iterator<?>> stack = this.stack;
+        stack.clear();
+        open(v, stack);
+        boolean first = true;
+        while (!stack.isEmpty()) {
+            Iterator<?> it = stack.peek();
+            if (!it.hasNext()) {
+                stack.pop();
+                raw(it instanceof MapIterator ? '}' : ']');
+                first = false;          // the container just closed was an element of its parent
+                continue;
             }
-            case BOOLEAN -> ascii(v.booleanValue() ? "true" : "false");
-            case OBJECT -> {
-                raw('{');
-                boolean first = true;
-                for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> f = it.next();
-                    if (!first) {
-                        raw(',');
-                    }
-                    first = false;
-                    key(f.getKey()).node(f.getValue());
-                }
-                raw('}');
+            if (!first) {
+                raw(',');
             }
-            case ARRAY -> {
-                raw('[');
-                for (int i = 0; i < v.size(); i++) {
-                    if (i > 0) {
-                        raw(',');
-                    }
-                    node(v.get(i));
-                }
-                raw(']');
+            first = false;
+            Object x;
+            if (it instanceof MapIterator mi) {
+                Map.Entry<?, ?> e = mi.next();
+                key(String.valueOf(e.getKey()));
+                x = e.getValue();
+            } else {
+                x = it.next();
             }
-            default -> ascii("null");       // null, missing; binary and POJO nodes do not come from parsing
+            if (x instanceof Map<?, ?> || x instanceof List<?>) {
+                open(x, stack);
+                first = true;
+            } else {
+                scalar(x);
+            }
         }
         return this;
     }
 
-    /**
-     * A value of a processed event's tree ({@code Message.fields()}) as JSON: maps, lists, text,
-     * whole and finite numbers (a non-finite one as {@code null}), booleans, null; anything else as
-     * its text. The tree counterpart of {@link #node}.
-     */
-    public JsonOut value(Object v) {
+    /** The iterator of a map's entries, told apart from a list's. */
+    private record MapIterator(Iterator<? extends Map.Entry<?, ?>> it) implements Iterator<Map.Entry<?, ?>> {
+        @Override
+        public boolean hasNext() {
+            return it.hasNext();
+        }
+
+        @Override
+        public Map.Entry<?, ?> next() {
+            return it.next();
+        }
+    }
+
+    private void open(Object v, ArrayDeque<Iterator<?>> stack) {
+        if (v instanceof Map<?, ?> m) {
+            raw('{');
+            stack.push(new MapIterator(m.entrySet().iterator()));
+        } else {
+            raw('[');
+            stack.push(((List<?>) v).iterator());
+        }
+    }
+
+    private JsonOut scalar(Object v) {
         if (v instanceof String s) {
             string(s);
         } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
             number(((Number) v).longValue());
+        } else if (v instanceof BigInteger || v instanceof BigDecimal) {
+            ascii(v.toString());
         } else if (v instanceof Number n) {
             double d = n.doubleValue();
             ascii(Double.isFinite(d) ? Double.toString(d) : "null");
@@ -235,32 +251,13 @@ public final class JsonOut {
             ascii(b ? "true" : "false");
         } else if (v == null) {
             ascii("null");
-        } else if (v instanceof Map<?, ?> m) {
-            raw('{');
-            boolean first = true;
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                if (!first) {
-                    raw(',');
-                }
-                first = false;
-                key(String.valueOf(e.getKey())).value(e.getValue());
-            }
-            raw('}');
-        } else if (v instanceof List<?> l) {
-            raw('[');
-            for (int i = 0; i < l.size(); i++) {
-                if (i > 0) {
-                    raw(',');
-                }
-                value(l.get(i));
-            }
-            raw(']');
         } else {
             string(String.valueOf(v));
         }
         return this;
     }
 
+    /** {@code "key":} */
     public JsonOut key(String k) {
         string(k);
         return raw(':');

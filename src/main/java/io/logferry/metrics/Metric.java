@@ -43,6 +43,9 @@ public enum Metric {
     LABEL_REFUSALS("logferry_label_refusals_total", Type.COUNTER, "Label values refused or lowered, by reason"),
     CONTAINER_LABELS_CUT("logferry_container_labels_cut_total", Type.COUNTER,
             "Container labels left out of container.labels.* or cut short"),
+    FIELDS_CUT("logferry_fields_cut_total", Type.COUNTER,
+            "Content fields (decoded JSON, processor output) kept flat beyond limits.field_max_depth, left out beyond "
+                    + "limits.field_max_count, or with a key cut at limits.field_max_key_bytes, by reason: depth, count, key_bytes"),
     LABEL_DATA_STREAMS("logferry_label_data_streams", Type.GAUGE,
             "Distinct data streams chosen by labels (labels.max_data_streams caps them)"),
 

@@ -1,5 +1,6 @@
 package io.logferry.metrics;
 
+import io.logferry.model.FieldTree;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -63,6 +64,12 @@ public final class Metrics {
         // JvmGcMetrics listens to a notification per collection instead, which cost about 1% of
         // the agent's CPU at full speed (a young collection every 20 ms).
         JvmGarbageCollectorMetrics.builder().register(registry.getPrometheusRegistry());
+        // the field tree's counters are process-wide (model.FieldTree counts where it cuts; it knows no registry)
+        for (FieldTree.Cut cut : FieldTree.Cut.values()) {
+            FunctionCounter.builder(Metric.FIELDS_CUT.metricName(), cut.counter(), LongAdder::sum).description(Metric.FIELDS_CUT.help())
+                    .tags("reason", cut.reason()).register(registry);
+            counters.put(new Key(Metric.FIELDS_CUT.metricName(), tags(new String[] {"reason", cut.reason()})), cut.counter());
+        }
         // a Timer is exposed in seconds: logferry_bulk_request_duration_seconds
         bulkLatency = new Histogram(Timer.builder("logferry_bulk_request_duration")
                 .description(Metric.BULK_REQUEST_DURATION.help())

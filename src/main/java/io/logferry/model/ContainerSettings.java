@@ -19,6 +19,7 @@ import java.util.Map;
  *                 {@code limits.max_rate}); 0: no limit. Only slows reading, never drops
  * @param priority the container's priority in the fair share ({@code logferry.priority} within {@code limits.max_priority})
  * @param weight   its lane's weight in the queue: {@code queue.weights.<priority>}, at least 1
+ * @param fieldLimits {@code limits.field_*}: the bounds of the {@link FieldTree} its decoded JSON is built into
  */
 public record ContainerSettings(
         String dataset,
@@ -37,7 +38,8 @@ public record ContainerSettings(
         String jsonTarget,
         int maxRate,
         Priority priority,
-        int weight) {
+        int weight,
+        FieldTree.Limits fieldLimits) {
 
     public ContainerSettings {
         if (maxRate < 0 || weight < 1) {
@@ -49,6 +51,16 @@ public record ContainerSettings(
         fields = Map.copyOf(fields);
         pipeline = pipeline == null || pipeline.isEmpty() ? null : pipeline;
         processors = processors == null ? ProcessorChain.NONE : processors;
+        fieldLimits = fieldLimits == null ? FieldTree.Limits.DEFAULTS : fieldLimits;
+    }
+
+    /** With the default field limits. */
+    public ContainerSettings(String dataset, String namespace, Streams streams, StartPosition startPosition, MultilineRule multiline,
+                             boolean json, String jsonMessageKey, int maxBytes, List<LinePattern> includeLines,
+                             List<LinePattern> excludeLines, Map<String, String> fields, String pipeline, ProcessorChain processors,
+                             String jsonTarget, int maxRate, Priority priority, int weight) {
+        this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines,
+                fields, pipeline, processors, jsonTarget, maxRate, priority, weight, FieldTree.Limits.DEFAULTS);
     }
 
     /** Fixtures: no pipeline, no processors, JSON at the root, no rate limit, normal priority. */
@@ -89,7 +101,7 @@ public record ContainerSettings(
     /** These settings with another ingest pipeline (null: none) and processors. */
     public ContainerSettings withProcessing(String pipeline, ProcessorChain processors) {
         return new ContainerSettings(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes,
-                includeLines, excludeLines, fields, pipeline, processors, jsonTarget, maxRate, priority, weight);
+                includeLines, excludeLines, fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits);
     }
 
     /** {@code logs-<dataset>-<namespace>} */
@@ -100,7 +112,7 @@ public record ContainerSettings(
     /** These settings with another data stream. */
     public ContainerSettings withDataStream(String dataset, String namespace) {
         return new ContainerSettings(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes,
-                includeLines, excludeLines, fields, pipeline, processors, jsonTarget, maxRate, priority, weight);
+                includeLines, excludeLines, fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits);
     }
 
     public boolean ships(String stream) {

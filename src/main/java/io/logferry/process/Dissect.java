@@ -181,22 +181,32 @@ final class Dissect implements Processor {
             flag(event);
             return ignoreFailure ? Outcome.CONTINUE : Outcome.STOP;
         }
+        String[][] paths = new String[found.size()][];
+        int n = 0;
+        for (String k : found.keySet()) {
+            paths[n++] = target(k);         // null: a name from the text no field can have
+        }
         if (!overwrite) {
-            for (String k : found.keySet()) {
-                if (Fields.get(event, target(k)) != null) {
+            for (String[] p : paths) {
+                if (p != null && Fields.get(event, p) != null) {
                     return Outcome.STOP;    // Filebeat: "cannot override existing key", the event unchanged
                 }
             }
         }
-        for (Map.Entry<String, Object> f : found.entrySet()) {
-            Fields.put(event, target(f.getKey()), f.getValue(), true);
+        n = 0;
+        for (Object value : found.values()) {
+            String[] p = paths[n++];
+            if (p != null) {
+                Fields.put(event, p, value, true);
+            }
         }
         return Outcome.CONTINUE;
     }
 
+    /** The path of a found key; one an indirect key took from the text is bounded ({@link Fields#contentPath}), null when unusable. */
     private String[] target(String key) {
         String[] known = targets.get(key);
-        return known != null ? known : Fields.path(prefix.isEmpty() ? key : prefix + "." + key);
+        return known != null ? known : Fields.contentPath(prefix.isEmpty() ? key : prefix + "." + key);
     }
 
     @SuppressWarnings("unchecked")

@@ -1,5 +1,7 @@
 package io.logferry.process;
 
+import io.logferry.model.FieldTree;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,6 +28,33 @@ final class Fields {
             }
         }
         return parts;
+    }
+
+    /**
+     * A path named by content (a dissect indirect key): its parts as {@link #path}, at most
+     * {@link FieldTree.Limits#MAX_DEPTH}, the rest kept flat in the last one (the document builder's
+     * tree bounds it again by {@code limits.field_max_depth}); null when a part is empty. Looks at
+     * no more of the name than it keeps: a 300 KB dotted name costs a hundred parts, not 150,000.
+     */
+    static String[] contentPath(String path) {
+        List<String> parts = new ArrayList<>();
+        int from = 0;
+        while (true) {
+            int dot = path.indexOf('.', from);
+            if (dot < 0 || parts.size() == FieldTree.Limits.MAX_DEPTH - 1) {
+                String last = path.substring(from);
+                if (last.isEmpty() || last.startsWith(".") || last.endsWith(".") || last.contains("..")) {
+                    return null;
+                }
+                parts.add(last);
+                return parts.toArray(String[]::new);
+            }
+            if (dot == from) {
+                return null;
+            }
+            parts.add(path.substring(from, dot));
+            from = dot + 1;
+        }
     }
 
     /** The value at {@code path}, or null (absent, or a non-map on the way). */
@@ -99,21 +128,5 @@ final class Fields {
             at = m.get(path[i]);
         }
         return at instanceof Map<?, ?> ? (Map<String, Object>) at : null;
-    }
-
-    /** A deep copy of a tree of maps and lists (the leaves are immutable). */
-    @SuppressWarnings("unchecked")
-    static Object copy(Object v) {
-        if (v instanceof Map<?, ?> m) {
-            Map<String, Object> c = new LinkedHashMap<>();
-            m.forEach((k, x) -> c.put((String) k, copy(x)));
-            return c;
-        }
-        if (v instanceof List<?> l) {
-            List<Object> c = new ArrayList<>(l.size());
-            l.forEach(x -> c.add(copy(x)));
-            return c;
-        }
-        return v;
     }
 }

@@ -268,7 +268,7 @@ public final class Selector {
 
         return new ContainerSettings(stream[0], stream[1], streams, start, multiline, json,
                 messageKey, maxBytes, include, exclude, fields, pipeline, processors, jsonTarget, maxRate, priority,
-                queue.weight(priority));
+                queue.weight(priority), limits.fieldLimits());
     }
 
     /** Longest pipeline name a label may give, in UTF-8 bytes. */

@@ -51,6 +51,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void fieldLimitsHaveElasticsearchsDefaultsAndARange() throws Exception {
+        assertThat(load(Map.of(), null).limits().fieldLimits()).isEqualTo(io.logferry.model.FieldTree.Limits.DEFAULTS);
+        assertThat(load(Map.of(), yaml("limits:\n  field_max_depth: 8\n  field_max_count: 50\n  field_max_key_bytes: 64\n"))
+                .limits().fieldLimits()).isEqualTo(new io.logferry.model.FieldTree.Limits(8, 50, 64));
+        assertThat(problems(Map.of(), "limits:\n  field_max_depth: 3\n")).singleElement().asString()
+                .contains("limits.field_max_depth").contains("between 4 and 100");
+        assertThat(problems(Map.of(), "limits:\n  field_max_key_bytes: 8\n")).singleElement().asString()
+                .contains("limits.field_max_key_bytes");
+        assertThat(problems(Map.of(), "limits:\n  field_max_count: 0\n")).isNotEmpty();
+    }
+
+    @Test
     void dockerTlsVerifyIsABooleanInTheFileAndFullOrNoneInTheCode() throws Exception {
         assertThat(load(Map.of(), null).docker().tlsVerify()).isEqualTo(Config.TlsVerify.FULL);
         assertThat(load(Map.of(), yaml("docker:\n  tls:\n    verify: false\n")).docker().tlsVerify()).isEqualTo(Config.TlsVerify.NONE);

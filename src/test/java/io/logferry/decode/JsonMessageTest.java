@@ -32,19 +32,19 @@ class JsonMessageTest {
         assertThat(r.ecs()).isFalse();
         assertThat(r.text()).isEqualTo("hi");
         assertThat(r.level()).isEqualTo("warn");
-        assertThat(r.fields().toString()).isEqualTo("{\"duration_ms\":5,\"requestId\":\"r1\",\"json\":{\"service\":\"billing\","
-                + "\"user.name\":\"bob\",\"stream\":\"x\",\"json\":1,\"tags\":[\"a\"]}}");
+        assertThat(r.fields().toString()).isEqualTo("{duration_ms=5, requestId=r1, json={service=billing, user={name=bob}, stream=x, "
+                + "json=1, tags=[a]}}");
     }
 
     @Test
     void aTargetHoldsAllOfOtherJson() {
         JsonMessage.Result r = JsonMessage.decode("{\"msg\":\"hi\",\"duration_ms\":5,\"service\":\"billing\"}", "", "app");
-        assertThat(r.fields().toString()).isEqualTo("{\"app\":{\"duration_ms\":5,\"service\":\"billing\"}}");
+        assertThat(r.fields().toString()).isEqualTo("{app={duration_ms=5, service=billing}}");
         assertThat(JsonMessage.decode("{\"msg\":\"only text\"}", "", "app").fields().isEmpty()).isTrue();
         // ECS JSON is merged as ECS whatever the target
         JsonMessage.Result ecs = JsonMessage.decode("{\"ecs.version\":\"1.6.0\",\"message\":\"m\",\"log.logger\":\"l\"}", "", "app");
         assertThat(ecs.ecs()).isTrue();
-        assertThat(ecs.fields().toString()).isEqualTo("{\"ecs.version\":\"1.6.0\",\"log.logger\":\"l\"}");
+        assertThat(ecs.fields().toString()).isEqualTo("{ecs={version=1.6.0}, log={logger=l}}");
     }
 
     @Test
@@ -52,9 +52,9 @@ class JsonMessageTest {
         JsonMessage.Result dotted = JsonMessage.decode("{\"@timestamp\":\"t\",\"log.level\":\"ERROR\",\"message\":\"m\",\"log.logger\":\"l\"}", "");
         assertThat(dotted.text()).isEqualTo("m");
         assertThat(dotted.level()).isEqualTo("ERROR");
-        assertThat(dotted.fields().toString()).isEqualTo("{\"@timestamp\":\"t\",\"log.logger\":\"l\"}");
+        assertThat(dotted.fields().toString()).isEqualTo("{@timestamp=t, log={logger=l}}");
         JsonMessage.Result nested = JsonMessage.decode("{\"@timestamp\":\"t\",\"log\":{\"level\":\"warn\"},\"message\":\"m\"}", "");
         assertThat(nested.level()).isEqualTo("warn");
-        assertThat(nested.fields().has("log")).as("an emptied log object is dropped").isFalse();
+        assertThat(nested.fields().containsKey("log")).as("an emptied log object is dropped").isFalse();
     }
 }

@@ -87,7 +87,7 @@ class ProcessingTest {
         assertThat(m.text()).isEqualTo("hi");
         assertThat(m.level()).isEqualTo("warn");
         assertThat(m.json()).isNull();
-        assertThat(m.fields()).isEqualTo(Map.of("user", Map.of("name", "bob"), "n", 5L, "json", Map.of("host.ip", "1.2.3.4"),
+        assertThat(m.fields()).isEqualTo(Map.of("user", Map.of("name", "bob"), "n", 5L, "json", Map.of("host", Map.of("ip", "1.2.3.4")),
                 "tags", List.of("j")));
     }
 

@@ -191,7 +191,7 @@ class DocumentBuilderTest {
         json.put("host", "h");
         json.put("stream", "s");
         json.putObject("data_stream").put("dataset", "evil");
-        Message m = new Message("stdout", TIME, "text", new Cursor(1, "f", 0), new Cursor(1, "f", 6), 0, json, null, null);
+        Message m = new Message("stdout", TIME, "text", new Cursor(1, "f", 0), new Cursor(1, "f", 6), 0, tree(json), null, null);
         JsonNode doc = build(builder(), m).doc();
         assertThat(doc.get("user").asText()).isEqualTo("alice");
         assertThat(doc.at("/http/status").asInt()).isEqualTo(200);
@@ -218,7 +218,7 @@ class DocumentBuilderTest {
         json.put("container.id", "spoofed");
         json.put("log.offset", 1);
         json.put("user.name", "alice");
-        Message m = new Message("stdout", TIME, "text", new Cursor(1, "f", 0), new Cursor(1, "f", 6), 0, json, null, null);
+        Message m = new Message("stdout", TIME, "text", new Cursor(1, "f", 0), new Cursor(1, "f", 6), 0, tree(json), null, null);
         JsonNode doc = build(builder(), m).doc();
         assertThat(doc.has("container.id")).isFalse();
         assertThat(doc.has("log.offset")).isFalse();
@@ -240,13 +240,32 @@ class DocumentBuilderTest {
         for (int i = 0; i < 500; i++) {
             deep = deep.putObject("n" + i);
         }
-        Message m = new Message("stdout", TIME, "text", new Cursor(1, "f", 0), new Cursor(1, "f", 6), 0, json, null, null);
+        deep.put("leaf", 1);
+        Message m = new Message("stdout", TIME, "text", new Cursor(1, "f", 0), new Cursor(1, "f", 6), 0, tree(json), null, null);
         JsonNode doc = build(builder(), m).doc();
-        assertThat(doc.has("aaa" + ".b".repeat(20_000))).as("kept flat, as it came").isTrue();
+        // 19 objects, then the rest of the key flat on level 20, cut at field_max_key_bytes (1024)
+        JsonNode at = doc.get("aaa");
+        for (int i = 0; i < 18; i++) {
+            at = at.get("b");
+        }
+        String flat = at.fieldNames().next();
+        assertThat(flat).startsWith("b.b.b").hasSize(1024);
         assertThat(doc.at("/x/y/z").asInt()).isEqualTo(2);
-        assertThat(doc.at("/x/.w").asInt()).isEqualTo(3);
-        assertThat(doc.get(".lead").asInt()).isEqualTo(4);
-        assertThat(doc.get("trail.").asInt()).isEqualTo(5);
+        assertThat(doc.at("/x/w").asInt()).as("empty parts dropped").isEqualTo(3);
+        assertThat(doc.get("lead").asInt()).isEqualTo(4);
+        assertThat(doc.get("trail").asInt()).isEqualTo(5);
+        JsonNode d = doc.get("d");
+        for (int i = 0; i < 18; i++) {
+            d = d.get("n" + i);
+        }
+        assertThat(d.fieldNames().next()).as("deeper objects stay flat on level 20").startsWith("n18.n19.n20");
+    }
+
+    /** The JSON as JsonMessage would hand it on: a field tree. */
+    private static java.util.Map<String, Object> tree(ObjectNode json) {
+        java.util.Map<String, Object> raw = new ObjectMapper().convertValue(json,
+                new com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, Object>>() { });
+        return io.logferry.model.FieldTree.of(raw, io.logferry.model.FieldTree.Limits.DEFAULTS).root();
     }
 
     @Test

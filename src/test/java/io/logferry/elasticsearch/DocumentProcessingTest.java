@@ -81,7 +81,7 @@ class DocumentProcessingTest {
         assertThat(doc.get("log").get("level").asText()).isEqualTo("WARN");
         assertThat(doc.get("log").get("offset").asLong()).isEqualTo(7);
         assertThat(doc.get("log").get("flags").toString()).isEqualTo("[\"dissect_parsing_error\"]");
-        assertThat(doc.get("log.logger").asText()).isEqualTo("main");
+        assertThat(doc.get("log").get("logger").asText()).as("inside the document's log object").isEqualTo("main");
         assertThat(doc.get("labels.env").asText()).isEqualTo("prod");
         assertThat(doc.get("labels").get("team").asText()).isEqualTo("pay");
         assertThat(doc.get("event.kind").asText()).isEqualTo("event");
@@ -89,7 +89,8 @@ class DocumentProcessingTest {
         assertThat(doc.get("data_stream").get("dataset").asText()).isEqualTo("docker");
         assertThat(doc.get("tags").toString()).isEqualTo("[\"t\"]");
         assertThat(doc.get("json").toString()).isEqualTo(
-                "{\"log.offset\":99,\"event.dataset\":\"evil\",\"data_stream\":{\"dataset\":\"evil\"},\"container\":\"x\",\"stream\":\"s\"}");
+                "{\"log\":{\"offset\":99},\"event\":{\"dataset\":\"evil\"},\"data_stream\":{\"dataset\":\"evil\"},\"container\":\"x\","
+                        + "\"stream\":\"s\"}");
     }
 
     @Test

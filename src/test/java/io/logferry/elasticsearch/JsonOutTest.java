@@ -26,12 +26,25 @@ class JsonOutTest {
                     + "\"e\":1e300,\"t\":true,\"no\":false,\"z\":null,\"arr\":[1,[2,{}],\"s\",[]],\"o\":{\"p\":{\"q\":[]}}}",
             "[]", "\"just text\"", "0", "-0.0", "{\"\":\"\",\"k\\\"ey\":{}}"};
         for (String doc : docs) {
-            com.fasterxml.jackson.databind.JsonNode n = MAPPER.readTree(doc);
-            byte[] out = new JsonOut(1).node(n).toBytes();
-            assertThat(MAPPER.readTree(out)).as(new String(out, StandardCharsets.UTF_8)).isEqualTo(n);
+            Object tree = MAPPER.readValue(doc, Object.class);
+            byte[] out = new JsonOut(1).value(tree).toBytes();
+            assertThat(MAPPER.readTree(out)).as(new String(out, StandardCharsets.UTF_8)).isEqualTo(MAPPER.readTree(doc));
         }
-        assertThat(new JsonOut(1).node(MAPPER.readTree("{\"a\":[1,2.5,\"b\"],\"c\":{\"d\":null}}")).toString())
+        assertThat(new JsonOut(1).value(MAPPER.readValue("{\"a\":[1,2.5,\"b\"],\"c\":{\"d\":null}}", Object.class)).toString())
                 .isEqualTo("{\"a\":[1,2.5,\"b\"],\"c\":{\"d\":null}}");
+    }
+
+    @Test
+    void aDeepTreeIsWrittenWithoutRecursion() throws Exception {
+        java.util.Map<String, Object> root = new java.util.LinkedHashMap<>();
+        java.util.Map<String, Object> at = root;
+        for (int i = 0; i < 200_000; i++) {
+            java.util.Map<String, Object> next = new java.util.LinkedHashMap<>();
+            at.put("k", i % 2 == 0 ? next : java.util.List.of(next));
+            at = i % 2 == 0 ? next : next;
+        }
+        String out = new JsonOut(1).value(root).toString();
+        assertThat(out).startsWith("{\"k\":{\"k\":[{\"k\":{").endsWith("}]}}");
     }
 
     @Test
