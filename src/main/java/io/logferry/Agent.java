@@ -277,7 +277,8 @@ public final class Agent implements AutoCloseable {
         @Override
         public Encoder encoder(ContainerInfo c, ContainerSettings s, boolean api, String hostName) {
             return new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo(version, agentId, hostName),
-                    api ? null : containers.resolve(c.id()).resolve(c.id() + "-json.log").toString(), config.limits());
+                    api ? null : containers.resolve(c.id()).resolve(c.id() + "-json.log").toString(), config.limits(),
+                    config.elasticsearch().deadLetter());
         }
 
         @Override

@@ -5,6 +5,7 @@ import io.logferry.model.Cursor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -17,6 +18,11 @@ import java.util.Arrays;
  *                                 the unterminated line stays        malformed: skipped, cursor moves,
  *                                 at the start of the buffer         the listener counts and logs it
  * </pre>
+ *
+ * <p>Containment: whatever one line does on its way (decoding, the assembler, JSON, processors,
+ * the encoder: an exception, a {@link StackOverflowError}) is caught at the line's boundary and
+ * costs that line only: it goes to the dead-letter stream as read, with the error
+ * ({@link MessageAssembler#failed}); never an {@link OutOfMemoryError}, which ends the process.
  *
  * <p>Invariant: every byte before {@link #position()} has been read and every complete line
  * before {@link #lineStart()} handed to the assembler (as an entry, or as a skip of a malformed
@@ -205,14 +211,20 @@ public final class JsonFileReader {
         if (scanner == null) {
             scanner = new FastDockerLine();
         }
-        DockerEntry e;
         try {
-            e = DockerJsonDecoder.decode(scanner, buf, off, len, start, end, assembler.escapedLimit());
-        } catch (DockerJsonDecoder.MalformedLineException ex) {
-            assembler.skip(new Cursor(fileSeq, fileId, end));
-            listener.malformed(start, ex.getMessage());
-            return;
+            DockerEntry e;
+            try {
+                e = DockerJsonDecoder.decode(scanner, buf, off, len, start, end, assembler.escapedLimit());
+            } catch (DockerJsonDecoder.MalformedLineException ex) {
+                assembler.skip(new Cursor(fileSeq, fileId, end));
+                listener.malformed(start, ex.getMessage());
+                return;
+            }
+            assembler.accept(e, fileSeq, fileId);
+        } catch (RuntimeException | StackOverflowError ex) {
+            // the line's boundary: whatever its decoding, processing or encoding does costs this line only
+            assembler.failed(new String(buf, off, len, StandardCharsets.UTF_8), new Cursor(fileSeq, fileId, start),
+                    new Cursor(fileSeq, fileId, end), ex);
         }
-        assembler.accept(e, fileSeq, fileId);
     }
 }

@@ -39,6 +39,14 @@ public final class MessageAssembler {
         /** A message or entry was left out on purpose: {@code reason} is "stream", "line_filter" or "drop_event". */
         default void filtered(String reason) {
         }
+
+        /**
+         * A line or message could not become a document ({@link Failure}): it takes its place in the
+         * order (a dead letter), so that the cursor moves over it once that is acknowledged.
+         */
+        default void failed(Failure f) throws InterruptedException {
+            skipped(f.commit());
+        }
     }
 
     private final ContainerSettings settings;
@@ -301,36 +309,34 @@ public final class MessageAssembler {
     private void emit(String stream, String time, String text, Cursor start, Cursor end, int flags,
                       Map<String, String> attrs) throws InterruptedException {
         Cursor commit = safe(end);
-        if (!wanted(text)) {
-            sink.filtered("line_filter");
+        Message m;
+        String[] reason = new String[1];
+        try {
+            if (!wanted(text)) {
+                reason[0] = "line_filter";
+                m = null;
+            } else if (settings.json()) {
+                JsonMessage.Result r = JsonMessage.decode(text, settings.jsonMessageKey(), settings.jsonTarget());
+                m = process(new Message(stream, time, r.text(), start, commit, flags, r.fields(), r.level(), r.error(), attrs), reason);
+            } else {
+                m = process(new Message(stream, time, text, start, commit, flags, null, null, null, attrs), reason);
+            }
+        } catch (RuntimeException | StackOverflowError e) {
+            // the message's boundary: whatever its filters, JSON or processors do costs this message only
+            sink.failed(Failure.of(start, commit, stream, time, text, e));
+            return;
+        }
+        if (m == null) {
+            sink.filtered(reason[0]);
             sink.skipped(commit);
-        } else if (settings.json()) {
-            JsonMessage.Result r = JsonMessage.decode(text, settings.jsonMessageKey(), settings.jsonTarget());
-            process(new Message(stream, time, r.text(), start, commit, flags, r.fields(), r.level(), r.error(), attrs));
         } else {
-            process(new Message(stream, time, text, start, commit, flags, null, null, null, attrs));
+            sink.message(m);
         }
     }
 
-    /** The container's processors, when it has any, then the sink; a dropped message moves the cursor like an excluded line. */
-    private void process(Message m) throws InterruptedException {
-        if (settings.processors().isEmpty()) {
-            sink.message(m);
-            return;
-        }
-        String[] reason = new String[1];
-        Message p;
-        try {
-            p = Processing.apply(m, settings.processors(), reason);
-        } catch (RuntimeException | StackOverflowError e) {
-            p = m;      // a bug of ours met by a hostile line: the message as it was, never a tailer failing on it again and again
-        }
-        if (p == null) {
-            sink.filtered(reason[0]);
-            sink.skipped(m.commit());
-        } else {
-            sink.message(p);
-        }
+    /** The container's processors, when it has any: the message they leave, or null when one dropped it ({@code reason[0]} says why). */
+    private Message process(Message m, String[] reason) {
+        return settings.processors().isEmpty() ? m : Processing.apply(m, settings.processors(), reason);
     }
 
     /** include_lines (any matches, when given) and exclude_lines (none matches), as Filebeat applies them. */
@@ -365,6 +371,51 @@ public final class MessageAssembler {
             }
         }
         sink.skipped(safe(end));
+    }
+
+    /**
+     * The json-file line (or API line) {@code raw}, from {@code start} to {@code end}, made
+     * something throw on its way through the assembler (see {@link Failure#containable}): it goes
+     * to the dead-letter stream as read, and the cursor moves over it. What the assembler still
+     * holds from before stays held, and bounds the commit as always.
+     */
+    public void failed(String raw, Cursor start, Cursor end, Throwable error) throws InterruptedException {
+        sink.failed(Failure.of(start, safe(end), null, null, raw, error));
+    }
+
+    /**
+     * The line {@code raw} was in flight when the agent exited (the poison pill): it is not
+     * processed again but dead-lettered as read. What the assembler held (a partial line, a
+     * multiline event: either could be what this line was completing when the agent died) is
+     * dead-lettered the same way, as its text, not processed.
+     */
+    public void inFlight(String raw, Cursor start, Cursor end) throws InterruptedException {
+        for (StreamState st : new StreamState[] {out, err}) {
+            if (st.partial != null) {
+                Cursor s0 = st.partialStart;
+                String text = st.partial.toString();
+                String time = st.partialTime;
+                st.partial = null;
+                st.partialBytes = 0;
+                st.partialStart = null;
+                st.partialEnd = null;
+                st.partialAttrs = null;
+                st.partialTruncated = false;
+                sink.failed(Failure.inFlight(s0, safe(end), st.name, time, text));
+            }
+            if (st.lines != null) {
+                Cursor s0 = st.linesStart;
+                String text = st.lines.toString();
+                String time = st.linesTime;
+                st.lines = null;
+                st.linesBytes = 0;
+                st.linesStart = null;
+                st.linesEnd = null;
+                st.linesAttrs = null;
+                sink.failed(Failure.inFlight(s0, safe(end), st.name, time, text));
+            }
+        }
+        sink.failed(Failure.inFlight(start, safe(end), null, null, raw));
     }
 
     private Cursor safe(Cursor end) {

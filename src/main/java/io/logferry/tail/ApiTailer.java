@@ -11,6 +11,7 @@ import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
+import io.logferry.model.Cursor;
 import io.logferry.model.StartPosition;
 import io.logferry.pipeline.EventQueue;
 import io.logferry.registry.Registry;
@@ -324,7 +325,12 @@ public final class ApiTailer implements Tailer {
         }
         last[s] = nanos;
         String message = sp < 0 ? "\n" : text.substring(sp + 1) + "\n";
-        assembler.accept(new DockerEntry(message, err ? "stderr" : "stdout", NANOS.format(t), nanos, nanos + 1), 1,
-                err ? FILE_ID + "-stderr" : FILE_ID + "-stdout");
+        String fileId = err ? FILE_ID + "-stderr" : FILE_ID + "-stdout";
+        try {
+            assembler.accept(new DockerEntry(message, err ? "stderr" : "stdout", NANOS.format(t), nanos, nanos + 1), 1, fileId);
+        } catch (RuntimeException | StackOverflowError e) {
+            // the line's boundary: whatever its processing or encoding does costs this line only
+            assembler.failed(text, new Cursor(1, fileId, nanos), new Cursor(1, fileId, nanos + 1), e);
+        }
     }
 }
