@@ -21,6 +21,7 @@ import io.logferry.pipeline.Batcher;
 import io.logferry.pipeline.DiscardOutput;
 import io.logferry.pipeline.EventQueue;
 import io.logferry.pipeline.Output;
+import io.logferry.registry.InFlight;
 import io.logferry.registry.Registry;
 import io.logferry.selection.DataStreamBudget;
 import io.logferry.selection.Selector;
@@ -81,6 +82,8 @@ public final class Agent implements AutoCloseable {
     private volatile Discovery discovery;
     private volatile StatusServer http;
     private volatile ScheduledExecutorService flusher;
+    /** The lines in flight, beside the registry (poison pills); null before start or when it cannot be opened. */
+    private volatile InFlight inFlight;
 
     public Agent(Config config, String version) {
         this.config = config;
@@ -113,6 +116,12 @@ public final class Agent implements AutoCloseable {
         log.info("logferry {} starting: agent id {}, registry {} ({} containers), output {}", version, agentId,
                 registry.path(), entries.size(), config.output().name().toLowerCase());
         registerGauges();
+        try {
+            inFlight = InFlight.open(InFlight.beside(registry.path()));
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot open the in-flight file beside the registry ({}): a line the agent dies on would be read again"
+                    + " at the next start", e.toString());
+        }
         spool = new Spool(Path.of(config.spool().path()), config.spool().maxBytes(), metrics);
         if (spool.files() > 0) {
             log.info("spool {}: {} spooled range(s), {} bytes to ship", spool.dir(), spool.files(), spool.bytes());
@@ -290,6 +299,11 @@ public final class Agent implements AutoCloseable {
                     Thread.currentThread().interrupt();
                     return;
                 }
+                InFlight f = inFlight;
+                if (f != null) {
+                    String id = tailer.container().id();
+                    tailer.inFlight(f.take(id), f.takePoison(id));
+                }
                 tailer.run();
             });
         }
@@ -357,6 +371,14 @@ public final class Agent implements AutoCloseable {
             }
         }
         flushRegistry();
+        InFlight fl = inFlight;
+        if (fl != null) {
+            try {
+                fl.close();          // a clean exit: nothing was in flight
+            } catch (IOException e) {
+                log.warn("cannot close the in-flight file: {}", e.toString());
+            }
+        }
         if (c != null) {
             c.close();
         }

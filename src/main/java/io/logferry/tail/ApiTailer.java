@@ -14,6 +14,8 @@ import io.logferry.model.ContainerSettings;
 import io.logferry.model.Cursor;
 import io.logferry.model.StartPosition;
 import io.logferry.pipeline.EventQueue;
+import io.logferry.decode.TestFaults;
+import io.logferry.registry.InFlight;
 import io.logferry.registry.Registry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -90,6 +92,10 @@ public final class ApiTailer implements Tailer {
     private final LineBuffer pendingErr;
     private final LongAdder dropped;
     private long overlongLines;
+    private InFlight.Slot inFlight;
+    private io.logferry.decode.LineMark mark = io.logferry.decode.LineMark.NONE;
+    /** The line in flight when the agent last exited (its stream's file id and position), or null. */
+    private InFlight.Line poison;
 
     public ApiTailer(DockerClient docker, ContainerInfo container, ContainerSettings settings, Registry.Entry resume,
                      AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done) {
@@ -175,8 +181,19 @@ public final class ApiTailer implements Tailer {
     }
 
     @Override
+    public void inFlight(InFlight.Slot slot, InFlight.Line poison) {
+        inFlight = slot;
+        if (slot != null) {
+            mark = slot;
+            publisher.mark(slot);
+        }
+        this.poison = poison;
+    }
+
+    @Override
     public void run() {
         Thread.currentThread().setName("api-" + container.shortId());
+        boolean fatal = true;
         try {
             while (!shutdown) {
                 boolean follow = !stopped;
@@ -185,6 +202,7 @@ public final class ApiTailer implements Tailer {
                         (int) (Math.max(from, Math.min(lastRaw[0], lastRaw[1])) / 1_000_000_000L), sink);
                 End end = pump();
                 if (end == null) {
+                    fatal = false;
                     return;                      // shutdown
                 }
                 if (end.error() != null) {
@@ -194,18 +212,25 @@ public final class ApiTailer implements Tailer {
                 if (!follow) {
                     assembler.flushAll();
                     log.info("{}: read its log through the Docker API to the end; tailer done", container.describe());
+                    fatal = false;
                     return;
                 }
                 // the stream ends when the container stops: read once more without follow, then finish
                 Thread.sleep(STOP_GRACE_MS);
                 stopped = stopped || !logs.running(container.id());
             }
+            fatal = false;
         } catch (InterruptedException e) {
+            fatal = false;
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
+            fatal = false;
             log.error("API tailer of {} failed; the supervisor starts it again from its last committed position", container.describe(), e);
             done.failed(this, e);
         } finally {
+            if (inFlight != null && !fatal) {
+                inFlight.release();     // after an Error its line stays marked: the process is ending on it
+            }
             finished = true;
             closeStream();
             done.finished(this);
@@ -326,11 +351,21 @@ public final class ApiTailer implements Tailer {
         last[s] = nanos;
         String message = sp < 0 ? "\n" : text.substring(sp + 1) + "\n";
         String fileId = err ? FILE_ID + "-stderr" : FILE_ID + "-stdout";
+        if (poison != null && poison.offset() == nanos && poison.fileId().equals(fileId)) {
+            poison = null;
+            assembler.inFlight(text, new Cursor(1, fileId, nanos), new Cursor(1, fileId, nanos + 1));
+            return;
+        }
+        mark.begin(fileId, nanos);
+        if (TestFaults.ON) {
+            TestFaults.onLine(text);
+        }
         try {
             assembler.accept(new DockerEntry(message, err ? "stderr" : "stdout", NANOS.format(t), nanos, nanos + 1), 1, fileId);
         } catch (RuntimeException | StackOverflowError e) {
             // the line's boundary: whatever its processing or encoding does costs this line only
             assembler.failed(text, new Cursor(1, fileId, nanos), new Cursor(1, fileId, nanos + 1), e);
         }
+        mark.end();       // not in a finally: a line that ends the process with an Error stays marked in flight
     }
 }

@@ -10,6 +10,7 @@ import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.StartPosition;
 import io.logferry.pipeline.EventQueue;
+import io.logferry.registry.InFlight;
 import io.logferry.registry.Registry;
 import io.logferry.spool.Spool;
 import org.slf4j.Logger;
@@ -100,6 +101,8 @@ public final class FileTailer implements Tailer {
     private volatile JsonFileReader.Source source;
     private volatile long idleReleaseNanos = IDLE_RELEASE_NANOS;
     private long malformedLogged;
+    /** Its slot in the in-flight file, or null. */
+    private InFlight.Slot inFlight;
 
     public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
                       AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done,
@@ -202,21 +205,45 @@ public final class FileTailer implements Tailer {
         shutdown = true;
     }
 
+    /**
+     * Poison pills (before {@link #run}): each line is marked in {@code slot} while it is worked on;
+     * {@code poison}, when not null, is the line this container's tailer was working on when the
+     * agent last exited: it is dead-lettered as read when the reader comes to it.
+     */
+    @Override
+    public void inFlight(InFlight.Slot slot, InFlight.Line poison) {
+        inFlight = slot;
+        if (slot != null) {
+            reader.mark(slot);
+            publisher.mark(slot);
+        }
+        if (poison != null) {
+            reader.poison(poison.fileId(), poison.offset());
+        }
+    }
+
     @Override
     public void run() {
         Thread.currentThread().setName("tail-" + container.shortId());
+        boolean fatal = true;
         try {
             if (open()) {
                 RotationWatch.INSTANCE.add(chain);
                 follow();
             }
+            fatal = false;
         } catch (InterruptedException e) {
+            fatal = false;
             Thread.currentThread().interrupt();
         } catch (IOException | RuntimeException e) {
+            fatal = false;
             log.error("tailer of {} failed at {}:{}; the supervisor starts it again from its last committed position",
                     container.describe(), current, reader.position(), e);
             done.failed(this, e);
         } finally {
+            if (inFlight != null && !fatal) {
+                inFlight.release();     // after an Error its line stays marked: the process is ending on it
+            }
             chain.close();
             closeChannel();
             done.finished(this);

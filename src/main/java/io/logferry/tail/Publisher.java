@@ -2,6 +2,7 @@ package io.logferry.tail;
 
 import io.logferry.decode.Encoder;
 import io.logferry.decode.Failure;
+import io.logferry.decode.LineMark;
 import io.logferry.decode.Message;
 import io.logferry.decode.MessageAssembler;
 import io.logferry.metrics.Metric;
@@ -53,6 +54,7 @@ final class Publisher implements MessageAssembler.Sink {
     private int published;
     private volatile Encoder builder;
     private long failures;
+    private LineMark mark = LineMark.NONE;
 
     Publisher(AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, boolean batching) {
         this(tracker, queue, builder, metrics, batching, EventQueue.DEFAULT_WEIGHT, null);
@@ -74,6 +76,11 @@ final class Publisher implements MessageAssembler.Sink {
         this.dissectFailures = metrics.counter(Metric.DISSECT_FAILURES);
     }
 
+    /** The tailer's in-flight mark: paused while this waits (queue full, rate limit), which is not the line's own work. */
+    void mark(LineMark m) {
+        mark = m;
+    }
+
     void builder(Encoder b) {
         builder = b;
     }
@@ -88,7 +95,9 @@ final class Publisher implements MessageAssembler.Sink {
         }
         if (limit != null && !limit.tryTake()) {
             flush();                      // what was read before goes on while this waits
+            mark.pause();
             limit.take();
+            mark.resume();
         }
         LogEvent e;
         try {
@@ -104,7 +113,9 @@ final class Publisher implements MessageAssembler.Sink {
     private void add(LogEvent e) throws InterruptedException {
         if (!batching) {
             tracker.published(e);
+            mark.pause();
             queue.put(e, weight);
+            mark.resume();
             read.increment();
             return;
         }
@@ -157,7 +168,9 @@ final class Publisher implements MessageAssembler.Sink {
             return;
         }
         publishHeld();
+        mark.pause();
         queue.putAll(held, weight);
+        mark.resume();
         read.add(held.size());
         held.clear();
         published = 0;

@@ -128,6 +128,9 @@ class ContainmentTest {
         };
     }
 
+    /** Set before {@link #run}: the line in flight when the agent last exited (its start offset), or -1. */
+    private long poison = -1;
+
     private List<LogEvent> run(Encoder encoder, ContainerSettings s, String... texts) throws Exception {
         StringBuilder file = new StringBuilder();
         for (int i = 0; i < texts.length; i++) {
@@ -147,6 +150,9 @@ class ContainmentTest {
             }
         });
         reader.open(null, 0);
+        if (poison >= 0) {
+            reader.poison("F", poison);
+        }
         JsonFileReader.Source src = source(bytes);
         while (reader.readOnce(src) > 0) {
             publisher.flush();
@@ -232,6 +238,23 @@ class ContainmentTest {
         List<LogEvent> events = run(noLetters, s, "a", "ENC", "b");
         assertThat(events).hasSize(2);
         assertThat(metrics.counter(Metric.EVENTS_DROPPED, "reason", "failed").sum()).isEqualTo(1);
+    }
+
+    @Test
+    void theLineInFlightWhenTheAgentExitedIsDeadLetteredAsReadNotProcessed() throws Exception {
+        ContainerSettings s = settings(ProcessorChain.NONE);
+        poison = entry("a", 0).length();
+        List<LogEvent> events = run(buggyEncoder(builder(s)), s, "a", "ENCDEEP would kill it", "b");
+
+        assertThat(events).extracting(LogEvent::index).containsExactly("logs-docker-default", DEAD_LETTER, "logs-docker-default");
+        JsonNode letter = document(events.get(1));
+        assertThat(letter.path("error").path("code").asText()).isEqualTo(Failure.IN_FLIGHT);
+        assertThat(letter.path("error").path("message").asText()).isEqualTo("in flight when the agent exited");
+        assertThat(letter.path("event").path("original").asText()).as("the json-file line as read")
+                .isEqualTo(entry("ENCDEEP would kill it", 1).trim());
+        assertThat(letter.path("log").path("offset").asLong()).isEqualTo(poison);
+        assertThat(metrics.counter(Metric.LINES_CONTAINED, "reason", Failure.IN_FLIGHT).sum()).isEqualTo(1);
+        assertThat(metrics.counter(Metric.LINES_CONTAINED, "reason", Failure.ERROR).sum()).as("never processed").isZero();
     }
 
     @Test
