@@ -279,15 +279,20 @@ public final class InFlight implements AutoCloseable {
 
         @Override
         public void begin(String fid, long offset) {
-            if (owner != Thread.currentThread()) {
-                owner = Thread.currentThread();
+            if (fid != fileId) {        // the same String while a file is read: the rest is out of the line's way
+                fileChanged(fid);
             }
-            if (!Objects.equals(fid, fileId)) {      // a reference comparison first: the file changes rarely
-                fileId = fid;
+            long m = offset + 1;
+            mark = m;
+            map.putLong(base, m);
+        }
+
+        private void fileChanged(String fid) {
+            owner = Thread.currentThread();
+            if (!Objects.equals(fid, fileId)) {
                 putString(base + FID, FID_MAX, fid);
             }
-            mark = offset + 1;
-            map.putLong(base, mark);
+            fileId = fid;
         }
 
         @Override
