@@ -86,6 +86,11 @@ public final class InFlight implements AutoCloseable {
         this.file = file;
         Files.createDirectories(file.toAbsolutePath().getParent());
         this.channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));  // as the registry
+        } catch (UnsupportedOperationException | IOException e) {
+            // not a POSIX file system
+        }
         boolean fresh = channel.size() != SIZE;
         if (fresh) {
             channel.truncate(0);
