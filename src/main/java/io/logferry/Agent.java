@@ -15,6 +15,7 @@ import io.logferry.http.StatusServer;
 import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
+import io.logferry.model.BufferBudget;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
 import io.logferry.pipeline.Batcher;
@@ -84,6 +85,8 @@ public final class Agent implements AutoCloseable {
     private volatile ScheduledExecutorService flusher;
     /** The lines in flight, beside the registry (poison pills); null before start or when it cannot be opened. */
     private volatile InFlight inFlight;
+    /** {@code limits.buffers_max_bytes}: every tailer's partial lines and multiline events together. */
+    private final BufferBudget buffers;
 
     public Agent(Config config, String version) {
         this.config = config;
@@ -93,6 +96,7 @@ public final class Agent implements AutoCloseable {
         this.selector = new Selector(config, Discovery.selfContainerId());
         this.dataStreams = new DataStreamBudget(config);
         this.held = new HeldFiles(config.limits().heldFilesPerContainer(), config.limits().heldBytesTotal());
+        this.buffers = new BufferBudget(config.limits().buffersMaxBytes(), metrics.counter(Metric.BUFFERS_CUT));
     }
 
     public Metrics metrics() {
@@ -183,6 +187,7 @@ public final class Agent implements AutoCloseable {
         });
         metrics.gauge(Metric.LABEL_DATA_STREAMS, dataStreams::size);
         metrics.gauge(Metric.HELD_BYTES, held::total);
+        metrics.gauge(Metric.BUFFERS_BYTES, buffers::used);
     }
 
     private record OutputParts(Output output, DatasetTemplates templates, ElasticsearchProbe probe) { }
@@ -269,8 +274,8 @@ public final class Agent implements AutoCloseable {
                              String hostName, Tailer.Done done) {
             Encoder encoder = encoder(c, s, api, hostName);
             return api
-                    ? new ApiTailer(docker, c, s, resume, tracker, queue, encoder, metrics, done)
-                    : new FileTailer(c, s, containers, resume, tracker, queue, encoder, metrics, done, prefetcher, held, spool);
+                    ? new ApiTailer(docker, c, s, resume, tracker, queue, encoder, metrics, done, buffers)
+                    : new FileTailer(c, s, containers, resume, tracker, queue, encoder, metrics, done, prefetcher, held, spool, buffers);
         }
 
         @Override

@@ -127,11 +127,29 @@ public record Config(
      * @param processorMaxFields       keys, fields, tags or conditions of one processor
      * @param maxRate     {@code limits.max_rate}: events a second any container may be read at most; 0: no ceiling
      * @param maxPriority {@code limits.max_priority}: the highest priority a label may claim
+     * @param buffersMaxBytes {@code limits.buffers_max_bytes}: UTF-8 bytes all per-container buffers may hold together
      */
     public record Limits(int maxBytes, int multilineMaxLines, Duration multilineMaxTimeout, int regexMaxLength,
                          int regexMaxCount, int containerLabelsMaxCount, int containerLabelsMaxBytes,
                          int heldFilesPerContainer, long heldBytesTotal,
-                         int processorsMaxCount, int processorMaxValueBytes, int processorMaxFields, int maxRate, Priority maxPriority) {
+                         int processorsMaxCount, int processorMaxValueBytes, int processorMaxFields, int maxRate, Priority maxPriority,
+                         long buffersMaxBytes) {
+        /**
+         * {@code limits.buffers_max_bytes}'s default: the UTF-8 bytes all per-container buffers (partial lines, multiline
+         * events, the API's line buffers) may hold together. They take at most twice that in the heap (builders grow by
+         * doubling); with the queue's 64 MiB and two bulk requests in flight, that fits the image's {@code -Xmx192m}.
+         */
+        public static final long BUFFERS_MAX_BYTES = 16L * 1024 * 1024;
+
+        /** With the default {@code buffers_max_bytes}. */
+        public Limits(int maxBytes, int multilineMaxLines, Duration multilineMaxTimeout, int regexMaxLength, int regexMaxCount,
+                      int containerLabelsMaxCount, int containerLabelsMaxBytes, int heldFilesPerContainer, long heldBytesTotal,
+                      int processorsMaxCount, int processorMaxValueBytes, int processorMaxFields, int maxRate, Priority maxPriority) {
+            this(maxBytes, multilineMaxLines, multilineMaxTimeout, regexMaxLength, regexMaxCount, containerLabelsMaxCount,
+                    containerLabelsMaxBytes, heldFilesPerContainer, heldBytesTotal, processorsMaxCount, processorMaxValueBytes,
+                    processorMaxFields, maxRate, maxPriority, BUFFERS_MAX_BYTES);
+        }
+
         public static final int PROCESSORS_MAX_COUNT = 16;
         public static final int PROCESSOR_MAX_VALUE_BYTES = 4096;
         public static final int PROCESSOR_MAX_FIELDS = 64;

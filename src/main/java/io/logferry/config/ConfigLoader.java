@@ -353,7 +353,7 @@ public final class ConfigLoader {
                 li.positive("regex_max_length"), li.positive("regex_max_count"), li.positive("container_labels_max_count"),
                 li.positive("container_labels_max_bytes"), li.nonNegative("held_files_per_container"), li.positiveLong("held_bytes_total"),
                 li.positive("processors_max_count"), li.positive("processor_max_value_bytes"), li.positive("processor_max_fields"),
-                li.nonNegative("max_rate"), li.choice("max_priority", Priority.class));
+                li.nonNegative("max_rate"), li.choice("max_priority", Priority.class), li.positiveLong("buffers_max_bytes"));
     }
 
     /** {@code queue.weights.<name>}: 1 to 100. */

@@ -1,5 +1,6 @@
 package io.logferry.decode;
 
+import io.logferry.model.BufferBudget;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.Cursor;
 import io.logferry.model.LinePattern;
@@ -61,6 +62,18 @@ public final class MessageAssembler {
 
     /** @param nanoClock the time source of the multiline timeout ({@link System#nanoTime()}; tests pass their own) */
     public MessageAssembler(ContainerSettings settings, Sink sink, LongSupplier nanoClock) {
+        this(settings, sink, nanoClock, BufferBudget.unbounded());
+    }
+
+    /**
+     * @param budget the agent's one budget of buffered bytes ({@code limits.buffers_max_bytes}), shared by every
+     *               container's partial lines and multiline events: beyond it the largest is cut
+     */
+    public MessageAssembler(ContainerSettings settings, Sink sink, LongSupplier nanoClock, BufferBudget budget) {
+        for (StreamState st : new StreamState[] {out, err}) {
+            st.partialHold = budget.holder();
+            st.linesHold = budget.holder();
+        }
         this.settings = settings;
         this.sink = sink;
         this.nanoClock = nanoClock;
@@ -91,6 +104,10 @@ public final class MessageAssembler {
         String partialTime;
         Map<String, String> partialAttrs;
         boolean partialTruncated;
+        /** The partial line was cut for the budget: its remaining entries are dropped up to its last. */
+        boolean partialDropping;
+        BufferBudget.Holder partialHold;
+        BufferBudget.Holder linesHold;
         // multiline event being joined
         StringBuilder lines;
         int linesBytes;
@@ -143,6 +160,13 @@ public final class MessageAssembler {
             return;
         }
         StreamState st = e.stream().equals("stderr") ? err : out;
+        honourCuts();
+        if (st.partialDropping) {
+            // the rest of a line cut for the budget
+            st.partialDropping = e.partial();
+            sink.skipped(safe(end));
+            return;
+        }
         if (e.escaped() != null && st.partial == null) {
             // a whole line that no rule reads (see escapedLimit): a message as it is
             sink.message(new Message(st.name, e.time(), null, start, safe(end), 0, null, null, null, e.attrs(), e.escaped()));
@@ -157,13 +181,20 @@ public final class MessageAssembler {
                 st.partialTime = e.time();
                 st.partialAttrs = e.attrs();
             }
-            appendBounded(st, log);
+            if (!appendBounded(st, log)) {
+                cutPartial(st, end);
+                st.partialDropping = true;
+                return;
+            }
             st.partialEnd = end;
             return;
         }
         if (st.partial != null) {
             // the newline is not part of the text: it must not count against max_bytes
-            appendBounded(st, stripNewline(log));
+            if (!appendBounded(st, stripNewline(log))) {
+                cutPartial(st, end);         // its last entry: nothing more to drop
+                return;
+            }
             int n = st.partial.length();
             if (n > 0 && st.partial.charAt(n - 1) == '\r' && log.equals("\n")) {
                 st.partial.setLength(n - 1);      // "...\r" + "\n" split across entries
@@ -181,6 +212,7 @@ public final class MessageAssembler {
         String time = st.partialTime;
         Map<String, String> attrs = st.partialAttrs;
         int flags = Message.PARTIAL | (st.partialTruncated ? Message.TRUNCATED : 0);
+        st.partialHold.release();
         st.partial = null;
         st.partialBytes = 0;
         st.partialStart = null;
@@ -224,9 +256,16 @@ public final class MessageAssembler {
     }
 
     private void startLines(StreamState st, String text, String time, Cursor start, Cursor end, int flags,
-                            Map<String, String> attrs) {
+                            Map<String, String> attrs) throws InterruptedException {
+        int bytes = Utf8.length(text);
+        if (!st.linesHold.grow(bytes)) {
+            // no room in the budget to wait for continuation lines: the line goes alone, flagged
+            st.linesHold.release();
+            emit(st.name, time, text, start, end, flags | Message.TRUNCATED, attrs);
+            return;
+        }
         st.lines = new StringBuilder(text);
-        st.linesBytes = Utf8.length(text);
+        st.linesBytes = bytes;
         st.linesStart = start;
         st.linesEnd = end;
         st.linesTime = time;
@@ -236,7 +275,8 @@ public final class MessageAssembler {
         st.lastNanos = nanoClock.getAsLong();
     }
 
-    private void appendLine(StreamState st, String text, Cursor end, int flags, ContainerSettings.MultilineRule rule) {
+    private void appendLine(StreamState st, String text, Cursor end, int flags, ContainerSettings.MultilineRule rule)
+            throws InterruptedException {
         st.linesEnd = end;
         st.lastNanos = nanoClock.getAsLong();
         st.linesFlags |= flags | Message.MULTILINE;
@@ -255,6 +295,12 @@ public final class MessageAssembler {
             bytes = Utf8.length(text);
             st.linesFlags |= Message.TRUNCATED;
         }
+        if (!st.linesHold.grow(1L + bytes)) {
+            // the budget is full: the event is sent as it is, this line is dropped like one beyond max_bytes
+            st.linesFlags |= Message.TRUNCATED;
+            flushLines(st);
+            return;
+        }
         st.lines.append('\n').append(text);
         st.linesBytes += 1 + bytes;
         st.lineCount++;
@@ -270,6 +316,7 @@ public final class MessageAssembler {
         String time = st.linesTime;
         Map<String, String> attrs = st.linesAttrs;
         int flags = st.linesFlags;
+        st.linesHold.release();
         st.lines = null;
         st.linesBytes = 0;
         st.linesStart = null;
@@ -280,6 +327,7 @@ public final class MessageAssembler {
 
     /** Sends multiline events that have been quiet for their timeout; called when the tailer idles. */
     public void flushIdle(long nowNanos) throws InterruptedException {
+        honourCuts();
         long timeout = settings.multiline().timeout().toNanos();
         for (StreamState st : new StreamState[] {out, err}) {
             if (st.lines != null && nowNanos - st.lastNanos >= timeout) {
@@ -299,6 +347,7 @@ public final class MessageAssembler {
      */
     public void flushAll() throws InterruptedException {
         for (StreamState st : new StreamState[] {out, err}) {
+            st.partialDropping = false;
             if (st.partial != null) {
                 completePartial(st, st.partialEnd);
             }
@@ -366,6 +415,7 @@ public final class MessageAssembler {
      */
     public void skip(Cursor end) throws InterruptedException {
         for (StreamState st : new StreamState[] {out, err}) {
+            st.partialDropping = false;
             if (st.partial != null) {
                 completePartial(st, st.partialEnd);
             }
@@ -395,6 +445,7 @@ public final class MessageAssembler {
                 Cursor s0 = st.partialStart;
                 String text = st.partial.toString();
                 String time = st.partialTime;
+                st.partialHold.release();
                 st.partial = null;
                 st.partialBytes = 0;
                 st.partialStart = null;
@@ -407,6 +458,7 @@ public final class MessageAssembler {
                 Cursor s0 = st.linesStart;
                 String text = st.lines.toString();
                 String time = st.linesTime;
+                st.linesHold.release();
                 st.lines = null;
                 st.linesBytes = 0;
                 st.linesStart = null;
@@ -422,22 +474,83 @@ public final class MessageAssembler {
         return Cursor.min(end, earliestPending());
     }
 
-    /** Appends what fits under max_bytes; the rest is dropped and the line flagged truncated. */
-    private void appendBounded(StreamState st, String log) {
+    /**
+     * Appends what fits under max_bytes; the rest is dropped and the line flagged truncated. False
+     * when the budget has no room for it: the caller cuts the line ({@link #cutPartial}).
+     */
+    private boolean appendBounded(StreamState st, String log) {
         if (st.partialTruncated) {
-            return;
+            return true;
         }
         int room = settings.maxBytes() - st.partialBytes;
         int bytes = Utf8.length(log);
-        if (bytes <= room) {
-            st.partial.append(log);
-            st.partialBytes += bytes;
-            return;
+        String add = log;
+        boolean cut = false;
+        if (bytes > room) {
+            add = Utf8.truncate(log, room);
+            bytes = Utf8.length(add);
+            cut = true;
         }
-        String head = Utf8.truncate(log, room);
-        st.partial.append(head);
-        st.partialBytes += Utf8.length(head);
-        st.partialTruncated = true;
+        boolean held = st.partialHold.grow(bytes);
+        st.partial.append(add);          // refused: still appended, for the moment it takes to send it (the caller cuts)
+        st.partialBytes += bytes;
+        st.partialTruncated = cut;
+        return held;
+    }
+
+    /**
+     * The partial line held is sent now as it is, up to {@code end}, flagged partial and truncated,
+     * and its memory given back (the budget is full and it is the largest holder, or it could not
+     * grow). It skips the multiline rule: it is not a line to join.
+     */
+    private void cutPartial(StreamState st, Cursor end) throws InterruptedException {
+        String text = st.partial.toString();
+        Cursor start = st.partialStart;
+        String time = st.partialTime;
+        Map<String, String> attrs = st.partialAttrs;
+        st.partialHold.release();
+        st.partial = null;
+        st.partialBytes = 0;
+        st.partialStart = null;
+        st.partialEnd = null;
+        st.partialAttrs = null;
+        st.partialTruncated = false;
+        emit(st.name, time, text, start, end, Message.PARTIAL | Message.TRUNCATED, attrs);
+    }
+
+    /** Buffers the budget asked to give up (another container needed the room): cut now. Two volatile reads per stream. */
+    private void honourCuts() throws InterruptedException {
+        honourCuts(out);
+        honourCuts(err);
+    }
+
+    private void honourCuts(StreamState st) throws InterruptedException {
+        {
+            if (st.partialHold.cutRequested()) {
+                if (st.partial != null) {
+                    cutPartial(st, st.partialEnd);
+                    st.partialDropping = true;       // its line goes on: the rest is dropped
+                } else {
+                    st.partialHold.release();
+                }
+            }
+            if (st.linesHold.cutRequested()) {
+                if (st.lines != null) {
+                    st.linesFlags |= Message.TRUNCATED;
+                    flushLines(st);
+                } else {
+                    st.linesHold.release();
+                }
+            }
+        }
+    }
+
+    /** Gives back every buffer's share of the budget (the tailer ends; what is held is read again at its next start). */
+    public void release() {
+        for (StreamState st : new StreamState[] {out, err}) {
+            st.partialHold.release();
+            st.linesHold.release();
+        }
     }
 
     private static String stripNewline(String s) {

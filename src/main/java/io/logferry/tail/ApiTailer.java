@@ -9,6 +9,7 @@ import io.logferry.decode.MessageAssembler;
 import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
+import io.logferry.model.BufferBudget;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.Cursor;
@@ -104,6 +105,17 @@ public final class ApiTailer implements Tailer {
 
     ApiTailer(LogStream logs, ContainerInfo container, ContainerSettings settings, Registry.Entry resume,
               AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done) {
+        this(logs, container, settings, resume, tracker, queue, builder, metrics, done, BufferBudget.unbounded());
+    }
+
+    /** @param budget {@code limits.buffers_max_bytes}: the agent's one budget for partial lines and multiline events */
+    public ApiTailer(DockerClient docker, ContainerInfo container, ContainerSettings settings, Registry.Entry resume,
+                     AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done, BufferBudget budget) {
+        this(LogStream.of(docker), container, settings, resume, tracker, queue, builder, metrics, done, budget);
+    }
+
+    ApiTailer(LogStream logs, ContainerInfo container, ContainerSettings settings, Registry.Entry resume,
+              AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done, BufferBudget budget) {
         this.logs = logs;
         this.container = container;
         this.settings = settings;
@@ -121,7 +133,7 @@ public final class ApiTailer implements Tailer {
             from = now.getEpochSecond() * 1_000_000_000L + now.getNano();
         }
         this.publisher = new Publisher(tracker, queue, builder, metrics, false, settings.weight(), RateLimit.of(settings.maxRate()));
-        this.assembler = new MessageAssembler(settings, publisher);
+        this.assembler = new MessageAssembler(settings, publisher, System::nanoTime, budget);
         if (!container.running()) {
             stopped = true;
         }
@@ -231,6 +243,7 @@ public final class ApiTailer implements Tailer {
             if (inFlight != null && !fatal) {
                 inFlight.release();     // after an Error its line stays marked: the process is ending on it
             }
+            assembler.release();
             finished = true;
             closeStream();
             done.finished(this);

@@ -6,6 +6,7 @@ import io.logferry.decode.MessageAssembler;
 import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
+import io.logferry.model.BufferBudget;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.StartPosition;
@@ -121,6 +122,14 @@ public final class FileTailer implements Tailer {
     public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
                       AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done,
                       LogPrefetcher prefetcher, HeldFiles held, Spool spool) {
+        this(container, settings, containersPath, resume, tracker, queue, builder, metrics, done, prefetcher, held, spool,
+                BufferBudget.unbounded());
+    }
+
+    /** @param budget {@code limits.buffers_max_bytes}: the agent's one budget for partial lines and multiline events */
+    public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
+                      AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done,
+                      LogPrefetcher prefetcher, HeldFiles held, Spool spool, BufferBudget budget) {
         this.prefetcher = prefetcher;
         this.spool = spool;
         this.container = container;
@@ -135,7 +144,7 @@ public final class FileTailer implements Tailer {
         LongAdder lostBytes = metrics.counter(Metric.LOG_LOST_BYTES, "container", container.name());
         this.truncations = metrics.counter(Metric.TRUNCATIONS, "container", container.name());
         this.publisher = new Publisher(tracker, queue, builder, metrics, true, settings.weight(), RateLimit.of(settings.maxRate()));
-        this.assembler = new MessageAssembler(settings, publisher);
+        this.assembler = new MessageAssembler(settings, publisher, System::nanoTime, budget);
         this.reader = new JsonFileReader(assembler, new JsonFileReader.Listener() {
             @Override
             public String identify(byte[] line, int off, int len) {
@@ -244,6 +253,7 @@ public final class FileTailer implements Tailer {
             if (inFlight != null && !fatal) {
                 inFlight.release();     // after an Error its line stays marked: the process is ending on it
             }
+            assembler.release();
             chain.close();
             closeChannel();
             done.finished(this);
