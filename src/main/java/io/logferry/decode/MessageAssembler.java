@@ -205,6 +205,21 @@ public final class MessageAssembler {
         line(st, log, e.time(), start, end, 0, e.attrs());
     }
 
+    /**
+     * A whole entry whose end was dropped before it reached the assembler (the Docker logs API's
+     * line buffer, cut for the budget): a line like any other, flagged {@code truncated}.
+     */
+    public void acceptCut(DockerEntry e, long fileSeq, String fileId) throws InterruptedException {
+        Cursor start = new Cursor(fileSeq, fileId, e.start());
+        Cursor end = new Cursor(fileSeq, fileId, e.end());
+        if (!settings.ships(e.stream())) {
+            sink.filtered("stream");
+            sink.skipped(safe(end));
+            return;
+        }
+        line(e.stream().equals("stderr") ? err : out, e.log(), e.time(), start, end, Message.TRUNCATED, e.attrs());
+    }
+
     /** The partial entries held become one line, ending at {@code end}. */
     private void completePartial(StreamState st, Cursor end) throws InterruptedException {
         String log = st.partial.toString();

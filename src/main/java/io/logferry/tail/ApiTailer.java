@@ -124,8 +124,8 @@ public final class ApiTailer implements Tailer {
         this.malformed = metrics.counter(Metric.LINES_MALFORMED);
         this.dropped = metrics.counter(Metric.API_BYTES_DROPPED);
         int cap = (int) Math.min(Integer.MAX_VALUE - 64, (long) Math.max(settings.maxBytes(), 0) + TIMESTAMP_ROOM);
-        this.pendingOut = new LineBuffer(cap);
-        this.pendingErr = new LineBuffer(cap);
+        this.pendingOut = new LineBuffer(cap, budget.holder());
+        this.pendingErr = new LineBuffer(cap, budget.holder());
         if (resume != null && resume.fileId().startsWith(FILE_ID)) {
             from = resume.offset() - RESUME_MARGIN_NANOS;
         } else if (settings.startPosition() == StartPosition.END) {
@@ -244,6 +244,8 @@ public final class ApiTailer implements Tailer {
                 inFlight.release();     // after an Error its line stays marked: the process is ending on it
             }
             assembler.release();
+            pendingOut.release();
+            pendingErr.release();
             finished = true;
             closeStream();
             done.finished(this);
@@ -304,16 +306,26 @@ public final class ApiTailer implements Tailer {
         boolean err = f.getStreamType() == StreamType.STDERR;
         LineBuffer pending = err ? pendingErr : pendingOut;
         byte[] p = f.getPayload();
+        cutIfAsked(pendingOut, false);
+        cutIfAsked(pendingErr, true);
         int lineStart = 0;
         for (int i = 0; i < p.length; i++) {
             if (p[i] != '\n') {
                 continue;
             }
-            if (!pending.isEmpty() || i - lineStart > pending.cap()) {
+            if (pending.dropping()) {
+                // the end of a line handed on cut for the budget
+                hold(pending, p, lineStart, i - lineStart);
+                pending.endDropping();
+            } else if (!pending.isEmpty() || i - lineStart > pending.cap()) {
                 // the line's start came in an earlier frame, or it is too long: through the bounded buffer
                 hold(pending, p, lineStart, i - lineStart);
-                boolean cut = pending.overflowed();
-                line(pending.take(), err);
+                boolean cut = pending.overflowed() || pending.cutByBudget();
+                if (pending.cutByBudget()) {
+                    line(pending.take(), err, true);
+                } else {
+                    line(pending.take(), err);
+                }
                 if (cut && (overlongLines++ < 10 || overlongLines % 1000 == 0)) {
                     log.warn("{}: a line read through the Docker logs API was longer than max_bytes ({}); the bytes beyond were"
                             + " dropped and the message flagged truncated ({} such lines, {} bytes dropped so far)",
@@ -326,6 +338,20 @@ public final class ApiTailer implements Tailer {
         }
         if (lineStart < p.length) {
             hold(pending, p, lineStart, p.length - lineStart);
+            if (pending.cutByBudget()) {
+                line(pending.takeCut(), err, true);       // the budget refused it: the line goes now, its rest is dropped
+            }
+        }
+    }
+
+    /** The budget asked this buffer to give up its unterminated line (another needed the room): it goes now, cut. */
+    private void cutIfAsked(LineBuffer pending, boolean err) throws InterruptedException {
+        if (pending.cutRequested()) {
+            if (pending.held() > 0 && !pending.dropping()) {
+                line(pending.takeCut(), err, true);
+            } else {
+                pending.release();
+            }
         }
     }
 
@@ -342,6 +368,11 @@ public final class ApiTailer implements Tailer {
     }
 
     private void line(String text, boolean err) throws InterruptedException {
+        line(text, err, false);
+    }
+
+    /** @param cut the line's end was dropped before it reached the agent (the budget): flagged truncated */
+    private void line(String text, boolean err, boolean cut) throws InterruptedException {
         int sp = text.indexOf(' ');
         long nanos;
         Instant t;
@@ -374,7 +405,12 @@ public final class ApiTailer implements Tailer {
             TestFaults.onLine(text);
         }
         try {
-            assembler.accept(new DockerEntry(message, err ? "stderr" : "stdout", NANOS.format(t), nanos, nanos + 1), 1, fileId);
+            DockerEntry entry = new DockerEntry(message, err ? "stderr" : "stdout", NANOS.format(t), nanos, nanos + 1);
+            if (cut) {
+                assembler.acceptCut(entry, 1, fileId);
+            } else {
+                assembler.accept(entry, 1, fileId);
+            }
         } catch (RuntimeException | StackOverflowError e) {
             // the line's boundary: whatever its processing or encoding does costs this line only
             assembler.failed(text, new Cursor(1, fileId, nanos), new Cursor(1, fileId, nanos + 1), e);
