@@ -18,7 +18,9 @@ import java.util.function.LongSupplier;
  * {@code max_bytes} and {@code max_lines}; bytes beyond are dropped (the message flagged
  * {@code truncated}), never kept ({@link #heldBytes()} ≤ 4 × {@code max_bytes}; the builders'
  * capacity at most twice that in chars). {@code max_bytes} and {@code max_lines} come from the
- * selection, which holds them under {@code limits.*}.
+ * selection, which holds them under {@code limits.*}. Across containers, what every assembler holds
+ * counts against one {@link BufferBudget} ({@code limits.buffers_max_bytes}): a buffer it refuses,
+ * or asks back, is sent at once as it is, flagged {@code truncated}, and the rest of its line dropped.
  *
  * <pre>
  *   entry ─► stream filter ─► partial join (bounded) ─► line ─► multiline (bounded) ─► include/exclude ─► JSON
