@@ -17,6 +17,7 @@ import io.logferry.http.StatusServer;
 import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
+import io.logferry.model.BufferBudget;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.DataStream;
@@ -24,6 +25,7 @@ import io.logferry.pipeline.Batcher;
 import io.logferry.pipeline.DiscardOutput;
 import io.logferry.pipeline.EventQueue;
 import io.logferry.pipeline.Output;
+import io.logferry.registry.InFlight;
 import io.logferry.registry.Registry;
 import io.logferry.selection.DataStreamBudget;
 import io.logferry.selection.Selector;
@@ -98,6 +100,10 @@ public final class Agent implements AutoCloseable {
     private volatile Discovery discovery;
     private volatile StatusServer http;
     private volatile ScheduledExecutorService flusher;
+    /** The lines in flight, beside the registry (poison pills); null before start or when it cannot be opened. */
+    private volatile InFlight inFlight;
+    /** {@code limits.buffers_max_bytes}: every tailer's partial lines and multiline events together. */
+    private final BufferBudget buffers;
 
     public Agent(Config config, String version) {
         this.config = config;
@@ -107,6 +113,7 @@ public final class Agent implements AutoCloseable {
         this.selector = new Selector(config, Discovery.selfContainerId());
         this.dataStreams = new DataStreamBudget(config);
         this.held = new HeldFiles(config.limits().heldFilesPerContainer(), config.limits().heldBytesTotal());
+        this.buffers = new BufferBudget(config.limits().buffersMaxBytes(), metrics.counter(Metric.BUFFERS_CUT));
     }
 
     public Metrics metrics() {
@@ -130,6 +137,12 @@ public final class Agent implements AutoCloseable {
         log.info("logferry {} starting: agent id {}, registry {} ({} containers), output {}", version, agentId,
                 registry.path(), entries.size(), config.output().name().toLowerCase());
         registerGauges();
+        try {
+            inFlight = InFlight.open(InFlight.beside(registry.path()));
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot open the in-flight file beside the registry ({}): a line the agent dies on would be read again"
+                    + " at the next start", e.toString());
+        }
         spool = new Spool(Path.of(config.spool().path()), config.spool().maxBytes(), metrics);
         if (spool.files() > 0) {
             log.info("spool {}: {} spooled range(s), {} bytes to ship", spool.dir(), spool.files(), spool.bytes());
@@ -203,6 +216,7 @@ public final class Agent implements AutoCloseable {
         });
         metrics.gauge(Metric.LABEL_DATA_STREAMS, dataStreams::size);
         metrics.gauge(Metric.HELD_BYTES, held::total);
+        metrics.gauge(Metric.BUFFERS_BYTES, buffers::used);
     }
 
     private record OutputParts(Output output, DatasetTemplates templates, ElasticsearchProbe probe) { }
@@ -314,8 +328,8 @@ public final class Agent implements AutoCloseable {
                              String hostName, Tailer.Done done) {
             Encoder encoder = encoder(c, s, api, hostName);
             return api
-                    ? new ApiTailer(docker, c, s, resume, tracker, queue, encoder, metrics, done)
-                    : new FileTailer(c, s, containers, resume, tracker, queue, encoder, metrics, done, prefetcher, held, spool);
+                    ? new ApiTailer(docker, c, s, resume, tracker, queue, encoder, metrics, done, buffers)
+                    : new FileTailer(c, s, containers, resume, tracker, queue, encoder, metrics, done, prefetcher, held, spool, buffers);
         }
 
         @Override
@@ -331,7 +345,8 @@ public final class Agent implements AutoCloseable {
         @Override
         public Encoder encoder(ContainerInfo c, ContainerSettings s, boolean api, String hostName) {
             return new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo(version, agentId, hostName),
-                    api ? null : containers.resolve(c.id()).resolve(c.id() + "-json.log").toString(), config.limits());
+                    api ? null : containers.resolve(c.id()).resolve(c.id() + "-json.log").toString(), config.limits(),
+                    config.elasticsearch().deadLetter());
         }
 
         @Override
@@ -342,6 +357,11 @@ public final class Agent implements AutoCloseable {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;
+                }
+                InFlight f = inFlight;
+                if (f != null) {
+                    String id = tailer.container().id();
+                    tailer.inFlight(f.take(id), f.takePoison(id));
                 }
                 tailer.run();
             });
@@ -417,6 +437,14 @@ public final class Agent implements AutoCloseable {
             }
         }
         flushRegistry();
+        InFlight fl = inFlight;
+        if (fl != null) {
+            try {
+                fl.close();          // a clean exit: nothing was in flight
+            } catch (IOException e) {
+                log.warn("cannot close the in-flight file: {}", e.toString());
+            }
+        }
         if (c != null) {
             c.close();
         }

@@ -1,5 +1,6 @@
 package io.logferry.cli;
 
+import io.logferry.registry.InFlight;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -9,7 +10,9 @@ import org.slf4j.LoggerFactory;
  * platform or virtual, ends the process with {@link #EXIT_CODE} after a best-effort log line. An
  * agent that has lost a thread to an Error would otherwise limp on: a tailer, the batcher or
  * discovery gone, the health check still green. The restart policy brings the agent back; the
- * registry and the documents' {@code _id}s absorb the replay. Other exceptions that escape a
+ * registry and the documents' {@code _id}s absorb the replay; the line a tailer's thread was working
+ * on is marked the culprit first ({@code registry.InFlight}), so that it is dead-lettered at the
+ * next start instead of ending the process again. Other exceptions that escape a
  * thread are logged and end only that thread, as the JVM's default does.
  *
  * <p>{@link #decide} is the pure decision; {@link #uncaughtException} acts on it. Thread-safe:
@@ -48,6 +51,11 @@ public final class FatalErrors implements Thread.UncaughtExceptionHandler {
         if (decide(e) == Verdict.LOG) {
             log.error("thread {} ended on an uncaught exception", t.getName(), e);
             return;
+        }
+        try {
+            InFlight.fatal(t);      // the line this thread was working on, if a tailer's, is the culprit: not processed again
+        } catch (Throwable ignored) {
+            // best effort
         }
         try {
             // the message first, plainly: the heap may have no room for the logger's formatting

@@ -156,24 +156,32 @@ public record Config(
      * @param fieldMaxDepth    {@code limits.field_max_depth}: the deepest level of a content field ({@link FieldTree})
      * @param fieldMaxCount    {@code limits.field_max_count}: fields, objects and array elements of one document's content
      * @param fieldMaxKeyBytes {@code limits.field_max_key_bytes}: one content key, UTF-8 bytes
+     * @param buffersMaxBytes {@code limits.buffers_max_bytes}: UTF-8 bytes all per-container buffers may hold together
      */
     public record Limits(int maxBytes, int multilineMaxLines, Duration multilineMaxTimeout, int regexMaxLength,
                          int regexMaxCount, int containerLabelsMaxCount, int containerLabelsMaxBytes,
                          int heldFilesPerContainer, long heldBytesTotal,
                          int processorsMaxCount, int processorMaxValueBytes, int processorMaxFields, int maxRate, Priority maxPriority,
-                         int fieldMaxDepth, int fieldMaxCount, int fieldMaxKeyBytes) {
+                         int fieldMaxDepth, int fieldMaxCount, int fieldMaxKeyBytes, long buffersMaxBytes) {
+        /**
+         * {@code limits.buffers_max_bytes}'s default: the UTF-8 bytes all per-container buffers (partial lines, multiline
+         * events, the API's line buffers) may hold together. They take at most twice that in the heap (builders grow by
+         * doubling); with the queue's 64 MiB and two bulk requests in flight, that fits the image's {@code -Xmx192m}.
+         */
+        public static final long BUFFERS_MAX_BYTES = 16L * 1024 * 1024;
+
         public static final int PROCESSORS_MAX_COUNT = 16;
         public static final int PROCESSOR_MAX_VALUE_BYTES = 4096;
         public static final int PROCESSOR_MAX_FIELDS = 64;
 
-        /** With the default field limits. */
+        /** With the default field limits and {@code buffers_max_bytes}. */
         public Limits(int maxBytes, int multilineMaxLines, Duration multilineMaxTimeout, int regexMaxLength, int regexMaxCount,
                       int containerLabelsMaxCount, int containerLabelsMaxBytes, int heldFilesPerContainer, long heldBytesTotal,
                       int processorsMaxCount, int processorMaxValueBytes, int processorMaxFields, int maxRate, Priority maxPriority) {
             this(maxBytes, multilineMaxLines, multilineMaxTimeout, regexMaxLength, regexMaxCount, containerLabelsMaxCount,
                     containerLabelsMaxBytes, heldFilesPerContainer, heldBytesTotal, processorsMaxCount, processorMaxValueBytes,
                     processorMaxFields, maxRate, maxPriority, FieldTree.Limits.DEFAULTS.maxDepth(), FieldTree.Limits.DEFAULTS.maxFields(),
-                    FieldTree.Limits.DEFAULTS.maxKeyBytes());
+                    FieldTree.Limits.DEFAULTS.maxKeyBytes(), BUFFERS_MAX_BYTES);
         }
 
         /** {@code limits.field_*} as the field tree takes them. */

@@ -504,7 +504,7 @@ public final class ConfigLoader {
                 li.positive("processors_max_count"), li.positive("processor_max_value_bytes"), li.positive("processor_max_fields"),
                 li.nonNegative("max_rate"), li.choice("max_priority", Priority.class), fieldLimit(li, "field_max_depth",
                         FieldTree.Limits.MIN_DEPTH, FieldTree.Limits.MAX_DEPTH), fieldLimit(li, "field_max_count", 1, 1_000_000),
-                fieldLimit(li, "field_max_key_bytes", FieldTree.Limits.MIN_KEY_BYTES, 1 << 20));
+                fieldLimit(li, "field_max_key_bytes", FieldTree.Limits.MIN_KEY_BYTES, 1 << 20), li.positiveLong("buffers_max_bytes"));
     }
 
     /** One of {@code limits.field_*}: within {@code min..max} (the value given when it is not, with the problem named). */

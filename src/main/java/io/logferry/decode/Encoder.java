@@ -11,4 +11,13 @@ import io.logferry.model.LogEvent;
 public interface Encoder {
     /** The event of {@code m}, in {@code tracker}'s container, acknowledging up to {@code m.commit()}. */
     LogEvent encode(Message m, AckTracker tracker);
+
+    /**
+     * The dead letter of a line or message that could not become a document ({@link Failure}):
+     * an event for the dead-letter stream, acknowledging up to {@code f.commit()}; null when this
+     * encoder has no dead-letter stream (the caller then moves the cursor over it and counts it).
+     */
+    default LogEvent deadLetter(Failure f, AckTracker tracker) {
+        return null;
+    }
 }

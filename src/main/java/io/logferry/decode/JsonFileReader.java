@@ -5,6 +5,7 @@ import io.logferry.model.Cursor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -17,6 +18,15 @@ import java.util.Arrays;
  *                                 the unterminated line stays        malformed: skipped, cursor moves,
  *                                 at the start of the buffer         the listener counts and logs it
  * </pre>
+ *
+ * <p>Containment: whatever one line does on its way (decoding, the assembler, JSON, processors,
+ * the encoder: an exception, a {@link StackOverflowError}) is caught at the line's boundary and
+ * costs that line only: it goes to the dead-letter stream as read, with the error
+ * ({@link MessageAssembler#failed}); never an {@link OutOfMemoryError}, which ends the process.
+ *
+ * <p>Poison pills: each line is marked in flight ({@link LineMark}, a memory-mapped slot) while it is
+ * worked on, so that the line the agent died on is known at the next start; that line is then
+ * dead-lettered as read instead of processed again ({@link #poison}).
  *
  * <p>Invariant: every byte before {@link #position()} has been read and every complete line
  * before {@link #lineStart()} handed to the assembler (as an entry, or as a skip of a malformed
@@ -81,6 +91,10 @@ public final class JsonFileReader {
     private long lastReadNanos = System.nanoTime();
     /** {@code bufStart + fill}, for other threads. */
     private volatile long position;
+    private LineMark mark = LineMark.NONE;
+    /** The line that was in flight when the agent last exited, not to be processed again: its file and start; -1: none. */
+    private String poisonFileId;
+    private long poisonOffset = -1;
 
     public JsonFileReader(MessageAssembler assembler, Listener listener) {
         this.assembler = assembler;
@@ -99,6 +113,21 @@ public final class JsonFileReader {
         fill = 0;
         skippingLongLine = false;
         position = offset;
+    }
+
+    /** Where each line is marked in flight while it is worked on (before the first read). */
+    public void mark(LineMark m) {
+        this.mark = m;
+    }
+
+    /**
+     * The line of file {@code fileId} starting at {@code offset} was in flight when the agent last
+     * exited: when the reader comes to it, it is dead-lettered as read instead of processed
+     * ({@link MessageAssembler#inFlight}). Before the first read.
+     */
+    public void poison(String fileId, long offset) {
+        this.poisonFileId = fileId;
+        this.poisonOffset = offset;
     }
 
     /** The sequence number of the file being read (the cursors' {@code fileSeq}), 1 for the first one opened. */
@@ -205,14 +234,34 @@ public final class JsonFileReader {
         if (scanner == null) {
             scanner = new FastDockerLine();
         }
-        DockerEntry e;
-        try {
-            e = DockerJsonDecoder.decode(scanner, buf, off, len, start, end, assembler.escapedLimit());
-        } catch (DockerJsonDecoder.MalformedLineException ex) {
-            assembler.skip(new Cursor(fileSeq, fileId, end));
-            listener.malformed(start, ex.getMessage());
+        if (start == poisonOffset && fileId.equals(poisonFileId)) {
+            poisonOffset = -1;
+            assembler.inFlight(new String(buf, off, len, StandardCharsets.UTF_8), new Cursor(fileSeq, fileId, start),
+                    new Cursor(fileSeq, fileId, end));
             return;
         }
-        assembler.accept(e, fileSeq, fileId);
+        mark.begin(fileId, start);
+        if (TestFaults.ON) {
+            TestFaults.onLine(buf, off, len);
+        }
+        try {
+            DockerEntry e;
+            try {
+                e = DockerJsonDecoder.decode(scanner, buf, off, len, start, end, assembler.escapedLimit());
+            } catch (DockerJsonDecoder.MalformedLineException ex) {
+                e = null;
+                assembler.skip(new Cursor(fileSeq, fileId, end));
+                listener.malformed(start, ex.getMessage());
+            }
+            if (e != null) {
+                assembler.accept(e, fileSeq, fileId);
+            }
+        } catch (RuntimeException | StackOverflowError ex) {
+            // the line's boundary: whatever its decoding, processing or encoding does costs this line only
+            assembler.failed(new String(buf, off, len, StandardCharsets.UTF_8), new Cursor(fileSeq, fileId, start),
+                    new Cursor(fileSeq, fileId, end), ex);
+        }
+        // not in a finally: a line that ends the process with an Error stays marked in flight
+        mark.end();
     }
 }

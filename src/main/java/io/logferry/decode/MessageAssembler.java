@@ -1,5 +1,6 @@
 package io.logferry.decode;
 
+import io.logferry.model.BufferBudget;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.Cursor;
 import io.logferry.model.LinePattern;
@@ -17,7 +18,9 @@ import java.util.function.LongSupplier;
  * {@code max_bytes} and {@code max_lines}; bytes beyond are dropped (the message flagged
  * {@code truncated}), never kept ({@link #heldBytes()} ≤ 4 × {@code max_bytes}; the builders'
  * capacity at most twice that in chars). {@code max_bytes} and {@code max_lines} come from the
- * selection, which holds them under {@code limits.*}.
+ * selection, which holds them under {@code limits.*}. Across containers, what every assembler holds
+ * counts against one {@link BufferBudget} ({@code limits.buffers_max_bytes}): a buffer it refuses,
+ * or asks back, is sent at once as it is, flagged {@code truncated}, and the rest of its line dropped.
  *
  * <pre>
  *   entry ─► stream filter ─► partial join (bounded) ─► line ─► multiline (bounded) ─► include/exclude ─► JSON
@@ -39,6 +42,14 @@ public final class MessageAssembler {
         /** A message or entry was left out on purpose: {@code reason} is "stream", "line_filter" or "drop_event". */
         default void filtered(String reason) {
         }
+
+        /**
+         * A line or message could not become a document ({@link Failure}): it takes its place in the
+         * order (a dead letter), so that the cursor moves over it once that is acknowledged.
+         */
+        default void failed(Failure f) throws InterruptedException {
+            skipped(f.commit());
+        }
     }
 
     private final ContainerSettings settings;
@@ -53,6 +64,18 @@ public final class MessageAssembler {
 
     /** @param nanoClock the time source of the multiline timeout ({@link System#nanoTime()}; tests pass their own) */
     public MessageAssembler(ContainerSettings settings, Sink sink, LongSupplier nanoClock) {
+        this(settings, sink, nanoClock, BufferBudget.unbounded());
+    }
+
+    /**
+     * @param budget the agent's one budget of buffered bytes ({@code limits.buffers_max_bytes}), shared by every
+     *               container's partial lines and multiline events: beyond it the largest is cut
+     */
+    public MessageAssembler(ContainerSettings settings, Sink sink, LongSupplier nanoClock, BufferBudget budget) {
+        for (StreamState st : new StreamState[] {out, err}) {
+            st.partialHold = budget.holder();
+            st.linesHold = budget.holder();
+        }
         this.settings = settings;
         this.sink = sink;
         this.nanoClock = nanoClock;
@@ -83,6 +106,10 @@ public final class MessageAssembler {
         String partialTime;
         Map<String, String> partialAttrs;
         boolean partialTruncated;
+        /** The partial line was cut for the budget: its remaining entries are dropped up to its last. */
+        boolean partialDropping;
+        BufferBudget.Holder partialHold;
+        BufferBudget.Holder linesHold;
         // multiline event being joined
         StringBuilder lines;
         int linesBytes;
@@ -135,6 +162,13 @@ public final class MessageAssembler {
             return;
         }
         StreamState st = e.stream().equals("stderr") ? err : out;
+        honourCuts();
+        if (st.partialDropping) {
+            // the rest of a line cut for the budget
+            st.partialDropping = e.partial();
+            sink.skipped(safe(end));
+            return;
+        }
         if (e.escaped() != null && st.partial == null) {
             // a whole line that no rule reads (see escapedLimit): a message as it is
             sink.message(new Message(st.name, e.time(), null, start, safe(end), 0, null, null, null, e.attrs(), e.escaped()));
@@ -149,13 +183,20 @@ public final class MessageAssembler {
                 st.partialTime = e.time();
                 st.partialAttrs = e.attrs();
             }
-            appendBounded(st, log);
+            if (!appendBounded(st, log)) {
+                cutPartial(st, end);
+                st.partialDropping = true;
+                return;
+            }
             st.partialEnd = end;
             return;
         }
         if (st.partial != null) {
             // the newline is not part of the text: it must not count against max_bytes
-            appendBounded(st, stripNewline(log));
+            if (!appendBounded(st, stripNewline(log))) {
+                cutPartial(st, end);         // its last entry: nothing more to drop
+                return;
+            }
             int n = st.partial.length();
             if (n > 0 && st.partial.charAt(n - 1) == '\r' && log.equals("\n")) {
                 st.partial.setLength(n - 1);      // "...\r" + "\n" split across entries
@@ -166,6 +207,21 @@ public final class MessageAssembler {
         line(st, log, e.time(), start, end, 0, e.attrs());
     }
 
+    /**
+     * A whole entry whose end was dropped before it reached the assembler (the Docker logs API's
+     * line buffer, cut for the budget): a line like any other, flagged {@code truncated}.
+     */
+    public void acceptCut(DockerEntry e, long fileSeq, String fileId) throws InterruptedException {
+        Cursor start = new Cursor(fileSeq, fileId, e.start());
+        Cursor end = new Cursor(fileSeq, fileId, e.end());
+        if (!settings.ships(e.stream())) {
+            sink.filtered("stream");
+            sink.skipped(safe(end));
+            return;
+        }
+        line(e.stream().equals("stderr") ? err : out, e.log(), e.time(), start, end, Message.TRUNCATED, e.attrs());
+    }
+
     /** The partial entries held become one line, ending at {@code end}. */
     private void completePartial(StreamState st, Cursor end) throws InterruptedException {
         String log = st.partial.toString();
@@ -173,6 +229,7 @@ public final class MessageAssembler {
         String time = st.partialTime;
         Map<String, String> attrs = st.partialAttrs;
         int flags = Message.PARTIAL | (st.partialTruncated ? Message.TRUNCATED : 0);
+        st.partialHold.release();
         st.partial = null;
         st.partialBytes = 0;
         st.partialStart = null;
@@ -216,9 +273,16 @@ public final class MessageAssembler {
     }
 
     private void startLines(StreamState st, String text, String time, Cursor start, Cursor end, int flags,
-                            Map<String, String> attrs) {
+                            Map<String, String> attrs) throws InterruptedException {
+        int bytes = Utf8.length(text);
+        if (!st.linesHold.grow(bytes)) {
+            // no room in the budget to wait for continuation lines: the line goes alone, flagged
+            st.linesHold.release();
+            emit(st.name, time, text, start, end, flags | Message.TRUNCATED, attrs);
+            return;
+        }
         st.lines = new StringBuilder(text);
-        st.linesBytes = Utf8.length(text);
+        st.linesBytes = bytes;
         st.linesStart = start;
         st.linesEnd = end;
         st.linesTime = time;
@@ -228,7 +292,8 @@ public final class MessageAssembler {
         st.lastNanos = nanoClock.getAsLong();
     }
 
-    private void appendLine(StreamState st, String text, Cursor end, int flags, ContainerSettings.MultilineRule rule) {
+    private void appendLine(StreamState st, String text, Cursor end, int flags, ContainerSettings.MultilineRule rule)
+            throws InterruptedException {
         st.linesEnd = end;
         st.lastNanos = nanoClock.getAsLong();
         st.linesFlags |= flags | Message.MULTILINE;
@@ -247,6 +312,12 @@ public final class MessageAssembler {
             bytes = Utf8.length(text);
             st.linesFlags |= Message.TRUNCATED;
         }
+        if (!st.linesHold.grow(1L + bytes)) {
+            // the budget is full: the event is sent as it is, this line is dropped like one beyond max_bytes
+            st.linesFlags |= Message.TRUNCATED;
+            flushLines(st);
+            return;
+        }
         st.lines.append('\n').append(text);
         st.linesBytes += 1 + bytes;
         st.lineCount++;
@@ -262,6 +333,7 @@ public final class MessageAssembler {
         String time = st.linesTime;
         Map<String, String> attrs = st.linesAttrs;
         int flags = st.linesFlags;
+        st.linesHold.release();
         st.lines = null;
         st.linesBytes = 0;
         st.linesStart = null;
@@ -272,6 +344,7 @@ public final class MessageAssembler {
 
     /** Sends multiline events that have been quiet for their timeout; called when the tailer idles. */
     public void flushIdle(long nowNanos) throws InterruptedException {
+        honourCuts();
         long timeout = settings.multiline().timeout().toNanos();
         for (StreamState st : new StreamState[] {out, err}) {
             if (st.lines != null && nowNanos - st.lastNanos >= timeout) {
@@ -291,6 +364,7 @@ public final class MessageAssembler {
      */
     public void flushAll() throws InterruptedException {
         for (StreamState st : new StreamState[] {out, err}) {
+            st.partialDropping = false;
             if (st.partial != null) {
                 completePartial(st, st.partialEnd);
             }
@@ -301,36 +375,34 @@ public final class MessageAssembler {
     private void emit(String stream, String time, String text, Cursor start, Cursor end, int flags,
                       Map<String, String> attrs) throws InterruptedException {
         Cursor commit = safe(end);
-        if (!wanted(text)) {
-            sink.filtered("line_filter");
+        Message m;
+        String[] reason = new String[1];
+        try {
+            if (!wanted(text)) {
+                reason[0] = "line_filter";
+                m = null;
+            } else if (settings.json()) {
+                JsonMessage.Result r = JsonMessage.decode(text, settings.jsonMessageKey(), settings.jsonTarget(), settings.fieldLimits());
+                m = process(new Message(stream, time, r.text(), start, commit, flags, r.fields(), r.level(), r.error(), attrs), reason);
+            } else {
+                m = process(new Message(stream, time, text, start, commit, flags, null, null, null, attrs), reason);
+            }
+        } catch (RuntimeException | StackOverflowError e) {
+            // the message's boundary: whatever its filters, JSON or processors do costs this message only
+            sink.failed(Failure.of(start, commit, stream, time, text, e));
+            return;
+        }
+        if (m == null) {
+            sink.filtered(reason[0]);
             sink.skipped(commit);
-        } else if (settings.json()) {
-            JsonMessage.Result r = JsonMessage.decode(text, settings.jsonMessageKey(), settings.jsonTarget(), settings.fieldLimits());
-            process(new Message(stream, time, r.text(), start, commit, flags, r.fields(), r.level(), r.error(), attrs));
         } else {
-            process(new Message(stream, time, text, start, commit, flags, null, null, null, attrs));
+            sink.message(m);
         }
     }
 
-    /** The container's processors, when it has any, then the sink; a dropped message moves the cursor like an excluded line. */
-    private void process(Message m) throws InterruptedException {
-        if (settings.processors().isEmpty()) {
-            sink.message(m);
-            return;
-        }
-        String[] reason = new String[1];
-        Message p;
-        try {
-            p = Processing.apply(m, settings.processors(), reason);
-        } catch (RuntimeException | StackOverflowError e) {
-            p = m;      // a bug of ours met by a hostile line: the message as it was, never a tailer failing on it again and again
-        }
-        if (p == null) {
-            sink.filtered(reason[0]);
-            sink.skipped(m.commit());
-        } else {
-            sink.message(p);
-        }
+    /** The container's processors, when it has any: the message they leave, or null when one dropped it ({@code reason[0]} says why). */
+    private Message process(Message m, String[] reason) {
+        return settings.processors().isEmpty() ? m : Processing.apply(m, settings.processors(), reason);
     }
 
     /** include_lines (any matches, when given) and exclude_lines (none matches), as Filebeat applies them. */
@@ -360,6 +432,7 @@ public final class MessageAssembler {
      */
     public void skip(Cursor end) throws InterruptedException {
         for (StreamState st : new StreamState[] {out, err}) {
+            st.partialDropping = false;
             if (st.partial != null) {
                 completePartial(st, st.partialEnd);
             }
@@ -367,26 +440,134 @@ public final class MessageAssembler {
         sink.skipped(safe(end));
     }
 
+    /**
+     * The json-file line (or API line) {@code raw}, from {@code start} to {@code end}, made
+     * something throw on its way through the assembler (see {@link Failure#containable}): it goes
+     * to the dead-letter stream as read, and the cursor moves over it. What the assembler still
+     * holds from before stays held, and bounds the commit as always.
+     */
+    public void failed(String raw, Cursor start, Cursor end, Throwable error) throws InterruptedException {
+        sink.failed(Failure.of(start, safe(end), null, null, raw, error));
+    }
+
+    /**
+     * The line {@code raw} was in flight when the agent exited (the poison pill): it is not
+     * processed again but dead-lettered as read. What the assembler held (a partial line, a
+     * multiline event: either could be what this line was completing when the agent died) is
+     * dead-lettered the same way, as its text, not processed.
+     */
+    public void inFlight(String raw, Cursor start, Cursor end) throws InterruptedException {
+        for (StreamState st : new StreamState[] {out, err}) {
+            if (st.partial != null) {
+                Cursor s0 = st.partialStart;
+                String text = st.partial.toString();
+                String time = st.partialTime;
+                st.partialHold.release();
+                st.partial = null;
+                st.partialBytes = 0;
+                st.partialStart = null;
+                st.partialEnd = null;
+                st.partialAttrs = null;
+                st.partialTruncated = false;
+                sink.failed(Failure.inFlight(s0, safe(end), st.name, time, text));
+            }
+            if (st.lines != null) {
+                Cursor s0 = st.linesStart;
+                String text = st.lines.toString();
+                String time = st.linesTime;
+                st.linesHold.release();
+                st.lines = null;
+                st.linesBytes = 0;
+                st.linesStart = null;
+                st.linesEnd = null;
+                st.linesAttrs = null;
+                sink.failed(Failure.inFlight(s0, safe(end), st.name, time, text));
+            }
+        }
+        sink.failed(Failure.inFlight(start, safe(end), null, null, raw));
+    }
+
     private Cursor safe(Cursor end) {
         return Cursor.min(end, earliestPending());
     }
 
-    /** Appends what fits under max_bytes; the rest is dropped and the line flagged truncated. */
-    private void appendBounded(StreamState st, String log) {
+    /**
+     * Appends what fits under max_bytes; the rest is dropped and the line flagged truncated. False
+     * when the budget has no room for it: the caller cuts the line ({@link #cutPartial}).
+     */
+    private boolean appendBounded(StreamState st, String log) {
         if (st.partialTruncated) {
-            return;
+            return true;
         }
         int room = settings.maxBytes() - st.partialBytes;
         int bytes = Utf8.length(log);
-        if (bytes <= room) {
-            st.partial.append(log);
-            st.partialBytes += bytes;
-            return;
+        String add = log;
+        boolean cut = false;
+        if (bytes > room) {
+            add = Utf8.truncate(log, room);
+            bytes = Utf8.length(add);
+            cut = true;
         }
-        String head = Utf8.truncate(log, room);
-        st.partial.append(head);
-        st.partialBytes += Utf8.length(head);
-        st.partialTruncated = true;
+        boolean held = st.partialHold.grow(bytes);
+        st.partial.append(add);          // refused: still appended, for the moment it takes to send it (the caller cuts)
+        st.partialBytes += bytes;
+        st.partialTruncated = cut;
+        return held;
+    }
+
+    /**
+     * The partial line held is sent now as it is, up to {@code end}, flagged partial and truncated,
+     * and its memory given back (the budget is full and it is the largest holder, or it could not
+     * grow). It skips the multiline rule: it is not a line to join.
+     */
+    private void cutPartial(StreamState st, Cursor end) throws InterruptedException {
+        String text = st.partial.toString();
+        Cursor start = st.partialStart;
+        String time = st.partialTime;
+        Map<String, String> attrs = st.partialAttrs;
+        st.partialHold.release();
+        st.partial = null;
+        st.partialBytes = 0;
+        st.partialStart = null;
+        st.partialEnd = null;
+        st.partialAttrs = null;
+        st.partialTruncated = false;
+        emit(st.name, time, text, start, end, Message.PARTIAL | Message.TRUNCATED, attrs);
+    }
+
+    /** Buffers the budget asked to give up (another container needed the room): cut now. Two volatile reads per stream. */
+    private void honourCuts() throws InterruptedException {
+        honourCuts(out);
+        honourCuts(err);
+    }
+
+    private void honourCuts(StreamState st) throws InterruptedException {
+        {
+            if (st.partialHold.cutRequested()) {
+                if (st.partial != null) {
+                    cutPartial(st, st.partialEnd);
+                    st.partialDropping = true;       // its line goes on: the rest is dropped
+                } else {
+                    st.partialHold.release();
+                }
+            }
+            if (st.linesHold.cutRequested()) {
+                if (st.lines != null) {
+                    st.linesFlags |= Message.TRUNCATED;
+                    flushLines(st);
+                } else {
+                    st.linesHold.release();
+                }
+            }
+        }
+    }
+
+    /** Gives back every buffer's share of the budget (the tailer ends; what is held is read again at its next start). */
+    public void release() {
+        for (StreamState st : new StreamState[] {out, err}) {
+            st.partialHold.release();
+            st.linesHold.release();
+        }
     }
 
     private static String stripNewline(String s) {

@@ -2,6 +2,7 @@ package io.logferry.elasticsearch;
 
 import io.logferry.config.Config;
 import io.logferry.decode.Encoder;
+import io.logferry.decode.Failure;
 import io.logferry.decode.Message;
 import io.logferry.model.AckTracker;
 import io.logferry.model.ContainerInfo;
@@ -61,6 +62,9 @@ public final class DocumentBuilder implements Encoder {
     /** Where content fields go beside the agent's own. */
     private final ContentFields contentFields;
     private final JsonOut out = new JsonOut(4096);
+    /** The dead letters of lines that could not become documents ({@link #deadLetter}). */
+    private FailedLines failedLines = new FailedLines(DEFAULT_DEAD_LETTER);
+    private final String logPath;
     private final byte[] idBytes = new byte[16];
     private String idFile;
     /** Where the last {@link #writeHead} put the {@code _id}'s characters and the document line: what {@link #encode} hands the event. */
@@ -92,6 +96,7 @@ public final class DocumentBuilder implements Encoder {
      */
     public DocumentBuilder(ContainerInfo c, ContainerSettings s, AgentInfo agent, String logPath, Config.Limits limits) {
         this.containerId = c.id();
+        this.logPath = logPath;
         this.index = s.dataStream();
         this.pipeline = s.pipeline() == null ? null : new JsonOut(64).ascii(",\"pipeline\":").string(s.pipeline()).toBytes();
         this.filePath = logPath == null ? null
@@ -163,6 +168,28 @@ public final class DocumentBuilder implements Encoder {
         }
         t.raw('}').raw('\n');
         this.constantTail = t.toBytes();
+    }
+
+    /** {@code elasticsearch.dead_letter}'s default. */
+    static final String DEFAULT_DEAD_LETTER = "logs-logferry.deadletter-default";
+
+    /**
+     * As {@link #DocumentBuilder(ContainerInfo, ContainerSettings, AgentInfo, String, Config.Limits)}, with the
+     * dead-letter stream ({@code elasticsearch.dead_letter}) that {@link #deadLetter} writes to.
+     */
+    public DocumentBuilder(ContainerInfo c, ContainerSettings s, AgentInfo agent, String logPath, Config.Limits limits,
+                           String deadLetterStream) {
+        this(c, s, agent, logPath, limits);
+        this.failedLines = new FailedLines(deadLetterStream);
+    }
+
+    /**
+     * The dead letter of a line that could not become a document (see {@link FailedLines}): the
+     * line's own {@code _id}, in the dead-letter stream, with the error and the text as read.
+     */
+    @Override
+    public LogEvent deadLetter(Failure f, AckTracker tracker) {
+        return failedLines.letter(f, tracker, id(f.start()), index, containerId, logPath);
     }
 
     /** The label that names the container's {@code service.name}, over the compose service. */

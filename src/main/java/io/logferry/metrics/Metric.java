@@ -15,9 +15,13 @@ public enum Metric {
             "Events cut at max_bytes (or multiline.max_lines) and flagged truncated: the bytes beyond were counted, not kept"),
     EVENTS_DROPPED("logferry_events_dropped_total", Type.COUNTER,
             "Events dropped, by reason: line_filter, stream (left out by the container's settings), drop_event (a drop_event "
-                    + "processor), dead_letter_refused, dead_letter_forbidden (dead letters Elasticsearch refused too)"),
+                    + "processor), dead_letter_refused, dead_letter_forbidden (dead letters Elasticsearch refused too), failed (a line "
+                    + "that could not become a document nor a dead letter)"),
     DISSECT_FAILURES("logferry_dissect_failures_total", Type.COUNTER,
             "Events a dissect processor could not parse: shipped as they were, flagged log.flags: dissect_parsing_error"),
+    LINES_CONTAINED("logferry_lines_contained_total", Type.COUNTER,
+            "Lines or messages that could not become documents, dead-lettered as read with the error, by reason: error (their "
+                    + "decoding, processing or encoding threw), in_flight (being processed when the agent exited)"),
     LINES_MALFORMED("logferry_lines_malformed_total", Type.COUNTER, "json-file lines that could not be decoded and were skipped"),
     API_BYTES_DROPPED("logferry_api_bytes_dropped_total", Type.COUNTER,
             "Bytes of lines read through the Docker logs API beyond max_bytes: not kept, the message flagged truncated"),
@@ -32,6 +36,10 @@ public enum Metric {
     SPOOLED_BYTES("logferry_spooled_bytes_total", Type.COUNTER, "Bytes copied into the spool"),
     SPOOL_LOST_BYTES("logferry_spool_lost_bytes_total", Type.COUNTER,
             "Bytes that should have gone to the spool and did not fit, by reason (spool_limit: beyond spool.max_bytes)"),
+    BUFFERS_BYTES("logferry_buffers_bytes", Type.GAUGE,
+            "UTF-8 bytes held in per-container buffers (partial lines, multiline events, API line buffers), bounded by limits.buffers_max_bytes"),
+    BUFFERS_CUT("logferry_buffers_cut_total", Type.COUNTER,
+            "Per-container buffers cut because limits.buffers_max_bytes was reached: sent as they were, flagged truncated"),
     HELD_BYTES("logferry_held_bytes", Type.GAUGE, "Unread bytes of rotated log files held open beyond the ones being read"),
     BYTES_BEHIND("logferry_bytes_behind", Type.GAUGE, "Bytes in a container's log files not read yet"),
     TAILERS_ACTIVE("logferry_tailers_active", Type.GAUGE, "Containers being tailed"),

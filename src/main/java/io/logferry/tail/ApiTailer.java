@@ -9,10 +9,14 @@ import io.logferry.decode.MessageAssembler;
 import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
+import io.logferry.model.BufferBudget;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
+import io.logferry.model.Cursor;
 import io.logferry.model.StartPosition;
 import io.logferry.pipeline.EventQueue;
+import io.logferry.decode.TestFaults;
+import io.logferry.registry.InFlight;
 import io.logferry.registry.Registry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -89,6 +93,10 @@ public final class ApiTailer implements Tailer {
     private final LineBuffer pendingErr;
     private final LongAdder dropped;
     private long overlongLines;
+    private InFlight.Slot inFlight;
+    private io.logferry.decode.LineMark mark = io.logferry.decode.LineMark.NONE;
+    /** The line in flight when the agent last exited (its stream's file id and position), or null. */
+    private InFlight.Line poison;
 
     public ApiTailer(DockerClient docker, ContainerInfo container, ContainerSettings settings, Registry.Entry resume,
                      AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done) {
@@ -97,6 +105,17 @@ public final class ApiTailer implements Tailer {
 
     ApiTailer(LogStream logs, ContainerInfo container, ContainerSettings settings, Registry.Entry resume,
               AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done) {
+        this(logs, container, settings, resume, tracker, queue, builder, metrics, done, BufferBudget.unbounded());
+    }
+
+    /** @param budget {@code limits.buffers_max_bytes}: the agent's one budget for partial lines and multiline events */
+    public ApiTailer(DockerClient docker, ContainerInfo container, ContainerSettings settings, Registry.Entry resume,
+                     AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done, BufferBudget budget) {
+        this(LogStream.of(docker), container, settings, resume, tracker, queue, builder, metrics, done, budget);
+    }
+
+    ApiTailer(LogStream logs, ContainerInfo container, ContainerSettings settings, Registry.Entry resume,
+              AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done, BufferBudget budget) {
         this.logs = logs;
         this.container = container;
         this.settings = settings;
@@ -105,8 +124,8 @@ public final class ApiTailer implements Tailer {
         this.malformed = metrics.counter(Metric.LINES_MALFORMED);
         this.dropped = metrics.counter(Metric.API_BYTES_DROPPED);
         int cap = (int) Math.min(Integer.MAX_VALUE - 64, (long) Math.max(settings.maxBytes(), 0) + TIMESTAMP_ROOM);
-        this.pendingOut = new LineBuffer(cap);
-        this.pendingErr = new LineBuffer(cap);
+        this.pendingOut = new LineBuffer(cap, budget.holder());
+        this.pendingErr = new LineBuffer(cap, budget.holder());
         if (resume != null && resume.fileId().startsWith(FILE_ID)) {
             from = resume.offset() - RESUME_MARGIN_NANOS;
         } else if (settings.startPosition() == StartPosition.END) {
@@ -114,7 +133,7 @@ public final class ApiTailer implements Tailer {
             from = now.getEpochSecond() * 1_000_000_000L + now.getNano();
         }
         this.publisher = new Publisher(tracker, queue, builder, metrics, false, settings.weight(), RateLimit.of(settings.maxRate()));
-        this.assembler = new MessageAssembler(settings, publisher);
+        this.assembler = new MessageAssembler(settings, publisher, System::nanoTime, budget);
         if (!container.running()) {
             stopped = true;
         }
@@ -174,8 +193,19 @@ public final class ApiTailer implements Tailer {
     }
 
     @Override
+    public void inFlight(InFlight.Slot slot, InFlight.Line poison) {
+        inFlight = slot;
+        if (slot != null) {
+            mark = slot;
+            publisher.mark(slot);
+        }
+        this.poison = poison;
+    }
+
+    @Override
     public void run() {
         Thread.currentThread().setName("api-" + container.shortId());
+        boolean fatal = true;
         try {
             while (!shutdown) {
                 boolean follow = !stopped;
@@ -184,6 +214,7 @@ public final class ApiTailer implements Tailer {
                         (int) (Math.max(from, Math.min(lastRaw[0], lastRaw[1])) / 1_000_000_000L), sink);
                 End end = pump();
                 if (end == null) {
+                    fatal = false;
                     return;                      // shutdown
                 }
                 if (end.error() != null) {
@@ -193,18 +224,28 @@ public final class ApiTailer implements Tailer {
                 if (!follow) {
                     assembler.flushAll();
                     log.info("{}: read its log through the Docker API to the end; tailer done", container.describe());
+                    fatal = false;
                     return;
                 }
                 // the stream ends when the container stops: read once more without follow, then finish
                 Thread.sleep(STOP_GRACE_MS);
                 stopped = stopped || !logs.running(container.id());
             }
+            fatal = false;
         } catch (InterruptedException e) {
+            fatal = false;
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
+            fatal = false;
             log.error("API tailer of {} failed; the supervisor starts it again from its last committed position", container.describe(), e);
             done.failed(this, e);
         } finally {
+            if (inFlight != null && !fatal) {
+                inFlight.release();     // after an Error its line stays marked: the process is ending on it
+            }
+            assembler.release();
+            pendingOut.release();
+            pendingErr.release();
             finished = true;
             closeStream();
             done.finished(this);
@@ -265,16 +306,26 @@ public final class ApiTailer implements Tailer {
         boolean err = f.getStreamType() == StreamType.STDERR;
         LineBuffer pending = err ? pendingErr : pendingOut;
         byte[] p = f.getPayload();
+        cutIfAsked(pendingOut, false);
+        cutIfAsked(pendingErr, true);
         int lineStart = 0;
         for (int i = 0; i < p.length; i++) {
             if (p[i] != '\n') {
                 continue;
             }
-            if (!pending.isEmpty() || i - lineStart > pending.cap()) {
+            if (pending.dropping()) {
+                // the end of a line handed on cut for the budget
+                hold(pending, p, lineStart, i - lineStart);
+                pending.endDropping();
+            } else if (!pending.isEmpty() || i - lineStart > pending.cap()) {
                 // the line's start came in an earlier frame, or it is too long: through the bounded buffer
                 hold(pending, p, lineStart, i - lineStart);
-                boolean cut = pending.overflowed();
-                line(pending.take(), err);
+                boolean cut = pending.overflowed() || pending.cutByBudget();
+                if (pending.cutByBudget()) {
+                    line(pending.take(), err, true);
+                } else {
+                    line(pending.take(), err);
+                }
                 if (cut && (overlongLines++ < 10 || overlongLines % 1000 == 0)) {
                     log.warn("{}: a line read through the Docker logs API was longer than max_bytes ({}); the bytes beyond were"
                             + " dropped and the message flagged truncated ({} such lines, {} bytes dropped so far)",
@@ -287,6 +338,20 @@ public final class ApiTailer implements Tailer {
         }
         if (lineStart < p.length) {
             hold(pending, p, lineStart, p.length - lineStart);
+            if (pending.cutByBudget()) {
+                line(pending.takeCut(), err, true);       // the budget refused it: the line goes now, its rest is dropped
+            }
+        }
+    }
+
+    /** The budget asked this buffer to give up its unterminated line (another needed the room): it goes now, cut. */
+    private void cutIfAsked(LineBuffer pending, boolean err) throws InterruptedException {
+        if (pending.cutRequested()) {
+            if (pending.held() > 0 && !pending.dropping()) {
+                line(pending.takeCut(), err, true);
+            } else {
+                pending.release();
+            }
         }
     }
 
@@ -303,6 +368,11 @@ public final class ApiTailer implements Tailer {
     }
 
     private void line(String text, boolean err) throws InterruptedException {
+        line(text, err, false);
+    }
+
+    /** @param cut the line's end was dropped before it reached the agent (the budget): flagged truncated */
+    private void line(String text, boolean err, boolean cut) throws InterruptedException {
         int sp = text.indexOf(' ');
         long nanos;
         Instant t;
@@ -324,7 +394,27 @@ public final class ApiTailer implements Tailer {
         }
         last[s] = nanos;
         String message = sp < 0 ? "\n" : text.substring(sp + 1) + "\n";
-        assembler.accept(new DockerEntry(message, err ? "stderr" : "stdout", NANOS.format(t), nanos, nanos + 1), 1,
-                err ? FILE_ID + "-stderr" : FILE_ID + "-stdout");
+        String fileId = err ? FILE_ID + "-stderr" : FILE_ID + "-stdout";
+        if (poison != null && poison.offset() == nanos && poison.fileId().equals(fileId)) {
+            poison = null;
+            assembler.inFlight(text, new Cursor(1, fileId, nanos), new Cursor(1, fileId, nanos + 1));
+            return;
+        }
+        mark.begin(fileId, nanos);
+        if (TestFaults.ON) {
+            TestFaults.onLine(text);
+        }
+        try {
+            DockerEntry entry = new DockerEntry(message, err ? "stderr" : "stdout", NANOS.format(t), nanos, nanos + 1);
+            if (cut) {
+                assembler.acceptCut(entry, 1, fileId);
+            } else {
+                assembler.accept(entry, 1, fileId);
+            }
+        } catch (RuntimeException | StackOverflowError e) {
+            // the line's boundary: whatever its processing or encoding does costs this line only
+            assembler.failed(text, new Cursor(1, fileId, nanos), new Cursor(1, fileId, nanos + 1), e);
+        }
+        mark.end();       // not in a finally: a line that ends the process with an Error stays marked in flight
     }
 }

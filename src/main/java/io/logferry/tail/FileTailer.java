@@ -6,10 +6,12 @@ import io.logferry.decode.MessageAssembler;
 import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
+import io.logferry.model.BufferBudget;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.StartPosition;
 import io.logferry.pipeline.EventQueue;
+import io.logferry.registry.InFlight;
 import io.logferry.registry.Registry;
 import io.logferry.spool.Spool;
 import org.slf4j.Logger;
@@ -100,6 +102,8 @@ public final class FileTailer implements Tailer {
     private volatile JsonFileReader.Source source;
     private volatile long idleReleaseNanos = IDLE_RELEASE_NANOS;
     private long malformedLogged;
+    /** Its slot in the in-flight file, or null. */
+    private InFlight.Slot inFlight;
 
     public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
                       AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done,
@@ -118,6 +122,14 @@ public final class FileTailer implements Tailer {
     public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
                       AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done,
                       LogPrefetcher prefetcher, HeldFiles held, Spool spool) {
+        this(container, settings, containersPath, resume, tracker, queue, builder, metrics, done, prefetcher, held, spool,
+                BufferBudget.unbounded());
+    }
+
+    /** @param budget {@code limits.buffers_max_bytes}: the agent's one budget for partial lines and multiline events */
+    public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
+                      AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done,
+                      LogPrefetcher prefetcher, HeldFiles held, Spool spool, BufferBudget budget) {
         this.prefetcher = prefetcher;
         this.spool = spool;
         this.container = container;
@@ -132,7 +144,7 @@ public final class FileTailer implements Tailer {
         LongAdder lostBytes = metrics.counter(Metric.LOG_LOST_BYTES, "container", container.name());
         this.truncations = metrics.counter(Metric.TRUNCATIONS, "container", container.name());
         this.publisher = new Publisher(tracker, queue, builder, metrics, true, settings.weight(), RateLimit.of(settings.maxRate()));
-        this.assembler = new MessageAssembler(settings, publisher);
+        this.assembler = new MessageAssembler(settings, publisher, System::nanoTime, budget);
         this.reader = new JsonFileReader(assembler, new JsonFileReader.Listener() {
             @Override
             public String identify(byte[] line, int off, int len) {
@@ -202,21 +214,46 @@ public final class FileTailer implements Tailer {
         shutdown = true;
     }
 
+    /**
+     * Poison pills (before {@link #run}): each line is marked in {@code slot} while it is worked on;
+     * {@code poison}, when not null, is the line this container's tailer was working on when the
+     * agent last exited: it is dead-lettered as read when the reader comes to it.
+     */
+    @Override
+    public void inFlight(InFlight.Slot slot, InFlight.Line poison) {
+        inFlight = slot;
+        if (slot != null) {
+            reader.mark(slot);
+            publisher.mark(slot);
+        }
+        if (poison != null) {
+            reader.poison(poison.fileId(), poison.offset());
+        }
+    }
+
     @Override
     public void run() {
         Thread.currentThread().setName("tail-" + container.shortId());
+        boolean fatal = true;
         try {
             if (open()) {
                 RotationWatch.INSTANCE.add(chain);
                 follow();
             }
+            fatal = false;
         } catch (InterruptedException e) {
+            fatal = false;
             Thread.currentThread().interrupt();
         } catch (IOException | RuntimeException e) {
+            fatal = false;
             log.error("tailer of {} failed at {}:{}; the supervisor starts it again from its last committed position",
                     container.describe(), current, reader.position(), e);
             done.failed(this, e);
         } finally {
+            if (inFlight != null && !fatal) {
+                inFlight.release();     // after an Error its line stays marked: the process is ending on it
+            }
+            assembler.release();
             chain.close();
             closeChannel();
             done.finished(this);

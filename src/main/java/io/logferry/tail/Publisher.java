@@ -1,6 +1,8 @@
 package io.logferry.tail;
 
 import io.logferry.decode.Encoder;
+import io.logferry.decode.Failure;
+import io.logferry.decode.LineMark;
 import io.logferry.decode.Message;
 import io.logferry.decode.MessageAssembler;
 import io.logferry.metrics.Metric;
@@ -9,6 +11,8 @@ import io.logferry.model.AckTracker;
 import io.logferry.model.Cursor;
 import io.logferry.model.LogEvent;
 import io.logferry.pipeline.EventQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -33,6 +37,7 @@ import java.util.concurrent.atomic.LongAdder;
  * waits for the next: it reads more slowly, and nothing is dropped.
  */
 final class Publisher implements MessageAssembler.Sink {
+    private static final Logger log = LoggerFactory.getLogger(Publisher.class);
     static final int BATCH = 512;
     private final AckTracker tracker;
     private final EventQueue queue;
@@ -48,6 +53,8 @@ final class Publisher implements MessageAssembler.Sink {
     /** {@code held[0, published)} are in the tracker's order already. */
     private int published;
     private volatile Encoder builder;
+    private long failures;
+    private LineMark mark = LineMark.NONE;
 
     Publisher(AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, boolean batching) {
         this(tracker, queue, builder, metrics, batching, EventQueue.DEFAULT_WEIGHT, null);
@@ -69,6 +76,11 @@ final class Publisher implements MessageAssembler.Sink {
         this.dissectFailures = metrics.counter(Metric.DISSECT_FAILURES);
     }
 
+    /** The tailer's in-flight mark: paused while this waits (queue full, rate limit), which is not the line's own work. */
+    void mark(LineMark m) {
+        mark = m;
+    }
+
     void builder(Encoder b) {
         builder = b;
     }
@@ -83,12 +95,27 @@ final class Publisher implements MessageAssembler.Sink {
         }
         if (limit != null && !limit.tryTake()) {
             flush();                      // what was read before goes on while this waits
+            mark.pause();
             limit.take();
+            mark.resume();
         }
-        LogEvent e = builder.encode(m, tracker);
+        LogEvent e;
+        try {
+            e = builder.encode(m, tracker);
+        } catch (RuntimeException | StackOverflowError ex) {
+            // the message's boundary, last stage: its document could not be written
+            failed(Failure.of(m.start(), m.commit(), m.stream(), m.time(), textOf(m), ex));
+            return;
+        }
+        add(e);
+    }
+
+    private void add(LogEvent e) throws InterruptedException {
         if (!batching) {
             tracker.published(e);
+            mark.pause();
             queue.put(e, weight);
+            mark.resume();
             read.increment();
             return;
         }
@@ -98,13 +125,52 @@ final class Publisher implements MessageAssembler.Sink {
         }
     }
 
+    /**
+     * A line or message that could not become a document: its dead letter takes its place (no
+     * rate token: it is not the container's output), counted and logged (the first 10, then
+     * every 1000th); if even that cannot be written, the cursor moves over it and it is counted
+     * as dropped ({@code reason="failed"}).
+     */
+    @Override
+    public void failed(Failure f) throws InterruptedException {
+        metrics.counter(Metric.LINES_CONTAINED, "reason", f.reason()).increment();
+        if (failures++ < 10 || failures % 1000 == 0) {
+            log.warn("container {}: a line at {} offset {} {}: {}: {}; it goes to the dead-letter stream as read ({} so far)",
+                    tracker.containerId(), f.start().fileId(), f.start().offset(),
+                    Failure.IN_FLIGHT.equals(f.reason()) ? "was being processed when the agent exited" : "failed",
+                    f.errorType(), f.errorMessage(), failures);
+        }
+        LogEvent letter;
+        try {
+            letter = builder.deadLetter(f, tracker);
+        } catch (RuntimeException | StackOverflowError ex) {
+            letter = null;
+        }
+        if (letter == null) {
+            metrics.counter(Metric.EVENTS_DROPPED, "reason", "failed").increment();
+            skipped(f.commit());
+            return;
+        }
+        add(letter);
+    }
+
+    private static String textOf(Message m) {
+        try {
+            return m.text();
+        } catch (RuntimeException ex) {
+            return m.escapedText() == null ? null : new String(m.escapedText(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
     /** Hands the events held to the queue (blocking while it is full). */
     void flush() throws InterruptedException {
         if (held == null || held.isEmpty()) {
             return;
         }
         publishHeld();
+        mark.pause();
         queue.putAll(held, weight);
+        mark.resume();
         read.add(held.size());
         held.clear();
         published = 0;

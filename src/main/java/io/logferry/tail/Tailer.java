@@ -3,6 +3,7 @@ package io.logferry.tail;
 import io.logferry.decode.Encoder;
 import io.logferry.model.AckTracker;
 import io.logferry.model.ContainerInfo;
+import io.logferry.registry.InFlight;
 
 /**
  * Reads one container's log into the queue, from where its registry entry says, until the
@@ -45,6 +46,14 @@ public interface Tailer extends Runnable {
 
     /** The agent stops: leave at once; what is not acknowledged is read again at the next start. */
     void shutdown();
+
+    /**
+     * Poison pills, called on the tailer's thread before {@link #run}: its lines are marked in flight
+     * in {@code slot} (null: not marked); {@code poison}, when not null, is the line its container's
+     * tailer was working on when the agent last exited, to be dead-lettered as read, not processed.
+     */
+    default void inFlight(InFlight.Slot slot, InFlight.Line poison) {
+    }
 
     /** Bytes written to the container's log and not read yet, or -1 when that cannot be known. */
     default long behind() {

@@ -28,6 +28,7 @@ public final class AgentProcess implements AutoCloseable {
     private final Map<String, String> env;
     private Process process;
     private int starts;
+    private final List<String> extraJavaOptions = new ArrayList<>();
 
     /**
      * @param extraYaml extra top-level YAML appended to the generated config (may be empty)
@@ -84,10 +85,20 @@ public final class AgentProcess implements AutoCloseable {
         return config;
     }
 
+    /**
+     * JVM options added after the image's at every start from now on: for the agent's test hooks, such as
+     * {@code -Dlogferry.test.fatal_on_line=MARKER} ({@code io.logferry.decode.TestFaults}), which only tests set.
+     */
+    public AgentProcess javaOptions(String... options) {
+        extraJavaOptions.addAll(List.of(options));
+        return this;
+    }
+
     public void start() throws IOException {
         String javaBin = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of(javaBin));
         cmd.addAll(imageJavaOptions());
+        cmd.addAll(extraJavaOptions);
         cmd.addAll(List.of("-jar", jar().toString(), "run", "--config", config.toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -144,6 +155,11 @@ public final class AgentProcess implements AutoCloseable {
     public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** The exit code of the agent's process once it has exited, waiting up to {@code timeout} for it; -1 if it is still running. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
     }
 
     public boolean alive() {

@@ -116,6 +116,29 @@ class ApiTailerTest {
         assertThat(metrics.value("logferry_api_bytes_dropped_total")).isZero();
     }
 
+    @Test
+    void aLineTheBudgetRefusesGoesOnCutAndFlaggedAndTheRestOfItIsDropped() throws Exception {
+        io.logferry.model.BufferBudget budget = new io.logferry.model.BufferBudget(200);
+        ContainerInfo c = new ContainerInfo("c1", "/local", "img", Map.of(), null, "local", true);
+        ContainerSettings s = new ContainerSettings("docker", "default", Streams.ALL, StartPosition.BEGINNING,
+                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", MAX_BYTES,
+                List.of(), List.of(), Map.of());
+        DocumentBuilder b = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), null);
+        ApiTailer small = new ApiTailer((LogStream) null, c, s, null, new AckTracker("c1", null), queue, b, metrics, t -> { }, budget);
+        small.frame(new Frame(StreamType.STDOUT, (TS + "a".repeat(100)).getBytes(StandardCharsets.UTF_8)));
+        assertThat(budget.used()).isEqualTo(TS.length() + 100);
+        small.frame(new Frame(StreamType.STDOUT, "b".repeat(100).getBytes(StandardCharsets.UTF_8)));   // beyond 200: refused
+        assertThat(budget.used()).as("given back").isZero();
+        small.frame(new Frame(StreamType.STDOUT, ("c".repeat(50) + "\n" + TS2 + "next\n").getBytes(StandardCharsets.UTF_8)));
+        List<JsonNode> docs = documents();
+        assertThat(docs).extracting(d -> d.path("message").asText()).containsExactly("a".repeat(100), "next");
+        assertThat(docs.get(0).path("log").path("flags").toString()).contains("truncated");
+        assertThat(docs.get(1).path("log").path("flags").isMissingNode()).isTrue();
+        assertThat(metrics.value("logferry_api_bytes_dropped_total")).isEqualTo(150);
+        assertThat(budget.used()).isZero();
+        assertThat(budget.cuts()).isEqualTo(1);
+    }
+
     /**
      * A stand-in for docker-java's log stream: frames are sent from a thread of its own, as
      * docker-java does, and it records which threads encoded documents.
