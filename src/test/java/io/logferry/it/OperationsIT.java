@@ -32,7 +32,7 @@ import static org.awaitility.Awaitility.await;
  * <li>an agent started with {@code setup.enabled: false} ships a container, so the template it
  * writes under is the one {@code setup} made: {@code @timestamp} is {@code date_nanos};</li>
  * <li>{@code /metrics} counts equal what reached Elasticsearch;</li>
- * <li>{@code /health} turns 503 when Elasticsearch stops, though the agent is idle, and 200 when it is back.</li>
+ * <li>{@code /ready} turns 503 when Elasticsearch stops, though the agent is idle, and 200 when it is back; {@code /health} stays 200 (degraded) meanwhile.</li>
  * </ol>
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -213,26 +213,32 @@ class OperationsIT {
 
     @Test
     @Order(4)
-    void healthTurns503WhenElasticsearchStopsAnd200WhenItIsBack() throws Exception {
+    void readyTurns503WhenElasticsearchStopsAnd200WhenItIsBackWhileHealthStays200() throws Exception {
         HttpResponse<String> up = agent.getResponse("/health");
         assertThat(up.statusCode()).as(up.body()).isEqualTo(200);
         assertThat(up.body()).contains("\"status\":\"up\"");
+        assertThat(agent.getResponse("/ready").statusCode()).isEqualTo(200);
         assertThat(agent.metric("logferry_elasticsearch_up")).isEqualTo(1);
 
         long t0 = System.nanoTime();
         node.stop();     // the agent is idle: nothing is being sent that could notice
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
-                .until(() -> agent.getResponse("/health").statusCode() == 503);
+                .until(() -> agent.getResponse("/ready").statusCode() == 503);
         long downMs = (System.nanoTime() - t0) / 1_000_000;
-        HttpResponse<String> down = agent.getResponse("/health");
-        assertThat(down.body()).contains("\"status\":\"down\"").contains("elasticsearch").contains("cannot connect to " + node.url());
+        HttpResponse<String> notReady = agent.getResponse("/ready");
+        assertThat(notReady.body()).contains("\"status\":\"not_ready\"").contains("elasticsearch").contains("cannot connect to " + node.url());
+        // the liveness stays: the agent does its job (reads, queues, retries), a restart would not help
+        HttpResponse<String> live = agent.getResponse("/health");
+        assertThat(live.statusCode()).as(live.body()).isEqualTo(200);
+        assertThat(live.body()).contains("\"status\":\"degraded\"").contains("cannot connect to " + node.url());
         assertThat(agent.metric("logferry_elasticsearch_up")).isZero();
 
         node.start();
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
-                .until(() -> agent.getResponse("/health").statusCode() == 200);
+                .until(() -> agent.getResponse("/ready").statusCode() == 200);
+        assertThat(agent.getResponse("/health").body()).contains("\"status\":\"up\"");
         assertThat(agent.metric("logferry_elasticsearch_up")).isEqualTo(1);
-        System.out.println("OperationsIT: /health said 503 " + downMs + " ms after the node stopped");
+        System.out.println("OperationsIT: /ready said 503 " + downMs + " ms after the node stopped");
 
         // and it ships again, with the counts still matching
         GenericContainer<?> c = Containers.oneShot(RUN + "-b", LABELS, Containers.numbered("b", 200, false));
