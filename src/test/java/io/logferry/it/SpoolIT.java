@@ -213,7 +213,7 @@ class SpoolIT {
         // the file being written at the kill lives two rotations, long enough for the restarted agent (a few seconds to start)
         Path rotated = TestEnv.containersPath().resolve(id).resolve(id + "-json.log.1");
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50))
-                .as("Docker's first rotation (expected ~14 s in; 120 s is a hang guard)").until(() -> Files.exists(rotated));
+                .alias("Docker's first rotation (expected ~14 s in; 120 s is a hang guard)").until(() -> Files.exists(rotated));
         Instant firstRotation = Instant.now();
         Thread.sleep(6_000);                              // the scenario's timing, not a synchronisation
         assertThat(agent.metric("logferry_spool_files")).as("the rotated file, read and unacknowledged, is in the spool").isEqualTo(1);
@@ -227,7 +227,7 @@ class SpoolIT {
                 .until(() -> agent.output().contains("resuming from the spool"));
         es("start");
         List<JsonNode> docs = tagged(shipped(run, 4_001), "k");
-        Tally.report("100 lines/s, max-size=100k max-file=2, Elasticsearch away, SIGKILL 25 s in, restart 10 s later", started,
+        Tally.report("~100 lines/s, max-size=100k max-file=2, Elasticsearch away, SIGKILL 6 s after the first rotation, restart 10 s later", started,
                 Map.of("k", 4_000), Tally.messages(docs));
         System.out.printf("[fault-scenario] kill while Elasticsearch is away: first rotation %d ms after the container started;"
                 + " %d bytes spooled before the kill; registry at the kill: %s%n", Duration.between(containerStarted, firstRotation).toMillis(),
