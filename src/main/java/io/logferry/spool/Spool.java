@@ -80,6 +80,8 @@ public final class Spool {
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong files = new AtomicLong();
     private volatile String problem;
+    /** Guarded by this: the copies that failed and are still wanted (container id / file id → why): {@link #problem} until each is in or settled. */
+    private final Map<String, String> failing = new HashMap<>();
     /** Guarded by this: the last segment number given to each container. */
     private final Map<String, Long> lastSeq = new HashMap<>();
 
@@ -187,10 +189,7 @@ public final class Spool {
             bytes.addAndGet(s.length());
             files.incrementAndGet();
             metrics.counter(Metric.SPOOLED_BYTES).add(s.length());
-            if (problem != null) {
-                log.info("spool {} works again", dir);
-                problem = null;
-            }
+            settledLocked(container.id(), fileId);
             return new Written(s, keep);
         } catch (IOException e) {
             try {
@@ -198,11 +197,36 @@ public final class Spool {
             } catch (IOException ignored) {
                 // a read-only volume: nothing was written either
             }
+            if (!from.isOpen()) {
+                throw e;                     // the log file was closed under the copy (its tailer ended): not the spool's fault
+            }
             problem = "spool " + dir + " cannot be written (" + e + "); unacknowledged bytes of removed containers and"
                     + " released rotated files are not protected against a crash";
+            failing.put(container.id() + "/" + fileId, problem);
             log.error("spool {}: writing bytes {}-{} of the log file {} of {} failed: {}; the spool's contents are intact,"
                     + " shipping goes on from the files still open", dir, start, keep, fileId, container.describe(), e.toString());
             throw e;
+        }
+    }
+
+    /**
+     * A copy of the log file {@code fileId} that failed is no longer wanted (its bytes were
+     * acknowledged, or its tailer ended): it no longer keeps {@link #problem} set.
+     */
+    public synchronized void settled(String containerId, String fileId) {
+        settledLocked(containerId, fileId);
+    }
+
+    private void settledLocked(String containerId, String fileId) {
+        if (failing.remove(containerId + "/" + fileId) != null || problem != null) {
+            if (failing.isEmpty()) {
+                if (problem != null) {
+                    log.info("spool {} works again: every copy that failed is in, or no longer needed", dir);
+                }
+                problem = null;
+            } else {
+                problem = failing.values().iterator().next();
+            }
         }
     }
 
