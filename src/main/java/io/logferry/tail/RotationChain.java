@@ -152,8 +152,13 @@ final class RotationChain {
     });
     /** Runs the spool I/O: it only reads the files it is given and writes the spool; what to make of it is the watch's. */
     private final java.util.concurrent.Executor spooler;
-    /** Guarded by {@link #lock}: files (their channels) being copied on the spool thread now: not closed under the copy. */
+    /**
+     * Guarded by {@link #lock}: files (their channels) given to the spool thread whose outcome the
+     * watch has not applied yet: not offered again, not released. {@code running}: those whose job
+     * has not ended: not closed under it.
+     */
     private final Set<FileChannel> inFlight = new HashSet<>();
+    private final Set<FileChannel> running = new HashSet<>();
     /** Guarded by {@link #lock}: outcomes the spool thread posted, applied by the watch thread at its next check. */
     private final ArrayDeque<Runnable> outcomes = new ArrayDeque<>();
     /** Guarded by {@link #lock}: files whose copy failed and is to be retried: the spool reports a problem until it is in, or not needed. */
@@ -252,7 +257,7 @@ final class RotationChain {
         }
         lock.lock();
         try {
-            return !retained.isEmpty() || !upcoming.isEmpty() || !inFlight.isEmpty() || !outcomes.isEmpty();
+            return !retained.isEmpty() || !upcoming.isEmpty() || !inFlight.isEmpty();
         } finally {
             lock.unlock();
         }
@@ -490,13 +495,13 @@ final class RotationChain {
         try {
             closed = true;
             for (Upcoming u : upcoming) {
-                if (!inFlight.contains(u.channel())) {
+                if (!running.contains(u.channel())) {
                     toClose.add(u.channel());
                 }
             }
             upcoming.clear();
             for (Source r : retained) {
-                if (!inFlight.contains(r.channel)) {
+                if (!running.contains(r.channel)) {
                     toClose.add(r.channel);
                 }
                 if (c != null && r.seq < c.fileSeq()) {
@@ -833,6 +838,9 @@ final class RotationChain {
 
     /** The watch thread: the outcome of a source's copy. A failed one is not spooled: offered again after the pause. */
     private void sourceCopied(Source s, Outcome<Copied> o) {
+        if (o.error() instanceof java.nio.channels.ClosedChannelException) {
+            return;                          // the file was closed under the copy (let go meanwhile): not the spool's failure
+        }
         if (o.error() != null) {
             spoolPausedUntil = nanoTime.getAsLong() + SPOOL_RETRY_NANOS;
             if (s.fileId != null) {
@@ -898,6 +906,7 @@ final class RotationChain {
             if (closed || !inFlight.add(ch)) {
                 return;
             }
+            running.add(ch);
         } finally {
             lock.unlock();
         }
@@ -916,10 +925,20 @@ final class RotationChain {
                 boolean orphan;
                 lock.lock();
                 try {
-                    inFlight.remove(ch);
+                    running.remove(ch);
                     orphan = closed;
-                    if (!closed) {
-                        outcomes.add(() -> apply.accept(done));
+                    if (closed) {
+                        inFlight.remove(ch);
+                    } else {
+                        outcomes.add(() -> {
+                            lock.lock();
+                            try {
+                                inFlight.remove(ch);
+                            } finally {
+                                lock.unlock();
+                            }
+                            apply.accept(done);
+                        });
                     }
                 } finally {
                     lock.unlock();
@@ -932,6 +951,7 @@ final class RotationChain {
             lock.lock();
             try {
                 inFlight.remove(ch);
+                running.remove(ch);
             } finally {
                 lock.unlock();
             }
@@ -999,7 +1019,7 @@ final class RotationChain {
             absentSince.remove(key);
             return false;
         }
-        long now = System.nanoTime();
+        long now = nanoTime.getAsLong();
         Long since = absentSince.putIfAbsent(key, now);
         return since != null && now - since >= GONE_AFTER_MILLIS * 1_000_000L;
     }
@@ -1065,9 +1085,28 @@ final class RotationChain {
      * it is still beyond the limits, it is let go as lost.
      */
     private void released(Upcoming u, int live, long total, long size, Outcome<Spool.Written> o) {
+        if (o != null && o.error() instanceof java.nio.channels.ClosedChannelException) {
+            return;                          // the file was closed under the copy (let go meanwhile): not the spool's failure
+        }
         if (o != null && o.error() != null) {
             spoolPausedUntil = nanoTime.getAsLong() + SPOOL_RETRY_NANOS;
+            lock.lock();
+            try {
+                failedCopies.add(u.fileId());
+            } finally {
+                lock.unlock();
+            }
             return;
+        }
+        boolean settled;
+        lock.lock();
+        try {
+            settled = failedCopies.remove(u.fileId());
+        } finally {
+            lock.unlock();
+        }
+        if (settled && spool != null) {
+            spool.settled(containerId, u.fileId());  // copied now, or let go as lost below: no longer wanted either way
         }
         Spool.Written w = o == null ? null : o.value();
         long kept = w == null ? 0 : w.keptUpTo();
@@ -1121,6 +1160,9 @@ final class RotationChain {
 
     /** The watch thread: the outcome of a waiting file's copy. */
     private void waitingCopied(Upcoming u, Outcome<Spool.Written> o) {
+        if (o.error() instanceof java.nio.channels.ClosedChannelException) {
+            return;                          // the file was closed under the copy (let go meanwhile): not the spool's failure
+        }
         if (o.error() != null) {
             spoolPausedUntil = nanoTime.getAsLong() + SPOOL_RETRY_NANOS;
             lock.lock();
