@@ -238,6 +238,28 @@ class SpoolIT {
         docker.remove(id);
     }
 
+    /**
+     * What copying rotated files costs while Elasticsearch keeps up: the rotated file's bytes are
+     * acknowledged within the grace, so nothing should be copied. Measured and printed (a slow
+     * moment of a shared machine may copy one file: not asserted); every line arrives once.
+     */
+    @Test
+    void whileElasticsearchKeepsUpRotatedFilesAreAcknowledgedNotCopied() throws Exception {
+        Instant started = Instant.now();
+        String run = TestEnv.uniqueName("up");
+        agentWarmedUp(run, "");
+        String id = docker.run(run + "-u", Map.of("logferry.test", run), Tally.paced("u", 300, 10, "0.05"), false,
+                Map.of("max-size", "100k", "max-file", "2"));
+        List<JsonNode> docs = tagged(shipped(run, 3_001), "u");
+        Tally.report("~200 lines/s, max-size=100k max-file=2, Elasticsearch up", started, Map.of("u", 3_000), Tally.messages(docs));
+        long copies = agent.output().lines().filter(l -> l.contains("copied to the spool: Docker rotated the file")).count();
+        System.out.printf("[fault-scenario] Elasticsearch keeping up: %d rotated file(s) copied, %d bytes copied to the spool%n",
+                copies, agent.metric("logferry_spooled_bytes_total"));
+        Containers.assertExactlyOnce(docs, Map.of("u", 3_000), false);
+        assertThat(agent.output()).doesNotContain("LOST:");
+        docker.remove(id);
+    }
+
     private List<Path> spoolFiles() throws IOException {
         Path spool = dir.resolve("spool");
         if (!Files.isDirectory(spool)) {
