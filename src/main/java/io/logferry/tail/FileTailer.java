@@ -41,7 +41,7 @@ import java.util.concurrent.locks.LockSupport;
  * messages to the queue.
  *
  * <p>Threads: {@link #run} runs on the tailer's own (virtual) thread, which alone owns the open
- * file, the reader and the assembler. Discovery's thread calls the {@code mark} methods and
+ * file, the reader and the assembler. The control loop's thread calls the {@code mark} methods and
  * {@link #rename} (volatile fields; the encoder is swapped in the {@link Publisher}); the metrics
  * thread calls {@link #behind}. No method holds a monitor.
  *
