@@ -50,8 +50,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * error is logged and {@link #problem()} says so until a write succeeds again.
  *
  * <p>Thread-safety: thread-safe; writes and deletes are serialised on the instance (the spool
- * thread, and tailers at their start and end, call them; the rotation watch never does, since a
- * write holds the monitor through its sync); {@link #settled} and {@link #problem} do not take it;
+ * thread, the rotation watch and tailers call them; a write holds the monitor through its sync);
+ * {@link #settled} and {@link #problem} do not take it;
  * reads of a segment go through its own file. Files are created 0600, directories 0700; at start,
  * {@code .seg.tmp} files a crash left are removed and counted ({@link #swept}).
  */
@@ -244,7 +244,11 @@ public final class Spool {
             bytes.addAndGet(s.length());
             files.incrementAndGet();
             metrics.counter(Metric.SPOOLED_BYTES).add(s.length());
-            settledLocked(container.id(), fileId);
+            if (problem != null) {
+                log.info("spool {} works again", dir);
+            }
+            failing.clear();
+            problem = null;
             return new Written(s, keep);
         } catch (IOException e) {
             try {

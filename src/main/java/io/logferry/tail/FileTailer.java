@@ -192,10 +192,6 @@ public final class FileTailer implements Tailer {
         markStopped();
     }
 
-    public boolean removed() {
-        return removed;
-    }
-
     /** The agent stops: leave at once; what is not acknowledged is read again at the next start. */
     @Override
     public void shutdown() {

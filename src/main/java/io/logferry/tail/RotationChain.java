@@ -33,34 +33,25 @@ import java.util.function.Supplier;
  *   RotationWatch thread: check() ──stat, list, open, fingerprint──► known files (its own)
  *                                  └─ newer files ──► hand-off queue ──next()──► tailer thread
  *                                  └─ beyond limits.held_*: the oldest queued ──► spool (LOST without one)
- *                                  └─ read files: closed once acknowledged; rotated by Docker with bytes
- *                                     unacknowledged (2 s, or at once while acks stand still), deleted,
- *                                     or the container removed: unacknowledged bytes ──► spool
- *   logferry-spool thread: only the I/O the watch decided (copies, each synced; deletes) ──outcome──►
- *                          posted to the chain; the watch applies it at its next check
+ *                                  └─ read files: closed once acknowledged; deleted by Docker, or the
+ *                                     container removed: unacknowledged bytes ──► spool
+ *   logferry-spool thread: the copies the watch decided (synced), a copy put in its file's place
  *   tailer thread: opened(source) ──► read sources kept; reading(inode) ──volatile──► check()
  * </pre>
  *
  * <p>Invariant: every byte the tailer has read and not seen acknowledged is in a file the chain
- * holds open, or in the spool, or (from Docker's rotation until the copy is synced: at most the
- * 2 s grace while acknowledgements move, which they do only when Elasticsearch takes them)
- * only in the open file. The registry names the files read from the first read
- * ({@code Registry.Read}), so what a crash in that window loses is reported at the next start.
+ * holds open, or in the spool, or (once Docker deleted it and before the copy is synced: 50 ms
+ * to confirm the deletion, then the copy) only in the open file.
  *
  * <p>Ownership: the tailer's thread builds the chain and runs its first discovery in
  * {@link #start} (or {@link #startEarly}, {@link #startQueued}), before it registers it with the
  * {@link RotationWatch}; from then on the watch's thread alone runs {@link #check} and owns
- * {@code known}, {@code newestKey}, {@code absentSince}, {@code rotatedSince}, the spool pause and
- * every decision of what goes to the spool, and alone changes a source's {@code spooled} and
- * {@code copies}. The spool thread only does I/O: it reads the file it is given, writes or deletes
- * segments, and posts the outcome ({@code outcomes}); a failed copy is not marked spooled and is
- * offered again after a pause (the spool reports a problem until it is in or no longer needed). A
- * file under a copy is "in flight" ({@code inFlight}): not released, not offered again, and not
- * closed by {@link #close} (the copy's end closes it when the chain has closed meanwhile). The
- * tailer only takes files ({@link #next}), reports the source it opens ({@link #opened}), says
- * which file it reads ({@link #reading}, a volatile), and closes the chain. The hand-off queues
- * ({@code upcoming}, {@code outcomes}), the read sources, {@code inFlight}, {@code failedCopies}
- * and the {@code closed} flag are guarded by one {@link ReentrantLock}, never held during file I/O.
+ * {@code known}, {@code newestKey} and the decisions of what goes to the spool; the spool thread
+ * runs the copies. The tailer only takes files ({@link #next}), reports the source it opens
+ * ({@link #opened}), says which file it reads ({@link #reading}, a volatile), and closes the
+ * chain. The hand-off queue, the read sources and the {@code closed} flag are guarded by a
+ * {@link ReentrantLock}, never held during file I/O; {@code copying} keeps {@link #close} from
+ * closing a file under a copy.
  */
 final class RotationChain {
     private static final Logger log = LoggerFactory.getLogger(RotationChain.class);
@@ -89,11 +80,10 @@ final class RotationChain {
         final String fileId;
         final Spool.Segment segment;
         final long start;
-        /** The watch thread's once the chain is handed over: its unacknowledged bytes are in the spool (or the full spool refused them). */
+        /** Guarded by the chain's lock: its unacknowledged bytes are in the spool (or it could not be copied). */
         boolean spooled;
         /** Guarded by the chain's lock: the copy holds its bytes and the file is closed. */
         boolean channelClosed;
-        /** Added to by the watch thread (and by the tailer before the hand-over) under the chain's lock. */
         final List<Spool.Segment> copies = new ArrayList<>();
 
         Source(long seq, FileChannel channel, Object key, String fileId, Spool.Segment segment, long start) {
@@ -142,33 +132,20 @@ final class RotationChain {
     /** Owned by the watch thread: every file accounted for (read, being read, queued, or before the start): inode → fingerprint. */
     private final Map<Object, String> known = new HashMap<>();
     /** Owned by the watch thread: open files whose name was missing from the last listing, since when (nanoTime). */
-    private final Map<Object, Long> absentSince = new HashMap<>();
+    private final Map<Object, Long> absentSince = new java.util.concurrent.ConcurrentHashMap<>();
     private static final long GONE_AFTER_MILLIS = 50;
-    /** One thread for every chain's spool I/O (copies, deletes). */
-    static final java.util.concurrent.ExecutorService SPOOLER = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    /** One thread for every chain's copies to the spool. */
+    private static final java.util.concurrent.ExecutorService SPOOLER = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "logferry-spool");
         t.setDaemon(true);
         return t;
     });
-    /** Runs the spool I/O: it only reads the files it is given and writes the spool; what to make of it is the watch's. */
-    private final java.util.concurrent.Executor spooler;
-    /**
-     * Guarded by {@link #lock}: files (their channels) given to the spool thread whose outcome the
-     * watch has not applied yet: not offered again, not released. {@code running}: those whose job
-     * has not ended: not closed under it.
-     */
-    private final Set<FileChannel> inFlight = new HashSet<>();
-    private final Set<FileChannel> running = new HashSet<>();
-    /** Guarded by {@link #lock}: outcomes the spool thread posted, applied by the watch thread at its next check. */
-    private final ArrayDeque<Runnable> outcomes = new ArrayDeque<>();
-    /** Guarded by {@link #lock}: files whose copy failed and is to be retried: the spool reports a problem until it is in, or not needed. */
-    private final Set<String> failedCopies = new HashSet<>();
-    /** Watch thread only: waiting files the spool could not take (full): not offered again, their loss counted once. */
-    private final Set<FileChannel> refused = new HashSet<>();
+    /** The sources and waiting files being copied on the spool thread now (any thread). */
+    private final Set<Object> spooling = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** After the spool failed, a waiting file is offered to it again after this long (one error line per file and 10 s). */
     private static final long SPOOL_RETRY_NANOS = 10_000_000_000L;
-    /** Watch thread only: after a failed copy, nothing is offered to the spool before this (nanoTime). */
-    private long spoolPausedUntil;
+    /** Owned by the watch thread. */
+    private volatile long spoolPausedUntil;
     /** Owned by the watch thread: new {@code -json.log} files inotify reported since the last look. */
     private final java.util.concurrent.atomic.AtomicInteger created = new java.util.concurrent.atomic.AtomicInteger();
     /** Set when the watch registers the directory (the tailer's thread, then read by the watch); {@code counting}: and no event was lost since the last look (watch thread). */
@@ -186,6 +163,8 @@ final class RotationChain {
     private volatile Thread tailer;
 
     private final ReentrantLock lock = new ReentrantLock();
+    /** Held by the watch while it copies an open file to the spool, and by {@link #close}: no file is closed under a copy. */
+    private final ReentrantLock copying = new ReentrantLock();
     /** Guarded by {@link #lock}. */
     private final ArrayDeque<Upcoming> upcoming = new ArrayDeque<>();
     /** Guarded by {@link #lock}: the source the tailer reads now. */
@@ -201,17 +180,13 @@ final class RotationChain {
      */
     RotationChain(Path dir, String containerId, Supplier<ContainerInfo> info, Supplier<Cursor> acked, HeldFiles held, Spool spool,
                   LongAdder lost, LongAdder lostBytes) {
-        this(dir, containerId, info, acked, held, spool, lost, lostBytes, System::nanoTime, SPOOLER);
+        this(dir, containerId, info, acked, held, spool, lost, lostBytes, System::nanoTime);
     }
 
-    /**
-     * @param nanoTime the clock of the copy-after-rotation grace and of the retry pause (tests turn it by hand)
-     * @param spooler where the spool I/O runs (tests run its jobs by hand)
-     */
+    /** @param nanoTime the clock of the copy-after-rotation grace (tests turn it by hand) */
     RotationChain(Path dir, String containerId, Supplier<ContainerInfo> info, Supplier<Cursor> acked, HeldFiles held, Spool spool,
-                  LongAdder lost, LongAdder lostBytes, java.util.function.LongSupplier nanoTime, java.util.concurrent.Executor spooler) {
+                  LongAdder lost, LongAdder lostBytes, java.util.function.LongSupplier nanoTime) {
         this.nanoTime = nanoTime;
-        this.spooler = spooler;
         this.ackMovedAt = nanoTime.getAsLong();
         this.acked = acked;
         this.dir = dir;
@@ -252,12 +227,12 @@ final class RotationChain {
      * container's chain holds none.
      */
     private boolean holding() {
-        if (!absentSince.isEmpty()) {
+        if (!spooling.isEmpty() || !absentSince.isEmpty()) {
             return true;
         }
         lock.lock();
         try {
-            return !retained.isEmpty() || !upcoming.isEmpty() || !inFlight.isEmpty();
+            return !retained.isEmpty() || !upcoming.isEmpty();
         } finally {
             lock.unlock();
         }
@@ -482,47 +457,26 @@ final class RotationChain {
         }
     }
 
-    /**
-     * The tailer ends: the held files are closed (those under a copy by the copy's end) and no
-     * longer counted, the acknowledged ones' spooled copies deleted; the watch drops the chain.
-     */
+    /** The tailer ends: the held files are closed and no longer counted; the watch drops the chain. */
     void close() {
-        Cursor c = acked.get();
-        List<FileChannel> toClose = new ArrayList<>();
-        List<Spool.Segment> acknowledged = new ArrayList<>();
-        List<String> failed;
+        releaseAcknowledged();               // what is acknowledged by now lets go of its spooled copies
+        List<Upcoming> left;
+        List<Source> read;
+        copying.lock();
         lock.lock();
         try {
             closed = true;
-            for (Upcoming u : upcoming) {
-                if (!running.contains(u.channel())) {
-                    toClose.add(u.channel());
-                }
-            }
+            left = new ArrayList<>(upcoming);
             upcoming.clear();
-            for (Source r : retained) {
-                if (!running.contains(r.channel)) {
-                    toClose.add(r.channel);
-                }
-                if (c != null && r.seq < c.fileSeq()) {
-                    if (r.segment != null) {
-                        acknowledged.add(r.segment);
-                    }
-                    acknowledged.addAll(r.copies);
-                }
-            }
+            read = new ArrayList<>(retained);
             retained.clear();
-            failed = new ArrayList<>(failedCopies);
-            failedCopies.clear();
             held.update(this, 0);
         } finally {
             lock.unlock();
+            copying.unlock();
         }
-        toClose.forEach(RotationChain::close);
-        if (spool != null) {
-            failed.forEach(id -> spool.settled(containerId, id));
-            acknowledged.forEach(spool::delete);
-        }
+        left.forEach(u -> close(u.channel()));
+        read.forEach(r -> close(r.channel));
     }
 
     /**
@@ -545,7 +499,6 @@ final class RotationChain {
             return false;
         }
         try {
-            applyOutcomes();
             boolean rotated = discoverIfRotated();
             boundHeld();
             // Docker deletes files only when it rotates (or removes the container): list the directory only then
@@ -716,10 +669,9 @@ final class RotationChain {
     /**
      * Lets go of the sources whose bytes are all acknowledged (their spooled copies deleted), and
      * copies to the spool the unacknowledged bytes of every read or being-read file that Docker
-     * rotated or deleted (see {@link #rotatedUnacknowledged}), or all of them once the container is
+     * deleted (its path names another file, or none), or all of them once the container is
      * removed: from then on a crash cannot lose them. A copied file that is read to its end is
-     * closed. Watch thread; the copies run on the spool thread and come back through
-     * {@link #applyOutcomes}.
+     * closed.
      */
     private void protect(Set<Object> present) {
         releaseAcknowledged();
@@ -732,7 +684,7 @@ final class RotationChain {
                 open.add(readNow);
             }
             for (Source r : retained) {
-                if (!r.channelClosed && !inFlight.contains(r.channel) && (r.segment != null || !r.copies.isEmpty())) {
+                if (!r.channelClosed && (r.segment != null || !r.copies.isEmpty())) {
                     r.channelClosed = true;
                     readAndCopied.add(r);
                 }
@@ -754,9 +706,9 @@ final class RotationChain {
         Set<Object> keys = new HashSet<>();
         for (Source s : open) {
             keys.add(s.key);
-            if (!s.spooled && s.key != null && now - spoolPausedUntil >= 0
+            if (!s.spooled && s.key != null && !spooling.contains(s)
                     && (spoolAll || gone(s.key, present) || rotatedUnacknowledged(s, c, now))) {
-                submit(s.channel, () -> copySource(s, c), o -> sourceCopied(s, o));
+                onSpoolThread(s, () -> copy(s, acked.get()));
             }
         }
         rotatedSince.keySet().retainAll(keys);
@@ -777,210 +729,83 @@ final class RotationChain {
         return now - since >= COPY_AFTER_ROTATION_NANOS || now - ackMovedAt >= COPY_AFTER_ROTATION_NANOS;
     }
 
-    /**
-     * Closes the read sources whose bytes are all acknowledged (not one under a copy: it goes at
-     * the round after the copy's outcome) and deletes their spooled copies on the spool thread.
-     */
-    private void releaseAcknowledged() {
+    /** Closes the read sources whose bytes are all acknowledged and deletes their spooled copies; returns the committed cursor. */
+    private Cursor releaseAcknowledged() {
         Cursor c = acked.get();
         List<Source> done = new ArrayList<>();
-        List<String> settled = new ArrayList<>();
         lock.lock();
         try {
-            while (c != null && !retained.isEmpty() && retained.peekFirst().seq < c.fileSeq()
-                    && !inFlight.contains(retained.peekFirst().channel)) {
-                Source s = retained.pollFirst();
-                done.add(s);
-                if (s.fileId != null && failedCopies.remove(s.fileId)) {
-                    settled.add(s.fileId);
-                }
+            while (c != null && !retained.isEmpty() && retained.peekFirst().seq < c.fileSeq()) {
+                done.add(retained.pollFirst());
             }
         } finally {
             lock.unlock();
         }
-        List<Spool.Segment> acknowledged = new ArrayList<>();
         for (Source s : done) {
             close(s.channel);
-            if (s.segment != null) {
-                acknowledged.add(s.segment);
-            }
-            acknowledged.addAll(s.copies);
-        }
-        if (spool != null) {
-            settled.forEach(id -> spool.settled(containerId, id));
-            deleteLater(acknowledged);
-        }
-    }
-
-    /** What the spool thread made of a read source: the copy (null written: nothing to copy) of bytes {@code [from, size)}. */
-    private record Copied(Spool.Written written, long from, long size, String fileId) { }
-
-    /** The spool thread: copies the source's unacknowledged bytes; null when they were acknowledged meanwhile. */
-    private Copied copySource(Source s, Cursor c) throws IOException {
-        long seq;
-        lock.lock();
-        try {
-            seq = s.seq;
-        } finally {
-            lock.unlock();
-        }
-        if (c != null && c.fileSeq() > seq) {
-            return null;                     // acknowledged: released at the next round
-        }
-        long from = c != null && c.fileSeq() == seq ? Math.max(c.offset(), s.start) : s.start;
-        long size = s.channel.size();
-        String id = s.fileId != null ? s.fileId : FileIdentity.fingerprint(s.channel);
-        if (id == null || size <= from) {
-            return new Copied(null, from, size, id);
-        }
-        return new Copied(spool.write(info.get(), id, FileIdentity.firstTime(s.channel), s.channel, from, size), from, size, id);
-    }
-
-    /** The watch thread: the outcome of a source's copy. A failed one is not spooled: offered again after the pause. */
-    private void sourceCopied(Source s, Outcome<Copied> o) {
-        if (o.error() instanceof java.nio.channels.ClosedChannelException) {
-            return;                          // the file was closed under the copy (let go meanwhile): not the spool's failure
-        }
-        if (o.error() != null) {
-            spoolPausedUntil = nanoTime.getAsLong() + SPOOL_RETRY_NANOS;
-            if (s.fileId != null) {
-                lock.lock();
-                try {
-                    failedCopies.add(s.fileId);
-                } finally {
-                    lock.unlock();
+            if (spool != null) {
+                if (s.segment != null) {
+                    spool.delete(s.segment);
                 }
+                s.copies.forEach(spool::delete);
             }
-            return;                          // logged by the spool, reported on /health until the copy is in
         }
-        Copied r = o.value();
-        if (r == null) {
-            return;
-        }
-        s.spooled = true;
-        Spool.Segment seg = r.written() == null ? null : r.written().segment();
-        boolean readOut;
-        lock.lock();
-        try {
-            if (seg != null) {
-                s.copies.add(seg);
-            }
-            readOut = s != readNow;
-            s.channelClosed |= readOut && seg != null;
-            if (r.fileId() != null) {
-                failedCopies.remove(r.fileId());
-            }
-        } finally {
-            lock.unlock();
-        }
-        if (seg != null) {
-            log.info("{}: {} unacknowledged bytes ({}-{}) of the log file {} copied to the spool: {}", container.get(),
-                    r.size() - r.from(), r.from(), r.size(), r.fileId(), spoolAll ? "the container was removed"
-                            : absentSince.containsKey(s.key) ? "Docker deleted the file" : "Docker rotated the file");
-        }
-        absentSince.remove(s.key);
-        if (readOut && seg != null) {
-            close(s.channel);                // read to its end and safe in the spool: the disk space goes back
-        }
+        return c;
     }
 
-    /** One piece of spool I/O. */
-    @FunctionalInterface
-    private interface SpoolJob<T> {
-        T run() throws IOException;
-    }
-
-    /** What a spool job returned, or what it failed with. */
-    private record Outcome<T>(T value, Exception error) { }
-
-    /**
-     * Runs {@code job} (which reads the file {@code ch}) on the spool thread, so that a slow volume
-     * (every segment is synced) never delays this thread's opening of new files; its outcome is
-     * posted back and {@code apply} runs on the watch thread at the next check. While it runs,
-     * {@code ch} is in flight: not offered again, and never closed by anyone but the job's end
-     * (when the chain closed meanwhile).
-     */
-    private <T> void submit(FileChannel ch, SpoolJob<T> job, java.util.function.Consumer<Outcome<T>> apply) {
-        lock.lock();
+    private void copy(Source s, Cursor c) {
+        copying.lock();
         try {
-            if (closed || !inFlight.add(ch)) {
+            if (isClosed()) {
                 return;
             }
-            running.add(ch);
-        } finally {
-            lock.unlock();
-        }
-        try {
-            spooler.execute(() -> {
-                Outcome<T> o;
-                try {
-                    o = new Outcome<>(job.run(), null);
-                } catch (IOException e) {
-                    o = new Outcome<>(null, e);
-                } catch (RuntimeException e) {
-                    log.error("{}: copying to the spool failed", container.get(), e);
-                    o = new Outcome<>(null, e);
-                }
-                Outcome<T> done = o;
-                boolean orphan;
-                lock.lock();
-                try {
-                    running.remove(ch);
-                    orphan = closed;
-                    if (closed) {
-                        inFlight.remove(ch);
-                    } else {
-                        outcomes.add(() -> {
-                            lock.lock();
-                            try {
-                                inFlight.remove(ch);
-                            } finally {
-                                lock.unlock();
-                            }
-                            apply.accept(done);
-                        });
-                    }
-                } finally {
-                    lock.unlock();
-                }
-                if (orphan) {
-                    close(ch);               // the tailer ended during the copy: the file was left to this job
-                }
-            });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+            long seq;
             lock.lock();
             try {
-                inFlight.remove(ch);
-                running.remove(ch);
+                seq = s.seq;
             } finally {
                 lock.unlock();
             }
-        }
-    }
-
-    /** The watch thread, first thing in each check: applies the outcomes the spool thread posted. */
-    private void applyOutcomes() {
-        List<Runnable> now;
-        lock.lock();
-        try {
-            now = new ArrayList<>(outcomes);
-            outcomes.clear();
+            if (c != null && c.fileSeq() > seq) {
+                return;                      // acknowledged: released at the next round
+            }
+            long from = c != null && c.fileSeq() == seq ? Math.max(c.offset(), s.start) : s.start;
+            long size = size(s.channel);
+            String id = s.fileId;
+            Spool.Segment seg = null;
+            try {
+                if (id == null) {
+                    id = FileIdentity.fingerprint(s.channel);
+                }
+                if (id != null && size > from) {
+                    seg = spool.write(info.get(), id, FileIdentity.firstTime(s.channel), s.channel, from, size).segment();
+                }
+            } catch (IOException e) {
+                // logged by the spool and shown on /health; the file stays open and is read as before
+            }
+            boolean readOut;
+            lock.lock();
+            try {
+                s.spooled = true;
+                if (seg != null) {
+                    s.copies.add(seg);
+                }
+                readOut = s != readNow;
+                s.channelClosed |= readOut && seg != null;
+            } finally {
+                lock.unlock();
+            }
+            absentSince.remove(s.key);
+            if (seg != null) {
+                log.info("{}: {} unacknowledged bytes ({}-{}) of the log file {} copied to the spool: {}", container.get(),
+                        size - from, from, size, id, spoolAll ? "the container was removed"
+                                : present(s.key) ? "Docker rotated the file" : "Docker deleted the file");
+            }
+            if (readOut && seg != null) {
+                close(s.channel);            // read to its end and safe in the spool: the disk space goes back
+            }
         } finally {
-            lock.unlock();
-        }
-        now.forEach(Runnable::run);
-    }
-
-    /** Deletes acknowledged segments on the spool thread (a slow volume never stalls the watch). */
-    private void deleteLater(List<Spool.Segment> segments) {
-        if (segments.isEmpty() || spool == null) {
-            return;
-        }
-        List<Spool.Segment> todo = List.copyOf(segments);
-        try {
-            spooler.execute(() -> todo.forEach(spool::delete));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            todo.forEach(spool::delete);
+            copying.unlock();
         }
     }
 
@@ -1019,7 +844,7 @@ final class RotationChain {
             absentSince.remove(key);
             return false;
         }
-        long now = nanoTime.getAsLong();
+        long now = System.nanoTime();
         Long since = absentSince.putIfAbsent(key, now);
         return since != null && now - since >= GONE_AFTER_MILLIS * 1_000_000L;
     }
@@ -1029,11 +854,10 @@ final class RotationChain {
      * and together with all other tailers at most {@code limits.held_bytes_total} unread bytes in
      * them: beyond either, the oldest held file is copied to the spool, its place in the queue
      * taken by the copy, and the file closed (a deleted file's disk space is freed). Without a
-     * spool, or while the spool fails, its bytes are reported lost ({@code LOST:},
-     * {@code logferry_log_losses_total}, {@code logferry_log_lost_bytes_total}); what a full
-     * spool cannot take it reports itself (counted once). The newest file is always kept: it is
-     * where the container writes. A released file stays known by its fingerprint, so it is not
-     * opened again while Docker keeps it.
+     * spool, or when the spool cannot take it, its bytes are reported lost ({@code LOST:},
+     * {@code logferry_log_losses_total}, {@code logferry_log_lost_bytes_total}). The newest file is
+     * always kept: it is where the container writes. A released file stays known by its
+     * fingerprint, so it is not opened again while Docker keeps it.
      */
     private void boundHeld() {
         while (true) {
@@ -1041,6 +865,15 @@ final class RotationChain {
             long bytes = 0;
             int live = 0;
             Upcoming oldest = null;
+            for (Upcoming u : seen) {
+                if (u.live() && !spooling.contains(u)) {
+                    bytes += size(u.channel());
+                    live++;
+                    if (oldest == null) {
+                        oldest = u;
+                    }
+                }
+            }
             long total;
             lock.lock();
             try {
@@ -1049,15 +882,6 @@ final class RotationChain {
                 }
                 if (!new ArrayList<>(upcoming).equals(seen)) {
                     continue;                // the tailer took a file meanwhile: count again
-                }
-                for (Upcoming u : seen) {
-                    if (u.live() && !inFlight.contains(u.channel())) {
-                        bytes += size(u.channel());
-                        live++;
-                        if (oldest == null) {
-                            oldest = u;
-                        }
-                    }
                 }
                 total = held.update(this, bytes);
                 if (live <= 1 || !held.over(live) || oldest == seen.get(seen.size() - 1)) {
@@ -1069,50 +893,48 @@ final class RotationChain {
             Upcoming u = oldest;
             int liveNow = live;
             long totalNow = total;
-            long size = size(u.channel());
-            if (spool == null || nanoTime.getAsLong() - spoolPausedUntil < 0) {
-                released(u, liveNow, totalNow, size, null);
+            if (spool == null) {
+                release(u, liveNow, totalNow);
             } else {
-                submit(u.channel(), () -> spool.write(info.get(), u.fileId(), FileIdentity.firstTime(u.channel()), u.channel(), 0, size),
-                        o -> released(u, liveNow, totalNow, size, o));
+                onSpoolThread(u, () -> release(u, liveNow, totalNow));
             }
         }
     }
 
     /**
-     * The watch thread: moves one held file to its spooled copy (or, without one, loses it) and
-     * closes it. A failed copy pauses the spool and leaves the file held: at the next round, if
-     * it is still beyond the limits, it is let go as lost.
+     * Runs a copy to the spool on the {@code logferry-spool} thread, so that a slow volume (every
+     * segment is synced) never delays this thread's opening of new files; {@code what} is marked
+     * in progress meanwhile and not offered again.
      */
-    private void released(Upcoming u, int live, long total, long size, Outcome<Spool.Written> o) {
-        if (o != null && o.error() instanceof java.nio.channels.ClosedChannelException) {
-            return;                          // the file was closed under the copy (let go meanwhile): not the spool's failure
-        }
-        if (o != null && o.error() != null) {
-            spoolPausedUntil = nanoTime.getAsLong() + SPOOL_RETRY_NANOS;
-            lock.lock();
-            try {
-                failedCopies.add(u.fileId());
-            } finally {
-                lock.unlock();
-            }
+    private void onSpoolThread(Object what, Runnable copy) {
+        if (!spooling.add(what)) {
             return;
         }
-        boolean settled;
-        lock.lock();
         try {
-            settled = failedCopies.remove(u.fileId());
-        } finally {
-            lock.unlock();
+            SPOOLER.execute(() -> {
+                try {
+                    if (!isClosed()) {
+                        copy.run();
+                    }
+                } catch (RuntimeException e) {
+                    log.error("{}: copying to the spool failed", container.get(), e);
+                } finally {
+                    spooling.remove(what);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            spooling.remove(what);
         }
-        if (settled && spool != null) {
-            spool.settled(containerId, u.fileId());  // copied now, or let go as lost below: no longer wanted either way
-        }
-        Spool.Written w = o == null ? null : o.value();
+    }
+
+    /** Moves one held file to the spool (or loses it when there is none that takes it) and closes it. */
+    private void release(Upcoming u, int live, long total) {
+        long size = size(u.channel());
+        Spool.Written w = toSpool(u, size);
         long kept = w == null ? 0 : w.keptUpTo();
         if (!replace(u, w == null ? null : w.segment())) {
             if (w != null && w.segment() != null) {
-                deleteLater(List.of(w.segment()));   // the tailer took the file meanwhile: it reads it itself
+                spool.delete(w.segment());   // the tailer took the file meanwhile: it reads it itself
             }
             return;
         }
@@ -1124,9 +946,6 @@ final class RotationChain {
                     u.seenAs().getFileName(), size, held.filesPerContainer(), live, held.bytesTotal(), total);
             return;
         }
-        if (w != null) {
-            return;                          // the spool kept what fit and reported the rest lost (counted there, once)
-        }
         lost.increment();
         lostBytes.add(size - kept);
         log.warn("LOST: {}: a rotated log file (fingerprint {}, first seen as {}) was held open unread while the tailer was"
@@ -1137,62 +956,39 @@ final class RotationChain {
 
     /**
      * Every file still waiting that Docker deleted, or all of them once the container is removed,
-     * goes to the spool: the copy takes its place in the queue and the file is closed. A failed
-     * copy is offered again after the pause; one the full spool refused is not (its loss was
-     * counted once) and stays held.
+     * goes to the spool: the copy takes its place in the queue and the file is closed.
      */
     private void spoolWaiting(Set<Object> present) {
-        if (spool == null || nanoTime.getAsLong() - spoolPausedUntil < 0) {
+        if (spool == null) {
             return;
         }
-        List<Upcoming> waiting = snapshot();
-        Set<FileChannel> channels = new HashSet<>();
-        for (Upcoming u : waiting) {
-            channels.add(u.channel());
-            if (u.live() && !refused.contains(u.channel()) && (spoolAll || gone(u.key(), present))) {
-                long size = size(u.channel());
-                submit(u.channel(), () -> spool.write(info.get(), u.fileId(), FileIdentity.firstTime(u.channel()), u.channel(), 0, size),
-                        o -> waitingCopied(u, o));
+        for (Upcoming u : snapshot()) {
+            if (u.live() && !spooling.contains(u) && (spoolAll || gone(u.key(), present))) {
+                onSpoolThread(u, () -> {
+                    Spool.Written w = toSpool(u, size(u.channel()));
+                    absentSince.remove(u.key());
+                    if (w != null && w.segment() != null) {
+                        if (replace(u, w.segment())) {
+                            close(u.channel());
+                        } else {
+                            spool.delete(w.segment());
+                        }
+                    }
+                });
             }
         }
-        refused.retainAll(channels);
     }
 
-    /** The watch thread: the outcome of a waiting file's copy. */
-    private void waitingCopied(Upcoming u, Outcome<Spool.Written> o) {
-        if (o.error() instanceof java.nio.channels.ClosedChannelException) {
-            return;                          // the file was closed under the copy (let go meanwhile): not the spool's failure
+    /** Copies the whole unread file to the spool; null when there is no spool or it failed. */
+    private Spool.Written toSpool(Upcoming u, long size) {
+        if (spool == null || System.nanoTime() < spoolPausedUntil) {
+            return null;
         }
-        if (o.error() != null) {
-            spoolPausedUntil = nanoTime.getAsLong() + SPOOL_RETRY_NANOS;
-            lock.lock();
-            try {
-                failedCopies.add(u.fileId());
-            } finally {
-                lock.unlock();
-            }
-            return;
-        }
-        absentSince.remove(u.key());
-        boolean settled;
-        lock.lock();
         try {
-            settled = failedCopies.remove(u.fileId());
-        } finally {
-            lock.unlock();
-        }
-        if (settled) {
-            spool.settled(containerId, u.fileId());
-        }
-        Spool.Segment seg = o.value().segment();
-        if (seg == null) {
-            refused.add(u.channel());
-            return;
-        }
-        if (replace(u, seg)) {
-            close(u.channel());
-        } else {
-            deleteLater(List.of(seg));
+            return spool.write(info.get(), u.fileId(), FileIdentity.firstTime(u.channel()), u.channel(), 0, size);
+        } catch (IOException e) {
+            spoolPausedUntil = System.nanoTime() + SPOOL_RETRY_NANOS;
+            return null;                     // logged by the spool, and reported on /health
         }
     }
 
