@@ -21,9 +21,11 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.StringJoiner;
@@ -121,6 +123,8 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
         int failures;
         String failure;
         boolean restartPending;
+        /** The registry's entry this container was resumed with (null: none). */
+        Registry.Entry loaded;
 
         Tracked(String id, AckTracker tracker) {
             this.id = id;
@@ -305,6 +309,7 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
                 return;
             }
             t = new Tracked(c.id(), new AckTracker(c.id(), e == null ? null : new Cursor(0, e.fileId(), e.offset())));
+            t.loaded = e;
             tracked.put(c.id(), t);
         }
         t.info = c;
@@ -368,8 +373,7 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
 
     /** Makes and starts the container's tailer from its last committed cursor; says where it resumes (null: per start_position). */
     private Registry.Entry startTailer(Tracked t) {
-        Cursor committed = t.tracker.committed();
-        Registry.Entry resume = committed == null ? null : new Registry.Entry(committed.fileId(), committed.offset(), "");
+        Registry.Entry resume = entryOf(t, "");
         Tailer tailer = tailers.create(t.info, t.settings, t.api, resume, t.tracker, hostName, this);
         if (t.removed) {
             tailer.markRemoved();
@@ -587,9 +591,9 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
                 }
                 continue;
             }
-            Cursor c = t.tracker.committed();
-            if (c != null && !c.fileId().equals("unknown")) {
-                entries.put(t.id, new Registry.Entry(c.fileId(), c.offset(), t.path));
+            Registry.Entry e = entryOf(t, t.path);
+            if (e != null) {
+                entries.put(t.id, e);
             }
         }
         return entries;
@@ -600,6 +604,31 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
         while (true) {
             LockSupport.park();
         }
+    }
+
+    /**
+     * A container's registry entry: its committed cursor and the files read after it that are not
+     * all acknowledged, recorded from the first read (before anything is acknowledged the entry
+     * starts where the first file was read from), so that a restart can tell which of them were
+     * lost meanwhile. Before this tailer read anything, the chain the entry was loaded with.
+     */
+    private static Registry.Entry entryOf(Tracked t, String path) {
+        Cursor c = t.tracker.committed();
+        List<AckTracker.Unacknowledged> files = t.tracker.unacknowledgedFiles();
+        List<Registry.Read> read = new ArrayList<>();
+        for (AckTracker.Unacknowledged u : files) {
+            read.add(new Registry.Read(u.fileId(), u.from(), u.to()));
+        }
+        if (c == null && !read.isEmpty()) {
+            c = new Cursor(0, read.get(0).fileId(), read.get(0).from());
+        }
+        if (c == null || c.fileId().equals("unknown")) {
+            return null;
+        }
+        if (read.isEmpty() && t.loaded != null && t.loaded.fileId().equals(c.fileId()) && t.loaded.offset() == c.offset()) {
+            read = t.loaded.read();          // nothing read since the start: what the last run had read stays to be found
+        }
+        return new Registry.Entry(c.fileId(), c.offset(), path, read);
     }
 
     /** The agent's runner: one daemon thread, {@code logferry-control}, and a delay queue. */

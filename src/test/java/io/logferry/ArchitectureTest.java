@@ -88,6 +88,16 @@ class ArchitectureTest {
         rule("tail", "process").check(classes);
     }
 
+    @Test
+    void theResumeOrderIsAPureDecision() {
+        // issue 24: where a tailer resumes is decided from what the caller listed (files, segments, the registry's chain),
+        // with no I/O of its own and no clock: no channel, no stream, no Files, no first-line times
+        noClasses().that().haveFullyQualifiedName("io.logferry.tail.ResumePlan").should().dependOnClassesThat()
+                .resideInAnyPackage("java.io..", "java.nio.channels..", "java.time..")
+                .orShould().dependOnClassesThat().haveFullyQualifiedName("java.nio.file.Files")
+                .orShould().dependOnClassesThat().haveFullyQualifiedName("io.logferry.tail.FileIdentity").check(classes);
+    }
+
     /** Classes in {@code io.logferry.<from>} depend on none of the packages {@code io.logferry.<to>}. */
     private static ArchRule rule(String from, String... to) {
         String[] targets = new String[to.length];

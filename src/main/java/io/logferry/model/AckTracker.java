@@ -95,6 +95,44 @@ public final class AckTracker {
         return committed;
     }
 
+    /** Bytes {@code [from, to)} of the log file {@code fileId} were read (published or skipped) and are not all acknowledged. */
+    public record Unacknowledged(String fileId, long from, long to) { }
+
+    /**
+     * The files read whose bytes are not all acknowledged, in the order they were read: what a
+     * crash now would have to find again (on disk or in the spool) at the next start. The first
+     * starts at the committed offset when it is the committed file, the others at 0. One walk over
+     * the pending cursors (the registry asks once per flush).
+     */
+    public synchronized java.util.List<Unacknowledged> unacknowledgedFiles() {
+        java.util.List<Unacknowledged> out = new java.util.ArrayList<>();
+        long seq = -1;
+        String id = null;
+        long from = 0;
+        long to = 0;
+        for (Pending p : pending) {
+            Cursor c = p.commit;
+            if (c == null || c.fileId() == null || c.fileId().equals("unknown")) {
+                continue;
+            }
+            if (id != null && c.fileSeq() == seq && c.fileId().equals(id)) {
+                to = Math.max(to, c.offset());
+                continue;
+            }
+            if (id != null) {
+                out.add(new Unacknowledged(id, from, to));
+            }
+            seq = c.fileSeq();
+            id = c.fileId();
+            from = out.isEmpty() && committed != null && committed.fileId().equals(id) ? committed.offset() : 0;
+            to = c.offset();
+        }
+        if (id != null) {
+            out.add(new Unacknowledged(id, from, to));
+        }
+        return out;
+    }
+
     /** Events published and not yet acknowledged. */
     public synchronized long outstanding() {
         return outstanding;

@@ -16,13 +16,17 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * The offset registry on disk: for each container, the log file (by fingerprint) and the byte
- * offset up to which everything is acknowledged. Versioned JSON, written to a temp file, synced
+ * offset up to which everything is acknowledged, and the files read after it and not yet
+ * acknowledged ({@code read}: from the first read, not the first acknowledgement), so that a
+ * restart knows which of them Docker deleted meanwhile and reports what the spool does not hold. Versioned JSON, written to a temp file, synced
  * and renamed, mode 0600; the previous good copy is kept as {@code <path>.bak} and used when the
  * main file is corrupt or truncated. Only the registry flusher writes it.
  */
@@ -31,8 +35,22 @@ public final class Registry {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     public static final int VERSION = 1;
 
-    /** Where a container's acknowledged data ends. */
-    public record Entry(String fileId, long offset, String path) { }
+    /**
+     * Where a container's acknowledged data ends, and the files read from there on whose bytes are
+     * not all acknowledged yet, in the order they were read (the first may be {@code fileId} itself).
+     */
+    public record Entry(String fileId, long offset, String path, List<Read> read) {
+        public Entry {
+            read = List.copyOf(read);
+        }
+
+        public Entry(String fileId, long offset, String path) {
+            this(fileId, offset, path, List.of());
+        }
+    }
+
+    /** Bytes {@code [from, to)} of the log file {@code fileId} were read and are not all acknowledged. */
+    public record Read(String fileId, long from, long to) { }
 
     /** What the last {@link #write} put in the file; a write of the same is skipped. */
     private Map<String, Entry> lastWritten;
@@ -95,7 +113,11 @@ public final class Registry {
             if (!v.hasNonNull("file") || !v.hasNonNull("offset")) {
                 throw new IOException("entry " + e.getKey() + " lacks file or offset");
             }
-            out.put(e.getKey(), new Entry(v.get("file").asText(), v.get("offset").asLong(), v.path("path").asText("")));
+            List<Read> read = new ArrayList<>();
+            for (JsonNode r : v.path("read")) {
+                read.add(new Read(r.path("file").asText(), r.path("from").asLong(0), r.path("to").asLong(0)));
+            }
+            out.put(e.getKey(), new Entry(v.get("file").asText(), v.get("offset").asLong(), v.path("path").asText(""), read));
         }
         return out;
     }
@@ -123,6 +145,12 @@ public final class Registry {
             n.put("file", e.getValue().fileId());
             n.put("offset", e.getValue().offset());
             n.put("path", e.getValue().path());
+            if (!e.getValue().read().isEmpty()) {
+                com.fasterxml.jackson.databind.node.ArrayNode read = n.putArray("read");
+                for (Read r : e.getValue().read()) {
+                    read.addObject().put("file", r.fileId()).put("from", r.from()).put("to", r.to());
+                }
+            }
         }
         byte[] bytes = MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
         Files.createDirectories(path.toAbsolutePath().getParent());

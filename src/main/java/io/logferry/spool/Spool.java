@@ -49,14 +49,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * read-only) the half-written segment is removed, the contents already there are left intact, the
  * error is logged and {@link #problem()} says so until a write succeeds again.
  *
- * <p>Thread-safety: thread-safe; writes and deletes are serialised on the instance (the rotation
- * watch and tailers call it); reads of a segment go through its own file.
+ * <p>Thread-safety: thread-safe; writes and deletes are serialised on the instance (the spool
+ * thread, the rotation watch and tailers call them; a write holds the monitor through its sync);
+ * {@link #settled} and {@link #problem} do not take it;
+ * reads of a segment go through its own file. Files are created 0600, directories 0700; at start,
+ * {@code .seg.tmp} files a crash left are removed and counted ({@link #swept}).
  */
 public final class Spool {
     private static final Logger log = LoggerFactory.getLogger(Spool.class);
     private static final ObjectMapper MAPPER = new ObjectMapper();
     static final String MAGIC = "LFSPOOL1 ";
     private static final String SUFFIX = ".seg";
+    /** Spool files hold raw log bytes: readable by the agent's user only, as the registry is. */
+    private static final java.nio.file.attribute.FileAttribute<?> OWNER_ONLY =
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    private static final java.nio.file.attribute.FileAttribute<?> OWNER_ONLY_DIR =
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    private static final java.util.Set<StandardOpenOption> OWNER_ONLY_WRITE =
+            java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
 
     /**
      * One spooled byte range of a log file.
@@ -79,7 +89,15 @@ public final class Spool {
     private final Metrics metrics;
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong files = new AtomicLong();
+    /** Half-written segments a crash left, removed at start. */
+    private final long swept;
     private volatile String problem;
+    /**
+     * The copies that failed and are still wanted (container id / file id → why): {@link #problem}
+     * until each is in or settled. Concurrent, not under this instance's monitor, so that the
+     * rotation watch never waits for a write's sync to settle one.
+     */
+    private final Map<String, String> failing = new java.util.concurrent.ConcurrentHashMap<>();
     /** Guarded by this: the last segment number given to each container. */
     private final Map<String, Long> lastSeq = new HashMap<>();
 
@@ -87,11 +105,18 @@ public final class Spool {
         this.dir = dir;
         this.maxBytes = maxBytes;
         this.metrics = metrics;
+        long swept = 0;
         for (String id : containerIds()) {
+            swept += sweepTemporary(id);
             for (Segment s : segments(id)) {
                 bytes.addAndGet(s.length());
                 files.incrementAndGet();
             }
+        }
+        this.swept = swept;
+        if (swept > 0) {
+            log.warn("spool {}: {} half-written segment(s) (.seg.tmp) left by a crash removed; what they held was never"
+                    + " acknowledged as spooled, so its file was still held (or reported lost) at the time", dir, swept);
         }
         metrics.gauge(Metric.SPOOL_BYTES, bytes::get);
         metrics.gauge(Metric.SPOOL_FILES, files::get);
@@ -118,6 +143,36 @@ public final class Spool {
     /** Bytes in the spool now. */
     public long bytes() {
         return bytes.get();
+    }
+
+    /** Half-written segments ({@code .seg.tmp}) a crash left, removed when this spool was opened. */
+    public long swept() {
+        return swept;
+    }
+
+    /** Removes a container's {@code .seg.tmp} files (a crash during a write); returns how many. */
+    private long sweepTemporary(String containerId) {
+        long n = 0;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir.resolve(containerId), "*" + SUFFIX + ".tmp")) {
+            for (Path p : ds) {
+                if (Files.deleteIfExists(p)) {
+                    n++;
+                }
+            }
+        } catch (IOException e) {
+            log.error("spool {}: cannot sweep {} ({})", dir, containerId, e.getMessage());
+        }
+        if (n > 0) {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir.resolve(containerId), "*" + SUFFIX)) {
+                if (!ds.iterator().hasNext()) {
+                    Files.deleteIfExists(dir.resolve(containerId).resolve("container.json"));
+                    Files.deleteIfExists(dir.resolve(containerId));
+                }
+            } catch (IOException e) {
+                log.debug("spool {}: {} not removed ({})", dir, containerId, e.getMessage());
+            }
+        }
+        return n;
     }
 
     /** Segments in the spool now. */
@@ -157,7 +212,10 @@ public final class Spool {
         Path temp = cdir.resolve(String.format("%08d", seq) + SUFFIX + ".tmp");
         try {
             if (!Files.isDirectory(cdir)) {
-                Files.createDirectories(cdir);
+                if (!Files.isDirectory(dir)) {
+                    Files.createDirectories(dir, OWNER_ONLY_DIR);
+                }
+                Files.createDirectory(cdir, OWNER_ONLY_DIR);
                 syncDir(dir);
             }
             writeContainer(cdir, container);
@@ -168,8 +226,7 @@ public final class Spool {
             h.put("end", keep);
             h.put("time", firstTime);
             byte[] header = (MAGIC + MAPPER.writeValueAsString(h) + "\n").getBytes(StandardCharsets.UTF_8);
-            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.WRITE)) {
+            try (FileChannel out = FileChannel.open(temp, OWNER_ONLY_WRITE, OWNER_ONLY)) {
                 writeFully(out, ByteBuffer.wrap(header));
                 long pos = start;
                 while (pos < keep) {
@@ -189,8 +246,9 @@ public final class Spool {
             metrics.counter(Metric.SPOOLED_BYTES).add(s.length());
             if (problem != null) {
                 log.info("spool {} works again", dir);
-                problem = null;
             }
+            failing.clear();
+            problem = null;
             return new Written(s, keep);
         } catch (IOException e) {
             try {
@@ -198,11 +256,33 @@ public final class Spool {
             } catch (IOException ignored) {
                 // a read-only volume: nothing was written either
             }
+            if (!from.isOpen()) {
+                throw e;                     // the log file was closed under the copy (its tailer ended): not the spool's fault
+            }
             problem = "spool " + dir + " cannot be written (" + e + "); unacknowledged bytes of removed containers and"
                     + " released rotated files are not protected against a crash";
+            failing.put(container.id() + "/" + fileId, problem);
             log.error("spool {}: writing bytes {}-{} of the log file {} of {} failed: {}; the spool's contents are intact,"
                     + " shipping goes on from the files still open", dir, start, keep, fileId, container.describe(), e.toString());
             throw e;
+        }
+    }
+
+    /**
+     * A copy of the log file {@code fileId} that failed is no longer wanted (its bytes were
+     * acknowledged, or its tailer ended): it no longer keeps {@link #problem} set.
+     */
+    public void settled(String containerId, String fileId) {
+        settledLocked(containerId, fileId);
+    }
+
+    private void settledLocked(String containerId, String fileId) {
+        if (failing.remove(containerId + "/" + fileId) != null || problem != null) {
+            String next = failing.values().stream().findFirst().orElse(null);
+            if (next == null && problem != null) {
+                log.info("spool {} works again: every copy that failed is in, or no longer needed", dir);
+            }
+            problem = next;
         }
     }
 
@@ -214,7 +294,13 @@ public final class Spool {
                 continue;
             }
             try {
-                out.put(id, readContainer(dir.resolve(id).resolve("container.json")));
+                ContainerInfo c = readContainer(dir.resolve(id).resolve("container.json"));
+                if (!c.id().equals(id)) {
+                    log.error("spool {}: the container description in {} names the container {}; its spooled bytes are not shipped"
+                            + " (left in place for inspection)", dir, id, c.id());
+                    continue;
+                }
+                out.put(id, c);
             } catch (IOException | RuntimeException e) {
                 log.error("spool {}: the container description of {} is unreadable ({}); its spooled bytes cannot be shipped",
                         dir, id, e.getMessage());
@@ -346,8 +432,7 @@ public final class Spool {
         m.put("log_path", c.logPath());
         m.put("log_driver", c.logDriver());
         Path temp = cdir.resolve("container.json.tmp");
-        try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
+        try (FileChannel out = FileChannel.open(temp, OWNER_ONLY_WRITE, OWNER_ONLY)) {
             writeFully(out, ByteBuffer.wrap(MAPPER.writeValueAsBytes(m)));
             out.force(true);
         }

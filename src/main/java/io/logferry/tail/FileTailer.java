@@ -43,7 +43,7 @@ import java.util.concurrent.locks.LockSupport;
  * messages to the queue.
  *
  * <p>Threads: {@link #run} runs on the tailer's own (virtual) thread, which alone owns the open
- * file, the reader and the assembler. Discovery's thread calls the {@code mark} methods and
+ * file, the reader and the assembler. The control loop's thread calls the {@code mark} methods and
  * {@link #rename} (volatile fields; the encoder is swapped in the {@link Publisher}); the metrics
  * thread calls {@link #behind}. No method holds a monitor.
  *
@@ -68,7 +68,6 @@ public final class FileTailer implements Tailer {
     /** A tailer with nothing to read for this long gives its read buffer back. */
     static final long IDLE_RELEASE_NANOS = 5_000_000_000L;
     private static final long STOP_GRACE_NANOS = 1_000_000_000L;
-    private static final long MISSING_FILE_GRACE_NANOS = 5_000_000_000L;
     /** How long a finishing tailer waits for the rotation watch to look once more. */
     private static final long LAST_CHECK_MILLIS = 1000;
     /** The longest wait for a log to grow: where inotify wakes the tailer, and where nothing does. */
@@ -90,6 +89,7 @@ public final class FileTailer implements Tailer {
     private final Spool spool;
     private final LongAdder malformed;
     private final LongAdder lost;
+    private final LongAdder lostBytes;
     private final LongAdder truncations;
 
     private volatile boolean stopped;
@@ -141,7 +141,7 @@ public final class FileTailer implements Tailer {
         this.done = done;
         this.malformed = metrics.counter(Metric.LINES_MALFORMED);
         this.lost = metrics.counter(Metric.LOG_LOSSES, "container", container.name());
-        LongAdder lostBytes = metrics.counter(Metric.LOG_LOST_BYTES, "container", container.name());
+        this.lostBytes = metrics.counter(Metric.LOG_LOST_BYTES, "container", container.name());
         this.truncations = metrics.counter(Metric.TRUNCATIONS, "container", container.name());
         this.publisher = new Publisher(tracker, queue, builder, metrics, true, settings.weight(), RateLimit.of(settings.maxRate()));
         this.assembler = new MessageAssembler(settings, publisher, System::nanoTime, budget);
@@ -202,10 +202,6 @@ public final class FileTailer implements Tailer {
         removed = true;
         chain.spoolAll();
         markStopped();
-    }
-
-    public boolean removed() {
-        return removed;
     }
 
     /** The agent stops: leave at once; what is not acknowledged is read again at the next start. */
@@ -274,36 +270,21 @@ public final class FileTailer implements Tailer {
             newerOf(early).forEach(u -> closeQuietly(u.channel()));
         }
         List<Spool.Segment> spooled = spool == null ? List.of() : spool.segments(container.id());
-        if (!spooled.isEmpty()) {
-            return openWithSpool(spooled);
-        }
-        long waitedSince = System.nanoTime();
-        while (!Files.exists(current) && chain.rotatedOldestFirst().isEmpty()) {
-            if (shutdown || (stopped && System.nanoTime() - waitedSince > STOP_GRACE_NANOS)
-                    || System.nanoTime() - waitedSince > MISSING_FILE_GRACE_NANOS && stopped) {
-                log.info("no json-file log for {} at {}; nothing to read", container.describe(), current);
-                return false;
+        if (spooled.isEmpty()) {
+            long waitedSince = System.nanoTime();
+            while (!Files.exists(current) && chain.rotatedOldestFirst().isEmpty()) {
+                if (shutdown || (stopped && System.nanoTime() - waitedSince > STOP_GRACE_NANOS)) {
+                    log.info("no json-file log for {} at {}; nothing to read", container.describe(), current);
+                    return false;
+                }
+                // a container that prints and exits at once (--rm) leaves little time: look often at first
+                Thread.sleep(System.nanoTime() - waitedSince < 2_000_000_000L ? 2 : 50);
             }
-            // a container that prints and exits at once (--rm) leaves little time: look often at first
-            Thread.sleep(System.nanoTime() - waitedSince < 2_000_000_000L ? 2 : 50);
+        }
+        if (resume != null || !spooled.isEmpty()) {
+            return openPlanned(spooled);
         }
         List<Path> files = chain.files();
-        if (resume != null) {
-            for (int i = 0; i < files.size(); i++) {
-                Path p = files.get(i);
-                if (resume.fileId().equals(FileIdentity.fingerprint(p))) {
-                    openAt(p, files.subList(0, i), resume.offset(), resume.fileId());
-                    log.info("{}: resuming {} at offset {}", container.describe(), p.getFileName(), resume.offset());
-                    return true;
-                }
-            }
-            lost.increment();
-            log.warn("LOST: {}: the log file {} (acknowledged up to offset {}) was rotated away and deleted while the agent was not reading it;"
-                    + " its bytes after that offset, and any file rotated between it and {}, are lost", container.describe(),
-                    resume.fileId(), resume.offset(), files.isEmpty() ? current.getFileName() : files.get(0).getFileName());
-            openAt(files.get(0), List.of(), 0, null);
-            return true;
-        }
         if (settings.startPosition() == StartPosition.END && Files.exists(current)) {
             long end = lastLineEnd(current);
             List<Path> older = new ArrayList<>(files);
@@ -382,6 +363,10 @@ public final class FileTailer implements Tailer {
         channel = ch;                        // the one before is the chain's now: closed once acknowledged
         source = seg == null ? JsonFileReader.Source.of(ch) : segmentSource(ch, seg);
         reader.open(fileId, offset);
+        if (fileId != null && tracker.committed() == null && tracker.outstanding() == 0) {
+            // the registry records the container from its first read: where it started is the resume point until an ack
+            tracker.skipped(new io.logferry.model.Cursor(reader.fileSeq(), fileId, offset));
+        }
         chain.opened(new RotationChain.Source(reader.fileSeq(), ch, key, fileId, seg, offset));
     }
 
@@ -408,83 +393,50 @@ public final class FileTailer implements Tailer {
     }
 
     /**
-     * Resumes a container part of whose log is in the spool: its spooled copies and its log files
-     * (when it still exists) in the order of their first lines' times, a log file preferred to a
-     * copy of it; from the registry's file at its offset, or from the oldest.
+     * Resumes from the registry's entry and the spool, in the order {@link ResumePlan} gives: the
+     * chain of files the last run read (each from disk, else from its spooled copy, else reported
+     * lost with its byte range), then what Docker wrote after it. Segments read are in the log
+     * files' coordinates, so cursors and {@code _id}s are those of the files.
      */
-    private boolean openWithSpool(List<Spool.Segment> spooled) throws IOException {
-        record Part(String fileId, long time, Path live, Spool.Segment seg, List<Spool.Segment> covered) { }
-        java.util.Map<String, Part> byId = new java.util.LinkedHashMap<>();
+    private boolean openPlanned(List<Spool.Segment> spooled) throws IOException {
+        List<ResumePlan.OnDisk> disk = new ArrayList<>();
         for (Path p : chain.files()) {
-            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-                String fp = FileIdentity.fingerprint(ch);
-                if (fp != null) {
-                    byId.put(fp, new Part(fp, FileIdentity.firstTime(ch), p, null, new ArrayList<>()));
-                }
-            } catch (NoSuchFileException e) {
-                // rotated away meanwhile
+            if (Files.exists(p)) {
+                disk.add(new ResumePlan.OnDisk(p, FileIdentity.fingerprint(p)));
             }
         }
-        for (Spool.Segment seg : spooled) {
-            Part have = byId.get(seg.fileId());
-            long at = resume != null && resume.fileId().equals(seg.fileId()) ? resume.offset() : -1;
-            if (have == null) {
-                byId.put(seg.fileId(), new Part(seg.fileId(), seg.firstTime(), null, seg, new ArrayList<>()));
-            } else if (have.live() == null && at >= seg.base() && at < seg.end() && !(at >= have.seg().base() && at < have.seg().end())) {
-                have.covered().add(have.seg());
-                byId.put(seg.fileId(), new Part(seg.fileId(), seg.firstTime(), null, seg, have.covered()));
-            } else {
-                have.covered().add(seg);
-            }
+        int maxFiles = maxFiles();
+        ResumePlan plan = ResumePlan.of(resume, disk, spooled, maxFiles);
+        for (ResumePlan.Loss l : plan.losses) {
+            reportLost(l);
         }
-        List<Part> parts = new ArrayList<>(byId.values());
-        parts.sort(java.util.Comparator.comparingLong(Part::time).thenComparingLong(x -> x.seg() == null ? 0 : x.seg().seq()));
-        int from = 0;
-        long offset = -1;
-        if (resume != null) {
-            for (int i = 0; i < parts.size(); i++) {
-                if (parts.get(i).fileId().equals(resume.fileId())) {
-                    from = i;
-                    offset = resume.offset();
-                    break;
-                }
-            }
-            if (offset < 0) {
-                // neither Docker nor the spool has the registry's file: everything spooled is read (acknowledged parts
-                // again, absorbed by the _ids), and what Docker deleted while the agent was down is reported
-                lost.increment();
-                log.warn("LOST: {}: the log file {} (acknowledged up to offset {}) was rotated away and deleted while the agent was"
-                        + " not reading it, and is not in the spool; its bytes after that offset, and any file rotated between it and"
-                        + " the oldest left, may be lost", container.describe(), resume.fileId(), resume.offset());
-            }
-        }
-        for (int i = 0; i < from; i++) {
-            // before the registry's file: acknowledged
-            Part p = parts.get(i);
-            if (p.seg() != null) {
-                spool.delete(p.seg());
-            }
-            p.covered().forEach(spool::delete);
+        for (Spool.Segment s : plan.acknowledged) {
+            spool.delete(s);                 // before the registry's file: acknowledged
         }
         java.util.Map<Object, String> live = new java.util.HashMap<>();
-        for (Part p : parts.subList(0, from)) {
-            if (p.live() != null) {
-                Object k = FileIdentity.key(p.live());
-                if (k != null) {
-                    live.put(k, p.fileId());
-                }
+        List<Path> older = new ArrayList<>();
+        for (ResumePlan.OnDisk d : plan.older) {
+            older.add(d.path());
+            Object k = FileIdentity.key(d.path());
+            if (k != null && d.fileId() != null) {
+                live.put(k, d.fileId());
             }
         }
         List<RotationChain.Upcoming> queued = new ArrayList<>();
         Object newest = null;
         Object first = null;
         boolean opened = false;
-        for (Part p : parts.subList(from, parts.size())) {
+        ResumePlan.Part firstPart = null;
+        for (ResumePlan.Part p : plan.parts) {
             FileChannel ch;
             Object key = null;
             if (p.live() != null) {
                 FileIdentity.Opened o = FileIdentity.openStable(p.live());
-                if (o == null) {
+                if (o == null || !p.fileId().equals(FileIdentity.fingerprint(o.channel()))) {
+                    if (o != null) {
+                        o.channel().close();
+                    }
+                    reportLost(new ResumePlan.Loss(p.fileId(), p.start(), 0, "Docker rotated it away while the agent was opening it"));
                     continue;
                 }
                 ch = o.channel();
@@ -492,33 +444,57 @@ public final class FileTailer implements Tailer {
                 live.put(key, p.fileId());
                 newest = key;
             } else {
-                ch = FileChannel.open(p.seg().path(), StandardOpenOption.READ);
+                ch = FileChannel.open(p.segment().path(), StandardOpenOption.READ);
             }
             if (!opened) {
-                long start = p.seg() != null ? Math.max(p.seg().base(), Math.min(Math.max(offset, 0), p.seg().end())) : Math.max(offset, 0);
-                use(ch, p.seg(), p.fileId(), start, key);
+                use(ch, p.segment(), p.fileId(), p.start(), key);
                 first = key;
                 opened = true;
-                for (Spool.Segment c : p.covered()) {
-                    chainCopy(c);
+                firstPart = p;
+                for (Spool.Segment c : p.copies()) {
+                    chain.copied(c);         // deleted with the file once it is acknowledged
                 }
             } else {
-                queued.add(new RotationChain.Upcoming(ch, key, p.fileId(), p.live() != null ? p.live() : p.seg().path(), p.seg()));
-                p.covered().forEach(spool::delete);     // the log file itself is read: a copy is not needed
+                queued.add(new RotationChain.Upcoming(ch, key, p.fileId(), p.live() != null ? p.live() : p.segment().path(), p.segment()));
+                for (Spool.Segment c : p.copies()) {
+                    spool.delete(c);         // the file itself is read: a copy is not needed
+                }
             }
         }
         if (!opened) {
-            return false;
+            if (disk.isEmpty()) {
+                return false;
+            }
+            // nothing of the chain is left to read (or the live log has no line yet): from the newest file's start
+            Path last = disk.get(disk.size() - 1).path();
+            openAt(last, older.isEmpty() ? List.of() : older, 0, null);
+            return true;
         }
         chain.startQueued(queued, live, newest, first);
-        log.info("{}: resuming from the spool ({} spooled range(s)) at {} offset {}", container.describe(), spooled.size(),
-                parts.get(from).fileId(), Math.max(offset, 0));
+        if (spooled.isEmpty()) {
+            log.info("{}: resuming {} at offset {}", container.describe(), firstPart.live().getFileName(), firstPart.start());
+        } else {
+            log.info("{}: resuming from the spool ({} spooled range(s)) at {} offset {}", container.describe(), spooled.size(),
+                    firstPart.fileId(), firstPart.start());
+        }
         return true;
     }
 
-    /** A spooled copy of the file just opened: deleted with it once it is acknowledged. */
-    private void chainCopy(Spool.Segment c) {
-        chain.copied(c);
+    /** A file of the chain that neither Docker nor the spool holds: logged with its byte range and counted, once. */
+    private void reportLost(ResumePlan.Loss l) {
+        lost.increment();
+        if (l.fileId() == null) {
+            log.warn("LOST: {}: {}", container.describe(), l.why());
+            return;
+        }
+        if (l.to() > l.from()) {
+            lostBytes.add(l.to() - l.from());
+            log.warn("LOST: {}: the log file {} was read from offset {} to {} and not all acknowledged; {}: its bytes {}-{}, and any after"
+                    + " them, are lost", container.describe(), l.fileId(), l.from(), l.to(), l.why(), l.from(), l.to());
+        } else {
+            log.warn("LOST: {}: the log file {} (acknowledged up to offset {}) was rotated away and {}: its bytes after that offset,"
+                    + " and any file rotated between it and the oldest left, may be lost", container.describe(), l.fileId(), l.from(), l.why());
+        }
     }
 
     private void follow() throws IOException, InterruptedException {

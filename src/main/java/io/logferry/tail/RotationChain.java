@@ -111,6 +111,23 @@ final class RotationChain {
     private volatile boolean spoolAll;
     private final LongAdder lost;
     private final LongAdder lostBytes;
+    private final java.util.function.LongSupplier nanoTime;
+
+    /**
+     * A file Docker rotated (renamed) with bytes the tailer read and the output has not
+     * acknowledged is copied to the spool once it has been rotated this long, or at once while
+     * the acknowledgements stand still this long (Elasticsearch away or far behind): Docker may
+     * delete it while the agent is down, and then only the spool has it. When Elasticsearch keeps
+     * up, the bytes are acknowledged within the grace and nothing is copied.
+     */
+    static final long COPY_AFTER_ROTATION_NANOS = 2_000_000_000L;
+    /** Watch thread only: the committed cursor at the last check, and when it last moved (nanoTime). */
+    private Cursor lastAcked;
+    private long ackMovedAt;
+    /** Watch thread only: read files seen rotated (renamed) with unacknowledged bytes, since when (nanoTime). */
+    private final Map<Object, Long> rotatedSince = new HashMap<>();
+    /** Watch thread only: the inode the log path names at this check (null: none). */
+    private Object currentKey;
 
     /** Owned by the watch thread: every file accounted for (read, being read, queued, or before the start): inode → fingerprint. */
     private final Map<Object, String> known = new HashMap<>();
@@ -163,6 +180,14 @@ final class RotationChain {
      */
     RotationChain(Path dir, String containerId, Supplier<ContainerInfo> info, Supplier<Cursor> acked, HeldFiles held, Spool spool,
                   LongAdder lost, LongAdder lostBytes) {
+        this(dir, containerId, info, acked, held, spool, lost, lostBytes, System::nanoTime);
+    }
+
+    /** @param nanoTime the clock of the copy-after-rotation grace (tests turn it by hand) */
+    RotationChain(Path dir, String containerId, Supplier<ContainerInfo> info, Supplier<Cursor> acked, HeldFiles held, Spool spool,
+                  LongAdder lost, LongAdder lostBytes, java.util.function.LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
+        this.ackMovedAt = nanoTime.getAsLong();
         this.acked = acked;
         this.dir = dir;
         this.containerId = containerId;
@@ -504,7 +529,8 @@ final class RotationChain {
      * key is the same file.)
      */
     private boolean discoverIfRotated() throws IOException {
-        if (newestKey != null && newestKey.equals(FileIdentity.key(current))) {
+        currentKey = FileIdentity.key(current);
+        if (newestKey != null && newestKey.equals(currentKey)) {
             return false;
         }
         discover();
@@ -671,11 +697,36 @@ final class RotationChain {
         if (spool == null) {
             return;
         }
+        long now = nanoTime.getAsLong();
+        Cursor c = acked.get();
+        if (!java.util.Objects.equals(c, lastAcked)) {
+            lastAcked = c;
+            ackMovedAt = now;
+        }
+        Set<Object> keys = new HashSet<>();
         for (Source s : open) {
-            if (!s.spooled && s.key != null && !spooling.contains(s) && (spoolAll || gone(s.key, present))) {
+            keys.add(s.key);
+            if (!s.spooled && s.key != null && !spooling.contains(s)
+                    && (spoolAll || gone(s.key, present) || rotatedUnacknowledged(s, c, now))) {
                 onSpoolThread(s, () -> copy(s, acked.get()));
             }
         }
+        rotatedSince.keySet().retainAll(keys);
+    }
+
+    /**
+     * Whether {@code s} was rotated (the log path names another file) with bytes not acknowledged,
+     * for {@link #COPY_AFTER_ROTATION_NANOS}, or while acknowledgements stood still that long.
+     */
+    private boolean rotatedUnacknowledged(Source s, Cursor c, long now) {
+        if (currentKey == null || s.key.equals(currentKey) || s.segment != null) {
+            return false;                    // still the live log (or between Docker's rename and create: next round)
+        }
+        if (c != null && c.fileSeq() > s.seq) {
+            return false;                    // acknowledged: released at the next round
+        }
+        long since = rotatedSince.computeIfAbsent(s.key, k -> now);
+        return now - since >= COPY_AFTER_ROTATION_NANOS || now - ackMovedAt >= COPY_AFTER_ROTATION_NANOS;
     }
 
     /** Closes the read sources whose bytes are all acknowledged and deletes their spooled copies; returns the committed cursor. */
@@ -747,7 +798,8 @@ final class RotationChain {
             absentSince.remove(s.key);
             if (seg != null) {
                 log.info("{}: {} unacknowledged bytes ({}-{}) of the log file {} copied to the spool: {}", container.get(),
-                        size - from, from, size, id, spoolAll ? "the container was removed" : "Docker deleted the file");
+                        size - from, from, size, id, spoolAll ? "the container was removed"
+                                : present(s.key) ? "Docker rotated the file" : "Docker deleted the file");
             }
             if (readOut && seg != null) {
                 close(s.channel);            // read to its end and safe in the spool: the disk space goes back
@@ -755,6 +807,11 @@ final class RotationChain {
         } finally {
             copying.unlock();
         }
+    }
+
+    /** Whether the file {@code key} is still in the container's directory (any thread; for a log line). */
+    private boolean present(Object key) {
+        return presentKeys().contains(key);
     }
 
     /** The inodes of every {@code -json.log*} file in the container's directory now. */

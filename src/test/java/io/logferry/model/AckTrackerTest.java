@@ -201,4 +201,18 @@ class AckTrackerTest {
         assertThat(Cursor.min(a, null)).isSameAs(a);
         assertThat(Cursor.min(null, null)).isNull();
     }
+
+    @Test
+    void theFilesReadAndNotAllAcknowledgedAreKnownInReadOrderFromTheFirstRead() {
+        assertThat(tracker.unacknowledgedFiles()).isEmpty();
+        LogEvent a1 = publish(1, "A", 100);
+        publish(1, "A", 200);
+        publish(2, "B", 50);
+        publish(3, "C", 70);
+        assertThat(tracker.unacknowledgedFiles()).containsExactly(new AckTracker.Unacknowledged("A", 0, 200),
+                new AckTracker.Unacknowledged("B", 0, 50), new AckTracker.Unacknowledged("C", 0, 70));
+        a1.ack();
+        assertThat(tracker.unacknowledgedFiles()).as("A from its committed offset")
+                .startsWith(new AckTracker.Unacknowledged("A", 100, 200));
+    }
 }

@@ -133,4 +133,47 @@ class SpoolTest {
         assertThat(Spool.resolve("", "/var/lib/logferry/registry.json")).isEqualTo(Path.of("/var/lib/logferry/spool"));
         assertThat(Spool.resolve("/data/spool", "/var/lib/logferry/registry.json")).isEqualTo(Path.of("/data/spool"));
     }
+
+    @Test
+    void spoolFilesAreTheAgentsOnlyAsTheRegistryIs() throws IOException {
+        Spool spool = new Spool(root.resolve("spool"), 1 << 20, metrics);
+        try (FileChannel ch = log("line0\nline1\n")) {
+            Spool.Written w = spool.write(C, "fp1", 0, ch, 0, 12);
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(w.segment().path())))
+                    .isEqualTo("rw-------");
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(root.resolve("spool").resolve(ID).resolve("container.json")))).isEqualTo("rw-------");
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve("spool").resolve(ID))))
+                    .isEqualTo("rwx------");
+        }
+    }
+
+    @Test
+    void halfWrittenSegmentsACrashLeftAreSweptAndCountedAtStart() throws IOException {
+        Spool spool = new Spool(root.resolve("spool"), 1 << 20, metrics);
+        try (FileChannel ch = log("line0\nline1\n")) {
+            spool.write(C, "fp1", 0, ch, 0, 12);
+        }
+        Path cdir = root.resolve("spool").resolve(ID);
+        Files.writeString(cdir.resolve("00000002.seg.tmp"), "LFSPOOL1 {\"half");
+        Path other = root.resolve("spool").resolve("d".repeat(64));
+        Files.createDirectories(other);
+        Files.writeString(other.resolve("00000001.seg.tmp"), "LFSPOOL1 {");
+        Spool again = new Spool(root.resolve("spool"), 1 << 20, new Metrics());
+        assertThat(again.swept()).isEqualTo(2);
+        assertThat(Files.exists(cdir.resolve("00000002.seg.tmp"))).isFalse();
+        assertThat(again.segments(ID)).hasSize(1);
+        assertThat(Files.exists(other)).as("nothing else was in it: the directory goes too").isFalse();
+    }
+
+    @Test
+    void aContainerDescriptionNamingAnotherContainerIsNotShipped() throws IOException {
+        Spool spool = new Spool(root.resolve("spool"), 1 << 20, metrics);
+        try (FileChannel ch = log("line0\nline1\n")) {
+            spool.write(C, "fp1", 0, ch, 0, 12);
+        }
+        Path desc = root.resolve("spool").resolve(ID).resolve("container.json");
+        Files.writeString(desc, Files.readString(desc).replace(ID, "e".repeat(64)));
+        assertThat(new Spool(root.resolve("spool"), 1 << 20, new Metrics()).containers()).isEmpty();
+    }
 }

@@ -383,6 +383,40 @@ class FileTailerTest {
         assertThat(docs.get(0).path("log").path("offset").asLong()).isEqualTo(afterFive);
     }
 
+    /**
+     * Issue 24: resume order came from the first lines' times, 0 for a first line over 64 KiB, so
+     * the live log could sort before the registry's (spooled) file and never be read. The order
+     * is the chain's now: the registry's file from the spool, then the live log.
+     */
+    @Test
+    void aResumeWithFirstLinesOver64KiBReadsTheChainInItsOrder() throws Exception {
+        spool = new io.logferry.spool.Spool(root.resolve("spool"), 1 << 22, metrics);
+        Files.createDirectories(log().getParent());
+        String longA = "{\"log\":\"" + "a".repeat(70_000) + "\\n\",\"stream\":\"stdout\",\"time\":\"2024-05-01T10:00:00.000000001Z\"}\n";
+        Files.writeString(log(), longA, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        write(1, 5, 0);
+        String fpA = FileIdentity.fingerprint(log());
+        long sizeA = Files.size(log());
+        ContainerInfo c = new ContainerInfo(ID, "/app", "img", Map.of(), log().toString(), "json-file", true);
+        try (FileChannel ch = FileChannel.open(log(), StandardOpenOption.READ)) {
+            assertThat(FileIdentity.firstTime(ch)).as("a first line over 64 KiB has no time to sort by").isZero();
+            spool.write(c, fpA, FileIdentity.firstTime(ch), ch, 0, sizeA);
+        }
+        Files.delete(log());                                // Docker deleted it while the agent was down; the spool has it
+        String longB = "{\"log\":\"" + "b".repeat(70_000) + "\\n\",\"stream\":\"stdout\",\"time\":\"2024-05-01T10:00:09.000000001Z\"}\n";
+        Files.writeString(log(), longB, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        write(10, 15, 9);
+        resume = new Registry.Entry(fpA, longA.length(), log().toString(), List.of(new Registry.Read(fpA, longA.length(), sizeA)));
+        start();
+        run();
+        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 10);
+        List<String> expected = new ArrayList<>(lines(1, 5));
+        expected.add("b".repeat(70_000));
+        expected.addAll(lines(10, 15));
+        assertThat(messages()).containsExactlyElementsOf(expected);
+        assertThat(metrics.value("logferry_log_losses_total", "container", "app")).isZero();
+    }
+
     @Test
     void aResumeWhoseFileIsGoneIsReportedLostAndStartsFromTheOldestFile() throws Exception {
         Files.createDirectories(log().getParent());
