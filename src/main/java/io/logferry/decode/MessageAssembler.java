@@ -229,13 +229,7 @@ public final class MessageAssembler {
         String time = st.partialTime;
         Map<String, String> attrs = st.partialAttrs;
         int flags = Message.PARTIAL | (st.partialTruncated ? Message.TRUNCATED : 0);
-        st.partialHold.release();
-        st.partial = null;
-        st.partialBytes = 0;
-        st.partialStart = null;
-        st.partialEnd = null;
-        st.partialAttrs = null;
-        st.partialTruncated = false;
+        clearPartial(st);
         line(st, log, time, start, end, flags, attrs);
     }
 
@@ -333,12 +327,7 @@ public final class MessageAssembler {
         String time = st.linesTime;
         Map<String, String> attrs = st.linesAttrs;
         int flags = st.linesFlags;
-        st.linesHold.release();
-        st.lines = null;
-        st.linesBytes = 0;
-        st.linesStart = null;
-        st.linesEnd = null;
-        st.linesAttrs = null;
+        clearLines(st);
         emit(st.name, time, text, start, end, flags, attrs);
     }
 
@@ -462,25 +451,14 @@ public final class MessageAssembler {
                 Cursor s0 = st.partialStart;
                 String text = st.partial.toString();
                 String time = st.partialTime;
-                st.partialHold.release();
-                st.partial = null;
-                st.partialBytes = 0;
-                st.partialStart = null;
-                st.partialEnd = null;
-                st.partialAttrs = null;
-                st.partialTruncated = false;
+                clearPartial(st);
                 sink.failed(Failure.inFlight(s0, safe(end), st.name, time, text));
             }
             if (st.lines != null) {
                 Cursor s0 = st.linesStart;
                 String text = st.lines.toString();
                 String time = st.linesTime;
-                st.linesHold.release();
-                st.lines = null;
-                st.linesBytes = 0;
-                st.linesStart = null;
-                st.linesEnd = null;
-                st.linesAttrs = null;
+                clearLines(st);
                 sink.failed(Failure.inFlight(s0, safe(end), st.name, time, text));
             }
         }
@@ -525,13 +503,7 @@ public final class MessageAssembler {
         Cursor start = st.partialStart;
         String time = st.partialTime;
         Map<String, String> attrs = st.partialAttrs;
-        st.partialHold.release();
-        st.partial = null;
-        st.partialBytes = 0;
-        st.partialStart = null;
-        st.partialEnd = null;
-        st.partialAttrs = null;
-        st.partialTruncated = false;
+        clearPartial(st);
         emit(st.name, time, text, start, end, Message.PARTIAL | Message.TRUNCATED, attrs);
     }
 
@@ -542,24 +514,43 @@ public final class MessageAssembler {
     }
 
     private void honourCuts(StreamState st) throws InterruptedException {
-        {
-            if (st.partialHold.cutRequested()) {
-                if (st.partial != null) {
-                    cutPartial(st, st.partialEnd);
-                    st.partialDropping = true;       // its line goes on: the rest is dropped
-                } else {
-                    st.partialHold.release();
-                }
-            }
-            if (st.linesHold.cutRequested()) {
-                if (st.lines != null) {
-                    st.linesFlags |= Message.TRUNCATED;
-                    flushLines(st);
-                } else {
-                    st.linesHold.release();
-                }
+        if (st.partialHold.cutRequested()) {
+            if (st.partial != null) {
+                cutPartial(st, st.partialEnd);
+                st.partialDropping = true;       // its line goes on: the rest is dropped
+            } else {
+                st.partialHold.release();
             }
         }
+        if (st.linesHold.cutRequested()) {
+            if (st.lines != null) {
+                st.linesFlags |= Message.TRUNCATED;
+                flushLines(st);
+            } else {
+                st.linesHold.release();
+            }
+        }
+    }
+
+    /** The partial line held is gone (sent, cut or dead-lettered): its memory and its share of the budget given back. */
+    private static void clearPartial(StreamState st) {
+        st.partialHold.release();
+        st.partial = null;
+        st.partialBytes = 0;
+        st.partialStart = null;
+        st.partialEnd = null;
+        st.partialAttrs = null;
+        st.partialTruncated = false;
+    }
+
+    /** The multiline event held is gone (sent or dead-lettered): the same for it. */
+    private static void clearLines(StreamState st) {
+        st.linesHold.release();
+        st.lines = null;
+        st.linesBytes = 0;
+        st.linesStart = null;
+        st.linesEnd = null;
+        st.linesAttrs = null;
     }
 
     /** Gives back every buffer's share of the budget (the tailer ends; what is held is read again at its next start). */
