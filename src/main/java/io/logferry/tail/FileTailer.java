@@ -262,6 +262,18 @@ public final class FileTailer implements Tailer {
         if (early != null) {
             if (resume == null && settings.startPosition() == StartPosition.BEGINNING) {
                 // the container's first file, opened the moment Docker created it: read it from the start
+                int maxFiles = maxFiles();
+                if (maxFiles > 1 && early.firstLook() >= maxFiles) {
+                    lost.increment();
+                    log.warn("LOST: {}: when the agent first opened its logs, Docker had already rotated through all {} files"
+                            + " (max-file); lines written before them may have been deleted unread", container.describe(), maxFiles);
+                }
+                if (early.gapCount() > 0) {
+                    lost.increment();
+                    log.warn("LOST: {}: Docker rotated the log faster than the agent could open its files before the container"
+                            + " was discovered ({} time(s)); files written in between may have been deleted unread",
+                            container.describe(), early.gapCount());
+                }
                 use(early.channel(), null, null, 0, early.key());
                 chain.startEarly(early.key(), newerOf(early));
                 return true;

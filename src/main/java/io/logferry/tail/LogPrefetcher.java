@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
@@ -38,7 +37,18 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
      * An open log file waiting for its tailer, and the files Docker created after it (rotation),
      * oldest first, open too; {@code newer} is the prefetch thread's until {@link #take}.
      */
-    public record Held(FileChannel channel, Object key, long openedAt, List<FileIdentity.Opened> newer) { }
+    public record Held(FileChannel channel, Object key, long openedAt, List<FileIdentity.Opened> newer, int firstLook,
+                       java.util.concurrent.atomic.AtomicInteger gaps) {
+        /**
+         * How many times a look may have missed a file of the chain: the newest file held was gone
+         * from the directory when new ones were found (Docker rotated through {@code max-file}
+         * between two looks), a look could not open every name, or more than {@value #MAX_NEWER}
+         * newer files were waiting. The tailer reports these as possible losses.
+         */
+        public int gapCount() {
+            return gaps.get();
+        }
+    }
 
     private final Path containers;
     private final Map<String, Held> held = new ConcurrentHashMap<>();
@@ -73,6 +83,11 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
         return held.remove(containerId);
     }
 
+    /** The held files of a container without taking them (tests). */
+    Held peek(String containerId) {
+        return held.get(containerId);
+    }
+
     /** Files opened and not handed over yet. */
     int heldCount() {
         return held.size();
@@ -98,7 +113,7 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
                     } else {
                         String id = dir.getFileName().toString();
                         if (name.toString().equals(id + "-json.log")) {
-                            hold(id, dir.resolve(name));
+                            hold(id, dir);
                         }
                     }
                 }
@@ -122,58 +137,123 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
         } catch (IOException | RuntimeException e) {
             return;                              // removed already
         }
-        Path logFile = dir.resolve(id + "-json.log");
-        if (Files.exists(logFile)) {             // created before the watch was in place
-            hold(id, logFile);
+        if (Files.exists(dir.resolve(id + "-json.log"))) {   // created before the watch was in place
+            hold(id, dir);
         }
     }
 
-    private void hold(String id, Path file) {
+    /**
+     * Docker created a {@code -json.log} in the container's directory. By the time this thread
+     * looks, Docker may have rotated again (the file the event was for is {@code -json.log.1} now,
+     * and the path names a newer one), so every file of the chain is looked at, oldest first, and
+     * each one not held yet is opened: the first look holds the oldest as the container's first
+     * file, later ones add what is new to {@code newer}.
+     */
+    private void hold(String id, Path dir) {
         if (!dirs.containsKey(id)) {
             return;                              // adopted by its tailer (or expired)
         }
-        Held first = held.get(id);
-        if (first != null) {
-            holdNewer(first, file);
+        Look look = openChain(dir, id);
+        if (look.files.isEmpty()) {
             return;
         }
-        try {
-            FileIdentity.Opened o = FileIdentity.openStable(file);
-            if (o == null) {
+        Held h = held.get(id);
+        if (h == null) {
+            FileIdentity.Opened oldest = look.files.get(0);
+            Held fresh = new Held(oldest.channel(), oldest.key(), System.nanoTime(),
+                    new ArrayList<>(look.files.subList(1, look.files.size())), look.files.size(),
+                    new java.util.concurrent.atomic.AtomicInteger(look.complete ? 0 : 1));
+            if (held.putIfAbsent(id, fresh) != null) {
+                look.files.forEach(o -> closeQuietly(o.channel()));
+            }
+            return;
+        }
+        synchronized (h.newer()) {
+            if (!held.containsValue(h)) {        // taken meanwhile: its chain looks from now on
+                look.files.forEach(o -> closeQuietly(o.channel()));
                 return;
             }
-            FileChannel ch = o.channel();
-            Held prev = held.putIfAbsent(id, new Held(ch, o.key(), System.nanoTime(), new ArrayList<>()));
-            if (prev != null) {
-                ch.close();
+            Object newest = h.newer().isEmpty() ? h.key() : h.newer().get(h.newer().size() - 1).key();
+            boolean newestThere = false;
+            boolean added = false;
+            for (FileIdentity.Opened o : look.files) {
+                boolean known = o.key().equals(h.key()) || h.newer().stream().anyMatch(n -> n.key().equals(o.key()));
+                if (known) {
+                    newestThere |= o.key().equals(newest);
+                    closeQuietly(o.channel());
+                    continue;
+                }
+                h.newer().add(o);
+                added = true;
+                if (h.newer().size() > MAX_NEWER) {
+                    closeQuietly(h.newer().remove(0).channel());
+                    h.gaps().incrementAndGet();
+                }
             }
-        } catch (NoSuchFileException e) {
-            log.debug("container {}: its log was removed before it could be opened", id);
-        } catch (IOException e) {
-            log.debug("container {}: cannot open its log early: {}", id, e.getMessage());
+            if ((added && !newestThere) || !look.complete) {
+                h.gaps().incrementAndGet();
+            }
         }
     }
 
-    /** A new {@code -json.log} of a container whose first one is held: Docker rotated before the tailer came. */
-    private void holdNewer(Held first, Path file) {
+    /** The files of one look at a container's chain, oldest first; {@code complete}: every name was opened. */
+    private record Look(List<FileIdentity.Opened> files, boolean complete) { }
+
+    private static final int LOOK_ATTEMPTS = 5;
+
+    /**
+     * Opens every file of the chain, oldest first. A look taken while Docker renames files can
+     * miss a name or see one file under two: it is taken again (a few times), then accepted as
+     * incomplete.
+     */
+    private static Look openChain(Path dir, String id) {
+        for (int attempt = 1; ; attempt++) {
+            List<Path> names = chainNames(dir, id);
+            List<FileIdentity.Opened> files = new ArrayList<>();
+            java.util.Set<Object> keys = new java.util.HashSet<>();
+            boolean complete = true;
+            for (Path p : names) {
+                FileIdentity.Opened o;
+                try {
+                    o = FileIdentity.openStable(p);
+                } catch (IOException e) {
+                    o = null;
+                }
+                if (o == null || !keys.add(o.key())) {
+                    complete = false;
+                    if (o != null) {
+                        closeQuietly(o.channel());
+                    }
+                    continue;
+                }
+                files.add(o);
+            }
+            // the same names, naming the same files, after the look: no rename happened during it
+            complete = complete && names.equals(chainNames(dir, id));
+            for (int i = 0; complete && i < names.size(); i++) {
+                complete = files.get(i).key().equals(FileIdentity.key(names.get(i)));
+            }
+            if (complete || attempt == LOOK_ATTEMPTS) {
+                return new Look(files, complete);
+            }
+            files.forEach(o -> closeQuietly(o.channel()));
+        }
+    }
+
+    private static List<Path> chainNames(Path dir, String id) {
+        List<Path> names = RotationChain.rotatedOldestFirst(dir, id);
+        Path current = dir.resolve(id + "-json.log");
+        if (Files.exists(current)) {
+            names.add(current);
+        }
+        return names;
+    }
+
+    private static void closeQuietly(FileChannel ch) {
         try {
-            FileIdentity.Opened o = FileIdentity.openStable(file);
-            if (o == null) {
-                return;
-            }
-            synchronized (first.newer()) {
-                boolean known = o.key().equals(first.key()) || first.newer().stream().anyMatch(n -> n.key().equals(o.key()));
-                if (known || !held.containsValue(first)) {
-                    o.channel().close();
-                    return;
-                }
-                first.newer().add(o);
-                if (first.newer().size() > MAX_NEWER) {
-                    first.newer().remove(0).channel().close();
-                }
-            }
-        } catch (IOException e) {
-            log.debug("cannot open a rotated log early: {}", e.getMessage());
+            ch.close();
+        } catch (IOException ignored) {
+            // read-only
         }
     }
 

@@ -283,6 +283,11 @@ final class RotationChain {
      * missing for a moment, and a look at that moment must still see {@code .2} and beyond.
      */
     List<Path> rotatedOldestFirst() {
+        return rotatedOldestFirst(dir, containerId);
+    }
+
+    /** {@link #rotatedOldestFirst()} of any container's directory. */
+    static List<Path> rotatedOldestFirst(Path dir, String containerId) {
         java.util.TreeMap<Integer, Path> byNumber = new java.util.TreeMap<>(java.util.Comparator.reverseOrder());
         String prefix = containerId + "-json.log.";
         try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir, prefix + "*")) {
