@@ -550,10 +550,14 @@ final class RotationChain {
      * may have come and gone unseen: that is reported as a loss.
      */
     private void discover() throws IOException {
+        // the creations inotify reported before this look starts: each is of a file this look lists, or of one
+        // Docker deleted before it (a creation reported later, during the look, counts for the next look, whose
+        // count it can only raise: a loss is then reported where none was, never the reverse)
+        int made = created.getAndSet(0);
         // a look while Docker renames files (inotify wakes this thread right then) can see a name that is
         // gone when it is opened, or one file under two names: such a look is taken again
         for (int attempt = 1; ; attempt++) {
-            if (discoverOnce(attempt == DISCOVER_ATTEMPTS)) {
+            if (discoverOnce(attempt == DISCOVER_ATTEMPTS, made)) {
                 return;
             }
         }
@@ -562,7 +566,7 @@ final class RotationChain {
     private static final int DISCOVER_ATTEMPTS = 5;
 
     /** One look; false (and nothing changed) when the directory changed under it and {@code last} is false. */
-    private boolean discoverOnce(boolean last) throws IOException {
+    private boolean discoverOnce(boolean last, int made) throws IOException {
         Object readingNow = reading;
         Set<Object> present = new HashSet<>();
         List<Upcoming> found = new ArrayList<>();
@@ -624,7 +628,7 @@ final class RotationChain {
             }
             return false;
         }
-        handOver(found, present, readingNow, stable);
+        handOver(found, present, readingNow, stable, made);
         return true;
     }
 
@@ -632,10 +636,9 @@ final class RotationChain {
      * Queues the files {@code found} for the tailer (or closes them when it has gone), reports a
      * loss when even the newest known file is gone, and forgets what Docker deleted.
      */
-    private void handOver(List<Upcoming> found, Set<Object> present, Object readingNow, boolean stable) {
+    private void handOver(List<Upcoming> found, Set<Object> present, Object readingNow, boolean stable, int made) {
         // with inotify, the files Docker created since the last look are counted: when every one is found, even the
         // newest known file being gone (two rotations in one burst) lost nothing
-        int made = created.getAndSet(0);
         boolean exact = counting;
         counting = watched;
         boolean allFound = exact && made <= found.size();
