@@ -642,7 +642,10 @@ final class RotationChain {
         boolean exact = counting;
         counting = watched;
         boolean allFound = exact && made <= found.size();
-        if (stable && newestKey != null && !present.contains(newestKey) && !found.isEmpty() && !allFound) {
+        // a look that stayed unstable (Docker renamed files during every attempt) may have missed the newest known
+        // file's name for a moment: it is gone only if a second listing does not have it either
+        boolean newestGone = newestKey != null && !present.contains(newestKey) && (stable || !presentKeys().contains(newestKey));
+        if (newestGone && !found.isEmpty() && !allFound) {
             lost.increment();
             log.warn("LOST: {}: Docker rotated every log file known to the agent away within one check; files written in between"
                     + " may have been deleted unread (the agent is behind the container's write rate)", container.get());

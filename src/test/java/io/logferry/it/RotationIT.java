@@ -70,7 +70,9 @@ class RotationIT {
         agent.start();
         // 10,000 lines, a pause during which the agent stops, then 40,000 more while it is down
         String id = docker.run(run, Map.of("logferry.test", run), chunks(0, 10_000) + "; sleep 8; " + chunks(10_000, 50_000), false, ROTATE);
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> es.count("logs-docker-" + run) >= 10_000);
+        // (or fewer, with the loss reported, when a loaded machine kept the agent from opening a file in time: see the running case)
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> es.count("logs-docker-" + run) >= 10_000 || agent.output().contains("LOST: " + run));
         assertThat(agent.terminate()).isZero();
         await().atMost(Duration.ofSeconds(120)).until(() -> docker.exited(id));
         agent.start();
