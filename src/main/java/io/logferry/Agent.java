@@ -46,6 +46,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -340,6 +341,16 @@ public final class Agent implements AutoCloseable {
         @Override
         public void forget(String containerId) {
             spool.deleteContainer(containerId);
+        }
+
+        @Override
+        public Set<String> spooledIds() {
+            return spool.containerIdsWithSegments();
+        }
+
+        @Override
+        public void discardSpooled(String containerId, String why) {
+            spool.discard(containerId, why);
         }
 
         @Override

@@ -101,6 +101,15 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
         /** A removed container is forgotten (everything of it acknowledged): its spooled bytes go too. */
         default void forget(String containerId) {
         }
+
+        /** Every container id with a segment in the spool, its description readable or not. */
+        default Set<String> spooledIds() {
+            return Set.of();
+        }
+
+        /** The container's spooled bytes will never be shipped ({@code why}): counted, reported and deleted. */
+        default void discardSpooled(String containerId, String why) {
+        }
     }
 
     /** One container the agent reads or has read and not yet forgotten. Loop thread only. */
@@ -441,7 +450,8 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
      * ships the spool from the registry's cursor, and is forgotten once all is acknowledged.
      */
     private void resumeSpooled(Set<String> ids) {
-        for (Map.Entry<String, ContainerInfo> e : tailers.spooled().entrySet()) {
+        Map<String, ContainerInfo> spooled = tailers.spooled();
+        for (Map.Entry<String, ContainerInfo> e : spooled.entrySet()) {
             if (ids.contains(e.getKey()) || tracked.containsKey(e.getKey())) {
                 continue;                    // its tailer reads the spool before its files
             }
@@ -450,10 +460,35 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
             fromSpool.remove(e.getKey());
             Tracked t = tracked.get(e.getKey());
             if (t == null) {
-                log.warn("container {} is gone and its spooled bytes are not shipped: it is no longer selected", e.getValue().describe());
-                continue;
+                continue;                    // discarded below
             }
             markRemoved(t);
+        }
+        sweepSpool(ids, spooled);
+    }
+
+    /**
+     * At the first listing: spooled bytes that no tailer will read are counted, reported
+     * ({@code LOST:}) and deleted, so that they neither hold the spool's space forever nor go
+     * silently: a container this configuration does not select (gone or present), one read
+     * through the Docker logs API now (only a file tailer reads the spool), one whose spooled
+     * description is unreadable or names another container and that no longer exists.
+     */
+    private void sweepSpool(Set<String> ids, Map<String, ContainerInfo> spooled) {
+        for (String id : tailers.spooledIds()) {
+            Tracked t = tracked.get(id);
+            if (t != null && !t.api) {
+                continue;                    // its file tailer reads the spool before its files
+            }
+            String why;
+            if (t != null) {
+                why = "the container is read through the Docker logs API now, which does not read the spool";
+            } else if (ids.contains(id) || spooled.containsKey(id)) {
+                why = "this configuration does not ship the container" + (ids.contains(id) ? "" : " (it is gone)");
+            } else {
+                why = "its spooled description is unreadable or names another container, and the container is gone";
+            }
+            tailers.discardSpooled(id, why);
         }
     }
 

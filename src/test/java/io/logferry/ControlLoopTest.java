@@ -40,7 +40,7 @@ class ControlLoopTest {
 
     private ControlLoop loop(Map<String, String> env, Map<String, Registry.Entry> registry) throws Exception {
         Map<String, String> all = new java.util.HashMap<>(env);
-        all.put("LOGFERRY_DOCKER_READ_MODE", "api");
+        all.putIfAbsent("LOGFERRY_DOCKER_READ_MODE", "api");
         Config config = new ConfigLoader(all).load(null);
         loop = new ControlLoop(config, new Selector(config, ""), new DataStreamBudget(config), metrics, registry, tailers, runner,
                 new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30)), STABLE);
@@ -80,6 +80,40 @@ class ControlLoopTest {
         loop.listed(Set.of("here"));
         runner.drain();
         assertThat(tailers.made).as("the spool is claimed at the first listing only").hasSize(2);
+    }
+
+    @Test
+    void spooledBytesNoTailerWillReadAreDiscardedWithAReasonAtTheFirstListing() throws Exception {
+        Map<String, String> off = Map.of("logferry.enable", "false");
+        tailers.spooled.put("gone-off", container("gone-off", "/gone-off", false, off));
+        tailers.spooled.put("here-off", container("here-off", "/here-off", true, off));
+        tailers.spooled.put("gone", container("gone", false));
+        tailers.spooled.put("here", container("here", true));
+        tailers.unreadable.add("broken");
+        loop(Map.of("LOGFERRY_DOCKER_READ_MODE", "file"), Map.of()).connected("host-1");
+        loop.present(container("here", true), true);
+        loop.present(container("here-off", "/here-off", true, off), true);
+        loop.listed(Set.of("here", "here-off"));
+        runner.drain();
+        assertThat(tailers.made).extracting(t -> t.container().id()).as("shipped from the spool").containsExactly("here", "gone");
+        assertThat(tailers.discarded).containsOnlyKeys("gone-off", "here-off", "broken");
+        assertThat(tailers.discarded.get("gone-off")).contains("does not ship").contains("gone");
+        assertThat(tailers.discarded.get("here-off")).contains("does not ship").doesNotContain("gone");
+        assertThat(tailers.discarded.get("broken")).contains("unreadable");
+        loop.listed(Set.of("here", "here-off"));
+        runner.drain();
+        assertThat(tailers.discarded).as("swept at the first listing only").hasSize(3);
+    }
+
+    @Test
+    void aContainerReadThroughTheApiNowHasItsSpooledBytesDiscarded() throws Exception {
+        tailers.spooled.put("here", container("here", true));
+        loop().connected("host-1");                   // read_mode api
+        loop.present(container("here", true), true);
+        loop.listed(Set.of("here"));
+        runner.drain();
+        assertThat(tailers.discarded).containsOnlyKeys("here");
+        assertThat(tailers.discarded.get("here")).contains("Docker logs API");
     }
 
     @Test
@@ -395,10 +429,25 @@ class ControlLoopTest {
         final List<FakeTailer> made = new ArrayList<>();
         final Map<String, ContainerInfo> spooled = new java.util.TreeMap<>();
         final List<String> forgotten = new ArrayList<>();
+        /** Spooled container ids whose description is unreadable (not in {@link #spooled}). */
+        final Set<String> unreadable = new java.util.TreeSet<>();
+        final Map<String, String> discarded = new java.util.TreeMap<>();
 
         @Override
         public Map<String, ContainerInfo> spooled() {
             return spooled;
+        }
+
+        @Override
+        public Set<String> spooledIds() {
+            Set<String> all = new java.util.TreeSet<>(spooled.keySet());
+            all.addAll(unreadable);
+            return all;
+        }
+
+        @Override
+        public void discardSpooled(String containerId, String why) {
+            discarded.put(containerId, why);
         }
 
         @Override

@@ -35,7 +35,7 @@ public enum Metric {
     SPOOL_FILES("logferry_spool_files", Type.GAUGE, "Spool files (one per spooled byte range of a log file)"),
     SPOOLED_BYTES("logferry_spooled_bytes_total", Type.COUNTER, "Bytes copied into the spool"),
     SPOOL_LOST_BYTES("logferry_spool_lost_bytes_total", Type.COUNTER,
-            "Bytes that should have gone to the spool and did not fit, by reason (spool_limit: beyond spool.max_bytes)"),
+            "Bytes that should have gone to the spool and did not fit, or spooled bytes no tailer will read, by reason (spool_limit: beyond spool.max_bytes; not_shipped: swept at start)"),
     BUFFERS_BYTES("logferry_buffers_bytes", Type.GAUGE,
             "UTF-8 bytes held in per-container buffers (partial lines, multiline events, API line buffers), bounded by limits.buffers_max_bytes"),
     BUFFERS_CUT("logferry_buffers_cut_total", Type.COUNTER,

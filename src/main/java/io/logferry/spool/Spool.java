@@ -349,6 +349,34 @@ public final class Spool {
         }
     }
 
+    /** Every container with at least one segment (its description readable or not). */
+    public synchronized java.util.Set<String> containerIdsWithSegments() {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (String id : containerIds()) {
+            if (!segments(id).isEmpty()) {
+                out.add(id);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The container's segments will never be shipped ({@code why}): their bytes are counted
+     * ({@code logferry_spool_lost_bytes_total{reason="not_shipped"}}), reported with a
+     * {@code LOST:} line, and deleted with the container's directory.
+     */
+    public synchronized void discard(String containerId, String why) {
+        List<Segment> segs = segments(containerId);
+        long lost = segs.stream().mapToLong(Segment::length).sum();
+        if (segs.isEmpty()) {
+            return;
+        }
+        metrics.counter(Metric.SPOOL_LOST_BYTES, "reason", "not_shipped").add(lost);
+        log.warn("LOST: container {}: {} spooled byte(s) in {} segment(s) are not shipped and are deleted from the spool: {}",
+                containerId.substring(0, Math.min(12, containerId.length())), lost, segs.size(), why);
+        deleteContainer(containerId);
+    }
+
     /** Everything of the container is acknowledged (or it is forgotten): its segments and description go. */
     public synchronized void deleteContainer(String containerId) {
         Path cdir = dir.resolve(containerId);

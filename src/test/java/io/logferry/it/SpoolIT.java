@@ -106,6 +106,39 @@ class SpoolIT {
     }
 
     @Test
+    void spooledBytesOfAContainerTheNewConfigExcludesAreSweptCountedAndReported() throws Exception {
+        String run = TestEnv.uniqueName("sweep");
+        agentWarmedUp(run, "");
+        es("stop");
+        String id = docker.run(run + "-gone", Map.of("logferry.test", run, "sweep", "me"), Containers.numbered("s", 300, false), true,
+                Map.of());
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> !docker.exists(id));
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .failFast("the agent exited:\n" + agent.output(), () -> !agent.alive())
+                .until(() -> agent.metric("logferry_spool_files") >= 1);
+        long spooled = agent.metric("logferry_spool_bytes");
+        agent.kill();
+        assertThat(spoolFiles()).as("segments on disk after SIGKILL").isNotEmpty();
+
+        // the operator's new config no longer ships that container: its spooled bytes can never be shipped
+        String yaml = Files.readString(agent.configFile());
+        Files.writeString(agent.configFile(), yaml.replace("include_labels: [\"logferry.test=" + run + "\"]",
+                "include_labels: [\"logferry.test=" + run + "\"]\n  exclude_labels: [\"sweep=me\"]"));
+        es("start");
+        agent.start();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .failFast("the agent exited:\n" + agent.output(), () -> !agent.alive())
+                .until(() -> agent.metric("logferry_spool_lost_bytes_total{reason=\"not_shipped\"}") > 0);
+        long lost = agent.metric("logferry_spool_lost_bytes_total{reason=\"not_shipped\"}");
+        System.out.printf("[fault-scenario] spool sweep: %d bytes spooled, %d counted not_shipped at the restart%n", spooled, lost);
+        assertThat(lost).as("every spooled byte counted").isEqualTo(spooled);
+        assertThat(agent.metric("logferry_spool_bytes")).isZero();
+        assertThat(spoolFiles()).as("segments on disk after the sweep").isEmpty();
+        assertThat(agent.output()).contains("LOST: container " + id.substring(0, 12)).contains("not shipped");
+        assertThat(new Es(TestEnv.esUrl()).count("logs-docker-" + run)).as("only the warm-up line").isEqualTo(1);
+    }
+
+    @Test
     void rotationDeletingHeldFilesLosesNothingAcrossSigkillWhileElasticsearchIsDown() throws Exception {
         Instant started = Instant.now();
         String run = TestEnv.uniqueName("rot");
