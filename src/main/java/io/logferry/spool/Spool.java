@@ -244,11 +244,8 @@ public final class Spool {
             bytes.addAndGet(s.length());
             files.incrementAndGet();
             metrics.counter(Metric.SPOOLED_BYTES).add(s.length());
-            if (problem != null) {
-                log.info("spool {} works again", dir);
-            }
-            failing.clear();
-            problem = null;
+            // this copy is in; the spool stays degraded while another copy that failed is still wanted
+            settledLocked(container.id(), fileId);
             return new Written(s, keep);
         } catch (IOException e) {
             try {

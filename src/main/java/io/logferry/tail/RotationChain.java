@@ -84,6 +84,8 @@ final class RotationChain {
         boolean spooled;
         /** Guarded by the chain's lock: the copy holds its bytes and the file is closed. */
         boolean channelClosed;
+        /** Written by the spool thread when a copy failed, read by the watch: when it is tried again (nanoTime; 0: not failed). */
+        volatile long retryAt;
         final List<Spool.Segment> copies = new ArrayList<>();
 
         Source(long seq, FileChannel channel, Object key, String fileId, Spool.Segment segment, long start) {
@@ -482,6 +484,10 @@ final class RotationChain {
         }
         left.forEach(u -> close(u.channel()));
         read.forEach(r -> close(r.channel));
+        if (spool != null) {
+            read.stream().filter(r -> !r.spooled && r.fileId != null)
+                    .forEach(r -> spool.settled(containerId, r.fileId));   // the tailer ended: no copy of them is wanted
+        }
     }
 
     /**
@@ -717,7 +723,7 @@ final class RotationChain {
         Set<Object> keys = new HashSet<>();
         for (Source s : open) {
             keys.add(s.key);
-            if (!s.spooled && s.key != null && !spooling.contains(s)
+            if (!s.spooled && s.key != null && !spooling.contains(s) && (s.retryAt == 0 || now - s.retryAt >= 0)
                     && (spoolAll || gone(s.key, present) || rotatedUnacknowledged(s, c, now))) {
                 onSpoolThread(s, () -> copy(s, acked.get()));
             }
@@ -755,6 +761,9 @@ final class RotationChain {
         for (Source s : done) {
             close(s.channel);
             if (spool != null) {
+                if (!s.spooled && s.fileId != null) {
+                    spool.settled(containerId, s.fileId);   // a copy that failed is no longer needed
+                }
                 if (s.segment != null) {
                     spool.delete(s.segment);
                 }
@@ -784,6 +793,7 @@ final class RotationChain {
             long size = size(s.channel);
             String id = s.fileId;
             Spool.Segment seg = null;
+            boolean failed = false;
             try {
                 if (id == null) {
                     id = FileIdentity.fingerprint(s.channel);
@@ -792,11 +802,17 @@ final class RotationChain {
                     seg = spool.write(info.get(), id, FileIdentity.firstTime(s.channel), s.channel, from, size).segment();
                 }
             } catch (IOException e) {
-                // logged by the spool and shown on /health; the file stays open and is read as before
+                // logged by the spool and shown on /health until this copy is in or no longer needed; the file stays
+                // open and is read as before, and the copy is tried again
+                failed = true;
             }
             boolean readOut;
             lock.lock();
             try {
+                if (failed) {
+                    s.retryAt = nanoTime.getAsLong() + SPOOL_RETRY_NANOS;
+                    return;
+                }
                 s.spooled = true;
                 if (seg != null) {
                     s.copies.add(seg);
@@ -959,6 +975,9 @@ final class RotationChain {
         }
         lost.increment();
         lostBytes.add(size - kept);
+        if (spool != null) {
+            spool.settled(containerId, u.fileId());      // reported lost: no copy of it is wanted any more
+        }
         log.warn("LOST: {}: a rotated log file (fingerprint {}, first seen as {}) was held open unread while the tailer was"
                 + " behind; released to stay within limits.held_files_per_container ({}, {} held) and limits.held_bytes_total"
                 + " ({}, {} held by all containers): its bytes {}-{} are lost", container.get(), u.fileId(), u.seenAs().getFileName(),

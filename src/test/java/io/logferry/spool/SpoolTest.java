@@ -117,6 +117,29 @@ class SpoolTest {
     }
 
     @Test
+    void theSpoolStaysDegradedUntilTheCopyThatFailedIsInOrNoLongerWanted() throws IOException {
+        Path dir = root.resolve("spool");
+        Spool spool = new Spool(dir, 1 << 20, metrics);
+        try (FileChannel ch = log("line0\nline1\n")) {
+            Path blocker = dir.resolve(ID).resolve("00000001.seg.tmp");
+            Files.createDirectories(blocker.resolve("x"));
+            assertThatThrownBy(() -> spool.write(C, "fp-a", 0, ch, 0, 6)).isInstanceOf(IOException.class);
+            Files.delete(blocker.resolve("x"));
+            Files.delete(blocker);
+            spool.write(C, "fp-b", 0, ch, 0, 6);
+            assertThat(spool.problem()).as("another file's copy is in; fp-a's is not").contains("cannot be written");
+            spool.write(C, "fp-a", 0, ch, 0, 6);
+            assertThat(spool.problem()).as("the copy that failed is in").isNull();
+
+            Files.createDirectories(dir.resolve(ID).resolve("00000004.seg.tmp").resolve("x"));
+            assertThatThrownBy(() -> spool.write(C, "fp-c", 0, ch, 0, 6)).isInstanceOf(IOException.class);
+            assertThat(spool.problem()).contains("cannot be written");
+            spool.settled(ID, "fp-c");
+            assertThat(spool.problem()).as("acknowledged meanwhile: the copy is no longer wanted").isNull();
+        }
+    }
+
+    @Test
     void aTornSegmentIsLeftAloneAndNotShipped() throws IOException {
         Spool spool = new Spool(root.resolve("spool"), 1 << 20, metrics);
         try (FileChannel ch = log("line0\nline1\n")) {
