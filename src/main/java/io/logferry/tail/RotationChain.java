@@ -142,6 +142,8 @@ final class RotationChain {
         t.setDaemon(true);
         return t;
     });
+    /** Waiting files the full spool could not take any of (reported lost once by it): not offered again (any thread). */
+    private final Set<Object> spoolRefused = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** The sources and waiting files being copied on the spool thread now (any thread). */
     private final Set<Object> spooling = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** After the spool failed, a waiting file is offered to it again after this long (one error line per file and 10 s). */
@@ -966,6 +968,13 @@ final class RotationChain {
             return;
         }
         close(u.channel());
+        if (w != null && kept < size) {
+            // the spool kept what fit and reported the rest LOST with its range (one count per loss: not again here)
+            log.info("{}: a rotated log file (fingerprint {}, first seen as {}) held open unread while the tailer is behind was"
+                    + " moved to the spool as far as it had room ({} of {} bytes) to stay within limits.held_*", container.get(),
+                    u.fileId(), u.seenAs().getFileName(), kept, size);
+            return;
+        }
         if (kept >= size) {
             log.info("{}: a rotated log file (fingerprint {}, first seen as {}) held open unread while the tailer is behind was"
                     + " moved to the spool ({} bytes) to stay within limits.held_files_per_container ({}, {} held) and"
@@ -993,10 +1002,15 @@ final class RotationChain {
             return;
         }
         for (Upcoming u : snapshot()) {
-            if (u.live() && !spooling.contains(u) && (spoolAll || gone(u.key(), present))) {
+            if (u.live() && !spooling.contains(u) && !spoolRefused.contains(u.key()) && (spoolAll || gone(u.key(), present))) {
                 onSpoolThread(u, () -> {
                     Spool.Written w = toSpool(u, size(u.channel()));
                     absentSince.remove(u.key());
+                    if (w != null && w.segment() == null) {
+                        // the spool is full: it reported the file LOST once; the tailer still reads it from the open file,
+                        // and it is not offered again (which would report it again every round)
+                        spoolRefused.add(u.key());
+                    }
                     if (w != null && w.segment() != null) {
                         if (replace(u, w.segment())) {
                             close(u.channel());
