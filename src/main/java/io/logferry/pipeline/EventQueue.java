@@ -521,22 +521,6 @@ public final class EventQueue {
         }
     }
 
-    public boolean awaitEmpty(long timeout, TimeUnit unit) throws InterruptedException {
-        long deadline = System.nanoTime() + unit.toNanos(timeout);
-        while (System.nanoTime() < deadline) {
-            if (size() == 0) {
-                return true;
-            }
-            lock.lockInterruptibly();
-            try {
-                notFull.await(10, TimeUnit.MILLISECONDS);
-            } finally {
-                lock.unlock();
-            }
-        }
-        return size() == 0;
-    }
-
     public int size() {
         lock.lock();
         try {
@@ -560,16 +544,6 @@ public final class EventQueue {
         lock.lock();
         try {
             return lanes.size();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** The containers with events queued now. */
-    public int lanes() {
-        lock.lock();
-        try {
-            return fresh.size() + ring.size();
         } finally {
             lock.unlock();
         }

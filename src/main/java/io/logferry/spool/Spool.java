@@ -122,15 +122,6 @@ public final class Spool {
         metrics.gauge(Metric.SPOOL_FILES, files::get);
     }
 
-    /** {@code spool.path}, or when empty {@code spool} beside the registry file. */
-    public static Path resolve(String spoolPath, String registryPath) {
-        if (!spoolPath.isEmpty()) {
-            return Path.of(spoolPath);
-        }
-        Path parent = Path.of(registryPath).toAbsolutePath().getParent();
-        return parent.resolve("spool");
-    }
-
     public Path dir() {
         return dir;
     }

@@ -152,12 +152,6 @@ class SpoolTest {
     }
 
     @Test
-    void theDefaultPathIsBesideTheRegistry() {
-        assertThat(Spool.resolve("", "/var/lib/logferry/registry.json")).isEqualTo(Path.of("/var/lib/logferry/spool"));
-        assertThat(Spool.resolve("/data/spool", "/var/lib/logferry/registry.json")).isEqualTo(Path.of("/data/spool"));
-    }
-
-    @Test
     void spoolFilesAreTheAgentsOnlyAsTheRegistryIs() throws IOException {
         Spool spool = new Spool(root.resolve("spool"), 1 << 20, metrics);
         try (FileChannel ch = log("line0\nline1\n")) {
