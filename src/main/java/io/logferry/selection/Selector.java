@@ -63,6 +63,8 @@ public final class Selector {
     static final int MAX_RATE = 1_000_000_000;
     private final String deadLetter;
     private final String selfId;
+    /** The label keys {@code selection.include_labels} and {@code exclude_labels} name: never unknown labels. */
+    private final java.util.Set<String> selectionKeys;
     /** The settings without any label: the last resort of {@link #decide}. */
     private final ContainerSettings fallback;
 
@@ -74,6 +76,14 @@ public final class Selector {
         this.queue = config.queue();
         this.deadLetter = config.elasticsearch().deadLetter();
         this.selfId = selfId == null ? "" : selfId;
+        java.util.Set<String> keys = new java.util.HashSet<>();
+        for (String sel : selection.includeLabels()) {
+            keys.add(sel.indexOf('=') < 0 ? sel.trim() : sel.substring(0, sel.indexOf('=')).trim());
+        }
+        for (String sel : selection.excludeLabels()) {
+            keys.add(sel.indexOf('=') < 0 ? sel.trim() : sel.substring(0, sel.indexOf('=')).trim());
+        }
+        this.selectionKeys = java.util.Set.copyOf(keys);
         this.fallback = settings(Map.of(), new ArrayList<>());
     }
 
@@ -163,7 +173,10 @@ public final class Selector {
     }
 
     private Decision decide(ContainerInfo c, List<Refusal> warnings) {
-        unknownLabels(c.labels(), warnings);
+        if (inScope(c.labels())) {
+            // not for containers the config's label selection leaves out: their labels are none of this agent's business
+            unknownLabels(c.labels(), selectionKeys, warnings);
+        }
         HintVariables.Expanded expanded = HintVariables.expand(c, c.labels());
         expanded.warnings().forEach(w -> warnings.add(new Refusal(Refusal.VARIABLE, w)));
         Map<String, String> labels = expanded.labels();
@@ -218,12 +231,16 @@ public final class Selector {
      * A warning for each {@code logferry.*} label and {@code co.elastic.logs/*} hint that names no
      * setting, with the nearest known one ({@link io.logferry.config.ConfigLoader#nearest}, as for
      * {@code LOGFERRY_*} variables): {@code logferry.enabled=false} would otherwise ship the
-     * container without a word. At most {@link #UNKNOWN_MAX} warnings per container.
+     * container without a word. A key the config's label selection names is the operator's, not
+     * a misspelling. At most {@link #UNKNOWN_MAX} warnings per container.
      */
-    private static void unknownLabels(Map<String, String> labels, List<Refusal> warnings) {
+    private static void unknownLabels(Map<String, String> labels, java.util.Set<String> selectionKeys, List<Refusal> warnings) {
         int n = 0;
         for (String key : new java.util.TreeSet<>(labels.keySet())) {
             String why = null;
+            if (selectionKeys.contains(key)) {
+                continue;       // the operator's own: selection.include_labels / exclude_labels name it
+            }
             if (key.startsWith(PREFIX)) {
                 String rest = key.substring(PREFIX.length());
                 if (KNOWN.contains(rest) || rest.startsWith("fields.") || rest.startsWith("processors.")) {
@@ -258,6 +275,12 @@ public final class Selector {
 
     /** Most unknown-label warnings per container: a container with a thousand misspelt labels gets a bounded list. */
     static final int UNKNOWN_MAX = 10;
+
+    /** Whether {@code selection.include_labels} and {@code exclude_labels} let the container through. */
+    private boolean inScope(Map<String, String> labels) {
+        return selection.includeLabels().stream().allMatch(sel -> matches(labels, sel))
+                && selection.excludeLabels().stream().noneMatch(sel -> matches(labels, sel));
+    }
 
     static boolean matches(Map<String, String> labels, String selector) {
         int eq = selector.indexOf('=');

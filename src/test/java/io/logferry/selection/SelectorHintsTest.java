@@ -294,6 +294,16 @@ class SelectorHintsTest {
     }
 
     @Test
+    void labelsTheConfigsSelectionNamesAreNotUnknown() throws Exception {
+        Config c = new ConfigLoader(Map.of("LOGFERRY_SELECTION_INCLUDE_LABELS", "logferry.team=a",
+                "LOGFERRY_SELECTION_EXCLUDE_LABELS", "logferry.skip")).load(null);
+        Selector.Decision d = decide(c, "logferry.team", "a", "logferry.tema", "b");
+        assertThat(d.warnings()).containsExactly("label 'logferry.tema' is not a logferry label and is ignored");
+        // a container the selection leaves out gets no warnings for its labels
+        assertThat(decide(c, "logferry.team", "b", "logferry.enabled", "false").warnings()).isEmpty();
+    }
+
+    @Test
     void unknownLabelWarningsAreBounded() {
         Map<String, String> many = new HashMap<>();
         for (int i = 0; i < 1000; i++) {
