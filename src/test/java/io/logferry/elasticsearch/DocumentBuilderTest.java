@@ -122,8 +122,10 @@ class DocumentBuilderTest {
                 null, "", 0, io.logferry.model.Priority.NORMAL, 2, null, "nginx", "nginx.error");
         DocumentBuilder b = new DocumentBuilder(container(ID, Map.of()), s, AGENT, PATH);
         for (String stream : List.of("stdout", "stderr")) {
-            Message m = new Message(stream, TIME, "{\"event\":{\"module\":\"x\",\"dataset\":\"y\"}}", new Cursor(1, "fileA", 0),
-                    new Cursor(1, "fileA", 10), 0, null, null, null);
+            // content that names event.module and event.dataset: it cannot move the document or relabel its module
+            Map<String, Object> json = new java.util.LinkedHashMap<>();
+            json.put("event", new java.util.LinkedHashMap<>(Map.of("module", "x", "dataset", "y", "action", "get")));
+            Message m = new Message(stream, TIME, "hello", new Cursor(1, "fileA", 0), new Cursor(1, "fileA", 10), 0, json, null, null);
             LogEvent e = b.encode(m, new AckTracker(ID, null));
             String dataset = stream.equals("stdout") ? "nginx.access" : "nginx.error";
             assertThat(e.index()).isEqualTo("logs-" + dataset + "-prod");
@@ -134,6 +136,9 @@ class DocumentBuilderTest {
             assertThat(doc.at("/data_stream/dataset").asText()).isEqualTo(dataset);
             assertThat(doc.at("/event/dataset").asText()).isEqualTo(dataset);
             assertThat(doc.at("/event/module").asText()).isEqualTo("nginx");
+            assertThat(doc.at("/json/event/module").asText()).isEqualTo("x");
+            assertThat(doc.at("/json/event/dataset").asText()).isEqualTo("y");
+            assertThat(doc.get("event.action").asText()).isEqualTo("get");
         }
         // without a module, no event.module
         Doc plain = build(builder(), message("x", 0, 0));
