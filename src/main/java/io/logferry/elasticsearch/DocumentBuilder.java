@@ -206,7 +206,8 @@ public final class DocumentBuilder implements Encoder {
      */
     @Override
     public LogEvent deadLetter(Failure f, AckTracker tracker) {
-        return failedLines.letter(f, tracker, id(f.start()), index, containerId, logPath);
+        return failedLines.letter(f, tracker, id(f.start()), stderrTail != constantTail && "stderr".equals(f.stream()) ? stderrIndex : index,
+                containerId, logPath);
     }
 
     /** The label that names the container's {@code service.name}, over the compose service. */

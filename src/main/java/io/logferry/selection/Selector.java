@@ -576,6 +576,13 @@ public final class Selector {
                 dataset = route[1];
                 stderrDataset = route[2];
             }
+        } else {
+            for (String f : List.of("fileset", "fileset.all", "fileset.stdout", "fileset.stderr")) {
+                String v = labels.get(HINT + f);
+                if (v != null) {
+                    refuse(warnings, Refusal.INVALID, HINT + f, v, "is given without " + HINT + "module", "no module");
+                }
+            }
         }
         String ns = labels.get(PREFIX + "namespace");
         if (ns != null) {
@@ -583,7 +590,8 @@ public final class Selector {
                     Refusal.NAMESPACE, warnings);
         }
         String stream = DataStream.logs(dataset, namespace).name();
-        if (stream.equalsIgnoreCase(deadLetter) && !(dataset.equals(defaults.dataset()) && namespace.equals(defaults.namespace()))) {
+        boolean stderrDead = stderrDataset != null && DataStream.logs(stderrDataset, namespace).name().equalsIgnoreCase(deadLetter);
+        if (stderrDead || stream.equalsIgnoreCase(deadLetter) && !(dataset.equals(defaults.dataset()) && namespace.equals(defaults.namespace()))) {
             warnings.add(new Refusal(Refusal.DEAD_LETTER, "labels " + PREFIX + "dataset/" + PREFIX + "namespace name the dead-letter stream "
                     + Printable.escape(deadLetter) + " (elasticsearch.dead_letter); using " + DataStream.logs(defaults.dataset(), defaults.namespace())));
             return new String[] {defaults.dataset(), defaults.namespace(), null, null};

@@ -165,6 +165,21 @@ class SelectorHintsTest {
     }
 
     @Test
+    void filesetWithoutModuleIsWarned() {
+        Selector.Decision d = decide("co.elastic.logs/fileset", "access");
+        assertThat(d.warnings()).containsExactly("label co.elastic.logs/fileset='access' is given without co.elastic.logs/module; using no module");
+        assertThat(d.settings().orElseThrow().dataStream()).isEqualTo("logs-docker-default");
+    }
+
+    @Test
+    void aModuleCannotNameTheDeadLetterStream() throws Exception {
+        Config c = new ConfigLoader(Map.of("LOGFERRY_ELASTICSEARCH_DEAD_LETTER", "logs-nginx.error-default")).load(null);
+        Selector.Decision d = decide(c, "co.elastic.logs/module", "nginx");
+        assertThat(reasons(d)).containsExactly("dead_letter");
+        assertThat(d.settings().orElseThrow().dataStreams()).containsExactly("logs-docker-default");
+    }
+
+    @Test
     void logferryDatasetWinsOverTheModule() {
         ContainerSettings s = settings("logferry.dataset", "web", "co.elastic.logs/module", "nginx");
         assertThat(s.dataStreams()).containsExactly("logs-web-default");
