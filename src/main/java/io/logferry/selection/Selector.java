@@ -36,7 +36,10 @@ import java.util.function.Supplier;
  * dataset or namespace outside {@code labels.allowed_*}, a {@code logferry*} dataset and the
  * dead-letter stream fall back to the default stream. Should parsing one setting throw anyway,
  * that setting takes its default; should anything else throw, the container gets the defaults.
- * The {@code logferry.*} labels win over the Filebeat hints ({@code co.elastic.logs/*}).
+ * The {@code logferry.*} labels win over the Filebeat hints ({@code co.elastic.logs/*}). A hint's
+ * {@code ${data.container.*}} is expanded first ({@link HintVariables}); a module hint names the
+ * datasets of an integration ({@link Modules}), through the same allowlist as {@code logferry.dataset};
+ * a label or hint that names no setting is a warning with the nearest known one.
  * Immutable and thread-safe.
  */
 public final class Selector {
