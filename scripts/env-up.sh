@@ -88,7 +88,7 @@ build_image() {
   local dockerfile="$LF_SCRIPTS_DIR/test-image/Dockerfile"
   [[ -f $dockerfile ]] || lf_die "missing $dockerfile"
   hash=$(cat "$dockerfile" /bin/busybox | sha256sum | cut -c1-16)
-  have=$(lf_docker image inspect -f '{{index .Config.Labels "logferry.test-image.hash"}}' "$LF_IMAGE" 2>/dev/null || true)
+  have=$(lf_docker image inspect -f '{{index .Config.Labels "io.logferry.test-image.hash"}}' "$LF_IMAGE" 2>/dev/null || true)
   if [[ $have == "$hash" ]]; then
     lf_log "image $LF_IMAGE present"
     return 0
@@ -97,7 +97,7 @@ build_image() {
   ctx=$(mktemp -d "$LF_DIR/image-ctx.XXXXXX")
   cp "$dockerfile" "$ctx/Dockerfile"
   cp /bin/busybox "$ctx/busybox"
-  if ! DOCKER_BUILDKIT=0 lf_docker build --network none --label "logferry.test-image.hash=$hash" \
+  if ! DOCKER_BUILDKIT=0 lf_docker build --network none --label "io.logferry.test-image.hash=$hash" \
         -t "$LF_IMAGE" "$ctx" >"$LF_DIR/image-build.log" 2>&1; then
     rm -rf "$ctx"
     lf_tail "$LF_DIR/image-build.log" 30

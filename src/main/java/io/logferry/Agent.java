@@ -364,7 +364,9 @@ public final class Agent implements AutoCloseable {
         public void start(Tailer tailer, ContainerSettings s) {
             Thread.ofVirtual().name("tail-" + tailer.container().shortId()).start(() -> {
                 try {
-                    templates.ensure(s.dataset());
+                    for (String dataset : s.datasets()) {
+                        templates.ensure(dataset);
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;

@@ -328,7 +328,7 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
         t.removed = false;
         Registry.Entry resume = startTailer(t);
         if (first) {
-            log.info("container {} shipped to {} ({}, {})", c.describe(), t.settings.dataStream(), resume == null ? "new" : "resuming",
+            log.info("container {} shipped to {} ({}, {})", c.describe(), String.join(" and ", t.settings.dataStreams()), resume == null ? "new" : "resuming",
                     api ? "Docker logs API" : "json-file");
         }
     }

@@ -299,8 +299,13 @@ final class CheckCommand {
             if (d.selected()) {
                 count++;
                 ContainerSettings s = d.settings().orElseThrow();
-                dataStreams.add(s.dataStream());
-                shipped.add("  ship  " + c.describe() + " [" + state + ", " + c.logDriver() + "] -> " + s.dataStream() + ": " + settings(s));
+                dataStreams.addAll(s.dataStreams());
+                shipped.add("  ship  " + c.describe() + " [" + state + ", " + c.logDriver() + "] -> " + streams(s) + ": " + settings(s));
+                if (s.module() != null) {
+                    for (String dataset : s.datasets()) {
+                        shipped.add("        module " + s.module() + ", " + DataStream.logs(dataset, s.namespace()) + ": " + integration(dataset));
+                    }
+                }
                 for (String p : s.processors().describe()) {
                     shipped.add("        processor " + p);     // the effective chain, in the order it runs
                 }
@@ -318,6 +323,28 @@ final class CheckCommand {
         shipped.forEach(l -> out.println(Printable.escape(l)));
         skipped.forEach(l -> out.println(Printable.escape(l)));
     }
+
+    /** The data stream of the container's lines, or of each stream when a module sends them to two. */
+    static String streams(ContainerSettings s) {
+        return s.stderrDataset() == null ? s.dataStream()
+                : s.dataStream("stdout") + " (stdout), " + s.dataStream("stderr") + " (stderr)";
+    }
+
+    /** What the cluster has for a module's dataset (template, pipeline), asked once per dataset. */
+    private String integration(String dataset) {
+        if (!esReachable) {
+            return "the integration's index template and ingest pipeline not checked (Elasticsearch not reachable)";
+        }
+        return integrations.computeIfAbsent(dataset, d -> {
+            try (RestClient client = EsConnection.build(config.elasticsearch())) {
+                return io.logferry.elasticsearch.Integrations.check(client, d);
+            } catch (Exception e) {
+                return "the integration's index template and ingest pipeline not checked (" + rootMessage(e) + ")";
+            }
+        });
+    }
+
+    private final Map<String, String> integrations = new java.util.HashMap<>();
 
     // ---- privileges ----
 

@@ -183,17 +183,9 @@ public final class ConfigLoader {
             if (!name.startsWith(ENV_PREFIX) || known.contains(name) || ENV_NOT_KEYS.contains(name) || name.startsWith("LOGFERRY_TEST_")) {
                 continue;
             }
-            String nearest = null;
-            int best = Integer.MAX_VALUE;
-            for (String k : known) {
-                int d = distance(name, k);
-                if (d < best) {
-                    best = d;
-                    nearest = k;
-                }
-            }
+            String nearest = nearest(name, known);
             warnings.add("config: environment variable " + name + " is not a config key and is ignored"
-                    + (nearest != null && best <= Math.max(3, name.length() / 4) ? "; did you mean " + nearest + "?" : ""));
+                    + (nearest != null ? "; did you mean " + nearest + "?" : ""));
         }
     }
 
@@ -212,8 +204,26 @@ public final class ConfigLoader {
         }
     }
 
+    /**
+     * The name of {@code known} nearest to {@code name} by {@link #distance}, or null when even the
+     * nearest is further than a quarter of the name's length (at least 3): "did you mean" for
+     * misspelt variables and labels alike.
+     */
+    public static String nearest(String name, Iterable<String> known) {
+        String nearest = null;
+        int best = Integer.MAX_VALUE;
+        for (String k : known) {
+            int d = distance(name, k);
+            if (d < best) {
+                best = d;
+                nearest = k;
+            }
+        }
+        return nearest != null && best <= Math.max(3, name.length() / 4) ? nearest : null;
+    }
+
     /** The edit distance of two names (insertions, deletions, substitutions), for "did you mean". */
-    static int distance(String a, String b) {
+    public static int distance(String a, String b) {
         int[] previous = new int[b.length() + 1];
         int[] current = new int[b.length() + 1];
         for (int j = 0; j <= b.length(); j++) {

@@ -21,7 +21,7 @@ import java.util.Set;
  *   <li>a name the agent owns whole ({@code container}, {@code host}, {@code agent},
  *       {@code data_stream}, {@code docker}, {@code @timestamp}, {@code message}, {@code stream},
  *       {@code log.offset}, {@code log.file}, {@code log.level}, {@code log.flags},
- *       {@code event.dataset}, {@code error.type} and {@code error.message} when the document has an
+ *       {@code event.dataset}, {@code event.module} when the container has a module, {@code error.type} and {@code error.message} when the document has an
  *       error (JSON decoding failed), {@code service.name}
  *       when the container has one, {@code labels.<name>} of its {@code logferry.fields.*}, every
  *       {@code ecs.*} but {@code ecs.version}) goes under {@code json}, at the same path;</li>
@@ -66,6 +66,11 @@ final class ContentFields {
      * @param fieldNames  the names of its {@code labels.*} ({@code logferry.fields.*})
      */
     ContentFields(boolean serviceName, Set<String> fieldNames, FieldTree.Limits limits) {
+        this(serviceName, fieldNames, limits, false);
+    }
+
+    /** @param module whether the document writes {@code event.module} itself (a Filebeat module's container) */
+    ContentFields(boolean serviceName, Set<String> fieldNames, FieldTree.Limits limits, boolean module) {
         this.limits = limits;
         Map<String, Place> top = new HashMap<>();
         for (String owned : Ecs.AGENT_OWNED) {
@@ -73,7 +78,7 @@ final class ContentFields {
         }
         top.put("ecs", new Place(Rule.PARTIAL, Map.of("version", Place.DROP), Rule.MOVE));
         top.put(LOG, partial("offset", "file", "level", "flags"));
-        top.put("event", partial("dataset"));
+        top.put("event", module ? partial("dataset", "module") : partial("dataset"));
         if (!fieldNames.isEmpty()) {
             top.put("labels", partial(fieldNames.toArray(String[]::new)));
         }

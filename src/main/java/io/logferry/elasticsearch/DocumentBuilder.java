@@ -50,6 +50,9 @@ public final class DocumentBuilder implements Encoder {
 
     private final String containerId;
     private final String index;
+    /** The index and tail of stderr's lines: the same as stdout's unless a module sends them to another dataset. */
+    private final String stderrIndex;
+    private final byte[] stderrTail;
     /** {@code ,"pipeline":"<name>"} for the create line, serialised once; null without an ingest pipeline. */
     private final byte[] pipeline;
     private final byte[] constantTail;
@@ -148,12 +151,26 @@ public final class DocumentBuilder implements Encoder {
                 .key("name").string(agent.name()).raw(',')
                 .key("version").string(agent.version()).raw(',').key("id").string(agent.id()).raw(',')
                 .key("ephemeral_id").string(agent.ephemeralId()).raw('}');
-        t.raw(',').key("data_stream").raw('{').key("type").string("logs").raw(',')
-                .key("dataset").string(s.dataset()).raw(',').key("namespace").string(s.namespace()).raw('}');
-        t.raw(',').key("event").raw('{').key("dataset").string(s.dataset()).raw('}');
-        t.raw(',').key("ecs").raw('{').key("version").string(Ecs.VERSION).raw('}');
+        byte[] common = t.toBytes();
         this.fieldLimits = limits.fieldLimits();
-        this.contentFields = new ContentFields(serviceName != null, Set.copyOf(s.fields().keySet()), fieldLimits);
+        this.contentFields = new ContentFields(serviceName != null, Set.copyOf(s.fields().keySet()), fieldLimits, s.module() != null);
+        this.constantTail = tail(common, s, s.dataset("stdout"));
+        this.stderrIndex = s.dataStream("stderr");
+        this.stderrTail = stderrIndex.equals(index) ? constantTail : tail(common, s, s.dataset("stderr"));
+    }
+
+    /** The end of every document line of the container's lines that go to {@code dataset}: {@code common}, then the dataset's fields. */
+    private static byte[] tail(byte[] common, ContainerSettings s, String dataset) {
+        JsonOut t = new JsonOut(common.length + 256);
+        t.raw(common);
+        t.raw(',').key("data_stream").raw('{').key("type").string("logs").raw(',')
+                .key("dataset").string(dataset).raw(',').key("namespace").string(s.namespace()).raw('}');
+        t.raw(',').key("event").raw('{').key("dataset").string(dataset);
+        if (s.module() != null) {
+            t.raw(',').key("module").string(s.module());
+        }
+        t.raw('}');
+        t.raw(',').key("ecs").raw('{').key("version").string(Ecs.VERSION).raw('}');
         if (!s.fields().isEmpty()) {
             t.raw(',').key("labels").raw('{');
             boolean first = true;
@@ -167,7 +184,7 @@ public final class DocumentBuilder implements Encoder {
             t.raw('}');
         }
         t.raw('}').raw('\n');
-        this.constantTail = t.toBytes();
+        return t.toBytes();
     }
 
     /** {@code elasticsearch.dead_letter}'s default. */
@@ -189,7 +206,8 @@ public final class DocumentBuilder implements Encoder {
      */
     @Override
     public LogEvent deadLetter(Failure f, AckTracker tracker) {
-        return failedLines.letter(f, tracker, id(f.start()), index, containerId, logPath);
+        return failedLines.letter(f, tracker, id(f.start()), stderrTail != constantTail && "stderr".equals(f.stream()) ? stderrIndex : index,
+                containerId, logPath);
     }
 
     /** The label that names the container's {@code service.name}, over the compose service. */
@@ -230,7 +248,7 @@ public final class DocumentBuilder implements Encoder {
     public byte[] build(Message m, int[] documentStart) {
         writeHead(m);
         documentStart[0] = docStart;
-        out.raw(constantTail);
+        out.raw(tail(m));
         return out.toBytes();
     }
 
@@ -245,7 +263,14 @@ public final class DocumentBuilder implements Encoder {
     @Override
     public LogEvent encode(Message m, AckTracker tracker) {
         writeHead(m);
-        return new LogEvent(tracker, out.toBytes(), constantTail, docStart, m.commit(), index, idStart, idEnd);
+        boolean err = stderrTail != constantTail && "stderr".equals(m.stream());
+        return new LogEvent(tracker, out.toBytes(), err ? stderrTail : constantTail, docStart, m.commit(), err ? stderrIndex : index,
+                idStart, idEnd);
+    }
+
+    /** The tail of {@code m}'s document: its stream's. */
+    private byte[] tail(Message m) {
+        return stderrTail != constantTail && "stderr".equals(m.stream()) ? stderrTail : constantTail;
     }
 
     /** The end of every document line of this container, serialised once, with its newline. */
@@ -256,7 +281,7 @@ public final class DocumentBuilder implements Encoder {
     private void writeHead(Message m) {
         JsonOut o = out;
         o.reset();
-        o.ascii("{\"create\":{\"_index\":").string(index);
+        o.ascii("{\"create\":{\"_index\":").string(stderrTail != constantTail && "stderr".equals(m.stream()) ? stderrIndex : index);
         if (pipeline != null) {
             o.raw(pipeline);
         }

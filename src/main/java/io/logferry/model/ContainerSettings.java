@@ -20,6 +20,10 @@ import java.util.Map;
  * @param priority the container's priority in the fair share ({@code logferry.priority} within {@code limits.max_priority})
  * @param weight   its lane's weight in the queue: {@code queue.weights.<priority>}, at least 1
  * @param fieldLimits {@code limits.field_*}: the bounds of the {@link FieldTree} its decoded JSON is built into
+ * @param module   the Filebeat module its lines belong to ({@code co.elastic.logs/module}), written as
+ *                 {@code event.module}; null for none. With a module, {@code dataset} is {@code <module>.<fileset>}
+ * @param stderrDataset the dataset of the stderr lines when it differs from {@code dataset} (a module's
+ *                 {@code fileset.stderr}); null: both streams go to {@code dataset}
  */
 public record ContainerSettings(
         String dataset,
@@ -39,7 +43,9 @@ public record ContainerSettings(
         int maxRate,
         Priority priority,
         int weight,
-        FieldTree.Limits fieldLimits) {
+        FieldTree.Limits fieldLimits,
+        String module,
+        String stderrDataset) {
 
     public ContainerSettings {
         if (maxRate < 0 || weight < 1) {
@@ -52,6 +58,17 @@ public record ContainerSettings(
         pipeline = pipeline == null || pipeline.isEmpty() ? null : pipeline;
         processors = processors == null ? ProcessorChain.NONE : processors;
         fieldLimits = fieldLimits == null ? FieldTree.Limits.DEFAULTS : fieldLimits;
+        module = module == null || module.isEmpty() ? null : module;
+        stderrDataset = stderrDataset == null || stderrDataset.equals(dataset) ? null : stderrDataset;
+    }
+
+    /** Without a module: every line to {@code dataset}. */
+    public ContainerSettings(String dataset, String namespace, Streams streams, StartPosition startPosition, MultilineRule multiline,
+                             boolean json, String jsonMessageKey, int maxBytes, List<LinePattern> includeLines,
+                             List<LinePattern> excludeLines, Map<String, String> fields, String pipeline, ProcessorChain processors,
+                             String jsonTarget, int maxRate, Priority priority, int weight, FieldTree.Limits fieldLimits) {
+        this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines,
+                fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits, null, null);
     }
 
     /** With the default field limits. */
@@ -101,18 +118,40 @@ public record ContainerSettings(
     /** These settings with another ingest pipeline (null: none) and processors. */
     public ContainerSettings withProcessing(String pipeline, ProcessorChain processors) {
         return new ContainerSettings(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes,
-                includeLines, excludeLines, fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits);
+                includeLines, excludeLines, fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits,
+                module, stderrDataset);
     }
 
-    /** {@code logs-<dataset>-<namespace>} */
+    /** {@code logs-<dataset>-<namespace>}: the data stream of stdout's lines (and of stderr's unless {@link #stderrDataset}). */
     public String dataStream() {
         return DataStream.logs(dataset, namespace).name();
     }
 
-    /** These settings with another data stream. */
+    /** The dataset of the lines of {@code stream} ({@code stdout}, {@code stderr}). */
+    public String dataset(String stream) {
+        return stderrDataset != null && "stderr".equals(stream) ? stderrDataset : dataset;
+    }
+
+    /** The data stream of the lines of {@code stream}. */
+    public String dataStream(String stream) {
+        return DataStream.logs(dataset(stream), namespace).name();
+    }
+
+    /** Every dataset this container's lines go to: one, or two with a {@link #stderrDataset}. */
+    public List<String> datasets() {
+        return stderrDataset == null ? List.of(dataset) : List.of(dataset, stderrDataset);
+    }
+
+    /** Every data stream this container's lines go to. */
+    public List<String> dataStreams() {
+        return datasets().stream().map(d -> DataStream.logs(d, namespace).name()).toList();
+    }
+
+    /** These settings with another data stream for every line, without a module. */
     public ContainerSettings withDataStream(String dataset, String namespace) {
         return new ContainerSettings(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes,
-                includeLines, excludeLines, fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits);
+                includeLines, excludeLines, fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits,
+                null, null);
     }
 
     public boolean ships(String stream) {

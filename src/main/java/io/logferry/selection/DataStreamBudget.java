@@ -54,11 +54,18 @@ public final class DataStreamBudget {
             return d;
         }
         ContainerSettings s = d.settings().orElseThrow();
-        if (admit(s.dataStream())) {
+        String beyond = null;
+        for (String stream : s.dataStreams()) {
+            // a module's two streams: both admitted, or the container's lines all go to the default stream
+            if (beyond == null && !admit(stream)) {
+                beyond = stream;
+            }
+        }
+        if (beyond == null) {
             return d;
         }
         return d.with(s.withDataStream(defaultDataset, defaultNamespace), new Selector.Refusal(Selector.Refusal.DATA_STREAM_CAP,
-                "labels chose the data stream " + s.dataStream() + ", beyond labels.max_data_streams (" + max
+                "labels chose the data stream " + beyond + ", beyond labels.max_data_streams (" + max
                         + " distinct data streams from labels in use already); using " + defaultStream));
     }
 }

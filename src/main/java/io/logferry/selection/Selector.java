@@ -36,7 +36,10 @@ import java.util.function.Supplier;
  * dataset or namespace outside {@code labels.allowed_*}, a {@code logferry*} dataset and the
  * dead-letter stream fall back to the default stream. Should parsing one setting throw anyway,
  * that setting takes its default; should anything else throw, the container gets the defaults.
- * The {@code logferry.*} labels win over the Filebeat hints ({@code co.elastic.logs/*}).
+ * The {@code logferry.*} labels win over the Filebeat hints ({@code co.elastic.logs/*}). A hint's
+ * {@code ${data.container.*}} is expanded first ({@link HintVariables}); a module hint names the
+ * datasets of an integration ({@link Modules}), through the same allowlist as {@code logferry.dataset};
+ * a label or hint that names no setting is a warning with the nearest known one.
  * Immutable and thread-safe.
  */
 public final class Selector {
@@ -63,6 +66,8 @@ public final class Selector {
     static final int MAX_RATE = 1_000_000_000;
     private final String deadLetter;
     private final String selfId;
+    /** The label keys {@code selection.include_labels} and {@code exclude_labels} name: never unknown labels. */
+    private final java.util.Set<String> selectionKeys;
     /** The settings without any label: the last resort of {@link #decide}. */
     private final ContainerSettings fallback;
 
@@ -74,6 +79,14 @@ public final class Selector {
         this.queue = config.queue();
         this.deadLetter = config.elasticsearch().deadLetter();
         this.selfId = selfId == null ? "" : selfId;
+        java.util.Set<String> keys = new java.util.HashSet<>();
+        for (String sel : selection.includeLabels()) {
+            keys.add(sel.indexOf('=') < 0 ? sel.trim() : sel.substring(0, sel.indexOf('=')).trim());
+        }
+        for (String sel : selection.excludeLabels()) {
+            keys.add(sel.indexOf('=') < 0 ? sel.trim() : sel.substring(0, sel.indexOf('=')).trim());
+        }
+        this.selectionKeys = java.util.Set.copyOf(keys);
         this.fallback = settings(Map.of(), new ArrayList<>());
     }
 
@@ -112,6 +125,10 @@ public final class Selector {
         public static final String PROCESSORS = "processors";
         /** Parsing a setting threw (a bug of ours met by a hostile value): the setting's default is used. */
         public static final String INTERNAL = "internal";
+        /** A {@code logferry.*} label or {@code co.elastic.logs/*} hint that names no setting (a misspelling): ignored. */
+        public static final String UNKNOWN_LABEL = "unknown_label";
+        /** A {@code ${...}} in a hint's value that is not expanded ({@link HintVariables}): left as written. */
+        public static final String VARIABLE = "variable";
     }
 
     /**
@@ -159,7 +176,13 @@ public final class Selector {
     }
 
     private Decision decide(ContainerInfo c, List<Refusal> warnings) {
-        Map<String, String> labels = c.labels();
+        if (inScope(c.labels())) {
+            // not for containers the config's label selection leaves out: their labels are none of this agent's business
+            unknownLabels(c.labels(), selectionKeys, warnings);
+        }
+        HintVariables.Expanded expanded = HintVariables.expand(c, c.labels());
+        expanded.warnings().forEach(w -> warnings.add(new Refusal(Refusal.VARIABLE, w)));
+        Map<String, String> labels = expanded.labels();
         if (selection.excludeSelf() && !selfId.isEmpty() && (c.id().startsWith(selfId) || selfId.startsWith(c.id()))) {
             return new Decision(Optional.empty(), "the agent's own container (selection.exclude_self)", warnings, 0);
         }
@@ -192,6 +215,76 @@ public final class Selector {
         return new Decision(Optional.of(settings), "selected", warnings, cut.dropped() + cut.truncated());
     }
 
+    /**
+     * The {@code logferry.*} labels logferry reads, after the prefix; {@code fields.<name>} and
+     * {@code processors.<...>} besides. A label outside both is a warning naming the nearest.
+     */
+    static final List<String> KNOWN = List.of("enable", "dataset", "namespace", "streams", "start_position", "multiline",
+            "multiline.pattern", "multiline.negate", "multiline.match", "multiline.max_lines", "multiline.timeout", "json",
+            "json.message_key", "json.target", "service", "max_bytes", "max_rate", "priority", "include_lines", "exclude_lines",
+            "pipeline");
+    /** The {@code co.elastic.logs/*} hints logferry reads, after the prefix; {@code multiline.*}, {@code json.*} and {@code processors.*} besides. */
+    static final List<String> KNOWN_HINTS = List.of("enabled", "module", "fileset", "fileset.all", "fileset.stdout", "fileset.stderr",
+            "pipeline", "include_lines", "exclude_lines", "multiline.pattern", "multiline.negate", "multiline.match",
+            "multiline.max_lines", "multiline.timeout");
+    /** Filebeat's hints that logferry knows and does not apply. */
+    static final List<String> UNAPPLIED_HINTS = List.of("raw");
+
+    /**
+     * A warning for each {@code logferry.*} label and {@code co.elastic.logs/*} hint that names no
+     * setting, with the nearest known one ({@link io.logferry.config.ConfigLoader#nearest}, as for
+     * {@code LOGFERRY_*} variables): {@code logferry.enabled=false} would otherwise ship the
+     * container without a word. A key the config's label selection names is the operator's, not
+     * a misspelling. At most {@link #UNKNOWN_MAX} warnings per container.
+     */
+    private static void unknownLabels(Map<String, String> labels, java.util.Set<String> selectionKeys, List<Refusal> warnings) {
+        int n = 0;
+        for (String key : new java.util.TreeSet<>(labels.keySet())) {
+            String why = null;
+            if (selectionKeys.contains(key)) {
+                continue;       // the operator's own: selection.include_labels / exclude_labels name it
+            }
+            if (key.startsWith(PREFIX)) {
+                String rest = key.substring(PREFIX.length());
+                if (KNOWN.contains(rest) || rest.startsWith("fields.") || rest.startsWith("processors.")) {
+                    continue;
+                }
+                String near = rest.length() > 100 ? null : io.logferry.config.ConfigLoader.nearest(rest, KNOWN);
+                why = "is not a logferry label and is ignored" + (near == null ? "" : "; did you mean " + PREFIX + near + "?");
+            } else if (key.startsWith(HINT)) {
+                String rest = key.substring(HINT.length());
+                if (KNOWN_HINTS.contains(rest) || rest.startsWith("json.") || rest.startsWith("processors.")) {
+                    continue;
+                }
+                if (UNAPPLIED_HINTS.contains(rest)) {
+                    why = "is a Filebeat hint logferry does not apply; ignored";
+                } else if (rest.startsWith("multiline.")) {
+                    why = "is a multiline option logferry does not apply (it applies pattern, negate, match, max_lines, timeout); ignored";
+                } else {
+                    String near = rest.length() > 100 ? null : io.logferry.config.ConfigLoader.nearest(rest, KNOWN_HINTS);
+                    why = "is not a Filebeat hint logferry knows and is ignored" + (near == null ? "" : "; did you mean " + HINT + near + "?");
+                }
+            } else {
+                continue;
+            }
+            if (++n > UNKNOWN_MAX) {
+                warnings.add(new Refusal(Refusal.UNKNOWN_LABEL, "more than " + UNKNOWN_MAX + " unknown logferry.* and " + HINT
+                        + "* labels; the others are not listed"));
+                return;
+            }
+            warnings.add(new Refusal(Refusal.UNKNOWN_LABEL, "label " + Printable.quote(key, 200) + " " + why));
+        }
+    }
+
+    /** Most unknown-label warnings per container: a container with a thousand misspelt labels gets a bounded list. */
+    static final int UNKNOWN_MAX = 10;
+
+    /** Whether {@code selection.include_labels} and {@code exclude_labels} let the container through. */
+    private boolean inScope(Map<String, String> labels) {
+        return selection.includeLabels().stream().allMatch(sel -> matches(labels, sel))
+                && selection.excludeLabels().stream().noneMatch(sel -> matches(labels, sel));
+    }
+
     static boolean matches(Map<String, String> labels, String selector) {
         int eq = selector.indexOf('=');
         if (eq < 0) {
@@ -204,7 +297,7 @@ public final class Selector {
     /** Every setting on its own: what throws while reading one label leaves that setting at its default. */
     private ContainerSettings settings(Map<String, String> labels, List<Refusal> warnings) {
         String[] stream = guard("logferry.dataset/namespace", warnings,
-                () -> dataStream(labels, warnings), new String[] {defaults.dataset(), defaults.namespace()});
+                () -> dataStream(labels, warnings), new String[] {defaults.dataset(), defaults.namespace(), null, null});
         Streams streams = guard(PREFIX + "streams", warnings, () -> {
             String s = labels.get(PREFIX + "streams");
             if (s == null) {
@@ -268,7 +361,7 @@ public final class Selector {
 
         return new ContainerSettings(stream[0], stream[1], streams, start, multiline, json,
                 messageKey, maxBytes, include, exclude, fields, pipeline, processors, jsonTarget, maxRate, priority,
-                queue.weight(priority), limits.fieldLimits());
+                queue.weight(priority), limits.fieldLimits(), stream[2], stream[3]);
     }
 
     /** Longest pipeline name a label may give, in UTF-8 bytes. */
@@ -473,10 +566,26 @@ public final class Selector {
     private String[] dataStream(Map<String, String> labels, List<Refusal> warnings) {
         String dataset = defaults.dataset();
         String namespace = defaults.namespace();
+        String module = null;
+        String stderrDataset = null;
         String ds = labels.get(PREFIX + "dataset");
         if (ds != null) {
             dataset = allowedPart(ds, PREFIX + "dataset", defaults.dataset(), allowed.allowedDatasets(), "labels.allowed_datasets",
                     Refusal.DATASET, warnings);
+        } else if (labels.containsKey(HINT + "module")) {
+            String[] route = module(labels, warnings);
+            if (route != null) {
+                module = route[0];
+                dataset = route[1];
+                stderrDataset = route[2];
+            }
+        } else {
+            for (String f : List.of("fileset", "fileset.all", "fileset.stdout", "fileset.stderr")) {
+                String v = labels.get(HINT + f);
+                if (v != null) {
+                    refuse(warnings, Refusal.INVALID, HINT + f, v, "is given without " + HINT + "module", "no module");
+                }
+            }
         }
         String ns = labels.get(PREFIX + "namespace");
         if (ns != null) {
@@ -484,12 +593,98 @@ public final class Selector {
                     Refusal.NAMESPACE, warnings);
         }
         String stream = DataStream.logs(dataset, namespace).name();
-        if (stream.equalsIgnoreCase(deadLetter) && !(dataset.equals(defaults.dataset()) && namespace.equals(defaults.namespace()))) {
+        boolean stderrDead = stderrDataset != null && DataStream.logs(stderrDataset, namespace).name().equalsIgnoreCase(deadLetter);
+        if (stderrDead || stream.equalsIgnoreCase(deadLetter) && !(dataset.equals(defaults.dataset()) && namespace.equals(defaults.namespace()))) {
             warnings.add(new Refusal(Refusal.DEAD_LETTER, "labels " + PREFIX + "dataset/" + PREFIX + "namespace name the dead-letter stream "
                     + Printable.escape(deadLetter) + " (elasticsearch.dead_letter); using " + DataStream.logs(defaults.dataset(), defaults.namespace())));
-            return new String[] {defaults.dataset(), defaults.namespace()};
+            return new String[] {defaults.dataset(), defaults.namespace(), null, null};
         }
-        return new String[] {dataset, namespace};
+        return new String[] {dataset, namespace, module, stderrDataset};
+    }
+
+    /** Longest module or fileset name a hint may give. */
+    static final int MODULE_MAX_LENGTH = 64;
+
+    /**
+     * {@code co.elastic.logs/module} with {@code fileset}, {@code fileset.all}, {@code fileset.stdout},
+     * {@code fileset.stderr}: the module and the dataset {@code <module>.<fileset>} of each stream, or
+     * null (with a warning) when the module is not a name, is unknown and no fileset is given, or a
+     * stream's dataset is outside {@code labels.allowed_datasets}: then every line goes to the default dataset.
+     * A stream without a fileset hint takes the other's fileset of an unknown module, else the
+     * module's default for that stream ({@link Modules}); a fileset the module does not have is
+     * refused (the stream's default is used), as Filebeat ignores it.
+     */
+    private String[] module(Map<String, String> labels, List<Refusal> warnings) {
+        String raw = labels.get(HINT + "module");
+        String module = raw.trim().toLowerCase(Locale.ROOT);
+        String fallback = DataStream.logs(defaults.dataset(), defaults.namespace()).name();
+        if (!moduleName(module)) {
+            refuse(warnings, Refusal.INVALID, HINT + "module", raw, "is not a module name (a-z, 0-9, _; at most "
+                    + MODULE_MAX_LENGTH + ")", fallback);
+            return null;
+        }
+        Modules.Module known = Modules.of(module);
+        String both = fileset(labels, HINT + "fileset", known, module, warnings);
+        String all = fileset(labels, HINT + "fileset.all", known, module, warnings);
+        both = all != null ? all : both;
+        String out = fileset(labels, HINT + "fileset.stdout", known, module, warnings);
+        String err = fileset(labels, HINT + "fileset.stderr", known, module, warnings);
+        out = out != null ? out : both;
+        err = err != null ? err : both;
+        if (known == null) {
+            if (out == null && err == null) {
+                refuse(warnings, Refusal.INVALID, HINT + "module", raw, "is not a module logferry maps without "
+                        + HINT + "fileset (docs/labels.md lists them)", fallback);
+                return null;
+            }
+            out = out != null ? out : err;
+            err = err != null ? err : out;
+        } else {
+            out = out != null ? out : known.stdout();
+            err = err != null ? err : known.stderr();
+        }
+        String[] route = {module, module + "." + out, module + "." + err};
+        for (int i = 1; i <= 2; i++) {
+            String d = allowedPart(route[i], HINT + "module/fileset", defaults.dataset(), allowed.allowedDatasets(),
+                    "labels.allowed_datasets", Refusal.DATASET, warnings);
+            if (!d.equals(route[i])) {
+                return null;
+            }
+        }
+        return route;
+    }
+
+    /** A fileset hint: its value when it is a name (and the known module's), else null (absent, or refused with a warning). */
+    private static String fileset(Map<String, String> labels, String key, Modules.Module known, String module, List<Refusal> warnings) {
+        String raw = labels.get(key);
+        if (raw == null) {
+            return null;
+        }
+        String v = raw.trim().toLowerCase(Locale.ROOT);
+        if (!moduleName(v)) {
+            refuse(warnings, Refusal.INVALID, key, raw, "is not a fileset name (a-z, 0-9, _; at most " + MODULE_MAX_LENGTH + ")",
+                    "the module's default");
+            return null;
+        }
+        if (known != null && !known.filesets().contains(v)) {
+            refuse(warnings, Refusal.INVALID, key, raw, "is not a fileset of module " + module + " " + known.filesets(),
+                    "the module's default");
+            return null;
+        }
+        return v;
+    }
+
+    private static boolean moduleName(String v) {
+        if (v.isEmpty() || v.length() > MODULE_MAX_LENGTH) {
+            return false;
+        }
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String allowedPart(String value, String key, String fallback, List<String> globs, String globsKey, String reason,

@@ -115,6 +115,37 @@ class DocumentBuilderTest {
     }
 
     @Test
+    void aModulesStreamsGoToTheirDatasets() throws Exception {
+        ContainerSettings base = settings("nginx.access", Map.of());
+        ContainerSettings s = new ContainerSettings(base.dataset(), base.namespace(), base.streams(), base.startPosition(), base.multiline(),
+                base.json(), base.jsonMessageKey(), base.maxBytes(), base.includeLines(), base.excludeLines(), base.fields(), null,
+                null, "", 0, io.logferry.model.Priority.NORMAL, 2, null, "nginx", "nginx.error");
+        DocumentBuilder b = new DocumentBuilder(container(ID, Map.of()), s, AGENT, PATH);
+        for (String stream : List.of("stdout", "stderr")) {
+            // content that names event.module and event.dataset: it cannot move the document or relabel its module
+            Map<String, Object> json = new java.util.LinkedHashMap<>();
+            json.put("event", new java.util.LinkedHashMap<>(Map.of("module", "x", "dataset", "y", "action", "get")));
+            Message m = new Message(stream, TIME, "hello", new Cursor(1, "fileA", 0), new Cursor(1, "fileA", 10), 0, json, null, null);
+            LogEvent e = b.encode(m, new AckTracker(ID, null));
+            String dataset = stream.equals("stdout") ? "nginx.access" : "nginx.error";
+            assertThat(e.index()).isEqualTo("logs-" + dataset + "-prod");
+            String text = new String(e.payload(), StandardCharsets.UTF_8);
+            String[] lines = text.substring(0, text.length() - 1).split("\n", -1);
+            assertThat(STRICT.readTree(lines[0]).at("/create/_index").asText()).isEqualTo("logs-" + dataset + "-prod");
+            JsonNode doc = STRICT.readTree(lines[1]);
+            assertThat(doc.at("/data_stream/dataset").asText()).isEqualTo(dataset);
+            assertThat(doc.at("/event/dataset").asText()).isEqualTo(dataset);
+            assertThat(doc.at("/event/module").asText()).isEqualTo("nginx");
+            assertThat(doc.at("/json/event/module").asText()).isEqualTo("x");
+            assertThat(doc.at("/json/event/dataset").asText()).isEqualTo("y");
+            assertThat(doc.get("event.action").asText()).isEqualTo("get");
+        }
+        // without a module, no event.module
+        Doc plain = build(builder(), message("x", 0, 0));
+        assertThat(plain.doc().at("/event/module").isMissingNode()).isTrue();
+    }
+
+    @Test
     void nanosecondsAreKeptAsGiven() throws Exception {
         for (String t : List.of("2017-11-09T13:27:36.277747246Z", "2024-01-01T00:00:00.000000001Z", "2024-01-01T00:00:00Z")) {
             Message m = new Message("stdout", t, "x", new Cursor(1, "f", 0), new Cursor(1, "f", 1), 0, null, null, null);

@@ -126,4 +126,20 @@ class TemplatesTest {
         assertThat(Templates.decide("logferry-nginx", "logs-nginx-*", templates(template("logferry-nginx", "\"x-*\"", 1, null))))
                 .isEqualTo(new Templates.Decision.NotOurs("logferry-nginx"));
     }
+
+    @Test
+    void aModulesDatasetTemplateIsNotPutOverTheIntegrations() throws Exception {
+        // what Fleet installs for Elastic's nginx integration: logs-nginx.access, for logs-nginx.access-*, priority 200
+        String fleet = "{\"name\":\"logs-nginx.access\",\"index_template\":{\"index_patterns\":[\"logs-nginx.access-*\"],"
+                + "\"priority\":200,\"_meta\":{\"managed_by\":\"fleet\",\"package\":{\"name\":\"nginx\"}}}}";
+        String builtIn = template("logs", "\"logs-*-*\"", 100, null);
+        assertThat(Templates.decide("logferry-nginx.access", "logs-nginx.access-*", templates(builtIn + "," + fleet)))
+                .isEqualTo(new Templates.Decision.WouldShadow("logs-nginx.access", "logs-nginx.access-*", 200));
+        // without the integration, only Elasticsearch's catch-all: logferry's is put (priority 199, below Fleet's 200)
+        assertThat(Templates.decide("logferry-nginx.access", "logs-nginx.access-*", templates(builtIn)))
+                .isInstanceOf(Templates.Decision.Install.class);
+        // the other fileset's integration template does not stand in the way
+        assertThat(Templates.decide("logferry-nginx.error", "logs-nginx.error-*", templates(builtIn + "," + fleet)))
+                .isInstanceOf(Templates.Decision.Install.class);
+    }
 }

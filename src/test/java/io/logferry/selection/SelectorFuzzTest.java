@@ -39,10 +39,13 @@ class SelectorFuzzTest {
             "logferry.multiline.match", "co.elastic.logs/multiline.match", "logferry.multiline.max_lines",
             "co.elastic.logs/multiline.max_lines", "logferry.multiline.timeout", "co.elastic.logs/multiline.timeout",
             "logferry.fields.team", "logferry.fields.a.b", "logferry.fields.", "com.docker.compose.project",
-            "com.docker.compose.service");
+            "com.docker.compose.service", "co.elastic.logs/module", "co.elastic.logs/fileset", "co.elastic.logs/fileset.stdout",
+            "co.elastic.logs/fileset.stderr", "co.elastic.logs/pipeline", "logferry.enabled", "co.elastic.logs/enable");
     private static final List<String> WORDS = List.of("true", "false", "yes", "0", "1", "maybe", "all", "stdout", "stderr",
             "beginning", "end", "none", "java", "python", "custom", "after", "before", "docker", "default", "logferry",
-            "logferry.deadletter", "deadletter", "nginx", "app1", "prod", "dev-1", "LogFerry.x", "logs", "-", ".", "..", "_x", "+x");
+            "logferry.deadletter", "deadletter", "nginx", "app1", "prod", "dev-1", "LogFerry.x", "logs", "-", ".", "..", "_x", "+x",
+            "access", "error", "redis", "myapp", "${data.container.name}", "${data.container.labels.co.elastic.logs/module}", "${",
+            "${data.host}", "${data.container.id}${data.container.id}");
     private static final List<String> REGEX = List.of("(", ")", "*", ".*", "+", "?", "|", "^", "$", "[", "]", "{", "}",
             "{1000}", "{2,3}", "{,5}", "[[:space:]]", "[[:digit:]]+", "(?<=", "(?=", "(?i)", "(?P<n>", "\\", "\\d", "\\1", "\\Q",
             "\\E", "\\p{Lu}", "\\,", ",", "a", "=", "x+x+", "(a{1000})", "[^]", "[a-", "\\z");
@@ -149,9 +152,11 @@ class SelectorFuzzTest {
             assertThat(part.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).as(at).isLessThanOrEqualTo(100);
             assertThat(Printable.escape(part)).as(at).isEqualTo(part);
         }
-        if (!s.dataset().equals(config.defaults().dataset())) {
-            assertThat(s.dataset()).as(at).doesNotStartWith("logferry");
-            assertThat(Globs.anyMatches(config.labels().allowedDatasets(), s.dataset())).as(at).isTrue();
+        for (String dataset : s.datasets()) {
+            if (!dataset.equals(config.defaults().dataset())) {
+                assertThat(dataset).as(at).doesNotStartWith("logferry");
+                assertThat(Globs.anyMatches(config.labels().allowedDatasets(), dataset)).as(at).isTrue();
+            }
         }
         if (!s.namespace().equals(config.defaults().namespace())) {
             assertThat(Globs.anyMatches(config.labels().allowedNamespaces(), s.namespace())).as(at).isTrue();
