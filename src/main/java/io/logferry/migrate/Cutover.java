@@ -222,12 +222,12 @@ public final class Cutover {
             }
             long off = f.state().offset();
             if (off > f.size()) {
-                return new Result(id, name, Outcome.REFUSED, "Filebeat's offset " + off + " is past the end of " + f.path().getFileName()
+                return new Result(id, name, Outcome.REFUSED, "Filebeat's offset " + off + " is past the end of " + shortName(f.path(), id)
                         + " (" + f.size() + " bytes, inode " + f.inode() + "): the inode was reused or the file is not the one Filebeat"
                         + " read; no entry written");
             }
             if (!newlineBefore(f.path(), off)) {
-                return new Result(id, name, Outcome.REFUSED, "Filebeat's offset " + off + " in " + f.path().getFileName()
+                return new Result(id, name, Outcome.REFUSED, "Filebeat's offset " + off + " in " + shortName(f.path(), id)
                         + " is not just after a line (Docker writes whole lines): not the file Filebeat read; no entry written");
             }
         }
@@ -243,7 +243,7 @@ public final class Cutover {
             if (fp == null) {
                 continue;                    // no complete first line yet: nothing of it was read by anyone; logferry finds it itself
             }
-            String what = f.path().getFileName() + (from == 0 ? " from byte 0" : " at byte " + from) + " of " + f.size()
+            String what = shortName(f.path(), id) + (from == 0 ? " from byte 0" : " at byte " + from) + " of " + f.size()
                     + (f.state() == null ? "" : " (Filebeat's " + f.state().input() + " input" + (f.state().offset() < 0 ? ", nothing acknowledged" : "") + ")");
             parts.add(what);
             if (fileId == null) {
@@ -290,6 +290,11 @@ public final class Cutover {
             out.add(live);
         }
         return out;
+    }
+
+    /** {@code <id>-json.log.1} as {@code …-json.log.1}: the id is on the line already. */
+    private static String shortName(Path p, String id) {
+        return p.getFileName().toString().replace(id, "…");
     }
 
     private static boolean newlineBefore(Path p, long offset) throws IOException {

@@ -23,59 +23,59 @@ import java.util.List;
  * {@code cursor.offset}, {@code meta.source}, {@code meta.identifier_name}), as Filebeat writes them
  * (the same fields as registry excerpts users publish from their {@code log.json}).
  */
-final class FilebeatFixture {
+public final class FilebeatFixture {
     private final List<String> checkpoint = new ArrayList<>();
     private final StringBuilder log = new StringBuilder();
     private long txid;
     private long next;
 
     /** A store whose checkpoint has transaction id {@code txid}; the log's operations follow it. */
-    FilebeatFixture(long txid) {
+    public FilebeatFixture(long txid) {
         this.txid = txid;
         this.next = txid + 1;
     }
 
     /** The value of the container (log) input's state for a file. */
-    static String containerState(String source, long inode, long device, long offset) {
+    public static String containerState(String source, long inode, long device, long offset) {
         return ("{\"id\":\"native::%d-%d\",\"prev_id\":\"\",\"source\":\"%s\",\"offset\":%d,\"timestamp\":[2062097738578,1765140000],"
                 + "\"ttl\":-1,\"type\":\"container\",\"FileStateOS\":{\"inode\":%d,\"device\":%d},\"identifier_name\":\"native\"}")
                 .formatted(inode, device, source, offset, inode, device);
     }
 
-    static String containerKey(long inode, long device) {
+    public static String containerKey(long inode, long device) {
         return "filebeat::logs::native::" + inode + "-" + device;
     }
 
     /** filestream's value; {@code offset} -1 writes {@code "cursor":null} (nothing acknowledged yet). */
-    static String filestreamState(String source, String identifier, long offset) {
+    public static String filestreamState(String source, String identifier, long offset) {
         return ("{\"ttl\":1800000000000,\"updated\":[281470681743360,18446744011573954816],\"cursor\":%s,"
                 + "\"meta\":{\"source\":\"%s\",\"identifier_name\":\"%s\"}}")
                 .formatted(offset < 0 ? "null" : "{\"offset\":" + offset + "}", source, identifier);
     }
 
-    FilebeatFixture inCheckpoint(String key, String value) {
+    public FilebeatFixture inCheckpoint(String key, String value) {
         checkpoint.add("{\"_key\":\"" + key + "\"," + value.substring(1));
         return this;
     }
 
-    FilebeatFixture set(String key, String value) {
+    public FilebeatFixture set(String key, String value) {
         log.append("{\"op\":\"set\",\"id\":").append(next++).append("}\n{\"k\":\"").append(key).append("\",\"v\":").append(value).append("}\n");
         return this;
     }
 
-    FilebeatFixture remove(String key) {
+    public FilebeatFixture remove(String key) {
         log.append("{\"op\":\"remove\",\"id\":").append(next++).append("}\n{\"k\":\"").append(key).append("\"}\n");
         return this;
     }
 
     /** Raw text appended to log.json (a cut-off operation, a stale one). */
-    FilebeatFixture raw(String text) {
+    public FilebeatFixture raw(String text) {
         log.append(text);
         return this;
     }
 
     /** Writes {@code home/data/registry/filebeat} and returns that directory. */
-    Path write(Path home) throws IOException {
+    public Path write(Path home) throws IOException {
         Path dir = home.resolve("data/registry/filebeat");
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("meta.json"), "{\"version\":\"1\"}\n");
