@@ -292,9 +292,9 @@ public final class Cutover {
         return out;
     }
 
-    /** {@code <id>-json.log.1} as {@code …-json.log.1}: the id is on the line already. */
+    /** {@code <id>-json.log.1} as {@code ...-json.log.1}: the id is on the line already. */
     private static String shortName(Path p, String id) {
-        return p.getFileName().toString().replace(id, "…");
+        return p.getFileName().toString().replace(id, "...");
     }
 
     private static boolean newlineBefore(Path p, long offset) throws IOException {
