@@ -79,6 +79,7 @@ final class MigrateCommand {
             merged.putAll(plan.entries());
             try {
                 registry.write(merged);
+                giveToDirectoryOwner(registry.path());
             } catch (IOException e) {
                 err.println("migrate: cannot write logferry's registry " + registry.path() + ": " + e.getMessage());
                 return 1;
@@ -94,6 +95,26 @@ final class MigrateCommand {
             return 1;
         }
         return 0;
+    }
+
+    /**
+     * Run as root (to read Filebeat's root-only registry) against the agent's registry directory,
+     * the file would be root's, mode 0600, and the agent (the image runs it as uid 10001) could not
+     * read it: the registry file and its backup take the owner of their directory.
+     */
+    private void giveToDirectoryOwner(Path file) {
+        Path abs = file.toAbsolutePath();
+        try {
+            java.nio.file.attribute.UserPrincipal owner = Files.getOwner(abs.getParent());
+            for (Path p : List.of(abs, abs.resolveSibling(abs.getFileName() + ".bak"))) {
+                if (Files.exists(p) && !Files.getOwner(p).equals(owner)) {
+                    Files.setOwner(p, owner);
+                }
+            }
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            err.println("migrate: " + abs + " could not be given to the owner of its directory (" + e.getMessage()
+                    + "): the agent must be able to read it; run migrate as the agent's user or chown it");
+        }
     }
 
     /** Every container Docker has, running or not, with logferry's decision on it. */

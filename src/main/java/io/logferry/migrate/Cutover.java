@@ -37,6 +37,7 @@ import java.util.regex.Pattern;
  *   the container's files on disk, Docker's order (-json.log.N ... .1, -json.log), each matched to a state by
  *   inode+device (log/container input, filestream native) or by SHA-256 of its first 1024 bytes (filestream fingerprint)
  *        │ none matches ──► ROTATED_AWAY: Filebeat's files are gone; every file on disk from byte 0
+ *        │   (but a file with a state's inode on another device ──► REFUSED: another mount, or another file?)
  *        │ an offset past a file's end, or not after a newline ──► REFUSED (inode reused? another file?)
  *        ▼
  *   RESUME (the oldest matched file is the live one) / RESUME_ROTATED (it is a rotated one):
@@ -207,6 +208,15 @@ public final class Cutover {
         Outcome outcome;
         StringBuilder detail = new StringBuilder();
         if (first < 0) {
+            for (OnDisk f : files) {
+                for (FilebeatRegistry.State s : states) {
+                    if (s.identity() == FilebeatRegistry.Identity.NATIVE && s.inode() == f.inode() && s.device() != f.device()) {
+                        return new Result(id, name, Outcome.REFUSED, shortName(f.path(), id) + " has Filebeat's inode " + f.inode()
+                                + " on device " + f.device() + ", Filebeat recorded device " + s.device() + ": the same file seen"
+                                + " through another mount, or another file; not decided here, no entry written");
+                    }
+                }
+            }
             first = 0;
             outcome = Outcome.ROTATED_AWAY;
             detail.append("Filebeat's file (").append(filebeatSaw).append(") is no longer on disk: Docker rotated it and deleted it;"

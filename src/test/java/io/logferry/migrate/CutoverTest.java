@@ -181,6 +181,18 @@ class CutoverTest {
     }
 
     @Test
+    void theSameInodeOnAnotherDeviceIsRefusedNotGuessed() throws IOException {
+        long[] ends = write(live, 1, 3);
+        long ino = inode(live);
+        long otherDevice = device(live) + 1;
+        Cutover.Plan p = plan(new FilebeatFixture(0).set(containerKey(ino, otherDevice),
+                containerState(source(ID), ino, otherDevice, ends[2])), Map.of(), false);
+        assertThat(p.results().get(0).outcome()).isEqualTo(Cutover.Outcome.REFUSED);
+        assertThat(p.results().get(0).detail()).contains("another mount");
+        assertThat(p.entries()).isEmpty();
+    }
+
+    @Test
     void anExistingEntryIsKeptUnlessForced() throws IOException {
         long[] ends = write(live, 1, 3);
         String[] s = stateOf(live, source(ID), ends[2]);
