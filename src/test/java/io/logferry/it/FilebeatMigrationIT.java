@@ -135,6 +135,105 @@ class FilebeatMigrationIT {
         assertThat(agent.output()).contains("resuming").doesNotContain("LOST:");
     }
 
+    /**
+     * Docker rotated the file Filebeat was reading: Filebeat's states name the two oldest files
+     * (now {@code -json.log.N} and {@code .N-1}) by inode, each at its own offset, as two harvesters
+     * left them; the newer files it never opened. The agent reads the rest of the oldest, the rest
+     * of the next, then every newer file whole, in Docker's order, each line once.
+     */
+    @Test
+    void aFileDockerRotatedResumesAtFilebeatsOffsetInItAndTheNewerFilesFollow() throws Exception {
+        String run = TestEnv.uniqueName("fbr");
+        String index = "logs-docker-" + run;
+        Es es = new Es(TestEnv.esUrl());
+        try (DockerRun docker = new DockerRun()) {
+            String id = docker.run(run, Map.of("logferry.test", run),
+                    "awk 'BEGIN{for(i=1;i<=" + TOTAL + ";i++) print \"t out \" i}'; sleep 3600", false,
+                    Map.of("max-size", "8k", "max-file", "20"));
+            Path dirOf = TestEnv.containersPath().resolve(id);
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> numbersIn(dirOf, id).size() >= TOTAL);
+            List<Path> files = dockerOrder(dirOf, id);
+            assertThat(files).as("Docker rotated the log").hasSizeGreaterThanOrEqualTo(4);
+            Path oldest = files.get(0);
+            Path next = files.get(1);
+            long device = ((Number) Files.getAttribute(oldest, "unix:dev")).longValue();
+            long inoOldest = ((Number) Files.getAttribute(oldest, "unix:ino")).longValue();
+            long inoNext = ((Number) Files.getAttribute(next, "unix:ino")).longValue();
+            Path filebeatHome = dir.resolve("filebeat");
+            new FilebeatFixture(7)
+                    .set(FilebeatFixture.containerKey(inoOldest, device),
+                            FilebeatFixture.containerState(source(id), inoOldest, device, endOfLine(oldest, 3)))
+                    .set(FilebeatFixture.containerKey(inoNext, device),
+                            FilebeatFixture.containerState(source(id), inoNext, device, endOfLine(next, 5)))
+                    .write(filebeatHome);
+            java.util.Set<Integer> expected = new java.util.TreeSet<>();
+            for (int i = 0; i < files.size(); i++) {
+                List<Integer> n = numbers(files.get(i));
+                expected.addAll(n.subList(i == 0 ? 3 : i == 1 ? 5 : 0, n.size()));
+            }
+
+            agent = new AgentProcess(dir, run, "logferry.test=" + run);
+            Cli migrated = Cli.run(dir, Map.of(), "migrate", "filebeat", filebeatHome.toString(), "--config", agent.configFile().toString());
+            System.out.println("[filebeat-migration] " + migrated);
+            assertThat(migrated.exit()).as(migrated.toString()).isZero();
+            assertThat(migrated.out()).contains("resume_rotated").contains(id.substring(0, 12));
+
+            agent.start();
+            Path live = files.get(files.size() - 1);
+            long end = Files.size(live);
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
+                    .failFast("the agent exited", () -> !agent.alive())
+                    .until(() -> es.count(index) >= expected.size() && registryOffset(agent.registryFile(), id) == end);
+            List<JsonNode> docs = es.all(index, "message");
+            Map<Integer, Integer> seen = new TreeMap<>();
+            for (JsonNode d : docs) {
+                Matcher m = NUMBERED.matcher(d.path("message").asText());
+                assertThat(m.matches()).as("a numbered line: %s", d).isTrue();
+                seen.merge(Integer.parseInt(m.group(1)), 1, Integer::sum);
+            }
+            System.out.printf("[filebeat-migration] rotated: %d files, %d documents, %d lines expected (%d before Filebeat's offsets)%n",
+                    files.size(), docs.size(), expected.size(), TOTAL - expected.size());
+            assertThat(seen.keySet()).as("the lines after Filebeat's offsets in each file, and the newer files whole")
+                    .containsExactlyElementsOf(expected);
+            assertThat(seen.values()).as("each line exactly once").containsOnly(1);
+            assertThat(agent.output()).doesNotContain("LOST:");
+        }
+    }
+
+    /** -json.log.N ... .1, -json.log. */
+    private static List<Path> dockerOrder(Path dir, String id) throws IOException {
+        List<Path> rotated = new ArrayList<>();
+        try (var l = Files.list(dir)) {
+            l.filter(p -> p.getFileName().toString().matches(Pattern.quote(id) + "-json\\.log\\.\\d+")).forEach(rotated::add);
+        }
+        rotated.sort(java.util.Comparator.comparingInt((Path p) -> Integer.parseInt(p.getFileName().toString().replaceAll(".*\\.", ""))).reversed());
+        rotated.add(dir.resolve(id + "-json.log"));
+        return rotated;
+    }
+
+    private static List<Integer> numbers(Path file) throws IOException {
+        List<Integer> out = new ArrayList<>();
+        Pattern p = Pattern.compile("\"log\":\"t out (\\d+)\\\\n\"");
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            Matcher m = p.matcher(line);
+            if (m.find()) {
+                out.add(Integer.parseInt(m.group(1)));
+            }
+        }
+        return out;
+    }
+
+    private static List<Integer> numbersIn(Path dir, String id) throws IOException {
+        List<Integer> out = new ArrayList<>();
+        for (Path f : dockerOrder(dir, id)) {
+            if (Files.exists(f)) {
+                out.addAll(numbers(f));
+            }
+        }
+        return out;
+    }
+
     private static String source(String id) {
         return "/var/lib/docker/containers/" + id + "/" + id + "-json.log";
     }
