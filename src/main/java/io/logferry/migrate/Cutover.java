@@ -260,6 +260,10 @@ public final class Cutover {
                 fileId = fp;
                 offset = from;
                 committed = i;
+                if (from < f.size()) {
+                    // its unread rest is in the chain too, as the agent records it: gone at the start, it is reported LOST with its range
+                    read.add(new Registry.Read(fp, from, f.size()));
+                }
             } else {
                 read.add(new Registry.Read(fp, from, f.size()));
             }

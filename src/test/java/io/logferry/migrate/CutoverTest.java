@@ -98,7 +98,8 @@ class CutoverTest {
         assertThat(e.fileId()).isEqualTo(FileIdentity.fingerprint(live));
         assertThat(e.offset()).isEqualTo(ends[4]);
         assertThat(e.path()).isEqualTo(live.toString());
-        assertThat(e.read()).isEmpty();
+        assertThat(e.read()).as("the rest of the file, so that the agent reports it if Docker deletes it before the start")
+                .containsExactly(new Registry.Read(e.fileId(), ends[4], ends[10]));
         assertThat(p.refusedAny()).isFalse();
     }
 
@@ -116,7 +117,8 @@ class CutoverTest {
         Registry.Entry e = p.entries().get(ID);
         assertThat(e.fileId()).isEqualTo(FileIdentity.fingerprint(rotated));
         assertThat(e.offset()).isEqualTo(first[7]);
-        assertThat(e.read()).containsExactly(new Registry.Read(FileIdentity.fingerprint(live), 0, second[5]));
+        assertThat(e.read()).containsExactly(new Registry.Read(e.fileId(), first[7], first[10]),
+                new Registry.Read(FileIdentity.fingerprint(live), 0, second[5]));
     }
 
     @Test
@@ -138,7 +140,8 @@ class CutoverTest {
         Registry.Entry e = p.entries().get(ID);
         assertThat(e.fileId()).isEqualTo(FileIdentity.fingerprint(one));
         assertThat(e.offset()).isEqualTo(middle[5]);
-        assertThat(e.read()).containsExactly(new Registry.Read(FileIdentity.fingerprint(live), now[2], now[4]));
+        assertThat(e.read()).as("the older file was all acknowledged: only the newer one's rest")
+                .containsExactly(new Registry.Read(FileIdentity.fingerprint(live), now[2], now[4]));
         assertThat(oldest[3]).isPositive();
     }
 
