@@ -93,7 +93,7 @@ public final class FilebeatRegistry {
             String version = m.path("version").asText("");
             if (!version.equals("1")) {
                 throw new IOException(meta + ": registry version '" + version + "' is not one this migration reads (only \"1\","
-                        + " the memlog store of Filebeat 7.9 and later)");
+                        + " libbeat's memlog store)");
             }
         }
         Map<String, JsonNode> table = new LinkedHashMap<>();
