@@ -651,8 +651,11 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
         Cursor c = t.tracker.committed();
         List<AckTracker.Unacknowledged> files = t.tracker.unacknowledgedFiles();
         List<Registry.Read> read = new ArrayList<>();
+        Map<String, Long> startedAt = laterStarts(t.loaded);
         for (AckTracker.Unacknowledged u : files) {
-            read.add(new Registry.Read(u.fileId(), u.from(), u.to()));
+            // a later file the loaded chain started past 0 (logferry migrate filebeat) was read from there: its start stays
+            long from = u.from() == 0 ? startedAt.getOrDefault(u.fileId(), 0L) : u.from();
+            read.add(new Registry.Read(u.fileId(), from, u.to()));
         }
         if (c == null && !read.isEmpty()) {
             c = new Cursor(0, read.get(0).fileId(), read.get(0).from());
@@ -664,6 +667,20 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
             read = t.loaded.read();          // nothing read since the start: what the last run had read stays to be found
         }
         return new Registry.Entry(c.fileId(), c.offset(), path, read);
+    }
+
+    /** The files after the committed one that the loaded chain starts past their first byte (by fingerprint). */
+    private static Map<String, Long> laterStarts(Registry.Entry loaded) {
+        if (loaded == null || loaded.read().isEmpty()) {
+            return Map.of();
+        }
+        Map<String, Long> out = new HashMap<>();
+        for (Registry.Read r : loaded.read()) {
+            if (r.from() > 0 && !r.fileId().equals(loaded.fileId())) {
+                out.put(r.fileId(), r.from());
+            }
+        }
+        return out;
     }
 
     /** The agent's runner: one daemon thread, {@code logferry-control}, and a delay queue. */

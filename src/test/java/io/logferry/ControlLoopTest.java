@@ -144,6 +144,28 @@ class ControlLoopTest {
         assertThat(loop.dockerProblem()).isEqualTo("connection refused");
     }
 
+    /**
+     * A chain loaded from a registry that {@code logferry migrate filebeat} wrote starts a later file
+     * past 0; the entry written while its events are unacknowledged keeps that start, so that a
+     * crash then does not read the lines before it (Filebeat's) again.
+     */
+    @Test
+    void aLaterFileTheLoadedChainStartedPastZeroKeepsItsStartInTheEntry() throws Exception {
+        Registry.Entry migrated = new Registry.Entry("f1", 100, "/logs/a",
+                List.of(new Registry.Read("f1", 100, 500), new Registry.Read("f2", 300, 900)));
+        loop(Map.of(), Map.of("a", migrated)).present(container("a", true), true);
+        runner.drain();
+        io.logferry.model.AckTracker tracker = tailers.made.get(0).tracker();
+        tracker.published(new io.logferry.model.LogEvent(tracker, new byte[] {'x', '\n'}, 0, new io.logferry.model.Cursor(1, "f1", 200)));
+        tracker.published(new io.logferry.model.LogEvent(tracker, new byte[] {'x', '\n'}, 0, new io.logferry.model.Cursor(2, "f2", 400)));
+
+        Registry.Entry e = loop.registryEntries().get("a");
+
+        assertThat(e.fileId()).isEqualTo("f1");
+        assertThat(e.offset()).isEqualTo(100);
+        assertThat(e.read()).containsExactly(new Registry.Read("f1", 100, 200), new Registry.Read("f2", 300, 400));
+    }
+
     @Test
     void aContainerStartedAgainAfterItsTailerFinishedGetsANewOneResumingFromTheCommit() throws Exception {
         loop(Map.of(), Map.of("a", new Registry.Entry("f1", 100, "/logs/a"))).present(container("a", true), true);

@@ -16,7 +16,8 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code logferry run|setup|check|version [--config FILE]}, and {@code logferry train} (the AOT
+ * {@code logferry run|setup|check|version [--config FILE]}, {@code logferry migrate filebeat DIR}
+ * ({@link MigrateCommand}), and {@code logferry train} (the AOT
  * cache's training run, {@link TrainCommand}). Exit codes: 0 ok, 1 failure, 2 bad
  * config or usage, 3 a fatal error ({@link FatalErrors}: an Error in any thread, or the JVM's
  * {@code -XX:+ExitOnOutOfMemoryError}).
@@ -35,9 +36,19 @@ public final class Main {
     static int run(String[] args) {
         String command = "run";
         Path configFile = null;
+        java.util.List<String> operands = new java.util.ArrayList<>();
+        boolean force = false;
+        boolean dryRun = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
-            if (a.equals("--config") || a.equals("-c")) {
+            boolean migrating = command.equals("migrate") && i > 0;
+            if (migrating && a.equals("--force")) {
+                force = true;
+            } else if (migrating && a.equals("--dry-run")) {
+                dryRun = true;
+            } else if (migrating && !a.startsWith("-")) {
+                operands.add(a);
+            } else if (a.equals("--config") || a.equals("-c")) {
                 if (i + 1 >= args.length) {
                     System.err.println("logferry: --config needs a file");
                     return 2;
@@ -67,7 +78,11 @@ public final class Main {
                 return 1;
             }
         }
-        if (!command.equals("run") && !command.equals("setup") && !command.equals("check")) {
+        if (command.equals("migrate") && (operands.size() != 2 || !operands.get(0).equals("filebeat"))) {
+            System.err.println("logferry migrate: expected 'filebeat <Filebeat registry dir>', got " + operands + "\n" + usage());
+            return 2;
+        }
+        if (!command.equals("run") && !command.equals("setup") && !command.equals("check") && !command.equals("migrate")) {
             System.err.println("logferry: unknown command '" + command + "'\n" + usage());
             return 2;
         }
@@ -98,6 +113,10 @@ public final class Main {
             case "check" -> {
                 quietLogs();
                 yield new CheckCommand(config, configFile, System.out, System.err).run();
+            }
+            case "migrate" -> {
+                quietLogs();
+                yield new MigrateCommand(config, System.out, System.err).run(Path.of(operands.get(1)), force, dryRun);
             }
             default -> runAgent(config);
         };
@@ -151,6 +170,7 @@ public final class Main {
 
     static String usage() {
         return "usage: logferry [run|setup|check|version] [--config FILE]   (default config: " + DEFAULT_CONFIG + ")\n"
+                + String.join("\n", MigrateCommand.USAGE) + "\n"
                 + "       logferry train   (a run on generated logs, for -XX:AOTCacheOutput: see the Dockerfile)";
     }
 

@@ -13,8 +13,8 @@ import java.io.PrintStream;
 /**
  * {@code logferry setup}: installs the index template (with a data stream lifecycle where the
  * cluster manages them), says which template applies to logferry's streams and to those of any
- * template overlapping them (Fleet's Docker integration: {@link Setup#whatWins}) and, when {@code kibana.url} is set, imports the data view {@code logs-*}
- * and the saved search into Kibana. One line per step on stdout; one line per failure on stderr.
+ * template overlapping them (Fleet's Docker integration: {@link Setup#whatWins}) and, when {@code kibana.url} is set, imports the data view {@code logs-*},
+ * the saved search and the dashboard into Kibana. One line per step on stdout; one line per failure on stderr.
  * Exit 0 when every step worked, 1 otherwise. Safe to run again: both steps replace what they made.
  */
 final class SetupCommand {
@@ -65,7 +65,7 @@ final class SetupCommand {
         }
         try {
             KibanaSetup.Result r = new KibanaSetup(url, config.elasticsearch()).importObjects();
-            out.println("kibana: data view 'logs-*' and saved search 'logferry: container logs' imported into " + url
+            out.println("kibana: data view 'logs-*', saved search 'logferry: container logs' and dashboard 'logferry: overview' imported into " + url
                     + " (" + r.imported() + " objects)");
             return true;
         } catch (KibanaSetup.KibanaException e) {

@@ -17,8 +17,8 @@ import java.time.Duration;
 import java.util.UUID;
 
 /**
- * Creates the Kibana objects — the data view {@code logs-*} and the saved search
- * "logferry: container logs" — by importing {@code /kibana/logferry.ndjson} (the same file as
+ * Creates the Kibana objects — the data view {@code logs-*}, the saved search
+ * "logferry: container logs" and the dashboard "logferry: overview" (Lens panels by value) — by importing {@code /kibana/logferry.ndjson} (the same file as
  * {@code config/kibana/logferry.ndjson}) through Kibana's saved-objects API
  * ({@code POST /api/saved_objects/_import?overwrite=true}, multipart, {@code kbn-xsrf}). The objects
  * have fixed ids, so running it again replaces them instead of adding copies. Kibana accepts the

@@ -21,7 +21,7 @@ import java.util.HexFormat;
  * {@code FileIdentityTest} pins its values. While a file is open, its inode ({@link #key}) names it.
  * Stateless; safe from any thread.
  */
-final class FileIdentity {
+public final class FileIdentity {
     /** The bytes of the first line that make up its fingerprint. */
     static final int FINGERPRINT_BYTES = 4096;
     /** How far a file is read for its first newline before the first 4 KiB of a longer line stand for it. */
@@ -41,7 +41,7 @@ final class FileIdentity {
     }
 
     /** The fingerprint of the file's first complete line, or null while it has none (or the file is gone). */
-    static String fingerprint(Path p) throws IOException {
+    public static String fingerprint(Path p) throws IOException {
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
             return fingerprint(ch);
         } catch (NoSuchFileException e) {

@@ -102,6 +102,12 @@ public final class FileTailer implements Tailer {
     private volatile JsonFileReader.Source source;
     private volatile long idleReleaseNanos = IDLE_RELEASE_NANOS;
     private long malformedLogged;
+    /**
+     * Where a queued file of the resume plan starts when not at 0 (by fingerprint): a registry
+     * written by {@code logferry migrate filebeat} gives each file of the chain the offset its own
+     * Filebeat harvester reached. The tailer's thread only.
+     */
+    private final java.util.Map<String, Long> queuedStarts = new java.util.HashMap<>();
     /** Its slot in the in-flight file, or null. */
     private InFlight.Slot inFlight;
 
@@ -468,6 +474,9 @@ public final class FileTailer implements Tailer {
                 }
             } else {
                 queued.add(new RotationChain.Upcoming(ch, key, p.fileId(), p.live() != null ? p.live() : p.segment().path(), p.segment()));
+                if (p.live() != null && p.start() > 0) {
+                    queuedStarts.put(p.fileId(), p.start());
+                }
                 for (Spool.Segment c : p.copies()) {
                     spool.delete(c);         // the file itself is read: a copy is not needed
                 }
@@ -629,7 +638,8 @@ public final class FileTailer implements Tailer {
         if (next == null) {
             return false;
         }
-        use(next.channel(), next.segment(), next.fileId(), next.live() ? 0 : next.segment().base(), next.key());
+        Long planned = next.fileId() == null ? null : queuedStarts.remove(next.fileId());
+        use(next.channel(), next.segment(), next.fileId(), next.live() ? (planned == null ? 0 : planned) : next.segment().base(), next.key());
         log.debug("{}: rotation, now reading {}", container.describe(), next.seenAs().getFileName());
         return true;
     }

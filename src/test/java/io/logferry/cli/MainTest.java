@@ -50,6 +50,17 @@ class MainTest {
     }
 
     @Test
+    void migrateNeedsFilebeatAndADirectoryAndReportsAnUnreadableRegistry() {
+        assertThat(run("migrate").code()).isEqualTo(2);
+        assertThat(run("migrate", "fluentd", dir.toString()).err()).contains("expected 'filebeat <Filebeat registry dir>'");
+        assertThat(run("migrate", "filebeat").code()).isEqualTo(2);
+        assertThat(run("migrate", "filebeat", dir.toString(), "--bogus").code()).isEqualTo(2);
+        Run r = run("migrate", "filebeat", dir.toString(), "--dry-run");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("holds no Filebeat registry");
+    }
+
+    @Test
     void versionExitsWithZero() {
         assertThat(run("version").code()).isZero();
     }

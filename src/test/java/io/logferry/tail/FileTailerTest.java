@@ -384,6 +384,39 @@ class FileTailerTest {
     }
 
     /**
+     * A registry entry whose read chain gives a later file its own start (as {@code logferry migrate
+     * filebeat} writes it: each file at the offset Filebeat's harvester of it reached): the older
+     * file from the entry's offset, the newer one from its own, not from 0.
+     */
+    @Test
+    void aLaterFileOfTheReadChainStartsAtItsOwnOffset() throws Exception {
+        Files.createDirectories(log().getParent());
+        write(0, 10, 0);
+        String fpOld = FileIdentity.fingerprint(log());
+        long oldSize = Files.size(log());
+        long afterThree = 0;
+        for (int i = 0; i < 3; i++) {
+            afterThree += firstLine(i, 0).length() + 1L;
+        }
+        rotate(0);
+        write(10, 20, 1);
+        String fpNew = FileIdentity.fingerprint(log());
+        long afterFifteen = 0;
+        for (int i = 10; i < 16; i++) {
+            afterFifteen += firstLine(i, 1).length() + 1L;
+        }
+        resume = new Registry.Entry(fpOld, afterThree, log().toString(),
+                List.of(new Registry.Read(fpNew, afterFifteen, Files.size(log()))));
+        start();
+        run();
+        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 11);
+        List<String> expected = new ArrayList<>(lines(3, 10));
+        expected.addAll(lines(16, 20));
+        assertThat(messages()).containsExactlyElementsOf(expected);
+        assertThat(oldSize).isPositive();
+    }
+
+    /**
      * Issue 24: resume order came from the first lines' times, 0 for a first line over 64 KiB, so
      * the live log could sort before the registry's (spooled) file and never be read. The order
      * is the chain's now: the registry's file from the spool, then the live log.
