@@ -130,10 +130,10 @@ class FileTailerTest {
         tailer.idleRelease(Duration.ofMillis(300));
         run();
         write(0, 3, 0);
-        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 3);
-        await().atMost(Duration.ofSeconds(10)).until(() -> tailer.bufferBytes() == 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> drained() == 3);
+        await().atMost(Duration.ofSeconds(30)).until(() -> tailer.bufferBytes() == 0);
         write(3, 5, 0);
-        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 5);
+        await().atMost(Duration.ofSeconds(30)).until(() -> drained() == 5);
         assertThat(docs).extracting(d -> d.path("message").asText()).containsExactly("line 0", "line 1", "line 2", "line 3", "line 4");
     }
 
@@ -142,12 +142,12 @@ class FileTailerTest {
         start();
         run();
         write(0, 10, 0);
-        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 10);
+        await().atMost(Duration.ofSeconds(30)).until(() -> drained() == 10);
         try (FileChannel ch = FileChannel.open(log(), StandardOpenOption.WRITE)) {
             ch.truncate(0);                  // as `truncate -s 0`: the same file, emptied
         }
         write(10, 15, 1);
-        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 15);
+        await().atMost(Duration.ofSeconds(30)).until(() -> drained() == 15);
         assertThat(docs.subList(10, 15)).extracting(d -> d.path("message").asText())
                 .containsExactly("line 10", "line 11", "line 12", "line 13", "line 14");
         assertThat(docs.get(10).path("log").path("offset").asLong()).isZero();
@@ -170,7 +170,7 @@ class FileTailerTest {
         start();
         write(0, 50, 0);
         run();
-        await().atMost(Duration.ofSeconds(10)).until(() -> queue.size() == 2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> queue.size() == 2);
         long[] sizes = new long[4];
         for (int k = 1; k <= 3; k++) {
             rotate(k - 1);
@@ -178,9 +178,9 @@ class FileTailerTest {
             sizes[k] = Files.size(log());
             int seen = k;
             // the rotation watch opens the new file while the tailer is blocked
-            await().atMost(Duration.ofSeconds(10)).until(() -> tailer.behind() > 0 && heldFiles() == Math.min(seen, 1));
+            await().atMost(Duration.ofSeconds(30)).until(() -> tailer.behind() > 0 && heldFiles() == Math.min(seen, 1));
         }
-        await().atMost(Duration.ofSeconds(10))
+        await().atMost(Duration.ofSeconds(30))
                 .until(() -> metrics.value("logferry_log_losses_total", "container", "app") == 2);
         assertThat(metrics.value("logferry_log_lost_bytes_total", "container", "app")).isEqualTo(sizes[1] + sizes[2]);
         assertThat(held.total()).isEqualTo(sizes[3]);
@@ -188,7 +188,7 @@ class FileTailerTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> drained() == 55);
         assertThat(docs).extracting(d -> d.path("message").asText()).contains("line 49", "line 300", "line 304")
                 .doesNotContain("line 100", "line 204");
-        await().atMost(Duration.ofSeconds(10)).until(() -> held.total() == 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> held.total() == 0);
     }
 
     @Test
@@ -197,14 +197,14 @@ class FileTailerTest {
         start();
         write(0, 20, 0);
         run();
-        await().atMost(Duration.ofSeconds(10)).until(() -> queue.size() == 20);
+        await().atMost(Duration.ofSeconds(30)).until(() -> queue.size() == 20);
         List<String> first = takenUnacknowledged();
         long size = Files.size(log());
         // docker rm: the directory goes, the tailer still holds the file open
         Files.delete(log());
         Files.delete(log().getParent());
         tailer.markRemoved();
-        await().atMost(Duration.ofSeconds(10)).until(() -> spool.files() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> spool.files() == 1);
         assertThat(spool.bytes()).isEqualTo(size);
         // SIGKILL: the tailer, its queue and its open file are gone; the spool stays
         tailer.shutdown();
@@ -217,7 +217,7 @@ class FileTailerTest {
         second.markRemoved();
         tailer = second;
         run();
-        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 20);
+        await().atMost(Duration.ofSeconds(30)).until(() -> drained() == 20);
         assertThat(ids).as("the same documents, the same _ids").containsExactlyElementsOf(first);
         assertThat(docs.get(0).path("container").path("name").asText()).isEqualTo("app");
         assertThat(finished.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("read to the end and acknowledged: done").isTrue();
@@ -229,14 +229,14 @@ class FileTailerTest {
         start();
         write(0, 10, 0);
         run();
-        await().atMost(Duration.ofSeconds(10)).until(() -> queue.size() == 10);
+        await().atMost(Duration.ofSeconds(30)).until(() -> queue.size() == 10);
         List<String> first = takenUnacknowledged();
         String fp = FileIdentity.fingerprint(log());
         long lineEnd = Files.readAllLines(log()).get(0).length() + 1L;
         Files.delete(log());
         Files.delete(log().getParent());
         tailer.markRemoved();
-        await().atMost(Duration.ofSeconds(10)).until(() -> spool.files() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> spool.files() == 1);
         tailer.shutdown();
         thread.join(5000);
         queue = new EventQueue(10_000, 1 << 26);
@@ -246,7 +246,7 @@ class FileTailerTest {
         tailer = startWithoutLog();
         tailer.markRemoved();
         run();
-        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 9);
+        await().atMost(Duration.ofSeconds(30)).until(() -> drained() == 9);
         assertThat(ids).containsExactlyElementsOf(first.subList(1, 10));
     }
 
@@ -258,12 +258,12 @@ class FileTailerTest {
         start();
         write(0, 50, 0);
         run();
-        await().atMost(Duration.ofSeconds(10)).until(() -> queue.size() == 2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> queue.size() == 2);
         for (int k = 1; k <= 3; k++) {
             rotate(k - 1);
             write(100 * k, 100 * k + 5, k);
             int seen = k;
-            await().atMost(Duration.ofSeconds(10)).until(() -> tailer.behind() > 0 && heldFiles() == 1
+            await().atMost(Duration.ofSeconds(30)).until(() -> tailer.behind() > 0 && heldFiles() == 1
                     && spool.files() == seen - 1);
         }
         // Docker deletes the oldest rotated files (max-file): held or spooled, nothing of them is lost
@@ -274,8 +274,8 @@ class FileTailerTest {
         assertThat(ids).doesNotHaveDuplicates();
         assertThat(metrics.value("logferry_log_losses_total", "container", "app")).isZero();
         write(400, 401, 4);
-        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 66);
-        await("acknowledged spooled copies are deleted").atMost(Duration.ofSeconds(10)).until(() -> spool.files() == 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> drained() == 66);
+        await("acknowledged spooled copies are deleted").atMost(Duration.ofSeconds(30)).until(() -> spool.files() == 0);
     }
 
     /** A tailer of a container whose log directory is gone (removed before the crash). */
@@ -298,15 +298,15 @@ class FileTailerTest {
         start();
         write(0, 50, 0);
         run();
-        await().atMost(Duration.ofSeconds(10)).until(() -> queue.size() == 2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> queue.size() == 2);
         rotate(0);
         write(100, 105, 1);
         long first = Files.size(log());
-        await().atMost(Duration.ofSeconds(10)).until(() -> metrics.value("logferry_log_losses_total", "container", "app") == 0
+        await().atMost(Duration.ofSeconds(30)).until(() -> metrics.value("logferry_log_losses_total", "container", "app") == 0
                 && held.total() == 600 + first);
         rotate(1);
         write(200, 205, 2);
-        await().atMost(Duration.ofSeconds(10)).until(() -> metrics.value("logferry_log_losses_total", "container", "app") == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> metrics.value("logferry_log_losses_total", "container", "app") == 1);
         assertThat(metrics.value("logferry_log_lost_bytes_total", "container", "app")).isEqualTo(first);
         assertThat(held.total()).isEqualTo(600 + Files.size(log()));
     }
@@ -337,16 +337,16 @@ class FileTailerTest {
         start();
         run();
         write(0, 10, 0);
-        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 10);
+        await().atMost(Duration.ofSeconds(30)).until(() -> drained() == 10);
         for (int k = 1; k <= 3; k++) {
             write(10 * k, 10 * k + 5, k - 1);         // the end of the file, written just before the rotation
             rotate(k - 1);
             write(10 * k + 5, 10 * k + 10, k);
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 40);
+        await().atMost(Duration.ofSeconds(30)).until(() -> drained() == 40);
         assertThat(messages()).containsExactlyElementsOf(lines(0, 40));
         assertThat(ids).doesNotHaveDuplicates();
-        await().atMost(Duration.ofSeconds(10)).until(() -> heldFiles() == 0 && held.total() == 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> heldFiles() == 0 && held.total() == 0);
         assertThat(metrics.value("logferry_log_losses_total", "container", "app")).isZero();
     }
 
@@ -355,11 +355,11 @@ class FileTailerTest {
         start();
         run();
         write(0, 3, 0);
-        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 3);
+        await().atMost(Duration.ofSeconds(30)).until(() -> drained() == 3);
         byte[] first = firstLine(0, 0).getBytes(StandardCharsets.UTF_8);
         String fp = FileIdentity.fingerprint(first, 0, first.length);
         assertThat(fp).isEqualTo("565af40f835dde90");
-        await().atMost(Duration.ofSeconds(10)).until(() -> tailer.tracker().committed() != null
+        await().atMost(Duration.ofSeconds(30)).until(() -> tailer.tracker().committed() != null
                 && tailer.tracker().committed().offset() == Files.size(log()));
         assertThat(tailer.tracker().committed().fileId()).isEqualTo(fp);
     }
@@ -378,7 +378,7 @@ class FileTailerTest {
         resume = new Registry.Entry(FileIdentity.fingerprint(first, 0, first.length), afterFive, log().toString());
         start();
         run();
-        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 10);
+        await().atMost(Duration.ofSeconds(30)).until(() -> drained() == 10);
         assertThat(messages()).containsExactlyElementsOf(lines(5, 15));
         assertThat(docs.get(0).path("log").path("offset").asLong()).isEqualTo(afterFive);
     }
@@ -409,7 +409,7 @@ class FileTailerTest {
                 List.of(new Registry.Read(fpNew, afterFifteen, Files.size(log()))));
         start();
         run();
-        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 11);
+        await().atMost(Duration.ofSeconds(30)).until(() -> drained() == 11);
         List<String> expected = new ArrayList<>(lines(3, 10));
         expected.addAll(lines(16, 20));
         assertThat(messages()).containsExactlyElementsOf(expected);
@@ -442,7 +442,7 @@ class FileTailerTest {
         resume = new Registry.Entry(fpA, longA.length(), log().toString(), List.of(new Registry.Read(fpA, longA.length(), sizeA)));
         start();
         run();
-        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 10);
+        await().atMost(Duration.ofSeconds(30)).until(() -> drained() == 10);
         List<String> expected = new ArrayList<>(lines(1, 5));
         expected.add("b".repeat(70_000));
         expected.addAll(lines(10, 15));
@@ -457,7 +457,7 @@ class FileTailerTest {
         resume = new Registry.Entry("0123456789abcdef", 100, log().toString());
         start();
         run();
-        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 4);
+        await().atMost(Duration.ofSeconds(30)).until(() -> drained() == 4);
         assertThat(messages()).containsExactlyElementsOf(lines(0, 4));
         assertThat(metrics.value("logferry_log_losses_total", "container", "app")).isEqualTo(1);
     }
@@ -470,9 +470,9 @@ class FileTailerTest {
         start();
         run();
         long end = Files.size(log());
-        await().atMost(Duration.ofSeconds(10)).until(() -> tailer.readOffset() == end);
+        await().atMost(Duration.ofSeconds(30)).until(() -> tailer.readOffset() == end);
         write(5, 8, 0);
-        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 3);
+        await().atMost(Duration.ofSeconds(30)).until(() -> drained() == 3);
         assertThat(messages()).containsExactly("line 5", "line 6", "line 7");
     }
 
@@ -483,10 +483,10 @@ class FileTailerTest {
         write(0, 2, 0);
         Files.writeString(log(), "this is not json\n", StandardOpenOption.APPEND);
         write(2, 4, 0);
-        await().atMost(Duration.ofSeconds(10)).until(() -> drained() == 4);
+        await().atMost(Duration.ofSeconds(30)).until(() -> drained() == 4);
         assertThat(messages()).containsExactlyElementsOf(lines(0, 4));
         assertThat(metrics.value("logferry_lines_malformed_total")).isEqualTo(1);
-        await().atMost(Duration.ofSeconds(10)).until(() -> tailer.tracker().committed() != null
+        await().atMost(Duration.ofSeconds(30)).until(() -> tailer.tracker().committed() != null
                 && tailer.tracker().committed().offset() == Files.size(log()));
     }
 
@@ -512,7 +512,7 @@ class FileTailerTest {
         prefetcher.start();
         Files.createDirectories(log().getParent());
         write(0, 3, 0);
-        await().atMost(Duration.ofSeconds(10)).until(() -> prefetcher.heldCount() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> prefetcher.heldCount() == 1);
         // a --rm container: its directory and log are gone before discovery has heard of it
         Files.delete(log());
         Files.delete(log().getParent());
