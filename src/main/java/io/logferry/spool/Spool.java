@@ -327,13 +327,24 @@ public final class Spool {
                 files.decrementAndGet();
                 log.debug("spool: {} acknowledged, deleted", s.path());
             }
-            if (segments(s.containerId()).isEmpty()) {
+            if (!hasSegmentFile(s.containerId())) {
                 Path cdir = dir.resolve(s.containerId());
                 Files.deleteIfExists(cdir.resolve("container.json"));
                 Files.deleteIfExists(cdir);
             }
         } catch (IOException e) {
             log.warn("spool {}: cannot delete the acknowledged segment {} ({})", dir, s.path(), e.getMessage());
+        }
+    }
+
+    /** Whether the container's directory still has a segment file: names only, no header read (a delete is O(1) in segments read). */
+    private boolean hasSegmentFile(String containerId) throws IOException {
+        Path cdir = dir.resolve(containerId);
+        if (!Files.isDirectory(cdir)) {
+            return false;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(cdir, "*" + SUFFIX)) {
+            return ds.iterator().hasNext();
         }
     }
 
