@@ -49,9 +49,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * read-only) the half-written segment is removed, the contents already there are left intact, the
  * error is logged and {@link #problem()} says so until a write succeeds again.
  *
- * <p>Thread-safety: thread-safe; writes and deletes are serialised on the instance (the spool
- * thread, the rotation watch and tailers call them; a write holds the monitor through its sync);
- * {@link #settled} and {@link #problem} do not take it;
+ * <p>Thread-safety: thread-safe. The spool thread writes, the rotation watch and tailers delete
+ * and list. One {@link java.util.concurrent.locks.ReentrantLock} (not a monitor: tailers are
+ * virtual threads) guards the accounting, the segment numbers, listings and deletes; a write
+ * reserves its room and number under it and copies and syncs outside it, so a slow volume never
+ * holds up a delete. A segment being written is a {@code .seg.tmp}, which listings skip.
+ * {@link #settled} and {@link #problem} do not take the lock;
  * reads of a segment go through its own file. Files are created 0600, directories 0700; at start,
  * {@code .seg.tmp} files a crash left are removed and counted ({@link #swept}).
  */
@@ -98,7 +101,9 @@ public final class Spool {
      * rotation watch never waits for a write's sync to settle one.
      */
     private final Map<String, String> failing = new java.util.concurrent.ConcurrentHashMap<>();
-    /** Guarded by this: the last segment number given to each container. */
+    /** Guards the accounting, the segment numbers and the listings; never held through a copy's writes and syncs. */
+    private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+    /** Guarded by {@link #lock}: the last segment number given to each container. */
     private final Map<String, Long> lastSeq = new HashMap<>();
 
     public Spool(Path dir, long maxBytes, Metrics metrics) {
@@ -179,34 +184,45 @@ public final class Spool {
      *
      * @throws IOException the spool volume failed: nothing new is in the spool, the old contents are intact
      */
-    public synchronized Written write(ContainerInfo container, String fileId, long firstTime, FileChannel from, long start, long end)
+    public Written write(ContainerInfo container, String fileId, long firstTime, FileChannel from, long start, long end)
             throws IOException {
         if (end <= start) {
             return new Written(null, start);
         }
+        // the room is reserved and the segment numbered under the lock; the copy and its syncs run outside it, so that a
+        // slow volume never holds up a delete (the rotation watch) or a tailer's listing
         long keep = end;
-        long room = maxBytes - bytes.get();
-        if (end - start > room) {
-            keep = room <= 0 ? start : lastLineEnd(from, start, start + room);
-            long lost = end - keep;
-            metrics.counter(Metric.SPOOL_LOST_BYTES, "reason", "spool_limit").add(lost);
-            metrics.counter(Metric.LOG_LOSSES, "container", container.name()).increment();
-            log.warn("LOST: {}: the spool is full (spool.max_bytes {}, {} bytes spooled); bytes {}-{} of the log file {} could not be"
-                    + " kept after their source went away: they are lost", container.describe(), maxBytes, bytes.get(), keep, end, fileId);
-        }
-        if (keep <= start) {
-            return new Written(null, start);
+        long seq;
+        lock.lock();
+        try {
+            long room = maxBytes - bytes.get();
+            if (end - start > room) {
+                keep = room <= 0 ? start : lastLineEnd(from, start, start + room);
+                long lost = end - keep;
+                metrics.counter(Metric.SPOOL_LOST_BYTES, "reason", "spool_limit").add(lost);
+                metrics.counter(Metric.LOG_LOSSES, "container", container.name()).increment();
+                log.warn("LOST: {}: the spool is full (spool.max_bytes {}, {} bytes spooled); bytes {}-{} of the log file {} could not"
+                        + " be kept after their source went away: they are lost", container.describe(), maxBytes, bytes.get(), keep, end,
+                        fileId);
+            }
+            if (keep <= start) {
+                return new Written(null, start);
+            }
+            bytes.addAndGet(keep - start);
+            seq = nextSeq(container.id());
+        } finally {
+            lock.unlock();
         }
         Path cdir = dir.resolve(container.id());
-        long seq = nextSeq(container.id());
         Path target = cdir.resolve(String.format("%08d", seq) + SUFFIX);
         Path temp = cdir.resolve(String.format("%08d", seq) + SUFFIX + ".tmp");
+        boolean in = false;
         try {
             if (!Files.isDirectory(cdir)) {
                 if (!Files.isDirectory(dir)) {
                     Files.createDirectories(dir, OWNER_ONLY_DIR);
                 }
-                Files.createDirectory(cdir, OWNER_ONLY_DIR);
+                Files.createDirectories(cdir, OWNER_ONLY_DIR);
                 syncDir(dir);
             }
             writeContainer(cdir, container);
@@ -232,7 +248,7 @@ public final class Spool {
             move(temp, target);
             syncDir(cdir);
             Segment s = new Segment(target, container.id(), seq, fileId, start, keep, firstTime, header.length);
-            bytes.addAndGet(s.length());
+            in = true;
             files.incrementAndGet();
             metrics.counter(Metric.SPOOLED_BYTES).add(s.length());
             // this copy is in; the spool stays degraded while another copy that failed is still wanted
@@ -253,6 +269,10 @@ public final class Spool {
             log.error("spool {}: writing bytes {}-{} of the log file {} of {} failed: {}; the spool's contents are intact,"
                     + " shipping goes on from the files still open", dir, start, keep, fileId, container.describe(), e.toString());
             throw e;
+        } finally {
+            if (!in) {
+                bytes.addAndGet(-(keep - start));   // the reserved room goes back
+            }
         }
     }
 
@@ -275,65 +295,80 @@ public final class Spool {
     }
 
     /** The containers with a segment in the spool, as they were when spooled. */
-    public synchronized Map<String, ContainerInfo> containers() {
-        Map<String, ContainerInfo> out = new TreeMap<>();
-        for (String id : containerIds()) {
-            if (segments(id).isEmpty()) {
-                continue;
-            }
-            try {
-                ContainerInfo c = readContainer(dir.resolve(id).resolve("container.json"));
-                if (!c.id().equals(id)) {
-                    log.error("spool {}: the container description in {} names the container {}; its spooled bytes are not shipped"
-                            + " (left in place for inspection)", dir, id, c.id());
+    public Map<String, ContainerInfo> containers() {
+        lock.lock();
+        try {
+            Map<String, ContainerInfo> out = new TreeMap<>();
+            for (String id : containerIds()) {
+                if (segments(id).isEmpty()) {
                     continue;
                 }
-                out.put(id, c);
-            } catch (IOException | RuntimeException e) {
-                log.error("spool {}: the container description of {} is unreadable ({}); its spooled bytes cannot be shipped",
-                        dir, id, e.getMessage());
+                try {
+                    ContainerInfo c = readContainer(dir.resolve(id).resolve("container.json"));
+                    if (!c.id().equals(id)) {
+                        log.error("spool {}: the container description in {} names the container {}; its spooled bytes are not shipped"
+                                + " (left in place for inspection)", dir, id, c.id());
+                        continue;
+                    }
+                    out.put(id, c);
+                } catch (IOException | RuntimeException e) {
+                    log.error("spool {}: the container description of {} is unreadable ({}); its spooled bytes cannot be shipped",
+                            dir, id, e.getMessage());
+                }
             }
+            return out;
+        } finally {
+            lock.unlock();
         }
-        return out;
     }
 
     /** A container's segments in the order they were written. */
-    public synchronized List<Segment> segments(String containerId) {
-        Path cdir = dir.resolve(containerId);
-        List<Segment> out = new ArrayList<>();
-        if (!Files.isDirectory(cdir)) {
-            return out;
-        }
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(cdir, "*" + SUFFIX)) {
-            for (Path p : ds) {
-                try {
-                    out.add(readSegment(containerId, p));
-                } catch (IOException | RuntimeException e) {
-                    log.error("spool {}: segment {} is unreadable ({}); left in place", dir, p, e.getMessage());
-                }
+    public List<Segment> segments(String containerId) {
+        lock.lock();
+        try {
+            Path cdir = dir.resolve(containerId);
+            List<Segment> out = new ArrayList<>();
+            if (!Files.isDirectory(cdir)) {
+                return out;
             }
-        } catch (IOException e) {
-            log.error("spool {}: cannot list {} ({})", dir, cdir, e.getMessage());
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(cdir, "*" + SUFFIX)) {
+                for (Path p : ds) {
+                    try {
+                        out.add(readSegment(containerId, p));
+                    } catch (IOException | RuntimeException e) {
+                        log.error("spool {}: segment {} is unreadable ({}); left in place", dir, p, e.getMessage());
+                    }
+                }
+            } catch (IOException e) {
+                log.error("spool {}: cannot list {} ({})", dir, cdir, e.getMessage());
+            }
+            out.sort(Comparator.comparingLong(Segment::seq));
+            return out;
+        } finally {
+            lock.unlock();
         }
-        out.sort(Comparator.comparingLong(Segment::seq));
-        return out;
     }
 
     /** Everything in the segment is acknowledged: it goes (and its container's directory with its last segment). */
-    public synchronized void delete(Segment s) {
+    public void delete(Segment s) {
+        lock.lock();
         try {
-            if (Files.deleteIfExists(s.path())) {
-                bytes.addAndGet(-s.length());
-                files.decrementAndGet();
-                log.debug("spool: {} acknowledged, deleted", s.path());
+            try {
+                if (Files.deleteIfExists(s.path())) {
+                    bytes.addAndGet(-s.length());
+                    files.decrementAndGet();
+                    log.debug("spool: {} acknowledged, deleted", s.path());
+                }
+                if (!hasSegmentFile(s.containerId())) {
+                    Path cdir = dir.resolve(s.containerId());
+                    Files.deleteIfExists(cdir.resolve("container.json"));
+                    Files.deleteIfExists(cdir);
+                }
+            } catch (IOException e) {
+                log.warn("spool {}: cannot delete the acknowledged segment {} ({})", dir, s.path(), e.getMessage());
             }
-            if (!hasSegmentFile(s.containerId())) {
-                Path cdir = dir.resolve(s.containerId());
-                Files.deleteIfExists(cdir.resolve("container.json"));
-                Files.deleteIfExists(cdir);
-            }
-        } catch (IOException e) {
-            log.warn("spool {}: cannot delete the acknowledged segment {} ({})", dir, s.path(), e.getMessage());
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -349,14 +384,19 @@ public final class Spool {
     }
 
     /** Every container with at least one segment (its description readable or not). */
-    public synchronized java.util.Set<String> containerIdsWithSegments() {
-        java.util.Set<String> out = new java.util.TreeSet<>();
-        for (String id : containerIds()) {
-            if (!segments(id).isEmpty()) {
-                out.add(id);
+    public java.util.Set<String> containerIdsWithSegments() {
+        lock.lock();
+        try {
+            java.util.Set<String> out = new java.util.TreeSet<>();
+            for (String id : containerIds()) {
+                if (!segments(id).isEmpty()) {
+                    out.add(id);
+                }
             }
+            return out;
+        } finally {
+            lock.unlock();
         }
-        return out;
     }
 
     /**
@@ -364,30 +404,40 @@ public final class Spool {
      * ({@code logferry_spool_lost_bytes_total{reason="not_shipped"}}), reported with a
      * {@code LOST:} line, and deleted with the container's directory.
      */
-    public synchronized void discard(String containerId, String why) {
-        List<Segment> segs = segments(containerId);
-        long lost = segs.stream().mapToLong(Segment::length).sum();
-        if (segs.isEmpty()) {
-            return;
+    public void discard(String containerId, String why) {
+        lock.lock();
+        try {
+            List<Segment> segs = segments(containerId);
+            long lost = segs.stream().mapToLong(Segment::length).sum();
+            if (segs.isEmpty()) {
+                return;
+            }
+            metrics.counter(Metric.SPOOL_LOST_BYTES, "reason", "not_shipped").add(lost);
+            log.warn("LOST: container {}: {} spooled byte(s) in {} segment(s) are not shipped and are deleted from the spool: {}",
+                    containerId.substring(0, Math.min(12, containerId.length())), lost, segs.size(), why);
+            deleteContainer(containerId);
+        } finally {
+            lock.unlock();
         }
-        metrics.counter(Metric.SPOOL_LOST_BYTES, "reason", "not_shipped").add(lost);
-        log.warn("LOST: container {}: {} spooled byte(s) in {} segment(s) are not shipped and are deleted from the spool: {}",
-                containerId.substring(0, Math.min(12, containerId.length())), lost, segs.size(), why);
-        deleteContainer(containerId);
     }
 
     /** Everything of the container is acknowledged (or it is forgotten): its segments and description go. */
-    public synchronized void deleteContainer(String containerId) {
-        Path cdir = dir.resolve(containerId);
-        if (!Files.isDirectory(cdir)) {
-            return;
-        }
-        segments(containerId).forEach(this::delete);
+    public void deleteContainer(String containerId) {
+        lock.lock();
         try {
-            Files.deleteIfExists(cdir.resolve("container.json"));
-            Files.deleteIfExists(cdir);
-        } catch (IOException e) {
-            log.debug("spool {}: {} not removed ({})", dir, cdir, e.getMessage());
+            Path cdir = dir.resolve(containerId);
+            if (!Files.isDirectory(cdir)) {
+                return;
+            }
+            segments(containerId).forEach(this::delete);
+            try {
+                Files.deleteIfExists(cdir.resolve("container.json"));
+                Files.deleteIfExists(cdir);
+            } catch (IOException e) {
+                log.debug("spool {}: {} not removed ({})", dir, cdir, e.getMessage());
+            }
+        } finally {
+            lock.unlock();
         }
     }
 

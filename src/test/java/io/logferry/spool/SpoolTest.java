@@ -140,6 +140,29 @@ class SpoolTest {
     }
 
     @Test
+    void aCopyStalledOnASlowVolumeHoldsUpNeitherADeleteNorAListing() throws Exception {
+        Spool spool = new Spool(root.resolve("spool"), 1 << 20, metrics);
+        try (FileChannel ch = log("line0\nline1\n"); StalledChannel slow = new StalledChannel(FileChannel.open(root.resolve("log")))) {
+            Spool.Segment first = spool.write(C, "fp-a", 0, ch, 0, 6).segment();
+            java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
+            java.util.concurrent.Future<Spool.Written> copy = threads.submit(() -> spool.write(C, "fp-b", 0, slow, 6, 12));
+            assertThat(slow.entered.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("the copy started").isTrue();
+            // while the copy is stalled: the room is taken, the listing skips the half-written segment, a delete goes through
+            assertThat(spool.bytes()).as("6 bytes in, 6 reserved").isEqualTo(12);
+            java.util.concurrent.Future<?> delete = threads.submit(() -> spool.delete(first));
+            delete.get(30, java.util.concurrent.TimeUnit.SECONDS);   // hang guard: under the old monitor it waited for the copy
+            assertThat(spool.segments(ID)).isEmpty();
+            assertThat(copy).isNotDone();
+            slow.release.countDown();
+            Spool.Segment second = copy.get(30, java.util.concurrent.TimeUnit.SECONDS).segment();
+            assertThat(read(second)).isEqualTo("line1\n");
+            assertThat(spool.segments(ID)).containsExactly(second);
+            assertThat(spool.bytes()).isEqualTo(6);
+            threads.shutdown();
+        }
+    }
+
+    @Test
     void aTornSegmentIsLeftAloneAndNotShipped() throws IOException {
         Spool spool = new Spool(root.resolve("spool"), 1 << 20, metrics);
         try (FileChannel ch = log("line0\nline1\n")) {
