@@ -20,6 +20,7 @@ import java.util.Map;
  * @param priority the container's priority in the fair share ({@code logferry.priority} within {@code limits.max_priority})
  * @param weight   its lane's weight in the queue: {@code queue.weights.<priority>}, at least 1
  * @param fieldLimits {@code limits.field_*}: the bounds of the {@link FieldTree} its decoded JSON is built into
+ * @param jsonOptions Filebeat's {@code json.overwrite_keys} and {@code json.add_error_key}, never null
  */
 public record ContainerSettings(
         String dataset,
@@ -39,7 +40,8 @@ public record ContainerSettings(
         int maxRate,
         Priority priority,
         int weight,
-        FieldTree.Limits fieldLimits) {
+        FieldTree.Limits fieldLimits,
+        JsonOptions jsonOptions) {
 
     public ContainerSettings {
         if (maxRate < 0 || weight < 1) {
@@ -52,6 +54,16 @@ public record ContainerSettings(
         pipeline = pipeline == null || pipeline.isEmpty() ? null : pipeline;
         processors = processors == null ? ProcessorChain.NONE : processors;
         fieldLimits = fieldLimits == null ? FieldTree.Limits.DEFAULTS : fieldLimits;
+        jsonOptions = jsonOptions == null ? JsonOptions.LOGFERRY : jsonOptions;
+    }
+
+    /** With logferry's JSON options. */
+    public ContainerSettings(String dataset, String namespace, Streams streams, StartPosition startPosition, MultilineRule multiline,
+                             boolean json, String jsonMessageKey, int maxBytes, List<LinePattern> includeLines,
+                             List<LinePattern> excludeLines, Map<String, String> fields, String pipeline, ProcessorChain processors,
+                             String jsonTarget, int maxRate, Priority priority, int weight, FieldTree.Limits fieldLimits) {
+        this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines,
+                fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits, JsonOptions.LOGFERRY);
     }
 
     /** With the default field limits. */
@@ -101,7 +113,7 @@ public record ContainerSettings(
     /** These settings with another ingest pipeline (null: none) and processors. */
     public ContainerSettings withProcessing(String pipeline, ProcessorChain processors) {
         return new ContainerSettings(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes,
-                includeLines, excludeLines, fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits);
+                includeLines, excludeLines, fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits, jsonOptions);
     }
 
     /** {@code logs-<dataset>-<namespace>} */
@@ -112,7 +124,7 @@ public record ContainerSettings(
     /** These settings with another data stream. */
     public ContainerSettings withDataStream(String dataset, String namespace) {
         return new ContainerSettings(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes,
-                includeLines, excludeLines, fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits);
+                includeLines, excludeLines, fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits, jsonOptions);
     }
 
     public boolean ships(String stream) {

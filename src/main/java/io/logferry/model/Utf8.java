@@ -47,4 +47,16 @@ public final class Utf8 {
         }
         return s;
     }
+
+    /** The text of UTF-8 {@code bytes}, or null when they are not valid UTF-8 (no replacement characters). */
+    public static String decodeStrict(byte[] bytes) {
+        try {
+            return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return null;
+        }
+    }
 }

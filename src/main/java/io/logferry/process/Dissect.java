@@ -26,7 +26,7 @@ import java.util.Map;
  * {@code ignore_failure}, ends the chain; the event is kept. Immutable.
  */
 final class Dissect implements Processor {
-    static final String FLAG = "dissect_parsing_error";
+    static final String FLAG = io.logferry.model.ProcessorChain.DISSECT_PARSING_ERROR;
 
     enum Trim { NONE, LEFT, RIGHT, ALL }
 

@@ -17,22 +17,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ProcessingTest {
     private static final Compiler.Bounds BOUNDS = new Compiler.Bounds(4096, 64, 1024);
 
-    /** A chain from processors given as "kind ; k=v ; k=v". */
-    static ProcessorChain chain(String... processors) throws Compiler.Invalid {
-        List<Object> ps = new ArrayList<>();
-        for (String p : processors) {
-            String[] parts = p.split(" ; ");
-            Map<String, String> o = new LinkedHashMap<>();
+    /** A chain from processors given as "kind ; k=v ; k=v", as numbered labels read by {@link Compiler#compile}. */
+    static ProcessorChain chain(String... processors) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        for (int n = 0; n < processors.length; n++) {
+            String[] parts = processors[n].split(" ; ");
             for (int i = 1; i < parts.length; i++) {
                 int eq = parts[i].indexOf('=');
-                o.put(parts[i].substring(0, eq), parts[i].substring(eq + 1));
+                labels.put("logferry.processors." + (n + 1) + "." + parts[0] + "." + parts[i].substring(0, eq), parts[i].substring(eq + 1));
             }
-            ps.add(Compiler.processor(parts[0], o, BOUNDS));
+            if (parts.length == 1) {
+                labels.put("logferry.processors." + (n + 1) + "." + parts[0], "");
+            }
         }
-        return Compiler.chain(ps);
+        io.logferry.process.Chain c = Compiler.compile(labels, "logferry.processors.", BOUNDS);
+        if (!c.refused().isEmpty()) {
+            throw new IllegalArgumentException(c.refused().toString());
+        }
+        return c;
     }
 
-    private static Feed feed(boolean json, ContainerSettings.MultilineRule rule, String... processors) throws Compiler.Invalid {
+    private static Feed feed(boolean json, ContainerSettings.MultilineRule rule, String... processors) {
         ContainerSettings s = Feed.settings(Streams.ALL, rule, 1 << 20, List.of(), List.of(), json, "")
                 .withProcessing(null, chain(processors));
         return new Feed(s);

@@ -57,7 +57,7 @@ class ProcessorsFuzzTest {
                     continue;
                 }
                 compiled++;
-                Chain c = Compiler.chain(List.of(p));
+                Chain c = new Chain(List.of((Processor) p));
                 for (int k = 0; k < 5; k++) {
                     Map<String, Object> ev = new LinkedHashMap<>();
                     ev.put("message", text(r, 16));
