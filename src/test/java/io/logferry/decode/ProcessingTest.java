@@ -63,6 +63,26 @@ class ProcessingTest {
     }
 
     @Test
+    void aTimestampProcessorSetsTheMessagesTimeAndNothingElseDoes() throws Exception {
+        Feed f = feed(false, Feed.none(), "dissect ; tokenizer=%{ts} %{rest} ; target_prefix=",
+                "timestamp ; field=ts ; layouts=2006-01-02T15:04:05Z07:00");
+        f.line("stdout", "2021-05-06T07:08:09+02:00 hello");
+        assertThat(f.messages.get(0).time()).isEqualTo("2021-05-06T05:08:09Z");
+        assertThat(f.messages.get(0).fields()).doesNotContainKey("@timestamp");
+        // a text at @timestamp (add_fields, rename) is content: the time stays Docker's, the text goes under json later
+        Feed g = feed(false, Feed.none(), "add_fields ; target= ; fields.@timestamp=2000-01-01T00:00:00Z");
+        g.line("stdout", "x");
+        assertThat(g.messages.get(0).time()).isNotEqualTo("2000-01-01T00:00:00Z");
+        assertThat(g.messages.get(0).fields()).containsEntry("@timestamp", "2000-01-01T00:00:00Z");
+        // another target_field: the ISO text there
+        Feed h = feed(false, Feed.none(), "dissect ; tokenizer=%{ts} %{rest} ; target_prefix=",
+                "timestamp ; field=ts ; layouts=UNIX_MS ; target_field=event.created");
+        h.line("stdout", "1596438620123 x");
+        assertThat(io.logferry.model.FieldTree.of(h.messages.get(0).fields(), io.logferry.model.FieldTree.Limits.DEFAULTS).root())
+                .extractingByKey("event").isEqualTo(Map.of("created", "2020-08-03T07:10:20.123Z"));
+    }
+
+    @Test
     void dropEventDropsAndTheCursorMovesOverIt() throws Exception {
         Feed f = feed(false, Feed.none(), "drop_event ; when.regexp.message=^DEBUG");
         f.lines("stdout", "INFO one", "DEBUG two", "INFO three", "DEBUG four");

@@ -146,6 +146,34 @@ class SelectorProcessorsTest {
     }
 
     @Test
+    void jsonHintsHaveFilebeatsMeaning() {
+        // no hint: logferry's own (fields at the root, errors recorded, Docker's time)
+        ContainerSettings own = settings(config, "logferry.json", "true");
+        assertThat(own.jsonTarget()).isEmpty();
+        assertThat(own.jsonOptions()).isEqualTo(io.logferry.model.JsonOptions.LOGFERRY);
+        // a json.* hint: Filebeat's defaults: keys under json, no error key, no overwrite
+        ContainerSettings hint = settings(config, "co.elastic.logs/json.message_key", "msg");
+        assertThat(hint.json()).isTrue();
+        assertThat(hint.jsonTarget()).isEqualTo("json");
+        assertThat(hint.jsonOptions()).isEqualTo(new io.logferry.model.JsonOptions(false, false));
+        ContainerSettings root = settings(config, "co.elastic.logs/json.keys_under_root", "true",
+                "co.elastic.logs/json.overwrite_keys", "true", "co.elastic.logs/json.add_error_key", "true",
+                "co.elastic.logs/json.expand_keys", "true", "co.elastic.logs/json.ignore_decoding_error", "true");
+        assertThat(root.jsonTarget()).isEmpty();
+        assertThat(root.jsonOptions()).isEqualTo(new io.logferry.model.JsonOptions(true, true));
+        // logferry.json.<option> wins over the hint; logferry.json.target over keys_under_root
+        ContainerSettings mixed = settings(config, "co.elastic.logs/json.keys_under_root", "true",
+                "logferry.json.keys_under_root", "false", "logferry.json.add_error_key", "false", "co.elastic.logs/json.add_error_key", "true");
+        assertThat(mixed.jsonTarget()).isEqualTo("json");
+        assertThat(mixed.jsonOptions().addErrorKey()).isFalse();
+        assertThat(settings(config, "co.elastic.logs/json.keys_under_root", "false", "logferry.json.target", "app").jsonTarget()).isEqualTo("app");
+        // an invalid boolean: a warning, the default
+        Selector.Decision bad = decide(config, "co.elastic.logs/json.overwrite_keys", "maybe");
+        assertThat(bad.settings().orElseThrow().jsonOptions().overwriteKeys()).isFalse();
+        assertThat(bad.warnings()).singleElement().asString().contains("co.elastic.logs/json.overwrite_keys='maybe' is not true or false");
+    }
+
+    @Test
     void pipelineLabelWinsOverTheHintWhichWinsOverTheDefault() {
         assertThat(settings(config, "co.elastic.logs/pipeline", "nginx").pipeline()).isEqualTo("nginx");
         assertThat(settings(config, "co.elastic.logs/pipeline", "nginx", "logferry.pipeline", " mine ").pipeline()).isEqualTo("mine");
