@@ -38,6 +38,8 @@ final class More {
             case "append" -> append(o, b);
             case "decode_duration" -> duration(o);
             case "move_fields" -> moveFields(o, b);
+            case "decode_csv_fields" -> csv(o, b);
+            case "extract_array" -> extractArray(o, b);
             default -> throw new Compiler.Invalid("processor '" + kind + "' is not one of " + Compiler.KINDS);
         };
     }
@@ -798,6 +800,192 @@ final class More {
         public String describe() {
             return "move_fields from=" + Chain.quote(from) + (fields.isEmpty() ? "" : " fields=" + fields)
                     + (exclude.isEmpty() ? "" : " exclude=" + exclude) + " to=" + Chain.quote(to);
+        }
+    }
+
+    // ---- decode_csv_fields (decode-csv-fields.html) ----
+
+    private static Processor csv(Map<String, String> o, Compiler.Bounds b) throws Compiler.Invalid {
+        List<Simple.Pair> pairs = new ArrayList<>();
+        for (Map.Entry<String, String> e : o.entrySet()) {
+            if (e.getKey().startsWith("fields.")) {
+                String to = e.getValue().trim();
+                if (to.isEmpty()) {
+                    throw new Compiler.Invalid("decode_csv_fields." + e.getKey() + " needs a target field");
+                }
+                pairs.add(new Simple.Pair(e.getKey().substring("fields.".length()), to));
+            } else if (!Set.of("separator", "ignore_missing", "overwrite_keys", "trim_leading_space", "fail_on_error").contains(e.getKey())) {
+                throw new Compiler.Invalid("decode_csv_fields has no option '" + e.getKey() + "' (fields.<from>=<to>, separator, ignore_missing, "
+                        + "overwrite_keys, trim_leading_space, fail_on_error)");
+            }
+        }
+        if (pairs.isEmpty()) {
+            throw new Compiler.Invalid("decode_csv_fields needs fields.<from>=<to>");
+        }
+        Compiler.count("decode_csv_fields.fields", pairs.size(), b);
+        String sep = o.getOrDefault("separator", ",");
+        if (sep.equals("\\t")) {
+            sep = "\t";
+        }
+        if (sep.codePointCount(0, sep.length()) != 1 || sep.equals("\"") || sep.equals("\n") || sep.equals("\r")) {
+            throw new Compiler.Invalid("decode_csv_fields.separator '" + sep + "' is not one character (other than a quote or a line end)");
+        }
+        return new Csv(pairs, sep.charAt(0), Compiler.bool("decode_csv_fields.ignore_missing", o.get("ignore_missing"), false),
+                Compiler.bool("decode_csv_fields.overwrite_keys", o.get("overwrite_keys"), false),
+                Compiler.bool("decode_csv_fields.trim_leading_space", o.get("trim_leading_space"), false),
+                Compiler.bool("decode_csv_fields.fail_on_error", o.get("fail_on_error"), true));
+    }
+
+    /** {@code decode_csv_fields}: the one CSV record (RFC 4180 quoting, {@code ""} a quote) in {@code from} as an array of texts at {@code to}. */
+    record Csv(List<Simple.Pair> fields, char separator, boolean ignoreMissing, boolean overwrite, boolean trim, boolean failOnError)
+            implements Processor {
+        @Override
+        public Outcome run(Map<String, Object> event) {
+            Map<String, Object> before = failOnError ? copyTop(event) : null;
+            for (Simple.Pair p : fields) {
+                String[] from = Fields.path(p.from());
+                Object v = Fields.get(event, from);
+                List<Object> record = null;
+                if (v instanceof String s) {
+                    record = parse(s);
+                } else if (v == null && !Fields.has(event, from) && ignoreMissing) {
+                    continue;
+                }
+                String[] to = Fields.path(p.to());
+                if (record == null || !overwrite && Fields.has(event, to)) {
+                    if (failOnError) {
+                        restore(event, before);
+                        return Outcome.STOP;
+                    }
+                    continue;
+                }
+                Fields.put(event, to, record, true);
+            }
+            return Outcome.CONTINUE;
+        }
+
+        /** One record's fields, or null when the text is not one well-formed record. */
+        List<Object> parse(String s) {
+            List<Object> out = new ArrayList<>();
+            StringBuilder f = new StringBuilder();
+            int i = 0;
+            int n = s.endsWith("\r\n") ? s.length() - 2 : s.endsWith("\n") ? s.length() - 1 : s.length();
+            while (true) {
+                if (trim) {
+                    while (i < n && Character.isWhitespace(s.charAt(i)) && s.charAt(i) != separator) {
+                        i++;
+                    }
+                }
+                f.setLength(0);
+                if (i < n && s.charAt(i) == '"') {
+                    i++;
+                    while (true) {
+                        if (i >= n) {
+                            return null;            // the quote is not closed
+                        }
+                        char c = s.charAt(i++);
+                        if (c != '"') {
+                            f.append(c);
+                        } else if (i < n && s.charAt(i) == '"') {
+                            f.append('"');
+                            i++;
+                        } else {
+                            break;
+                        }
+                    }
+                    if (i < n && s.charAt(i) != separator) {
+                        return null;                // text after the closing quote
+                    }
+                } else {
+                    while (i < n && s.charAt(i) != separator) {
+                        char c = s.charAt(i++);
+                        if (c == '"' || c == '\n') {
+                            return null;            // a bare quote, or a second record
+                        }
+                        f.append(c);
+                    }
+                }
+                out.add(f.toString());
+                if (i >= n) {
+                    return out;
+                }
+                i++;                                // the separator
+            }
+        }
+
+        @Override
+        public String describe() {
+            return "decode_csv_fields fields=" + pairs(fields) + (separator == ',' ? "" : " separator=" + Chain.quote(String.valueOf(separator)))
+                    + (trim ? " trim_leading_space=true" : "") + (overwrite ? " overwrite_keys=true" : "");
+        }
+    }
+
+    // ---- extract_array (extract_array.html) ----
+
+    private static Processor extractArray(Map<String, String> o, Compiler.Bounds b) throws Compiler.Invalid {
+        Map<String, Integer> mappings = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : o.entrySet()) {
+            if (e.getKey().startsWith("mappings.")) {
+                String target = e.getKey().substring("mappings.".length());
+                Fields.path(target);
+                String idx = e.getValue().trim();
+                if (!Compiler.number(idx)) {
+                    throw new Compiler.Invalid("extract_array." + e.getKey() + " '" + idx + "' is not an index (0, 1, ...)");
+                }
+                mappings.put(target, Integer.parseInt(idx));
+            } else if (!Set.of("field", "ignore_missing", "overwrite_keys", "fail_on_error", "omit_empty").contains(e.getKey())) {
+                throw new Compiler.Invalid("extract_array has no option '" + e.getKey() + "' (field, mappings.<field>=<index>, ignore_missing, "
+                        + "overwrite_keys, fail_on_error, omit_empty)");
+            }
+        }
+        String field = o.getOrDefault("field", "").trim();
+        if (field.isEmpty() || mappings.isEmpty()) {
+            throw new Compiler.Invalid("extract_array needs field and mappings.<field>=<index>");
+        }
+        Fields.path(field);
+        Compiler.count("extract_array.mappings", mappings.size(), b);
+        return new Extract(field, mappings, Compiler.bool("extract_array.ignore_missing", o.get("ignore_missing"), false),
+                Compiler.bool("extract_array.overwrite_keys", o.get("overwrite_keys"), false),
+                Compiler.bool("extract_array.fail_on_error", o.get("fail_on_error"), true),
+                Compiler.bool("extract_array.omit_empty", o.get("omit_empty"), false));
+    }
+
+    /** {@code extract_array}: elements of the array at {@code field} copied to fields by index; an index beyond the array is skipped. */
+    record Extract(String field, Map<String, Integer> mappings, boolean ignoreMissing, boolean overwrite, boolean failOnError, boolean omitEmpty)
+            implements Processor {
+        @Override
+        public Outcome run(Map<String, Object> event) {
+            String[] from = Fields.path(field);
+            Object v = Fields.get(event, from);
+            if (!(v instanceof List<?> list)) {
+                return v == null && !Fields.has(event, from) && ignoreMissing ? Outcome.CONTINUE : failOnError ? Outcome.STOP : Outcome.CONTINUE;
+            }
+            Map<String, Object> before = failOnError ? copyTop(event) : null;
+            for (Map.Entry<String, Integer> m : mappings.entrySet()) {
+                if (m.getValue() >= list.size()) {
+                    continue;
+                }
+                Object x = list.get(m.getValue());
+                if (omitEmpty && (x == null || x instanceof String s && s.isEmpty() || x instanceof List<?> l && l.isEmpty()
+                        || x instanceof Map<?, ?> mm && mm.isEmpty())) {
+                    continue;
+                }
+                String[] to = Fields.path(m.getKey());
+                if (!overwrite && Fields.has(event, to)) {
+                    if (failOnError) {
+                        restore(event, before);
+                        return Outcome.STOP;
+                    }
+                    continue;
+                }
+                Fields.put(event, to, deepCopy(x), true);
+            }
+            return Outcome.CONTINUE;
+        }
+
+        @Override
+        public String describe() {
+            return "extract_array field=" + field + " mappings=" + mappings;
         }
     }
 

@@ -86,11 +86,36 @@ class FilebeatProcessorsTest {
         # move_fields (move-fields.html): the example moves fields under a prefix
         move_fields | from=app && fields=method,elapsed_time && to=rpc. | {'app':{'method':'a','elapsed_time':3,'other':1}} | CONTINUE | {'app':{'other':1},'rpc':{'method':'a','elapsed_time':3}}
         move_fields | fields=id && to=my_prefix_ | {'id':1,'stream':'stdout'} | CONTINUE | {'stream':'stdout','my_prefix_id':1}
+        # extract_array (extract_array.html): the example's my_array to source.ip, destination.ip, network.transport
+        extract_array | field=my_array && mappings.source.ip=0 && mappings.destination.ip=1 && mappings.network.transport=2 | {'my_array':['10.0.0.1','10.0.0.2','tcp']} | CONTINUE | {'my_array':['10.0.0.1','10.0.0.2','tcp'],'destination':{'ip':'10.0.0.2'},'network':{'transport':'tcp'},'source':{'ip':'10.0.0.1'}}
+        extract_array | field=a && mappings.x=0 && mappings.y=5 && omit_empty=true | {'a':['']} | CONTINUE | {'a':['']}
+        extract_array | field=a && mappings.x=0 | {'a':[1],'x':2} | STOP | {'a':[1],'x':2}
         """)
     void filebeatsExamples(String kind, String options, String in, Processor.Outcome outcome, String out) throws Exception {
         Map<String, Object> e = ev(in);
         assertThat(p(kind, options).run(e)).isEqualTo(outcome);
         assertThat(json(e)).isEqualTo(out);
+    }
+
+    /** decode_csv_fields (decode-csv-fields.html): the example's {@code message} to {@code decoded.csv}, quoting as RFC 4180. */
+    @Test
+    void decodeCsvFields() throws Exception {
+        Map<String, Object> e = new java.util.LinkedHashMap<>(Map.of("message", "a,\"b,c\",'d',\"e \"\"q\"\"\""));
+        assertThat(p("decode_csv_fields", "fields.message=decoded.csv").run(e)).isEqualTo(Processor.Outcome.CONTINUE);
+        assertThat(e.get("decoded")).isEqualTo(Map.of("csv", java.util.List.of("a", "b,c", "'d'", "e \"q\"")));
+        Map<String, Object> tab = new java.util.LinkedHashMap<>(Map.of("message", "a\t  b"));
+        assertThat(p("decode_csv_fields", "fields.message=csv && separator=\\t && trim_leading_space=true").run(tab))
+                .isEqualTo(Processor.Outcome.CONTINUE);
+        assertThat(tab.get("csv")).isEqualTo(java.util.List.of("a", "b"));
+        for (String bad : new String[] {"a,b\"c", "\"open", "\"a\"b", "a\nb"}) {
+            Map<String, Object> x = new java.util.LinkedHashMap<>(Map.of("message", bad));
+            assertThat(p("decode_csv_fields", "fields.message=csv").run(x)).as(bad).isEqualTo(Processor.Outcome.STOP);
+            assertThat(x).doesNotContainKey("csv");
+        }
+        Map<String, Object> there = new java.util.LinkedHashMap<>(Map.of("message", "a", "csv", 1));
+        assertThat(p("decode_csv_fields", "fields.message=csv").run(there)).isEqualTo(Processor.Outcome.STOP);
+        assertThat(p("decode_csv_fields", "fields.message=csv && overwrite_keys=true").run(there)).isEqualTo(Processor.Outcome.CONTINUE);
+        assertThat(there.get("csv")).isEqualTo(java.util.List.of("a"));
     }
 
     // ---- timestamp (processor-timestamp.html) ----
@@ -180,6 +205,8 @@ class FilebeatProcessorsTest {
         replace             | fields.0.field=a && fields.0.pattern=(?=x) && fields.0.replacement=y | replace.pattern is refused
         decode_duration     | field=d && format=days                              | decode_duration.format 'days'
         fingerprint         | fields=a                                            | processor 'fingerprint' is not one of
+        decode_csv_fields   | fields.a=b && separator=ab                          | is not one character
+        extract_array       | field=a && mappings.x=first                         | 'first' is not an index
         """)
     void refused(String kind, String options, String why) {
         assertThatThrownBy(() -> p(kind, options)).isInstanceOf(Compiler.Invalid.class).hasMessageContaining(why);
