@@ -129,16 +129,10 @@ public final class JsonMessage {
         return new Result(place(obj, target, limits), text, level, null, false, time);
     }
 
-    /** An RFC 3339 time with its offset (what JSON loggers write as {@code @timestamp}), as the document writes it; else null. */
+    /** An RFC 3339 time ({@link Ecs#timestamp}) as the document writes it; else null. */
     private static String time(Object v) {
-        if (!(v instanceof String s) || s.length() > 64) {
-            return null;
-        }
-        try {
-            return java.time.OffsetDateTime.parse(s.trim(), java.time.format.DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant().toString();
-        } catch (java.time.DateTimeException e) {
-            return null;
-        }
+        java.time.Instant at = Ecs.timestamp(v);
+        return at == null ? null : at.toString();
     }
 
     /**

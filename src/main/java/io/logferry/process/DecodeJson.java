@@ -2,10 +2,7 @@ package io.logferry.process;
 
 import io.logferry.model.FieldTree;
 
-import java.time.DateTimeException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -182,7 +179,7 @@ record DecodeJson(List<String> fields, String target, boolean processArray, int 
         for (Map.Entry<?, ?> e : m.entrySet()) {
             String k = String.valueOf(e.getKey());
             if (k.equals("@timestamp") && overwriteKeys) {
-                Instant at = time(e.getValue());
+                Instant at = io.logferry.model.Ecs.timestamp(e.getValue());
                 if (at == null) {
                     error = "@timestamp not overwritten (parse error on " + Chain.quote(String.valueOf(e.getValue())) + ")";
                 } else {
@@ -195,18 +192,6 @@ record DecodeJson(List<String> fields, String target, boolean processArray, int 
             }
         }
         return error;
-    }
-
-    /** An RFC 3339 / ISO 8601 time with its offset, as JSON loggers write {@code @timestamp}; null when it is not one. */
-    static Instant time(Object v) {
-        if (!(v instanceof String s) || s.length() > 64) {
-            return null;
-        }
-        try {
-            return OffsetDateTime.parse(s.trim(), DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
-        } catch (DateTimeException e) {
-            return null;
-        }
     }
 
     @Override

@@ -195,7 +195,7 @@ final class More {
                 }
             }
             if (cut) {
-                addFlag(event, "truncated");
+                Fields.flag(event, "truncated");
             }
             return Outcome.CONTINUE;
         }
@@ -204,21 +204,6 @@ final class More {
         public String describe() {
             return "truncate_fields fields=" + fields + (bytes ? " max_bytes=" : " max_characters=") + max;
         }
-    }
-
-    static void addFlag(Map<String, Object> event, String flag) {
-        String[] path = {"log", "flags"};
-        Object at = Fields.get(event, path);
-        List<Object> list = new ArrayList<>();
-        if (at instanceof List<?> l) {
-            list.addAll(l);
-        } else if (at != null) {
-            list.add(at);
-        }
-        if (!list.contains(flag)) {
-            list.add(flag);
-        }
-        Fields.put(event, path, list, true);
     }
 
     // ---- urldecode (urldecode.html), decode_base64_field (decode-base64-field.html) ----
