@@ -112,7 +112,7 @@ public final class Compiler {
                 }
             }
             String kind = kinds.size() == 1 ? kinds.iterator().next() : "";
-            String label = Printable.escape(prefix + name + (numbered && !kind.isEmpty() ? "." + kind : "")) + ".*";
+            String label = cut(Printable.escape(prefix + name + (numbered && !kind.isEmpty() ? "." + kind : ""))) + ".*";
             String why = null;
             if (kinds.size() != 1) {
                 why = "names " + kinds.size() + " kinds " + kinds + ": one per number";
@@ -137,7 +137,7 @@ public final class Compiler {
         }
         if (beyond > 0) {
             String first = firstBeyond.charAt(0) == '#' ? String.valueOf(Integer.parseInt(firstBeyond.substring(1))) : firstBeyond.substring(1);
-            refused.add(Printable.escape(prefix + first) + ".*" + (beyond > 1 ? " and " + (beyond - 1) + " processors after it" : "")
+            refused.add(cut(Printable.escape(prefix + first)) + ".*" + (beyond > 1 ? " and " + (beyond - 1) + " processors after it" : "")
                     + ": more than limits.processors_max_count (" + b.maxCount() + ") processors");
         }
         return new Chain(kept, refused);
@@ -145,6 +145,11 @@ public final class Compiler {
 
     /** Refused processors named one by one in a container's warnings; the rest are counted in one more. */
     static final int MAX_REFUSALS = 16;
+
+    /** A label's name as a warning shows it: at most 120 characters (a kind may be as long as a label key). */
+    private static String cut(String s) {
+        return s.length() > 120 ? s.substring(0, 120) + "…" : s;
+    }
 
     /** One processor of {@code kind} from {@code options} (keys relative to the kind). */
     static Processor processor(String kind, Map<String, String> options, Bounds b) throws Invalid {

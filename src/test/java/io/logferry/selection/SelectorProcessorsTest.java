@@ -135,6 +135,9 @@ class SelectorProcessorsTest {
         assertThat(big.refusals()).filteredOn(r -> r.reason().equals(Selector.Refusal.PROCESSORS)).singleElement()
                 .satisfies(r -> assertThat(r.message()).contains("processors.16.* and 99983 processors after it: "
                         + "more than limits.processors_max_count (16)"));
+        // a kind as long as a label: the warning names it cut
+        assertThat(decide(config, "co.elastic.logs/processors." + "k".repeat(5000) + ".x", "1").warnings()).singleElement().asString()
+                .hasSizeLessThan(800).contains("kkk…");
         // as many invalid ones: sixteen named, the rest counted in one more
         Map<String, String> bad = new LinkedHashMap<>();
         for (int i = 0; i < 1000; i++) {
