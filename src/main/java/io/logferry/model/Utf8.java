@@ -59,4 +59,9 @@ public final class Utf8 {
             return null;
         }
     }
+
+    /** The UTF-8 bytes of {@code s} (for code that does no I/O and so imports no {@code java.nio}). */
+    public static byte[] bytes(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
 }

@@ -27,7 +27,7 @@ public final class Compiler {
     public static final int MAX_DEPTH = 8;
     public static final List<String> KINDS = List.of("add_fields", "add_labels", "add_tags", "append", "convert", "copy_fields",
             "decode_base64_field", "decode_csv_fields", "decode_duration", "decode_json_fields", "dissect", "drop_event", "drop_fields",
-            "extract_array", "include_fields",
+            "extract_array", "fingerprint", "include_fields",
             "move_fields", "rename", "replace", "timestamp", "truncate_fields", "urldecode");
 
     /** A processor refused, with why (one line, naming the option). */

@@ -40,6 +40,7 @@ final class More {
             case "move_fields" -> moveFields(o, b);
             case "decode_csv_fields" -> csv(o, b);
             case "extract_array" -> extractArray(o, b);
+            case "fingerprint" -> Fingerprint.compile(o, b);
             default -> throw new Compiler.Invalid("processor '" + kind + "' is not one of " + Compiler.KINDS);
         };
     }

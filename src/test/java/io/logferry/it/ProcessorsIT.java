@@ -187,7 +187,7 @@ class ProcessorsIT {
                 HINT + "2.timestamp.field", "app.ts",
                 HINT + "2.timestamp.layouts", "2006-01-02T15:04:05.999Z07:00",
                 HINT + "2.timestamp.test", "2021-05-06T07:08:09.123Z",
-                HINT + "3.fingerprint.fields", "message",
+                HINT + "3.script.source", "function process(event) { }",
                 HINT + "4.add_tags.tags", "still-applied"),
                 "echo '{\"user\":{\"id\":7},\"ts\":\"2021-05-06T07:08:09.123Z\",\"msg\":\"hi\"}'"));
         cases.put("ecs", new Case(Map.of(hint + "json.keys_under_root", "true", hint + "json.overwrite_keys", "true",
@@ -219,13 +219,13 @@ class ProcessorsIT {
         Map<String, List<JsonNode>> by = docs.stream()
                 .collect(Collectors.groupingBy(d -> d.path("container").path("name").asText().substring(run.length() + 1)));
 
-        // decode_json_fields into app, timestamp from app.ts: the document's time; the refused fingerprint left out, add_tags applied
+        // decode_json_fields into app, timestamp from app.ts: the document's time; the refused script left out, add_tags applied
         JsonNode djf = by.get("djf").get(0);
         assertThat(djf.path("app").path("user").path("id").asInt()).as(djf.toString()).isEqualTo(7);
         assertThat(djf.path("app").path("msg").asText()).isEqualTo("hi");
         assertThat(djf.path("@timestamp").asText()).isEqualTo("2021-05-06T07:08:09.123Z");
         assertThat(djf.path("tags").toString()).isEqualTo("[\"still-applied\"]");
-        await().atMost(Duration.ofSeconds(30)).until(() -> agent.output().contains("processors.3.fingerprint.*"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> agent.output().contains("processors.3.script.*"));
         assertThat(agent.output()).contains("left out, the container's other processors apply");
 
         // an ECS logger with keys_under_root + overwrite_keys: its @timestamp is the document's; identity stays the agent's
@@ -262,7 +262,7 @@ class ProcessorsIT {
                 "        processor 1 decode_json_fields fields=[message] target='app'",
                 "        processor 2 timestamp field=app.ts layouts=[2006-01-02T15:04:05.999Z07:00]",
                 "        processor 3 add_tags target='tags' tags=[still-applied]",
-                "        refused (processors): label co.elastic.logs/processors.3.fingerprint.*: processor 'fingerprint' is not one of "
+                "        refused (processors): label co.elastic.logs/processors.3.script.*: processor 'script' is not one of "
                         + io.logferry.process.Compiler.KINDS + "; left out, the container's other processors apply");
         System.out.printf("[filebeat hints] %d documents checked; decode_json_fields+timestamp, json.keys_under_root+overwrite_keys, "
                 + "json under json, %d victim lines exactly once%n", docs.size(), victim.size());

@@ -118,6 +118,50 @@ class FilebeatProcessorsTest {
         assertThat(there.get("csv")).isEqualTo(java.util.List.of("a"));
     }
 
+    /** fingerprint (fingerprint.html): the vectors of Filebeat's own tests (libbeat/processors/fingerprint/fingerprint_test.go). */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+        fields=message                                      | {'message':'hello world'}                     | 50110bbfc1757f21caacc966b33f5ea2235c4176739447e0b3285dec4e1dd2a4
+        fields=message                                      | {'message':'test message "hello world"'}      | 14a0364b79acbe4c78dd5e77db2c93ae8c750518b32581927d50b3eef407184e
+        fields=field1,field2 && method=md5                  | {'field1':'foo','field2':'bar','unused_field':'baz'} | 4c45df4792f3ef850c928ec5f5232538
+        fields=field1,field2 && method=sha1                 | {'field1':'foo','field2':'bar','unused_field':'baz'} | 22f76427d626516d3f7a05785165b99617683b22
+        fields=field1,field2 && method=sha256               | {'field1':'foo','field2':'bar','unused_field':'baz'} | 1208288932231e313b369bae587ff574cd3016a408e52e7128d7bee752674003
+        fields=field1,field2 && method=sha384               | {'field1':'foo','field2':'bar','unused_field':'baz'} | 295adfe0bc03908948e4b0b6a54f441767867e426dda590430459c8a147fbba242a38cba282adee78335b9e08877b86c
+        fields=field1,field2 && method=sha512               | {'field1':'foo','field2':'bar','unused_field':'baz'} | f50ad51b63c92a0ed0c910527119b81806f3110f0afaa1dcb93506a78371ea761e50c0fc09b08c441d832dd2da1b45e5d8361adfb240e1fffc2695122a23e183
+        fields=field1,field2 && method=xxhash               | {'field1':'foo','field2':'bar','unused_field':'baz'} | 37bc50682fba6686
+        fields=nested.field,field1,nested.field             | {'field1':'foo','field2':'bar','nested':{'field':'qux'}} | 3d51237d384215a6e731f2cc67ead6d7d9a5138377897c8f542a915be3c25bcf
+        fields=field2,nested.field && method=md5            | {'field1':'foo','field2':'bar','nested':{'field':'qux'}} | 8934ca639027aab1ee9f3944d4d6bd1e
+        fields=field2,nested.field && method=md5 && encoding=base32 | {'field1':'foo','field2':'bar','nested':{'field':'qux'}} | RE2MUY4QE6VLD3U7HFCNJVV5DY======
+        fields=field2,nested.field && method=md5 && encoding=base64 | {'field1':'foo','field2':'bar','nested':{'field':'qux'}} | iTTKY5AnqrHunzlE1Na9Hg==
+        fields=field1,missing_field && ignore_missing=true  | {'field1':'foo'}                              | 4cf8b768ad20266c348d63a6d1ff5d6f6f9ed0f59f5c68ae031b78e3e04c5144
+        """)
+    void fingerprintAsFilebeatsTests(String options, String in, String expected) throws Exception {
+        Map<String, Object> e = ev(in.replace("\"", "\\\""));
+        assertThat(p("fingerprint", options).run(e)).isEqualTo(Processor.Outcome.CONTINUE);
+        assertThat(e.get("fingerprint")).isEqualTo(expected);
+    }
+
+    @Test
+    void fingerprintOfATimeIsGosUtcTextAndErrorsAreFilebeats() throws Exception {
+        Map<String, Object> e = new java.util.LinkedHashMap<>(Map.of("timestamp", Instant.parse("2019-10-29T00:00:00Z")));
+        assertThat(p("fingerprint", "fields=timestamp").run(e)).isEqualTo(Processor.Outcome.CONTINUE);
+        assertThat(e.get("fingerprint")).isEqualTo("4534d56a673c2da41df32db5da87cf47e639e84fe82907f2c015c8dfcac5d4f5");
+        assertThat(p("fingerprint", "fields=field1,missing_field").run(ev("{'field1':'foo'}"))).isEqualTo(Processor.Outcome.STOP);
+        assertThat(p("fingerprint", "fields=field1,complex").run(ev("{'field1':'foo','complex':{'child':'qux'}}")))
+                .isEqualTo(Processor.Outcome.STOP);
+        Map<String, Object> t = ev("{'field1':'foo'}");
+        assertThat(p("fingerprint", "fields=field1 && target_field=nested.target_field").run(t)).isEqualTo(Processor.Outcome.CONTINUE);
+        assertThat(((Map<?, ?>) t.get("nested")).get("target_field")).isEqualTo("4cf8b768ad20266c348d63a6d1ff5d6f6f9ed0f59f5c68ae031b78e3e04c5144");
+        // numbers as Go's %v prints a float64: shortest digits, %e from 1e6 on and below 1e-4
+        assertThat(Fingerprint.goFloat(1e6)).isEqualTo("1e+06");
+        assertThat(Fingerprint.goFloat(1234567.5)).isEqualTo("1.2345675e+06");
+        assertThat(Fingerprint.goFloat(123456.0)).isEqualTo("123456");
+        assertThat(Fingerprint.goFloat(1.5)).isEqualTo("1.5");
+        assertThat(Fingerprint.goFloat(0.0001)).isEqualTo("0.0001");
+        assertThat(Fingerprint.goFloat(1e21)).isEqualTo("1e+21");
+        assertThat(Fingerprint.goFloat(0.00001)).isEqualTo("1e-05");
+    }
+
     // ---- timestamp (processor-timestamp.html) ----
 
     /** The page's example: three layouts and the three test times, which must parse when the processor is compiled. */
@@ -204,7 +248,9 @@ class FilebeatProcessorsTest {
         truncate_fields     | fields=a && max_bytes=-1                            | is not a positive whole number
         replace             | fields.0.field=a && fields.0.pattern=(?=x) && fields.0.replacement=y | replace.pattern is refused
         decode_duration     | field=d && format=days                              | decode_duration.format 'days'
-        fingerprint         | fields=a                                            | processor 'fingerprint' is not one of
+        fingerprint         | target_field=a                                      | fingerprint needs fields
+        fingerprint         | fields=a && method=crc32                            | fingerprint.method 'crc32'
+        fingerprint         | fields=a && encoding=base85                         | fingerprint.encoding 'base85'
         decode_csv_fields   | fields.a=b && separator=ab                          | is not one character
         extract_array       | field=a && mappings.x=first                         | 'first' is not an index
         """)

@@ -22,7 +22,8 @@ class ProcessorsFuzzTest {
             "1e9", "9999999999999", "%20", "%zz", "+", "aGk=", "1h", "ms", "*", "$1", "(a)", "0", "1", "true"};
     private static final String[] KINDS = {"dissect", "add_fields", "add_tags", "drop_fields", "rename", "drop_event", "grok",
             "decode_json_fields", "timestamp", "convert", "copy_fields", "truncate_fields", "replace", "add_labels", "include_fields",
-            "move_fields", "append", "decode_base64_field", "decode_csv_fields", "extract_array", "urldecode", "decode_duration"};
+            "move_fields", "append", "decode_base64_field", "decode_csv_fields", "extract_array", "urldecode", "decode_duration",
+            "fingerprint"};
     private static final String[] OPTIONS = {"tokenizer", "field", "target_prefix", "ignore_failure", "overwrite_keys", "trim_values",
             "trim_chars", "fields", "fields.a", "fields.x.y", "fields.0.from", "fields.0.to", "fields.1.from", "tags", "target",
             "ignore_missing", "fail_on_error", "when.equals.message", "when.contains.a", "when.regexp.message", "when.has_fields",
@@ -30,7 +31,7 @@ class ProcessorsFuzzTest {
             "process_array", "max_depth", "add_error_key", "expand_keys", "layouts", "timezone", "target_field", "test", "fields.0.type",
             "mode", "max_bytes", "max_characters", "fields.0.field", "fields.0.pattern", "fields.0.replacement", "labels.a", "from", "to",
             "exclude", "values", "allow_duplicate", "field.from", "field.to", "fields.message", "separator", "mappings.a", "mappings.x.y",
-            "format", "omit_empty", "trim_leading_space"};
+            "format", "omit_empty", "trim_leading_space", "method", "encoding"};
 
     @Test
     void compilingAndRunningNeverThrow() {
