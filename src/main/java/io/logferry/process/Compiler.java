@@ -129,7 +129,7 @@ public final class Compiler {
             }
             if (why != null) {
                 String w = Printable.escape(why);
-                refused.add(label + ": " + (w.length() > 300 ? w.substring(0, 300) + "…" : w));
+                refused.add(label + ": " + (w.length() > 500 ? w.substring(0, 500) + "…" : w));
             }
         }
         if (unnamed > 0) {

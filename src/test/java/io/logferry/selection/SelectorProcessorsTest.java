@@ -137,7 +137,7 @@ class SelectorProcessorsTest {
                         + "more than limits.processors_max_count (16)"));
         // a kind as long as a label: the warning names it cut
         assertThat(decide(config, "co.elastic.logs/processors." + "k".repeat(5000) + ".x", "1").warnings()).singleElement().asString()
-                .hasSizeLessThan(800).contains("kkk…");
+                .hasSizeLessThan(900).contains("kkk…");
         // as many invalid ones: sixteen named, the rest counted in one more
         Map<String, String> bad = new LinkedHashMap<>();
         for (int i = 0; i < 1000; i++) {
