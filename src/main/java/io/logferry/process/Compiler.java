@@ -67,15 +67,15 @@ public final class Compiler {
         // "#<9 digits>" for numbered processors, "~<kind>" for unnumbered ones: numbered first, by number, then by kind
         Map<String, Map<String, String>> groups = new TreeMap<>();
         Map<String, Long> bytes = new TreeMap<>();
-        for (Map.Entry<String, String> l : new TreeMap<>(labels).entrySet()) {
+        for (Map.Entry<String, String> l : labels.entrySet()) {
             if (!l.getKey().startsWith(prefix)) {
                 continue;
             }
             String rest = l.getKey().substring(prefix.length());
             int dot = rest.indexOf('.');
             String first = dot < 0 ? rest : rest.substring(0, dot);
-            String group = number(first) ? String.format("#%09d", Integer.parseInt(first)) : "~" + first;
-            groups.computeIfAbsent(group, g -> new LinkedHashMap<>()).put(rest, l.getValue());
+            String group = number(first) ? "#" + "0".repeat(9 - first.length()) + first : "~" + first;
+            groups.computeIfAbsent(group, g -> new TreeMap<>()).put(rest, l.getValue());       // options in key order
             bytes.merge(group, (long) Utf8.length(l.getKey()) + Utf8.length(l.getValue()), Long::sum);
         }
         List<Processor> kept = new ArrayList<>();
