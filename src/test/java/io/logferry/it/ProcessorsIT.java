@@ -264,6 +264,9 @@ class ProcessorsIT {
                 "        processor 3 add_tags target='tags' tags=[still-applied]",
                 "        refused (processors): label co.elastic.logs/processors.3.script.*: processor 'script' is not one of "
                         + io.logferry.process.Compiler.KINDS + "; left out, the container's other processors apply");
+        // and how the json.* hints were read
+        assertThat(out.get(indexOf(out, "  ship  " + run + "-ecs "))).contains("json true (message_key message, keys at the root, overwrite_keys)");
+        assertThat(out.get(indexOf(out, "  ship  " + run + "-under "))).contains("json true (message_key msg, keys under json, no error key)");
         System.out.printf("[filebeat hints] %d documents checked; decode_json_fields+timestamp, json.keys_under_root+overwrite_keys, "
                 + "json under json, %d victim lines exactly once%n", docs.size(), victim.size());
     }
