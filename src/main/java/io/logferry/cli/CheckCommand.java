@@ -415,8 +415,20 @@ final class CheckCommand {
                     .append(m.matchAfter() ? "after" : "before");
         }
         b.append(", json ").append(s.json());
-        if (s.json() && !s.jsonMessageKey().isEmpty()) {
-            b.append(" (message_key ").append(s.jsonMessageKey()).append(')');
+        if (s.json()) {
+            // how Filebeat's json.* hints were read: where the keys go, overwrite_keys, add_error_key
+            List<String> how = new ArrayList<>();
+            if (!s.jsonMessageKey().isEmpty()) {
+                how.add("message_key " + s.jsonMessageKey());
+            }
+            how.add(s.jsonTarget().isEmpty() ? "keys at the root" : "keys under " + s.jsonTarget());
+            if (s.jsonOptions().overwriteKeys()) {
+                how.add("overwrite_keys");
+            }
+            if (!s.jsonOptions().addErrorKey()) {
+                how.add("no error key");
+            }
+            b.append(" (").append(String.join(", ", how)).append(')');
         }
         b.append(", max_bytes ").append(s.maxBytes());
         if (!s.includeLines().isEmpty()) {

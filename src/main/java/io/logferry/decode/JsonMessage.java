@@ -1,14 +1,10 @@
 package io.logferry.decode;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
 import io.logferry.model.Ecs;
 import io.logferry.model.FieldTree;
 
 import java.io.IOException;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,7 +37,6 @@ import java.util.Map;
  * error. Stateless; thread-safe.
  */
 public final class JsonMessage {
-    private static final JsonFactory FACTORY = new JsonFactory();
     /** Where the fields of other JSON go that would land on an ECS or agent name. */
     public static final String CLASHES = "json";
 
@@ -50,9 +45,13 @@ public final class JsonMessage {
      *               root, or null when not JSON
      * @param ecs    true when the message is ECS JSON: its fields are in ECS places
      */
-    public record Result(Map<String, Object> fields, String text, String level, String error, boolean ecs) {
+    public record Result(Map<String, Object> fields, String text, String level, String error, boolean ecs, String time) {
         public Result(Map<String, Object> fields, String text, String level, String error) {
-            this(fields, text, level, error, false);
+            this(fields, text, level, error, false, null);
+        }
+
+        public Result(Map<String, Object> fields, String text, String level, String error, boolean ecs) {
+            this(fields, text, level, error, ecs, null);
         }
     }
 
@@ -74,21 +73,40 @@ public final class JsonMessage {
      * @param limits {@code limits.field_*}
      */
     public static Result decode(String raw, String messageKey, String target, FieldTree.Limits limits) {
+        return decode(raw, messageKey, target, limits, false);
+    }
+
+    /**
+     * @param overwriteKeys Filebeat's {@code json.overwrite_keys}: the JSON's {@code @timestamp}, when its
+     *                      fields go to the root (ECS JSON, or an empty {@code target}: Filebeat's
+     *                      {@code keys_under_root}) and it is an RFC 3339 time, is taken out as
+     *                      {@link Result#time()}: the document's time. Nothing else of the agent's.
+     */
+    public static Result decode(String raw, String messageKey, String target, FieldTree.Limits limits, boolean overwriteKeys) {
         String trimmed = raw.trim();
         if (!trimmed.startsWith("{")) {
             return new Result(null, raw, null, "the message is not a JSON object");
         }
         FieldTree tree;
         try {
-            tree = parse(trimmed, limits);
+            tree = FieldTree.parseJson(trimmed, limits);
         } catch (JsonProcessingException e) {
             return new Result(null, raw, null, "the message is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
             return new Result(null, raw, null, "the message is not valid JSON: " + e.getMessage());
         }
         Map<String, Object> obj = tree.root();
-        if (isEcs(obj)) {
-            return ecs(obj, raw);
+        boolean ecs = isEcs(obj);
+        String time = null;
+        if (overwriteKeys && (ecs || target.isEmpty())) {
+            time = time(obj.get("@timestamp"));
+            if (time != null) {
+                obj.remove("@timestamp");
+            }
+        }
+        if (ecs) {
+            Result r = ecs(obj, raw);
+            return new Result(r.fields(), r.text(), r.level(), null, true, time);
         }
         String text = raw;
         for (String key : messageKey.isEmpty() ? new String[] {"message", "msg"} : new String[] {messageKey}) {
@@ -108,55 +126,13 @@ public final class JsonMessage {
                 break;
             }
         }
-        return new Result(place(obj, target, limits), text, level, null, false);
+        return new Result(place(obj, target, limits), text, level, null, false, time);
     }
 
-    /** The object's tokens into a tree, with a stack of frames (the parser's own nesting limit, 1000, holds too). */
-    private static FieldTree parse(String json, FieldTree.Limits limits) throws IOException {
-        FieldTree tree = new FieldTree(limits);
-        try (JsonParser p = FACTORY.createParser(json)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw new IOException("not an object");
-            }
-            ArrayDeque<FieldTree.Frame> stack = new ArrayDeque<>();
-            FieldTree.Frame at = tree.rootFrame();
-            String key = null;
-            for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
-                switch (t) {
-                    case FIELD_NAME -> {
-                        key = p.currentName();
-                        continue;
-                    }
-                    case START_OBJECT -> {
-                        stack.push(at);
-                        at = tree.object(at, key);
-                    }
-                    case START_ARRAY -> {
-                        stack.push(at);
-                        at = tree.array(at, key);
-                    }
-                    case END_OBJECT, END_ARRAY -> {
-                        if (stack.isEmpty()) {
-                            if (p.nextToken() != null) {
-                                throw new IOException("text after the object");
-                            }
-                            return tree;
-                        }
-                        at = stack.pop();
-                    }
-                    case VALUE_STRING -> tree.value(at, key, p.getText());
-                    case VALUE_NUMBER_INT -> tree.value(at, key, p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
-                            ? p.getBigIntegerValue() : (Object) p.getLongValue());
-                    case VALUE_NUMBER_FLOAT -> tree.value(at, key, p.getDoubleValue());
-                    case VALUE_TRUE -> tree.value(at, key, Boolean.TRUE);
-                    case VALUE_FALSE -> tree.value(at, key, Boolean.FALSE);
-                    case VALUE_NULL -> tree.value(at, key, null);
-                    default -> throw new IOException("unexpected " + t);
-                }
-                key = null;
-            }
-            throw new IOException("the object is not closed");
-        }
+    /** An RFC 3339 time ({@link Ecs#timestamp}) as the document writes it; else null. */
+    private static String time(Object v) {
+        java.time.Instant at = Ecs.timestamp(v);
+        return at == null ? null : at.toString();
     }
 
     /**

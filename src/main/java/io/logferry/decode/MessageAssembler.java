@@ -3,6 +3,7 @@ package io.logferry.decode;
 import io.logferry.model.BufferBudget;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.Cursor;
+import io.logferry.model.JsonOptions;
 import io.logferry.model.LinePattern;
 
 import io.logferry.model.Utf8;
@@ -371,8 +372,11 @@ public final class MessageAssembler {
                 reason[0] = "line_filter";
                 m = null;
             } else if (settings.json()) {
-                JsonMessage.Result r = JsonMessage.decode(text, settings.jsonMessageKey(), settings.jsonTarget(), settings.fieldLimits());
-                m = process(new Message(stream, time, r.text(), start, commit, flags, r.fields(), r.level(), r.error(), attrs), reason);
+                JsonOptions o = settings.jsonOptions();
+                JsonMessage.Result r = JsonMessage.decode(text, settings.jsonMessageKey(), settings.jsonTarget(), settings.fieldLimits(),
+                        o.overwriteKeys());
+                m = process(new Message(stream, r.time() != null ? r.time() : time, r.text(), start, commit, flags, r.fields(), r.level(),
+                        o.addErrorKey() ? r.error() : null, attrs), reason);
             } else {
                 m = process(new Message(stream, time, text, start, commit, flags, null, null, null, attrs), reason);
             }

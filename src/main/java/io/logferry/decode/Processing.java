@@ -2,6 +2,7 @@ package io.logferry.decode;
 
 import io.logferry.model.ProcessorChain;
 
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +19,8 @@ import java.util.Map;
  * new {@link io.logferry.model.FieldTree} (the limits and the clash rule) before it writes it.
  */
 final class Processing {
-    static final String DISSECT_FLAG = "dissect_parsing_error";
+    static final String DISSECT_FLAG = ProcessorChain.DISSECT_PARSING_ERROR;
+    static final String TRUNCATED = "truncated";
 
     private Processing() {
     }
@@ -51,6 +53,13 @@ final class Processing {
             dropReason[0] = reason;
             return null;
         }
+        // the time a timestamp processor (or decode_json_fields' overwrite_keys) parsed: an Instant, which
+        // only those write; anything else at @timestamp is content, and goes under json as before
+        String time = m.time();
+        if (ev.get("@timestamp") instanceof Instant at) {
+            ev.remove("@timestamp");
+            time = at.toString();
+        }
         Object text = ev.remove("message");
         if (text instanceof Map<?, ?> || text instanceof List<?>) {
             ev.put("message", text);        // an object or array moved onto message: not text; the builder puts it under json
@@ -68,11 +77,14 @@ final class Processing {
             if (f instanceof List<?> list && list.contains(DISSECT_FLAG) || DISSECT_FLAG.equals(f)) {
                 flags |= Message.DISSECT_ERROR;
             }
+            if (f instanceof List<?> list && list.contains(TRUNCATED) || TRUNCATED.equals(f)) {
+                flags |= Message.TRUNCATED;         // truncate_fields, as Filebeat flags it
+            }
             if (log.isEmpty()) {
                 ev.remove("log");
             }
         }
-        return new Message(m.stream(), m.time(), text == null ? null : String.valueOf(text),
+        return new Message(m.stream(), time, text == null ? null : String.valueOf(text),
                 m.start(), m.commit(), flags, null, level, m.errorMessage(), m.attrs(), null, ev);
     }
 }

@@ -47,6 +47,7 @@ public final class DocumentBuilder implements Encoder {
     private static final int[] FLAG_BITS = {Message.MULTILINE, Message.TRUNCATED, Message.PARTIAL, Message.DISSECT_ERROR};
     /** A new value for every start of the agent: {@code agent.ephemeral_id}. */
     static final String EPHEMERAL_ID = UUID.randomUUID().toString();
+    private static final String DISSECT_FLAG = "\"" + io.logferry.model.ProcessorChain.DISSECT_PARSING_ERROR + "\"";
 
     private final String containerId;
     private final String index;
@@ -320,7 +321,7 @@ public final class DocumentBuilder implements Encoder {
             for (int bit : FLAG_BITS) {
                 if ((m.flags() & bit) != 0) {
                     o.ascii(first ? "" : ",").ascii(bit == Message.MULTILINE ? "\"multiline\"" : bit == Message.TRUNCATED ? "\"truncated\""
-                            : bit == Message.PARTIAL ? "\"partial\"" : "\"dissect_parsing_error\"");
+                            : bit == Message.PARTIAL ? "\"partial\"" : DISSECT_FLAG);
                     first = false;
                 }
             }

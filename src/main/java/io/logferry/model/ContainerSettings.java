@@ -24,6 +24,7 @@ import java.util.Map;
  *                 {@code event.module}; null for none. With a module, {@code dataset} is {@code <module>.<fileset>}
  * @param stderrDataset the dataset of the stderr lines when it differs from {@code dataset} (a module's
  *                 {@code fileset.stderr}); null: both streams go to {@code dataset}
+ * @param jsonOptions Filebeat's {@code json.overwrite_keys} and {@code json.add_error_key}, never null
  */
 public record ContainerSettings(
         String dataset,
@@ -45,7 +46,8 @@ public record ContainerSettings(
         int weight,
         FieldTree.Limits fieldLimits,
         String module,
-        String stderrDataset) {
+        String stderrDataset,
+        JsonOptions jsonOptions) {
 
     public ContainerSettings {
         if (maxRate < 0 || weight < 1) {
@@ -60,15 +62,37 @@ public record ContainerSettings(
         fieldLimits = fieldLimits == null ? FieldTree.Limits.DEFAULTS : fieldLimits;
         module = module == null || module.isEmpty() ? null : module;
         stderrDataset = stderrDataset == null || stderrDataset.equals(dataset) ? null : stderrDataset;
+        jsonOptions = jsonOptions == null ? JsonOptions.LOGFERRY : jsonOptions;
     }
 
-    /** Without a module: every line to {@code dataset}. */
+    /** Without a module (every line to {@code dataset}), with the given JSON options. */
+    public ContainerSettings(String dataset, String namespace, Streams streams, StartPosition startPosition, MultilineRule multiline,
+                             boolean json, String jsonMessageKey, int maxBytes, List<LinePattern> includeLines,
+                             List<LinePattern> excludeLines, Map<String, String> fields, String pipeline, ProcessorChain processors,
+                             String jsonTarget, int maxRate, Priority priority, int weight, FieldTree.Limits fieldLimits,
+                             JsonOptions jsonOptions) {
+        this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines,
+                fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits, null, null, jsonOptions);
+    }
+
+    /** With a module's datasets, and logferry's JSON options. */
+    public ContainerSettings(String dataset, String namespace, Streams streams, StartPosition startPosition, MultilineRule multiline,
+                             boolean json, String jsonMessageKey, int maxBytes, List<LinePattern> includeLines,
+                             List<LinePattern> excludeLines, Map<String, String> fields, String pipeline, ProcessorChain processors,
+                             String jsonTarget, int maxRate, Priority priority, int weight, FieldTree.Limits fieldLimits,
+                             String module, String stderrDataset) {
+        this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines,
+                fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits, module, stderrDataset,
+                JsonOptions.LOGFERRY);
+    }
+
+    /** Without a module, with logferry's JSON options. */
     public ContainerSettings(String dataset, String namespace, Streams streams, StartPosition startPosition, MultilineRule multiline,
                              boolean json, String jsonMessageKey, int maxBytes, List<LinePattern> includeLines,
                              List<LinePattern> excludeLines, Map<String, String> fields, String pipeline, ProcessorChain processors,
                              String jsonTarget, int maxRate, Priority priority, int weight, FieldTree.Limits fieldLimits) {
         this(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes, includeLines, excludeLines,
-                fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits, null, null);
+                fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits, null, null, JsonOptions.LOGFERRY);
     }
 
     /** With the default field limits. */
@@ -119,7 +143,7 @@ public record ContainerSettings(
     public ContainerSettings withProcessing(String pipeline, ProcessorChain processors) {
         return new ContainerSettings(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes,
                 includeLines, excludeLines, fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits,
-                module, stderrDataset);
+                module, stderrDataset, jsonOptions);
     }
 
     /** {@code logs-<dataset>-<namespace>}: the data stream of stdout's lines (and of stderr's unless {@link #stderrDataset}). */
@@ -151,7 +175,7 @@ public record ContainerSettings(
     public ContainerSettings withDataStream(String dataset, String namespace) {
         return new ContainerSettings(dataset, namespace, streams, startPosition, multiline, json, jsonMessageKey, maxBytes,
                 includeLines, excludeLines, fields, pipeline, processors, jsonTarget, maxRate, priority, weight, fieldLimits,
-                null, null);
+                null, null, jsonOptions);
     }
 
     public boolean ships(String stream) {

@@ -63,4 +63,21 @@ public final class Ecs {
         String r = root(key);
         return ROOT_NAMES.contains(r) || AGENT_OWNED.contains(r);
     }
+
+    /**
+     * The instant of an RFC 3339 time with its offset ({@code 2020-01-02T03:04:05.678Z},
+     * {@code ...+01:00}), as ECS loggers write {@code @timestamp}; null for anything else (at most
+     * 64 characters are looked at). The one reader of a content {@code @timestamp}: JSON's
+     * {@code overwrite_keys}, {@code decode_json_fields}'.
+     */
+    public static java.time.Instant timestamp(Object v) {
+        if (!(v instanceof String s) || s.length() > 64) {
+            return null;
+        }
+        try {
+            return java.time.OffsetDateTime.parse(s.trim(), java.time.format.DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
+        } catch (java.time.DateTimeException e) {
+            return null;
+        }
+    }
 }

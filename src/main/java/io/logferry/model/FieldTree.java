@@ -1,5 +1,10 @@
 package io.logferry.model;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+
+import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayDeque;
@@ -249,6 +254,87 @@ public final class FieldTree {
             f = object(f, keys.get(i));
         }
         put(f, keys.get(keys.size() - 1), v);
+    }
+
+    /** The root's key of an array {@link #parseJson(String, Limits, boolean)} parsed. */
+    public static final String ARRAY = "array";
+    private static final JsonFactory FACTORY = new JsonFactory();
+
+    /**
+     * A JSON object's tokens straight into a tree by the rules, with a stack of frames (no
+     * recursion; the parser's own nesting limit, 1000, holds too): the one way content JSON becomes
+     * fields (a {@code logferry.json} message, a {@code decode_json_fields} processor).
+     *
+     * @throws IOException when the text is not one JSON object (Jackson's {@code JsonProcessingException} for bad JSON)
+     */
+    public static FieldTree parseJson(String json, Limits limits) throws IOException {
+        return parseJson(json, limits, false);
+    }
+
+    /**
+     * As {@link #parseJson(String, Limits, boolean)} for code that does no I/O (the processors):
+     * text that is not JSON is an {@link IllegalArgumentException} with the parser's first line.
+     */
+    public static FieldTree parseJsonText(String json, Limits limits, boolean arrays) {
+        try {
+            return parseJson(json, limits, arrays);
+        } catch (IOException e) {
+            String m = e.getMessage() == null ? "not valid JSON" : e.getMessage();
+            int nl = m.indexOf('\n');
+            throw new IllegalArgumentException(nl < 0 ? m : m.substring(0, nl), e);
+        }
+    }
+
+    /** As {@link #parseJson(String, Limits)}; with {@code arrays}, a JSON array too, as the only field of the root, {@link #ARRAY}. */
+    public static FieldTree parseJson(String json, Limits limits, boolean arrays) throws IOException {
+        FieldTree tree = new FieldTree(limits);
+        try (JsonParser p = FACTORY.createParser(json)) {
+            JsonToken first = p.nextToken();
+            ArrayDeque<Frame> stack = new ArrayDeque<>();
+            Frame at = tree.rootFrame();
+            if (first == JsonToken.START_ARRAY && arrays) {
+                stack.push(at);
+                at = tree.array(at, ARRAY);
+            } else if (first != JsonToken.START_OBJECT) {
+                throw new IOException("not an object");
+            }
+            String key = null;
+            for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+                switch (t) {
+                    case FIELD_NAME -> {
+                        key = p.currentName();
+                        continue;
+                    }
+                    case START_OBJECT -> {
+                        stack.push(at);
+                        at = tree.object(at, key);
+                    }
+                    case START_ARRAY -> {
+                        stack.push(at);
+                        at = tree.array(at, key);
+                    }
+                    case END_OBJECT, END_ARRAY -> {
+                        if (stack.isEmpty() || stack.size() == 1 && first == JsonToken.START_ARRAY && arrays) {
+                            if (p.nextToken() != null) {
+                                throw new IOException("text after the object");
+                            }
+                            return tree;
+                        }
+                        at = stack.pop();
+                    }
+                    case VALUE_STRING -> tree.value(at, key, p.getText());
+                    case VALUE_NUMBER_INT -> tree.value(at, key, p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                            ? p.getBigIntegerValue() : (Object) p.getLongValue());
+                    case VALUE_NUMBER_FLOAT -> tree.value(at, key, p.getDoubleValue());
+                    case VALUE_TRUE -> tree.value(at, key, Boolean.TRUE);
+                    case VALUE_FALSE -> tree.value(at, key, Boolean.FALSE);
+                    case VALUE_NULL -> tree.value(at, key, null);
+                    default -> throw new IOException("unexpected " + t);
+                }
+                key = null;
+            }
+            throw new IOException("the object is not closed");
+        }
     }
 
     /** A tree with the fields of {@code fields} by the rules: what the document builder does with a processed event. */

@@ -34,6 +34,32 @@ public final class LinePattern {
         return user != null ? user.matcher(text).find() : builtin.matcher(text).find();
     }
 
+    /**
+     * {@code text} with every match replaced by {@code replacement} ({@code $1}, {@code ${name}}:
+     * groups), as RE2 does it; null when the result would be longer than {@code maxChars} (an empty
+     * pattern and a long replacement would otherwise multiply the text) or the replacement names a
+     * group the pattern does not have.
+     */
+    public String replaceAll(String text, String replacement, long maxChars) {
+        if (user == null) {
+            throw new IllegalStateException("builtin patterns do not replace");
+        }
+        com.google.re2j.Matcher m = user.matcher(text);
+        StringBuilder out = new StringBuilder();
+        try {
+            while (m.find()) {
+                m.appendReplacement(out, replacement);
+                if (out.length() > maxChars) {
+                    return null;
+                }
+            }
+            m.appendTail(out);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            return null;
+        }
+        return out.length() > maxChars ? null : out.toString();
+    }
+
     public String source() {
         return source;
     }

@@ -12,6 +12,12 @@ import java.util.Map;
  * <p>Implementations are immutable and thread-safe: a chain keeps no state between events.
  */
 public interface ProcessorChain {
+    /**
+     * The {@code log.flags} word of an event a {@code dissect} could not split, as Filebeat flags it:
+     * written by the processor, read back from the event, written into the document; spelled here only.
+     */
+    String DISSECT_PARSING_ERROR = "dissect_parsing_error";
+
     /** No processors: what a container without processor labels gets. */
     ProcessorChain NONE = new ProcessorChain() {
         @Override
@@ -46,6 +52,14 @@ public interface ProcessorChain {
     String apply(Map<String, Object> event);
 
     boolean isEmpty();
+
+    /**
+     * The processors the labels named that were refused and left out (the others run), each as
+     * {@code <label prefix>.*: <why>}, for the container's warnings and {@code check}; empty when none.
+     */
+    default List<String> refused() {
+        return List.of();
+    }
 
     /** One line per processor, as {@code check} shows them ({@code 1 dissect tokenizer='%{a} %{b}' ...}). */
     List<String> describe();

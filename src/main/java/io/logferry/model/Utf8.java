@@ -47,4 +47,21 @@ public final class Utf8 {
         }
         return s;
     }
+
+    /** The text of UTF-8 {@code bytes}, or null when they are not valid UTF-8 (no replacement characters). */
+    public static String decodeStrict(byte[] bytes) {
+        try {
+            return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    /** The UTF-8 bytes of {@code s} (for code that does no I/O and so imports no {@code java.nio}). */
+    public static byte[] bytes(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
 }

@@ -11,13 +11,21 @@ import java.util.Map;
  * A container's processors in the order its labels give them: each runs on the event the one
  * before left, a failure ends the chain (the event kept as it is), a {@code drop_event} drops it.
  * Immutable and thread-safe.
+ *
+ * @param refused the processors its labels named that were refused and left out, each as
+ *                {@code <label prefix>.*: <why>}: the others run without them
  */
-public record Chain(List<Processor> processors) implements ProcessorChain {
+public record Chain(List<Processor> processors, List<String> refused) implements ProcessorChain {
     /** The reason of a drop, for {@code logferry_events_dropped_total}. */
     public static final String DROPPED = "drop_event";
 
     public Chain {
         processors = List.copyOf(processors);
+        refused = List.copyOf(refused);
+    }
+
+    Chain(List<Processor> processors) {
+        this(processors, List.of());
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.logferry.process;
 
+import io.logferry.model.Booleans;
 import io.logferry.model.LinePattern;
+import io.logferry.model.Printable;
 import io.logferry.model.Regexes;
 import io.logferry.model.Utf8;
 
@@ -23,7 +25,10 @@ import java.util.TreeMap;
 public final class Compiler {
     /** How deep {@code and}/{@code or}/{@code not} may nest. */
     public static final int MAX_DEPTH = 8;
-    public static final List<String> KINDS = List.of("add_fields", "add_tags", "dissect", "drop_event", "drop_fields", "rename");
+    public static final List<String> KINDS = List.of("add_fields", "add_labels", "add_tags", "append", "convert", "copy_fields",
+            "decode_base64_field", "decode_csv_fields", "decode_duration", "decode_json_fields", "dissect", "drop_event", "drop_fields",
+            "extract_array", "fingerprint", "include_fields",
+            "move_fields", "rename", "replace", "timestamp", "truncate_fields", "urldecode");
 
     /** A processor refused, with why (one line, naming the option). */
     public static final class Invalid extends Exception {
@@ -32,25 +37,122 @@ public final class Compiler {
         }
     }
 
-    /**
-     * @param maxValueBytes   {@code limits.processor_max_value_bytes}: one option value (a tokenizer, a field value)
-     * @param maxFields       {@code limits.processor_max_fields}: keys, fields, tags or conditions of one processor
-     * @param regexMaxLength  {@code limits.regex_max_length}: a {@code regexp} condition
-     */
-    public record Bounds(int maxValueBytes, int maxFields, int regexMaxLength) { }
 
     private Compiler() {
     }
 
-    /** The chain of processors compiled already. */
-    public static Chain chain(List<Object> processors) {
-        List<Processor> ps = new ArrayList<>();
-        processors.forEach(p -> ps.add((Processor) p));
-        return new Chain(ps);
+    /**
+     * @param maxValueBytes   {@code limits.processor_max_value_bytes}: one option value (a tokenizer, a field value)
+     * @param maxFields       {@code limits.processor_max_fields}: keys, fields, tags or conditions of one processor
+     * @param regexMaxLength  {@code limits.regex_max_length}: a {@code regexp} condition, a {@code replace} pattern
+     * @param maxCount        {@code limits.processors_max_count}: processors of one container
+     * @param maxBytes        {@code limits.container_labels_max_bytes}: the processor labels (keys and values) kept, together
+     */
+    public record Bounds(int maxValueBytes, int maxFields, int regexMaxLength, int maxCount, long maxBytes) {
+        /** One processor's bounds (tests): no bound on the count or bytes of a chain. */
+        public Bounds(int maxValueBytes, int maxFields, int regexMaxLength) {
+            this(maxValueBytes, maxFields, regexMaxLength, Integer.MAX_VALUE, Long.MAX_VALUE);
+        }
     }
 
-    /** One processor of {@code kind} from {@code options}; an opaque object for {@link #chain}. */
-    public static Object processor(String kind, Map<String, String> options, Bounds b) throws Invalid {
+    /**
+     * A container's chain from its labels: the ones under {@code prefix} ({@code logferry.processors.}
+     * or {@code co.elastic.logs/processors.}), numbered ones ({@code <prefix>1.dissect.tokenizer}) in
+     * the order of their numbers, then unnumbered ones ({@code <prefix>dissect.tokenizer}) by kind.
+     * The one place the label grammar is read. A processor refused (an unknown kind or option, an
+     * invalid value, beyond a bound) is left out and named in {@link Chain#refused()}; the others run.
+     * Total: never throws for any labels.
+     */
+    public static Chain compile(Map<String, String> labels, String prefix, Bounds b) {
+        // "#<9 digits>" for numbered processors, "~<kind>" for unnumbered ones: numbered first, by number, then by kind
+        Map<String, Map<String, String>> groups = new TreeMap<>();
+        Map<String, Long> bytes = new TreeMap<>();
+        for (Map.Entry<String, String> l : labels.entrySet()) {
+            if (!l.getKey().startsWith(prefix)) {
+                continue;
+            }
+            String rest = l.getKey().substring(prefix.length());
+            int dot = rest.indexOf('.');
+            String first = dot < 0 ? rest : rest.substring(0, dot);
+            String group = number(first) ? "#" + "0".repeat(9 - first.length()) + first : "~" + first;
+            groups.computeIfAbsent(group, g -> new TreeMap<>()).put(rest, l.getValue());       // options in key order
+            bytes.merge(group, (long) Utf8.length(l.getKey()) + Utf8.length(l.getValue()), Long::sum);
+        }
+        List<Processor> kept = new ArrayList<>();
+        List<String> refused = new ArrayList<>();
+        long total = 0;
+        int beyond = 0;
+        String firstBeyond = null;
+        int unnamed = 0;
+        for (Map.Entry<String, Map<String, String>> g : groups.entrySet()) {
+            if (kept.size() >= b.maxCount()) {
+                // all the rest in one refusal: a hundred thousand labels cost one pass and one warning
+                if (beyond++ == 0) {
+                    firstBeyond = g.getKey();
+                }
+                continue;
+            }
+            if (refused.size() >= MAX_REFUSALS) {
+                unnamed++;
+                continue;
+            }
+            boolean numbered = g.getKey().charAt(0) == '#';
+            String name = numbered ? String.valueOf(Integer.parseInt(g.getKey().substring(1))) : g.getKey().substring(1);
+            Map<String, String> options = new LinkedHashMap<>();
+            java.util.Set<String> kinds = new java.util.TreeSet<>();
+            for (Map.Entry<String, String> o : g.getValue().entrySet()) {
+                String k = numbered ? o.getKey().substring(o.getKey().indexOf('.') + 1) : o.getKey();
+                if (numbered && o.getKey().indexOf('.') < 0) {
+                    k = "";
+                }
+                int d = k.indexOf('.');
+                kinds.add(d < 0 ? k : k.substring(0, d));
+                if (d >= 0 || !o.getValue().isBlank()) {
+                    options.put(d < 0 ? "" : k.substring(d + 1), o.getValue());     // "<n>.drop_event=" alone: the kind, no option
+                }
+            }
+            String kind = kinds.size() == 1 ? kinds.iterator().next() : "";
+            String label = cut(Printable.escape(prefix + name + (numbered && !kind.isEmpty() ? "." + kind : ""))) + ".*";
+            String why = null;
+            if (kinds.size() != 1) {
+                why = "names " + kinds.size() + " kinds " + kinds + ": one per number";
+            } else if (total + bytes.get(g.getKey()) > b.maxBytes()) {
+                // what a chain can add to every document is bounded like container.labels.*: all its options together
+                why = "the processor labels are longer than limits.container_labels_max_bytes (" + b.maxBytes() + ") together";
+            } else {
+                try {
+                    kept.add(processor(kind, options, b));
+                    total += bytes.get(g.getKey());
+                } catch (Invalid e) {
+                    why = e.getMessage();
+                }
+            }
+            if (why != null) {
+                String w = Printable.escape(why);
+                refused.add(label + ": " + (w.length() > 500 ? w.substring(0, 500) + "…" : w));
+            }
+        }
+        if (unnamed > 0) {
+            refused.add(Printable.escape(prefix) + "*: " + unnamed + " more processors refused (only the first " + MAX_REFUSALS + " are named)");
+        }
+        if (beyond > 0) {
+            String first = firstBeyond.charAt(0) == '#' ? String.valueOf(Integer.parseInt(firstBeyond.substring(1))) : firstBeyond.substring(1);
+            refused.add(cut(Printable.escape(prefix + first)) + ".*" + (beyond > 1 ? " and " + (beyond - 1) + " processors after it" : "")
+                    + ": more than limits.processors_max_count (" + b.maxCount() + ") processors");
+        }
+        return new Chain(kept, refused);
+    }
+
+    /** Refused processors named one by one in a container's warnings; the rest are counted in one more. */
+    static final int MAX_REFUSALS = 16;
+
+    /** A label's name as a warning shows it: at most 120 characters (a kind may be as long as a label key). */
+    private static String cut(String s) {
+        return s.length() > 120 ? s.substring(0, 120) + "…" : s;
+    }
+
+    /** One processor of {@code kind} from {@code options} (keys relative to the kind). */
+    static Processor processor(String kind, Map<String, String> options, Bounds b) throws Invalid {
         try {
             for (Map.Entry<String, String> o : options.entrySet()) {
                 if (Utf8.length(o.getValue()) > b.maxValueBytes()) {
@@ -76,7 +178,9 @@ public final class Compiler {
                     known(kind, opts, Set.of());
                     yield new Simple.DropEvent();
                 }
-                default -> throw new Invalid("processor '" + kind + "' is not one of " + KINDS);
+                case "decode_json_fields" -> DecodeJson.compile(opts, b);
+                case "timestamp" -> Timestamp.compile(opts, b);
+                default -> More.compile(kind, opts, b);
             };
             if (!when.isEmpty()) {
                 int[] leaves = {0};
@@ -254,7 +358,7 @@ public final class Compiler {
         }
     }
 
-    private static LinePattern regex(String key, String value, Bounds b) throws Invalid {
+    static LinePattern regex(String key, String value, Bounds b) throws Invalid {
         try {
             return Regexes.compile(value, b.regexMaxLength());
         } catch (Regexes.Invalid e) {
@@ -275,7 +379,7 @@ public final class Compiler {
         return out;
     }
 
-    private static void known(String kind, Map<String, String> o, Set<String> allowed) throws Invalid {
+    static void known(String kind, Map<String, String> o, Set<String> allowed) throws Invalid {
         for (String k : o.keySet()) {
             if (!allowed.contains(k)) {
                 throw new Invalid(kind + " has no option '" + k + "'" + (allowed.isEmpty() ? " (only when)" : " " + new java.util.TreeSet<>(allowed)));
@@ -283,7 +387,7 @@ public final class Compiler {
         }
     }
 
-    private static void count(String what, int n, Bounds b) throws Invalid {
+    static void count(String what, int n, Bounds b) throws Invalid {
         if (n > b.maxFields()) {
             throw new Invalid(what + ": more than limits.processor_max_fields (" + b.maxFields() + ")");
         }
@@ -302,18 +406,18 @@ public final class Compiler {
         return true;
     }
 
-    private static boolean bool(String key, String v, boolean fallback) throws Invalid {
+    static boolean bool(String key, String v, boolean fallback) throws Invalid {
         if (v == null) {
             return fallback;
         }
-        return switch (v.trim().toLowerCase(Locale.ROOT)) {
-            case "true", "yes", "on", "1" -> true;
-            case "false", "no", "off", "0" -> false;
-            default -> throw new Invalid(key + " '" + v + "' is not true or false");
-        };
+        Boolean b = Booleans.parse(v);
+        if (b == null) {
+            throw new Invalid(key + " '" + v + "' is not true or false");
+        }
+        return b;
     }
 
-    /** A list as a label gives it: {@code a, b} or {@code [a, "b"]}; items trimmed, quotes removed, empty ones dropped. */
+    /** A list as a label gives it: {@code a, b} or {@code [a, "b"]}; a quoted item keeps its commas; items trimmed, quotes removed, empty ones dropped. */
     static List<String> list(String v) {
         List<String> out = new ArrayList<>();
         if (v == null) {
@@ -323,7 +427,24 @@ public final class Compiler {
         if (s.startsWith("[") && s.endsWith("]")) {
             s = s.substring(1, s.length() - 1);
         }
-        for (String part : s.split(",", -1)) {
+        List<String> parts = new ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        char quote = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (quote == 0 && (c == '"' || c == '\'') && cur.toString().isBlank()) {
+                quote = c;          // a quoted item: its commas are its own ('2006-01-02 15:04:05,000')
+            } else if (c == quote) {
+                quote = 0;
+            } else if (c == ',' && quote == 0) {
+                parts.add(cur.toString());
+                cur.setLength(0);
+                continue;
+            }
+            cur.append(c);
+        }
+        parts.add(cur.toString());
+        for (String part : parts) {
             String p = part.trim();
             if (p.length() >= 2 && (p.startsWith("\"") && p.endsWith("\"") || p.startsWith("'") && p.endsWith("'"))) {
                 p = p.substring(1, p.length() - 1);

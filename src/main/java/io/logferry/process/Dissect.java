@@ -26,7 +26,7 @@ import java.util.Map;
  * {@code ignore_failure}, ends the chain; the event is kept. Immutable.
  */
 final class Dissect implements Processor {
-    static final String FLAG = "dissect_parsing_error";
+    static final String FLAG = io.logferry.model.ProcessorChain.DISSECT_PARSING_ERROR;
 
     enum Trim { NONE, LEFT, RIGHT, ALL }
 
@@ -209,28 +209,8 @@ final class Dissect implements Processor {
         return known != null ? known : Fields.contentPath(prefix.isEmpty() ? key : prefix + "." + key);
     }
 
-    @SuppressWarnings("unchecked")
     static void flag(Map<String, Object> event) {
-        Object log = event.get("log");
-        if (!(log instanceof Map<?, ?>)) {
-            log = new LinkedHashMap<String, Object>();
-            event.put("log", log);
-        }
-        Map<String, Object> l = (Map<String, Object>) log;
-        Object flags = l.get("flags");
-        List<Object> list;
-        if (flags instanceof List<?> existing) {
-            list = new ArrayList<>(existing);
-        } else {
-            list = new ArrayList<>();
-            if (flags != null) {
-                list.add(flags);
-            }
-        }
-        if (!list.contains(FLAG)) {
-            list.add(FLAG);
-        }
-        l.put("flags", list);
+        Fields.flag(event, FLAG);
     }
 
     /**

@@ -129,4 +129,30 @@ final class Fields {
         }
         return at instanceof Map<?, ?> ? (Map<String, Object>) at : null;
     }
+
+    /**
+     * Adds {@code flag} to the event's {@code log.flags} list once (a value there becomes the list's
+     * first element; a {@code log} that is not an object is replaced), as Filebeat flags events
+     * ({@code dissect_parsing_error}, {@code truncated}).
+     */
+    @SuppressWarnings("unchecked")
+    static void flag(Map<String, Object> event, String flag) {
+        Object log = event.get("log");
+        if (!(log instanceof Map<?, ?>)) {
+            log = new LinkedHashMap<String, Object>();
+            event.put("log", log);
+        }
+        Map<String, Object> l = (Map<String, Object>) log;
+        Object flags = l.get("flags");
+        List<Object> list = new ArrayList<>();
+        if (flags instanceof List<?> existing) {
+            list.addAll(existing);
+        } else if (flags != null) {
+            list.add(flags);
+        }
+        if (!list.contains(flag)) {
+            list.add(flag);
+        }
+        l.put("flags", list);
+    }
 }

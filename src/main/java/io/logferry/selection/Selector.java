@@ -7,6 +7,7 @@ import io.logferry.model.ContainerLabels;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.DataStream;
 import io.logferry.model.Ecs;
+import io.logferry.model.JsonOptions;
 import io.logferry.model.LinePattern;
 import io.logferry.model.MultilineMatch;
 import io.logferry.model.MultilineType;
@@ -121,7 +122,7 @@ public final class Selector {
         public static final String FIELDS = "fields";
         /** {@code logferry.pipeline} / {@code co.elastic.logs/pipeline} outside {@code labels.allowed_pipelines}, empty or unprintable. */
         public static final String PIPELINE = "pipeline";
-        /** Processor labels refused (unknown kind or option, invalid value, beyond {@code limits.processor*}): no processors. */
+        /** A processor's labels refused (unknown kind or option, invalid value, beyond {@code limits.processor*}): that processor left out. */
         public static final String PROCESSORS = "processors";
         /** Parsing a setting threw (a bug of ours met by a hostile value): the setting's default is used. */
         public static final String INTERNAL = "internal";
@@ -221,7 +222,8 @@ public final class Selector {
      */
     static final List<String> KNOWN = List.of("enable", "dataset", "namespace", "streams", "start_position", "multiline",
             "multiline.pattern", "multiline.negate", "multiline.match", "multiline.max_lines", "multiline.timeout", "json",
-            "json.message_key", "json.target", "service", "max_bytes", "max_rate", "priority", "include_lines", "exclude_lines",
+            "json.message_key", "json.target", "json.keys_under_root", "json.overwrite_keys", "json.add_error_key",
+            "json.expand_keys", "json.ignore_decoding_error", "service", "max_bytes", "max_rate", "priority", "include_lines", "exclude_lines",
             "pipeline");
     /** The {@code co.elastic.logs/*} hints logferry reads, after the prefix; {@code multiline.*}, {@code json.*} and {@code processors.*} besides. */
     static final List<String> KNOWN_HINTS = List.of("enabled", "module", "fileset", "fileset.all", "fileset.stdout", "fileset.stderr",
@@ -356,12 +358,13 @@ public final class Selector {
         String pipeline = guard(PREFIX + "pipeline", warnings, () -> pipeline(labels, warnings), configuredPipeline());
         ProcessorChain processors = guard(PREFIX + "processors", warnings, () -> processors(labels, warnings), ProcessorChain.NONE);
         String jsonTarget = guard(PREFIX + "json.target", warnings, () -> jsonTarget(labels, warnings), defaults.jsonTarget());
+        JsonOptions jsonOptions = guard(PREFIX + "json.*", warnings, () -> jsonOptions(labels, warnings), JsonOptions.LOGFERRY);
         int maxRate = guard(PREFIX + "max_rate", warnings, () -> maxRate(labels, warnings), defaults.maxRate());
         Priority priority = guard(PREFIX + "priority", warnings, () -> priority(labels, warnings), defaults.priority());
 
         return new ContainerSettings(stream[0], stream[1], streams, start, multiline, json,
                 messageKey, maxBytes, include, exclude, fields, pipeline, processors, jsonTarget, maxRate, priority,
-                queue.weight(priority), limits.fieldLimits(), stream[2], stream[3]);
+                queue.weight(priority), limits.fieldLimits(), stream[2], stream[3], jsonOptions);
     }
 
     /** Longest pipeline name a label may give, in UTF-8 bytes. */
@@ -406,97 +409,59 @@ public final class Selector {
 
     /**
      * The processors of {@code logferry.processors.*}, or else of {@code co.elastic.logs/processors.*}
-     * (the two are not mixed): numbered ones ({@code processors.1.dissect.tokenizer}) in the order of
-     * their numbers, then unnumbered ones ({@code processors.dissect.tokenizer}) by kind. Anything
-     * refused leaves the container without processors, with one warning.
+     * (the two are not mixed), as {@link io.logferry.process.Compiler#compile} reads them. Each
+     * processor refused is one warning naming it; the others run (docs/labels.md says why).
      */
     private ProcessorChain processors(Map<String, String> labels, List<Refusal> warnings) {
-        String prefix = PREFIX + "processors.";
         boolean ours = labels.keySet().stream().anyMatch(k -> k.startsWith(PREFIX + "processors."));
-        if (!ours) {
-            prefix = HINT + "processors.";
+        String prefix = (ours ? PREFIX : HINT) + "processors.";
+        io.logferry.process.Chain chain = io.logferry.process.Compiler.compile(labels, prefix,
+                new io.logferry.process.Compiler.Bounds(limits.processorMaxValueBytes(), limits.processorMaxFields(),
+                        limits.regexMaxLength(), limits.processorsMaxCount(), limits.containerLabelsMaxBytes()));
+        for (String r : chain.refused()) {
+            warnings.add(new Refusal(Refusal.PROCESSORS, "label " + r + "; left out, the container's other processors apply"));
         }
-        // "#<9 digits>" for numbered processors, "~<kind>" for unnumbered ones: numbered first, by number, then by kind
-        Map<String, Map<String, String>> groups = new java.util.TreeMap<>();
-        String why = null;
-        long bytes = 0;
-        for (Map.Entry<String, String> l : new java.util.TreeMap<>(labels).entrySet()) {
-            if (!l.getKey().startsWith(prefix)) {
-                continue;
-            }
-            String rest = l.getKey().substring(prefix.length());
-            int dot = rest.indexOf('.');
-            String first = dot < 0 ? rest : rest.substring(0, dot);
-            String group;
-            String option;
-            if (io.logferry.process.Compiler.number(first)) {
-                group = String.format("#%09d", Integer.parseInt(first));
-                option = dot < 0 ? "" : rest.substring(dot + 1);
-            } else {
-                group = "~" + first;
-                option = rest;
-            }
-            if (!groups.containsKey(group) && groups.size() >= limits.processorsMaxCount()) {
-                why = "name more than limits.processors_max_count (" + limits.processorsMaxCount() + ") processors";
-                break;
-            }
-            groups.computeIfAbsent(group, g -> new LinkedHashMap<>()).put(option, l.getValue());
-            // what a chain can add to every document is bounded like container.labels.*: all its options together
-            bytes += Utf8.length(l.getKey()) + (long) Utf8.length(l.getValue());
-            if (bytes > limits.containerLabelsMaxBytes()) {
-                why = "are longer than limits.container_labels_max_bytes (" + limits.containerLabelsMaxBytes() + ") together";
-                break;
-            }
-        }
-        if (groups.isEmpty() && why == null) {
-            return ProcessorChain.NONE;
-        }
-        List<Object> compiled = new ArrayList<>();
-        io.logferry.process.Compiler.Bounds bounds = new io.logferry.process.Compiler.Bounds(limits.processorMaxValueBytes(),
-                limits.processorMaxFields(), limits.regexMaxLength());
-        for (Map.Entry<String, Map<String, String>> g : groups.entrySet()) {
-            if (why != null) {
-                break;
-            }
-            String kind;
-            Map<String, String> options = new LinkedHashMap<>();
-            if (g.getKey().charAt(0) == '#') {
-                java.util.Set<String> kinds = new java.util.TreeSet<>();
-                g.getValue().forEach((k, v) -> {
-                    int d = k.indexOf('.');
-                    kinds.add(d < 0 ? k : k.substring(0, d));
-                    options.put(d < 0 ? "" : k.substring(d + 1), v);
-                });
-                if (kinds.size() != 1) {
-                    why = "processor " + Integer.parseInt(g.getKey().substring(1)) + " names " + kinds.size() + " kinds " + kinds + ": one per number";
-                    break;
-                }
-                kind = kinds.iterator().next();
-            } else {
-                kind = g.getKey().substring(1);
-                String head = kind + ".";
-                g.getValue().forEach((k, v) -> options.put(k.startsWith(head) ? k.substring(head.length()) : "", v));
-            }
-            try {
-                compiled.add(io.logferry.process.Compiler.processor(kind, options, bounds));
-            } catch (io.logferry.process.Compiler.Invalid e) {
-                why = (g.getKey().charAt(0) == '#' ? "processor " + Integer.parseInt(g.getKey().substring(1)) + ": " : "") + e.getMessage();
-            }
-        }
-        if (why != null) {
-            String w = Printable.escape(why);
-            warnings.add(new Refusal(Refusal.PROCESSORS, "labels " + Printable.escape(prefix) + "* refused: "
-                    + (w.length() > 300 ? w.substring(0, 300) + "…" : w) + "; using no processors"));
-            return ProcessorChain.NONE;
-        }
-        return io.logferry.process.Compiler.chain(compiled);
+        return chain.isEmpty() ? ProcessorChain.NONE : chain;
     }
 
-    /** {@code logferry.json.target}: where non-ECS JSON fields go ({@link Ecs#validJsonTarget}), else the default. */
+    /** Whether the container has Filebeat's {@code co.elastic.logs/json.*} hints: then their defaults are Filebeat's. */
+    private static boolean jsonHints(Map<String, String> labels) {
+        return labels.keySet().stream().anyMatch(k -> k.startsWith(HINT + "json."));
+    }
+
+    /** A {@code json.<option>} boolean: {@code logferry.json.<option>}, else the hint; null when neither (or invalid: a warning). */
+    private static Boolean jsonOption(Map<String, String> labels, String option, List<Refusal> warnings) {
+        Boolean own = bool(labels, PREFIX + "json." + option, warnings);
+        return own != null ? own : bool(labels, HINT + "json." + option, warnings);
+    }
+
+    /**
+     * Filebeat's {@code json.overwrite_keys} and {@code json.add_error_key} ({@code logferry.json.<option>}
+     * or the hint); {@code json.expand_keys} and {@code json.ignore_decoding_error} are checked
+     * (booleans) and change nothing: dotted keys always nest, decoding errors are never logged per line.
+     * With hints their defaults are Filebeat's (both false), else logferry's ({@link JsonOptions#LOGFERRY}).
+     */
+    private JsonOptions jsonOptions(Map<String, String> labels, List<Refusal> warnings) {
+        boolean hints = jsonHints(labels);
+        Boolean overwrite = jsonOption(labels, "overwrite_keys", warnings);
+        Boolean errorKey = jsonOption(labels, "add_error_key", warnings);
+        jsonOption(labels, "expand_keys", warnings);
+        jsonOption(labels, "ignore_decoding_error", warnings);
+        return new JsonOptions(overwrite != null && overwrite, errorKey != null ? errorKey : !hints);
+    }
+
+    /**
+     * {@code logferry.json.target}: where non-ECS JSON fields go ({@link Ecs#validJsonTarget}); else
+     * {@code json.keys_under_root} ({@code logferry.json.} or the hint): {@code false} is {@code json}, as
+     * Filebeat puts them, and so is its absence when the container has {@code co.elastic.logs/json.*}
+     * hints (Filebeat's default); else the default.
+     */
     private String jsonTarget(Map<String, String> labels, List<Refusal> warnings) {
         String t = labels.get(PREFIX + "json.target");
         if (t == null) {
-            return defaults.jsonTarget();
+            Boolean root = jsonOption(labels, "keys_under_root", warnings);
+            boolean underJson = root != null ? !root : jsonHints(labels);
+            return underJson ? "json" : defaults.jsonTarget();
         }
         String v = t.trim();
         if (!Ecs.validJsonTarget(v)) {
@@ -981,14 +946,11 @@ public final class Selector {
         if (v == null) {
             return null;
         }
-        return switch (v.trim().toLowerCase(Locale.ROOT)) {
-            case "true", "yes", "on", "1" -> true;
-            case "false", "no", "off", "0" -> false;
-            default -> {
-                refuse(warnings, Refusal.INVALID, key, v, "is not true or false", "the default");
-                yield null;
-            }
-        };
+        Boolean b = io.logferry.model.Booleans.parse(v);
+        if (b == null) {
+            refuse(warnings, Refusal.INVALID, key, v, "is not true or false", "the default");
+        }
+        return b;
     }
 
     /** Elasticsearch's data stream name rules: lower case, none of \\ / * ? " < > | , # : space -, at most 100 bytes. */

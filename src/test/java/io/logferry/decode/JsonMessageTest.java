@@ -36,6 +36,23 @@ class JsonMessageTest {
                 + "json=1, tags=[a]}}");
     }
 
+    @ParameterizedTest(name = "{0} target ''{1}'' -> {2}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+            {"@timestamp":"2020-01-02T03:04:05.678Z","log.level":"info","message":"m"}   | ``     | 2020-01-02T03:04:05.678Z
+            {"@timestamp":"2020-01-02T03:04:05.678+01:00","ecs.version":"1.6.0"}        | json   | 2020-01-02T02:04:05.678Z
+            {"@timestamp":"2020-01-02T03:04:05Z","msg":"other JSON, keys at the root"}  | ``     | 2020-01-02T03:04:05Z
+            {"@timestamp":"2020-01-02T03:04:05Z","msg":"other JSON, keys under json"}   | json   |
+            {"@timestamp":"yesterday","log.level":"info","message":"m"}                 | ``     |
+            {"@timestamp":12345,"msg":"m"}                                               | ``     |
+            """)
+    void overwriteKeysTakesAnRfc3339TimestampWhenTheKeysAreAtTheRoot(String line, String target, String time) {
+        JsonMessage.Result r = JsonMessage.decode(line, "", target, io.logferry.model.FieldTree.Limits.DEFAULTS, true);
+        assertThat(r.time()).isEqualTo(time);
+        assertThat(r.fields().toString().contains("@timestamp")).isEqualTo(time == null);
+        // without overwrite_keys, never
+        assertThat(JsonMessage.decode(line, "", target, io.logferry.model.FieldTree.Limits.DEFAULTS, false).time()).isNull();
+    }
+
     @Test
     void aTargetHoldsAllOfOtherJson() {
         JsonMessage.Result r = JsonMessage.decode("{\"msg\":\"hi\",\"duration_ms\":5,\"service\":\"billing\"}", "", "app");

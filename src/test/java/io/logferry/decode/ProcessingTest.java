@@ -17,22 +17,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ProcessingTest {
     private static final Compiler.Bounds BOUNDS = new Compiler.Bounds(4096, 64, 1024);
 
-    /** A chain from processors given as "kind ; k=v ; k=v". */
-    static ProcessorChain chain(String... processors) throws Compiler.Invalid {
-        List<Object> ps = new ArrayList<>();
-        for (String p : processors) {
-            String[] parts = p.split(" ; ");
-            Map<String, String> o = new LinkedHashMap<>();
+    /** A chain from processors given as "kind ; k=v ; k=v", as numbered labels read by {@link Compiler#compile}. */
+    static ProcessorChain chain(String... processors) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        for (int n = 0; n < processors.length; n++) {
+            String[] parts = processors[n].split(" ; ");
             for (int i = 1; i < parts.length; i++) {
                 int eq = parts[i].indexOf('=');
-                o.put(parts[i].substring(0, eq), parts[i].substring(eq + 1));
+                labels.put("logferry.processors." + (n + 1) + "." + parts[0] + "." + parts[i].substring(0, eq), parts[i].substring(eq + 1));
             }
-            ps.add(Compiler.processor(parts[0], o, BOUNDS));
+            if (parts.length == 1) {
+                labels.put("logferry.processors." + (n + 1) + "." + parts[0], "");
+            }
         }
-        return Compiler.chain(ps);
+        io.logferry.process.Chain c = Compiler.compile(labels, "logferry.processors.", BOUNDS);
+        if (!c.refused().isEmpty()) {
+            throw new IllegalArgumentException(c.refused().toString());
+        }
+        return c;
     }
 
-    private static Feed feed(boolean json, ContainerSettings.MultilineRule rule, String... processors) throws Compiler.Invalid {
+    private static Feed feed(boolean json, ContainerSettings.MultilineRule rule, String... processors) {
         ContainerSettings s = Feed.settings(Streams.ALL, rule, 1 << 20, List.of(), List.of(), json, "")
                 .withProcessing(null, chain(processors));
         return new Feed(s);
@@ -55,6 +60,26 @@ class ProcessingTest {
         f.line("stdout", "no bar here");
         assertThat(f.messages.get(0).flags() & Message.DISSECT_ERROR).isNotZero();
         assertThat(f.messages.get(0).fields()).isEmpty();
+    }
+
+    @Test
+    void aTimestampProcessorSetsTheMessagesTimeAndNothingElseDoes() throws Exception {
+        Feed f = feed(false, Feed.none(), "dissect ; tokenizer=%{ts} %{rest} ; target_prefix=",
+                "timestamp ; field=ts ; layouts=2006-01-02T15:04:05Z07:00");
+        f.line("stdout", "2021-05-06T07:08:09+02:00 hello");
+        assertThat(f.messages.get(0).time()).isEqualTo("2021-05-06T05:08:09Z");
+        assertThat(f.messages.get(0).fields()).doesNotContainKey("@timestamp");
+        // a text at @timestamp (add_fields, rename) is content: the time stays Docker's, the text goes under json later
+        Feed g = feed(false, Feed.none(), "add_fields ; target= ; fields.@timestamp=2000-01-01T00:00:00Z");
+        g.line("stdout", "x");
+        assertThat(g.messages.get(0).time()).isNotEqualTo("2000-01-01T00:00:00Z");
+        assertThat(g.messages.get(0).fields()).containsEntry("@timestamp", "2000-01-01T00:00:00Z");
+        // another target_field: the ISO text there
+        Feed h = feed(false, Feed.none(), "dissect ; tokenizer=%{ts} %{rest} ; target_prefix=",
+                "timestamp ; field=ts ; layouts=UNIX_MS ; target_field=event.created");
+        h.line("stdout", "1596438620123 x");
+        assertThat(io.logferry.model.FieldTree.of(h.messages.get(0).fields(), io.logferry.model.FieldTree.Limits.DEFAULTS).root())
+                .extractingByKey("event").isEqualTo(Map.of("created", "2020-08-03T07:10:20.123Z"));
     }
 
     @Test

@@ -166,4 +166,108 @@ class ProcessorsIT {
         System.out.printf("[processors] %d documents checked field by field, %d dropped by drop_event, %d through pipeline %s, "
                 + "%d dead letters for the missing pipeline, %d warning%n", docs.size(), 2, piped, pipeline, letters.size(), warnings);
     }
+
+    /**
+     * Filebeat's hints people write (issue 26) on the real engine: {@code decode_json_fields} then
+     * {@code timestamp} (the document's time from the line) beside a refused processor that leaves
+     * the others running; {@code json.keys_under_root}+{@code overwrite_keys} on an ECS logger's
+     * lines (its {@code @timestamp} the document's, its forged {@code container.id} and
+     * {@code data_stream} not); {@code json.*} with Filebeat's default (keys under {@code json}); and a
+     * victim container beside them whose every line arrives exactly once.
+     */
+    @Test
+    void filebeatsJsonAndTimestampHintsAsFilebeatWithAVictimBeside() throws Exception {
+        String run = TestEnv.uniqueName("fbhints");
+        es = new Es(TestEnv.esUrl());
+        String hint = "co.elastic.logs/";
+        Map<String, Case> cases = new LinkedHashMap<>();
+        cases.put("djf", new Case(Map.of(
+                HINT + "1.decode_json_fields.fields", "message",
+                HINT + "1.decode_json_fields.target", "app",
+                HINT + "2.timestamp.field", "app.ts",
+                HINT + "2.timestamp.layouts", "2006-01-02T15:04:05.999Z07:00",
+                HINT + "2.timestamp.test", "2021-05-06T07:08:09.123Z",
+                HINT + "3.script.source", "function process(event) { }",
+                HINT + "4.add_tags.tags", "still-applied"),
+                "echo '{\"user\":{\"id\":7},\"ts\":\"2021-05-06T07:08:09.123Z\",\"msg\":\"hi\"}'"));
+        cases.put("ecs", new Case(Map.of(hint + "json.keys_under_root", "true", hint + "json.overwrite_keys", "true",
+                hint + "json.add_error_key", "true", hint + "json.message_key", "message"),
+                "echo '{\"@timestamp\":\"2020-01-02T03:04:05.678Z\",\"log.level\":\"info\",\"message\":\"ecs hi\","
+                        + "\"ecs.version\":\"1.6.0\",\"container\":{\"id\":\"forged\"},\"data_stream\":{\"dataset\":\"evil\"},"
+                        + "\"host\":{\"name\":\"forged\"},\"app\":{\"k\":1}}'; echo 'not json'"));
+        cases.put("under", new Case(Map.of(hint + "json.message_key", "msg"),
+                "echo '{\"msg\":\"under hi\",\"a\":1,\"service\":\"s\"}'; echo 'plain'"));
+        int victimLines = 300;
+        cases.put("victim", new Case(Map.of(), "i=0; while [ $i -lt " + victimLines + " ]; do echo \"victim $i\"; i=$((i+1)); done"));
+
+        agent = new AgentProcess(dir, run, "logferry.test=" + run, "", Map.of());
+        agent.start();
+        Map<String, String> ids = new HashMap<>();
+        for (Map.Entry<String, Case> c : cases.entrySet()) {
+            Map<String, String> labels = new HashMap<>(c.getValue().labels());
+            labels.put("logferry.test", run);
+            ids.put(c.getKey(), docker.run(run + "-" + c.getKey(), labels, c.getValue().script()));
+        }
+        String index = "logs-docker-" + run;
+        int expected = 1 + 2 + 2 + victimLines;
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+                .failFast("the agent exited:\n" + agent.output(), () -> !agent.alive())
+                .until(() -> es.count(index) >= expected);
+        List<JsonNode> docs = es.all(index, "@timestamp", "message", "container", "app", "tags", "json", "log", "error", "host",
+                "data_stream", "a", "service");
+        assertThat(docs).hasSize(expected);
+        Map<String, List<JsonNode>> by = docs.stream()
+                .collect(Collectors.groupingBy(d -> d.path("container").path("name").asText().substring(run.length() + 1)));
+
+        // decode_json_fields into app, timestamp from app.ts: the document's time; the refused script left out, add_tags applied
+        JsonNode djf = by.get("djf").get(0);
+        assertThat(djf.path("app").path("user").path("id").asInt()).as(djf.toString()).isEqualTo(7);
+        assertThat(djf.path("app").path("msg").asText()).isEqualTo("hi");
+        assertThat(djf.path("@timestamp").asText()).isEqualTo("2021-05-06T07:08:09.123Z");
+        assertThat(djf.path("tags").toString()).isEqualTo("[\"still-applied\"]");
+        await().atMost(Duration.ofSeconds(30)).until(() -> agent.output().contains("processors.3.script.*"));
+        assertThat(agent.output()).contains("left out, the container's other processors apply");
+
+        // an ECS logger with keys_under_root + overwrite_keys: its @timestamp is the document's; identity stays the agent's
+        JsonNode ecs = by.get("ecs").stream().filter(d -> d.path("message").asText().equals("ecs hi")).findFirst().orElseThrow();
+        assertThat(ecs.path("@timestamp").asText()).isEqualTo("2020-01-02T03:04:05.678Z");
+        assertThat(ecs.path("log").path("level").asText()).isEqualTo("info");
+        assertThat(ecs.path("app").path("k").asInt()).isEqualTo(1);
+        assertThat(ecs.path("container").path("id").asText()).isEqualTo(ids.get("ecs"));
+        assertThat(ecs.path("json").path("container").path("id").asText()).isEqualTo("forged");
+        assertThat(ecs.path("data_stream").path("dataset").asText()).isEqualTo("docker");
+        assertThat(ecs.path("host").path("name").asText()).isNotEqualTo("forged");
+        JsonNode notJson = by.get("ecs").stream().filter(d -> d.path("message").asText().equals("not json")).findFirst().orElseThrow();
+        assertThat(notJson.path("error").path("type").asText()).as("add_error_key").isEqualTo("json");
+
+        // hints without keys_under_root: Filebeat's default, the keys under json; no error key by default
+        JsonNode under = by.get("under").stream().filter(d -> d.path("message").asText().equals("under hi")).findFirst().orElseThrow();
+        assertThat(under.path("json").path("a").asInt()).as(under.toString()).isEqualTo(1);
+        assertThat(under.path("json").path("service").asText()).isEqualTo("s");
+        assertThat(under.has("a")).isFalse();
+        JsonNode plain = by.get("under").stream().filter(d -> d.path("message").asText().equals("plain")).findFirst().orElseThrow();
+        assertThat(plain.has("error")).as(plain.toString()).isFalse();
+
+        // the victim: every line exactly once
+        List<String> victim = by.get("victim").stream().map(d -> d.path("message").asText()).sorted().toList();
+        assertThat(victim).hasSize(victimLines).doesNotHaveDuplicates();
+        for (int i = 0; i < victimLines; i++) {
+            assertThat(victim).contains("victim " + i);
+        }
+        // check names the refused processor of the container and shows the others in the order they run
+        Cli check = Cli.run(dir, Map.of(), "check", "--config", agent.configFile().toString());
+        List<String> out = check.out().lines().toList();
+        int at = indexOf(out, "  ship  " + run + "-djf ");
+        assertThat(out.subList(at + 1, at + 5)).containsExactly(
+                "        processor 1 decode_json_fields fields=[message] target='app'",
+                "        processor 2 timestamp field=app.ts layouts=[2006-01-02T15:04:05.999Z07:00]",
+                "        processor 3 add_tags target='tags' tags=[still-applied]",
+                "        refused (processors): label co.elastic.logs/processors.3.script.*: processor 'script' is not one of "
+                        + io.logferry.process.Compiler.KINDS + "; left out, the container's other processors apply");
+        // and how the json.* hints were read
+        assertThat(out.get(indexOf(out, "  ship  " + run + "-ecs "))).contains("json true (message_key message, keys at the root, overwrite_keys)");
+        assertThat(out.get(indexOf(out, "  ship  " + run + "-under "))).contains("json true (message_key msg, keys under json, no error key)");
+        System.out.printf("[filebeat hints] %d documents checked; decode_json_fields+timestamp, json.keys_under_root+overwrite_keys, "
+                + "json under json, %d victim lines exactly once%n", docs.size(), victim.size());
+    }
 }

@@ -190,11 +190,11 @@ class ProcessorsTest {
 
     @Test
     void theChainStopsAtAFailureAndReportsADrop() throws Exception {
-        Chain c = Compiler.chain(List.of(p("dissect", "tokenizer=%{a} %{b}"), p("add_tags", "tags=after")));
+        Chain c = new Chain(List.of(p("dissect", "tokenizer=%{a} %{b}"), p("add_tags", "tags=after")));
         Map<String, Object> bad = ev("{'message':'x'}");
         assertThat(c.apply(bad)).isNull();
         assertThat(bad).doesNotContainKey("tags");
-        Chain d = Compiler.chain(List.of(p("add_tags", "tags=t"), p("drop_event", "when.contains.tags=t")));
+        Chain d = new Chain(List.of(p("add_tags", "tags=t"), p("drop_event", "when.contains.tags=t")));
         assertThat(d.apply(ev("{}"))).isEqualTo("drop_event");
         assertThat(d.describe()).containsExactly("1 add_tags target='tags' tags=[t]", "2 drop_event when contains.tags='t'");
     }

@@ -70,15 +70,25 @@ class SelectorProcessorsTest {
     }
 
     @Test
-    void anInvalidProcessorLeavesNoneWithOneWarning() {
+    void aRefusedProcessorIsLeftOutNamedAndTheOthersRun() {
         Selector.Decision d = decide(config,
                 "co.elastic.logs/processors.1.add_tags.tags", "ok",
-                "co.elastic.logs/processors.2.dissect.tokenizer", "%{a}%{b}");
-        assertThat(d.settings().orElseThrow().processors().isEmpty()).isTrue();
+                "co.elastic.logs/processors.2.dissect.tokenizer", "%{a}%{b}",
+                "co.elastic.logs/processors.3.timestamp.field", "ts",
+                "co.elastic.logs/processors.3.timestamp.layouts", "2006-01-02T15:04:05Z07:00",
+                "co.elastic.logs/processors.add_fields.fields.team", "pay");
+        assertThat(d.settings().orElseThrow().processors().describe()).containsExactly(
+                "1 add_tags target='tags' tags=[ok]",
+                "2 timestamp field=ts layouts=[2006-01-02T15:04:05Z07:00]",
+                "3 add_fields target='fields' fields={team:'pay'}");
         assertThat(d.refusals()).hasSize(1);
         assertThat(d.refusals().get(0).reason()).isEqualTo(Selector.Refusal.PROCESSORS);
-        assertThat(d.refusals().get(0).message()).isEqualTo("labels co.elastic.logs/processors.* refused: processor 2: dissect: "
-                + "tokenizer has two keys with nothing between them; using no processors");
+        assertThat(d.refusals().get(0).message()).isEqualTo("label co.elastic.logs/processors.2.dissect.*: dissect: "
+                + "tokenizer has two keys with nothing between them; left out, the container's other processors apply");
+        // an unknown kind, unnumbered: named by its kind
+        assertThat(decide(config, "co.elastic.logs/processors.add_tags.tags", "x", "co.elastic.logs/processors.add_docker_metadata.host", "h")
+                .warnings()).singleElement().asString()
+                .startsWith("label co.elastic.logs/processors.add_docker_metadata.*: processor 'add_docker_metadata' is not one of");
     }
 
     @Test
@@ -86,7 +96,8 @@ class SelectorProcessorsTest {
         Selector.Decision d = decide(config,
                 "co.elastic.logs/processors.1.add_tags.tags", "a",
                 "co.elastic.logs/processors.1.drop_event.when.equals.a", "b");
-        assertThat(d.warnings()).singleElement().asString().contains("processor 1 names 2 kinds [add_tags, drop_event]");
+        assertThat(d.warnings()).singleElement().asString().contains("co.elastic.logs/processors.1.*: names 2 kinds [add_tags, drop_event]");
+        assertThat(d.settings().orElseThrow().processors().isEmpty()).isTrue();
     }
 
     @Test
@@ -97,8 +108,9 @@ class SelectorProcessorsTest {
                 l.heldFilesPerContainer(), l.heldBytesTotal(), 2, 16, 3));
         Selector.Decision d = decide(two, "logferry.processors.1.add_tags.tags", "a", "logferry.processors.2.add_tags.tags", "b",
                 "logferry.processors.3.add_tags.tags", "c");
-        assertThat(d.settings().orElseThrow().processors().isEmpty()).isTrue();
-        assertThat(d.warnings()).singleElement().asString().contains("more than limits.processors_max_count (2)");
+        assertThat(d.settings().orElseThrow().processors().describe()).hasSize(2);      // the first two run
+        assertThat(d.warnings()).singleElement().asString()
+                .contains("logferry.processors.3.*: more than limits.processors_max_count (2)");
         assertThat(decide(two, "logferry.processors.1.add_tags.tags", "a,b,c,d").warnings()).singleElement().asString()
                 .contains("limits.processor_max_fields (3)");
         assertThat(decide(two, "logferry.processors.1.dissect.tokenizer", "%{aaaaaaaa} %{bbbbbbbb}").warnings())
@@ -106,21 +118,62 @@ class SelectorProcessorsTest {
         // what processors can add to every document is bounded as container.labels.* are: 16384 bytes of options together
         Map<String, String> big4 = new LinkedHashMap<>();
         for (int i = 0; i < 5; i++) {
-            big4.put("co.elastic.logs/processors.add_fields.fields.f" + i, "v".repeat(4000));
+            big4.put("co.elastic.logs/processors." + i + ".add_fields.fields.f", "v".repeat(4000));
         }
         Selector.Decision fat = new Selector(config, "").decide(SelectorLimitsTest.container(big4));
-        assertThat(fat.settings().orElseThrow().processors().isEmpty()).isTrue();
+        assertThat(fat.settings().orElseThrow().processors().describe()).hasSize(4);
         assertThat(fat.refusals()).filteredOn(r -> r.reason().equals(Selector.Refusal.PROCESSORS)).singleElement()
-                .satisfies(r -> assertThat(r.message()).contains("longer than limits.container_labels_max_bytes (16384) together"));
+                .satisfies(r -> assertThat(r.message()).contains("processors.4.add_fields.*: the processor labels are longer than "
+                        + "limits.container_labels_max_bytes (16384) together"));
         // a hundred thousand processor labels cost one pass and one warning
         Map<String, String> many = new LinkedHashMap<>();
         for (int i = 0; i < 100_000; i++) {
             many.put("co.elastic.logs/processors." + i + ".add_tags.tags", "t");
         }
         Selector.Decision big = new Selector(config, "").decide(SelectorLimitsTest.container(many));
-        assertThat(big.settings().orElseThrow().processors().isEmpty()).isTrue();
+        assertThat(big.settings().orElseThrow().processors().describe()).hasSize(16);
         assertThat(big.refusals()).filteredOn(r -> r.reason().equals(Selector.Refusal.PROCESSORS)).singleElement()
-                .satisfies(r -> assertThat(r.message()).contains("limits.processors_max_count (16)"));
+                .satisfies(r -> assertThat(r.message()).contains("processors.16.* and 99983 processors after it: "
+                        + "more than limits.processors_max_count (16)"));
+        // a kind as long as a label: the warning names it cut
+        assertThat(decide(config, "co.elastic.logs/processors." + "k".repeat(5000) + ".x", "1").warnings()).singleElement().asString()
+                .hasSizeLessThan(900).contains("kkk…");
+        // as many invalid ones: sixteen named, the rest counted in one more
+        Map<String, String> bad = new LinkedHashMap<>();
+        for (int i = 0; i < 1000; i++) {
+            bad.put("co.elastic.logs/processors." + i + ".nope.x", "t");
+        }
+        assertThat(new Selector(config, "").decide(SelectorLimitsTest.container(bad)).refusals())
+                .filteredOn(r -> r.reason().equals(Selector.Refusal.PROCESSORS)).hasSize(17)
+                .last().satisfies(r -> assertThat(r.message()).contains("984 more processors refused"));
+    }
+
+    @Test
+    void jsonHintsHaveFilebeatsMeaning() {
+        // no hint: logferry's own (fields at the root, errors recorded, Docker's time)
+        ContainerSettings own = settings(config, "logferry.json", "true");
+        assertThat(own.jsonTarget()).isEmpty();
+        assertThat(own.jsonOptions()).isEqualTo(io.logferry.model.JsonOptions.LOGFERRY);
+        // a json.* hint: Filebeat's defaults: keys under json, no error key, no overwrite
+        ContainerSettings hint = settings(config, "co.elastic.logs/json.message_key", "msg");
+        assertThat(hint.json()).isTrue();
+        assertThat(hint.jsonTarget()).isEqualTo("json");
+        assertThat(hint.jsonOptions()).isEqualTo(new io.logferry.model.JsonOptions(false, false));
+        ContainerSettings root = settings(config, "co.elastic.logs/json.keys_under_root", "true",
+                "co.elastic.logs/json.overwrite_keys", "true", "co.elastic.logs/json.add_error_key", "true",
+                "co.elastic.logs/json.expand_keys", "true", "co.elastic.logs/json.ignore_decoding_error", "true");
+        assertThat(root.jsonTarget()).isEmpty();
+        assertThat(root.jsonOptions()).isEqualTo(new io.logferry.model.JsonOptions(true, true));
+        // logferry.json.<option> wins over the hint; logferry.json.target over keys_under_root
+        ContainerSettings mixed = settings(config, "co.elastic.logs/json.keys_under_root", "true",
+                "logferry.json.keys_under_root", "false", "logferry.json.add_error_key", "false", "co.elastic.logs/json.add_error_key", "true");
+        assertThat(mixed.jsonTarget()).isEqualTo("json");
+        assertThat(mixed.jsonOptions().addErrorKey()).isFalse();
+        assertThat(settings(config, "co.elastic.logs/json.keys_under_root", "false", "logferry.json.target", "app").jsonTarget()).isEqualTo("app");
+        // an invalid boolean: a warning, the default
+        Selector.Decision bad = decide(config, "co.elastic.logs/json.overwrite_keys", "maybe");
+        assertThat(bad.settings().orElseThrow().jsonOptions().overwriteKeys()).isFalse();
+        assertThat(bad.warnings()).singleElement().asString().contains("co.elastic.logs/json.overwrite_keys='maybe' is not true or false");
     }
 
     @Test
