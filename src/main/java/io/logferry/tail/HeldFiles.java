@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * over all containers, against {@code limits.held_bytes_total}; and the per-container cap
  * {@code limits.held_files_per_container}. A file Docker deleted while it is held still fills the
  * host's disk until it is closed, so beyond either bound a chain moves its oldest held file to
- * the spool (or, without one that takes it, reports its bytes as lost). One instance per agent, shared by every file tailer:
+ * the spool (or, without one that takes it, reports its bytes as lost). The total is shared
+ * fairly: only a container holding more than its share releases ({@link #over}). One instance per agent, shared by every file tailer:
  * thread-safe (each {@link RotationChain} updates its own entry, from the rotation watch's thread
  * and when its tailer closes it; the total is kept with atomic deltas).
  */
@@ -49,8 +50,27 @@ public final class HeldFiles {
         return total.get();
     }
 
-    /** Whether a tailer that holds {@code files} files beyond the one it reads must release its oldest. */
-    boolean over(int files) {
-        return files > filesPerContainer || total.get() > bytesTotal;
+    /**
+     * Whether {@code tailer}, which holds {@code files} files beyond the one it reads, must release
+     * its oldest: beyond {@code held_files_per_container}, or while the total is beyond
+     * {@code held_bytes_total} and it holds more than its fair share of it (the total divided by
+     * the tailers holding files now). A container within its share never releases for another's
+     * bytes; while the total is over, at least one holder is over its share, and only those release.
+     */
+    boolean over(Object tailer, int files) {
+        if (files > filesPerContainer) {
+            return true;
+        }
+        if (total.get() <= bytesTotal) {
+            return false;
+        }
+        Long mine = byTailer.get(tailer);
+        int holders = Math.max(1, byTailer.size());
+        return mine != null && mine > bytesTotal / holders;
+    }
+
+    /** The share of {@code held_bytes_total} each holder is guaranteed now. */
+    long share() {
+        return bytesTotal / Math.max(1, byTailer.size());
     }
 }

@@ -913,7 +913,7 @@ final class RotationChain {
                     continue;                // the tailer took a file meanwhile: count again
                 }
                 total = held.update(this, bytes);
-                if (live <= 1 || !held.over(live) || oldest == seen.get(seen.size() - 1)) {
+                if (live <= 1 || !held.over(this, live) || oldest == seen.get(seen.size() - 1)) {
                     return;
                 }
             } finally {
@@ -988,9 +988,9 @@ final class RotationChain {
             spool.settled(containerId, u.fileId());      // reported lost: no copy of it is wanted any more
         }
         log.warn("LOST: {}: a rotated log file (fingerprint {}, first seen as {}) was held open unread while the tailer was"
-                + " behind; released to stay within limits.held_files_per_container ({}, {} held) and limits.held_bytes_total"
-                + " ({}, {} held by all containers): its bytes {}-{} are lost", container.get(), u.fileId(), u.seenAs().getFileName(),
-                held.filesPerContainer(), live, held.bytesTotal(), total, kept, size);
+                + " behind; released to stay within limits.held_files_per_container ({}, {} held) and its share of"
+                + " limits.held_bytes_total ({}, {} held by all containers, {} each): its bytes {}-{} are lost", container.get(), u.fileId(),
+                u.seenAs().getFileName(), held.filesPerContainer(), live, held.bytesTotal(), total, held.share(), kept, size);
     }
 
     /**
