@@ -90,6 +90,8 @@ public final class Agent implements AutoCloseable {
     private volatile Output output;
     private volatile ElasticsearchProbe probe;
     private volatile LogPrefetcher prefetcher;
+    /** Checks every file tailer's rotation chain and runs the copies to the spool; closed after the tailers end. */
+    private final io.logferry.tail.RotationWatch rotationWatch = new io.logferry.tail.RotationWatch();
     private volatile Batcher batcher;
     private volatile ControlLoop control;
     private volatile ControlLoop.ThreadRunner controlRunner;
@@ -330,7 +332,8 @@ public final class Agent implements AutoCloseable {
             Encoder encoder = encoder(c, s, api, hostName);
             return api
                     ? new ApiTailer(docker, c, s, resume, tracker, queue, encoder, metrics, done, buffers)
-                    : new FileTailer(c, s, containers, resume, tracker, queue, encoder, metrics, done, prefetcher, held, spool, buffers);
+                    : new FileTailer(c, s, containers, resume, tracker, queue, encoder, metrics, done, prefetcher, held, spool, buffers,
+                            rotationWatch);
         }
 
         @Override
@@ -476,6 +479,7 @@ public final class Agent implements AutoCloseable {
         if (p != null) {
             p.close();
         }
+        rotationWatch.close();
         StatusServer h = http;
         if (h != null) {
             h.close();

@@ -110,6 +110,12 @@ public final class FileTailer implements Tailer {
     private final java.util.Map<String, Long> queuedStarts = new java.util.HashMap<>();
     /** Its slot in the in-flight file, or null. */
     private InFlight.Slot inFlight;
+    private final RotationWatch watch;
+
+    /** The watch of the constructors without one (unit tests): one for the test JVM, never closed. */
+    private static final class TestWatch {
+        static final RotationWatch INSTANCE = new RotationWatch();
+    }
 
     public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
                       AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done,
@@ -136,6 +142,15 @@ public final class FileTailer implements Tailer {
     public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
                       AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done,
                       LogPrefetcher prefetcher, HeldFiles held, Spool spool, BufferBudget budget) {
+        this(container, settings, containersPath, resume, tracker, queue, builder, metrics, done, prefetcher, held, spool, budget,
+                TestWatch.INSTANCE);
+    }
+
+    /** @param watch the agent's rotation watch, which checks this tailer's chain and runs its spool copies */
+    public FileTailer(ContainerInfo container, ContainerSettings settings, Path containersPath, Registry.Entry resume,
+                      AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, Done done,
+                      LogPrefetcher prefetcher, HeldFiles held, Spool spool, BufferBudget budget, RotationWatch watch) {
+        this.watch = watch;
         this.prefetcher = prefetcher;
         this.spool = spool;
         this.container = container;
@@ -162,7 +177,8 @@ public final class FileTailer implements Tailer {
                 reportMalformed(offset, why);
             }
         });
-        this.chain = new RotationChain(dir, container.id(), () -> this.container, tracker::committed, held, spool, lost, lostBytes);
+        this.chain = new RotationChain(dir, container.id(), () -> this.container, tracker::committed, held, spool, watch.spooler(),
+                lost, lostBytes);
         if (!container.running()) {
             markStopped();
         }
@@ -239,7 +255,7 @@ public final class FileTailer implements Tailer {
         boolean fatal = true;
         try {
             if (open()) {
-                RotationWatch.INSTANCE.add(chain);
+                watch.add(chain);
                 follow();
             }
             fatal = false;

@@ -136,12 +136,8 @@ final class RotationChain {
     /** Owned by the watch thread: open files whose name was missing from the last listing, since when (nanoTime). */
     private final Map<Object, Long> absentSince = new java.util.concurrent.ConcurrentHashMap<>();
     private static final long GONE_AFTER_MILLIS = 50;
-    /** One thread for every chain's copies to the spool. */
-    private static final java.util.concurrent.ExecutorService SPOOLER = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "logferry-spool");
-        t.setDaemon(true);
-        return t;
-    });
+    /** The agent's spool thread ({@link RotationWatch#spooler}), shared by every chain. */
+    private final java.util.concurrent.Executor spooler;
     /** Waiting files the full spool could not take any of (reported lost once by it): not offered again (any thread). */
     private final Set<Object> spoolRefused = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** The sources and waiting files being copied on the spool thread now (any thread). */
@@ -183,13 +179,14 @@ final class RotationChain {
      * @param lost, lostBytes the container's loss counters
      */
     RotationChain(Path dir, String containerId, Supplier<ContainerInfo> info, Supplier<Cursor> acked, HeldFiles held, Spool spool,
-                  LongAdder lost, LongAdder lostBytes) {
-        this(dir, containerId, info, acked, held, spool, lost, lostBytes, System::nanoTime);
+                  java.util.concurrent.Executor spooler, LongAdder lost, LongAdder lostBytes) {
+        this(dir, containerId, info, acked, held, spool, spooler, lost, lostBytes, System::nanoTime);
     }
 
     /** @param nanoTime the clock of the copy-after-rotation grace (tests turn it by hand) */
     RotationChain(Path dir, String containerId, Supplier<ContainerInfo> info, Supplier<Cursor> acked, HeldFiles held, Spool spool,
-                  LongAdder lost, LongAdder lostBytes, java.util.function.LongSupplier nanoTime) {
+                  java.util.concurrent.Executor spooler, LongAdder lost, LongAdder lostBytes, java.util.function.LongSupplier nanoTime) {
+        this.spooler = spooler;
         this.nanoTime = nanoTime;
         this.ackMovedAt = nanoTime.getAsLong();
         this.acked = acked;
@@ -940,7 +937,7 @@ final class RotationChain {
             return;
         }
         try {
-            SPOOLER.execute(() -> {
+            spooler.execute(() -> {
                 try {
                     if (!isClosed()) {
                         copy.run();

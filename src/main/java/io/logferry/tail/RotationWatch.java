@@ -27,10 +27,10 @@ import java.util.concurrent.TimeUnit;
  * beyond, the oldest held file moves to the spool. This thread owns each chain's record of its
  * files; tailers only take the files it hands them. Started with the first tailer; idles when
  * there are none; a chain its tailer closed is dropped at the next round. Without inotify (a
- * filesystem that has none, or the limit of watches reached) it still looks every 100 ms.
+ * filesystem that has none, or the limit of watches reached) it still looks every 100 ms. One
+ * per agent, made and closed by it, with the {@code logferry-spool} thread the chains copy on.
  */
-final class RotationWatch implements Runnable {
-    static final RotationWatch INSTANCE = new RotationWatch();
+public final class RotationWatch implements Runnable, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RotationWatch.class);
     private static final long INTERVAL_MS = 100;
     /** A chain inotify watches is looked at every this many rounds (2 s); its directory's creations at once. */
@@ -39,12 +39,31 @@ final class RotationWatch implements Runnable {
     private final Set<RotationChain> chains = ConcurrentHashMap.newKeySet();
     private final Map<WatchKey, RotationChain> watched = new ConcurrentHashMap<>();
     private Thread thread;
-    private WatchService inotify;
+    private volatile WatchService inotify;
+    private boolean closed;
+    /**
+     * One thread, {@code logferry-spool}, for every chain's copies to the spool (each synced): a slow
+     * volume never delays the watch's opening of new files. Made at the first copy.
+     */
+    private final java.util.concurrent.ExecutorService spooler = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "logferry-spool");
+        t.setDaemon(true);
+        return t;
+    });
 
-    private RotationWatch() { }
+    /** Made, and closed, by the agent (one per agent; tests make their own). The thread starts with the first chain. */
+    public RotationWatch() { }
+
+    /** Where the chains run their copies to the spool. */
+    java.util.concurrent.Executor spooler() {
+        return spooler;
+    }
 
     /** Hands a chain, whose first discovery its tailer has run, to the watch thread. */
     synchronized void add(RotationChain chain) {
+        if (closed) {
+            return;                          // the agent is stopping: its tailers are ending
+        }
         chains.add(chain);
         if (thread == null) {
             try {
@@ -64,6 +83,32 @@ final class RotationWatch implements Runnable {
             } catch (IOException | RuntimeException e) {
                 log.debug("rotation watch: {} not watched ({}); looked at every {} ms", chain.dir(), e.getMessage(), INTERVAL_MS);
             }
+        }
+    }
+
+    /**
+     * Stops the watch thread and the spool thread (a copy in progress is let finish, up to 10 s:
+     * interrupting it would leave a half-written segment for the next start to sweep).
+     */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (thread != null) {
+            thread.interrupt();
+        }
+        WatchService w = inotify;
+        if (w != null) {
+            try {
+                w.close();
+            } catch (IOException ignored) {
+                // closing
+            }
+        }
+        spooler.shutdown();
+        try {
+            spooler.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
