@@ -3,10 +3,10 @@
 "Footprint"): es-ablation.py BASE.ndjson ES_URL ES_PID BENCH_JAR VARIANT...
 
 BASE.ndjson: BulkCorpus's output (run 3's documents). Each variant gets a template for
-logs-docker-abl<variant><n>* (the installed `logferry` template, changed as the variant says), the
+logs-docker-abl<variant>x<n>* (the test distribution cannot delete data streams: a name is used once) (the installed `logferry` template, changed as the variant says), the
 documents transformed, sent by BulkLoader (2 concurrent requests of 1600), then refresh, flush and
 the merges' end; Elasticsearch's CPU (/proc/ES_PID/stat) over all of it, one JSON line per variant.
-Variants: base noid idseq date nopath nolabels nooffset noagent msgdocs codec logsdb minimal.
+Variants: base noid idseq id100 date nopath nolabels nooffset noagent msgdocs codec logsdb minimal.
 Run as root on the test environment's machine (it reads Elasticsearch's /proc); java on the PATH must be 21+."""
 import json, sys, os, subprocess, time, urllib.request, copy, base64, struct
 src, es, espid, jar = sys.argv[1:5]; variants = sys.argv[5:]
@@ -38,6 +38,8 @@ def variant(v, name):
     if v == "noid": act = lambda a, i: {"create": {"_index": a["create"]["_index"]}}
     elif v == "idseq":   # big-endian counter only, no per-file prefix: 8 bytes base64url
         act = lambda a, i: {"create": {"_index": a["create"]["_index"], "_id": base64.urlsafe_b64encode(struct.pack(">Q", i)).decode().rstrip("=")}}
+    elif v == "id100":   # 100 files interleaved, as in run 5: a per-file prefix (8 bytes) + that file's big-endian offset
+        act = lambda a, i: {"create": {"_index": a["create"]["_index"], "_id": base64.urlsafe_b64encode(struct.pack(">QQ", 0x9E3779B97F4A7C15 * (i % 100 + 1) & (2**64 - 1), (i // 100) * 170)).decode().rstrip("=")}}
     elif v == "date": m["properties"]["@timestamp"] = {"type": "date"}
     elif v == "nopath": doc = lambda d, i: (drop(d, "log.file.path"), d)[1]
     elif v == "nolabels": doc = lambda d, i: (drop(d, "container.labels"), d)[1]
@@ -52,7 +54,7 @@ def variant(v, name):
     return t, act, doc
 res = []
 for rep, v in enumerate(variants):
-    name = f"abl{v}{rep}"; ns = name
+    name = f"abl{v}x{rep}"; ns = name
     t, act, doc = variant(v, name)
     r = req("PUT", f"/_index_template/f25-{name}", t)
     if "error" in r: print(v, "template failed", r); continue
