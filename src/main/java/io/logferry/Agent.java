@@ -248,7 +248,7 @@ public final class Agent implements AutoCloseable {
             ElasticsearchOutput es = new ElasticsearchOutput(client, config.elasticsearch(), metrics,
                     config.setupEnabled() ? () -> Setup.installTemplate(client, config.retention(), metrics) : null, operator);
             out = es;
-            esProbe = new ElasticsearchProbe(EsConnection.build(config.elasticsearch()), config.elasticsearch(),
+            esProbe = new ElasticsearchProbe(EsConnection.build(config.elasticsearch(), 1), config.elasticsearch(),
                     ElasticsearchProbe.EVERY, es::clusterAnswers);
             if (config.setupEnabled()) {
                 templates = new DatasetTemplates(client, metrics, es::pause, config.retention());

@@ -164,6 +164,11 @@ public final class JsonFileReader {
      * Gives the buffer back after {@code idleNanos} without a byte read: only the unterminated
      * line it holds (usually nothing) is kept, so that quiet containers cost no buffer.
      */
+    /** Whether it still holds a read buffer (given back by {@link #releaseIfIdle}) or an unfinished line's bytes. */
+    public boolean holdsBuffer() {
+        return buf.length > 0;
+    }
+
     public void releaseIfIdle(long nowNanos, long idleNanos) {
         if (buf.length > fill && nowNanos - lastReadNanos > idleNanos) {
             buf = fill == 0 ? NO_BUFFER : Arrays.copyOf(buf, fill);

@@ -343,6 +343,11 @@ public final class MessageAssembler {
         }
     }
 
+    /** Whether it holds a partial line or multiline lines that {@link #flushIdle} may have to send on a timeout. */
+    public boolean holding() {
+        return out.partial != null || out.lines != null || err.partial != null || err.lines != null;
+    }
+
     /** {@link #flushIdle(long)} at the assembler's clock. */
     public void flushIdle() throws InterruptedException {
         flushIdle(nanoClock.getAsLong());

@@ -100,7 +100,8 @@ public final class Discovery implements Runnable {
                 listener.listed(ids);
                 failures = 0;
                 while (running) {
-                    Object o = events.poll(1, TimeUnit.SECONDS);
+                    // an event, the stream's end (FAILED) or stop()'s interrupt ends the wait: no timer at idle
+                    Object o = events.poll(60, TimeUnit.SECONDS);
                     if (o == null) {
                         continue;
                     }

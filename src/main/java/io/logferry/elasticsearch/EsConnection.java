@@ -50,6 +50,15 @@ public final class EsConnection {
     private EsConnection() { }
 
     public static RestClient build(Config.Elasticsearch es) throws Exception {
+        return build(es, 0);
+    }
+
+    /**
+     * @param ioThreads the client's I/O dispatcher threads, 0 for the client's default (one per
+     *     core): the probe's one request every few seconds needs one (each dispatcher wakes once a
+     *     second to check its timeouts, also at idle)
+     */
+    public static RestClient build(Config.Elasticsearch es, int ioThreads) throws Exception {
         List<HttpHost> hosts = new ArrayList<>();
         for (String h : es.hosts()) {
             URI u = URI.create(h);
@@ -76,6 +85,9 @@ public final class EsConnection {
         String proxyUser = es.proxyUrl().isEmpty() ? null : URI.create(es.proxyUrl()).getUserInfo();
         b.setHttpClientConfigCallback(hc -> {
             hc.setMaxConnTotal(64).setMaxConnPerRoute(32);
+            if (ioThreads > 0) {
+                hc.setDefaultIOReactorConfig(org.apache.http.impl.nio.reactor.IOReactorConfig.custom().setIoThreadCount(ioThreads).build());
+            }
             if (proxy != null) {
                 hc.setProxy(proxy);
                 if (proxyUser != null && proxyUser.indexOf(':') > 0) {

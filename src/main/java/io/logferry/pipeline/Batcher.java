@@ -72,7 +72,8 @@ public final class Batcher implements AutoCloseable {
                 List<LogEvent> batch = new ArrayList<>(Math.min(maxEvents, 1024));
                 long bytes;
                 try {
-                    bytes = queue.drain(batch, maxEvents, maxBytes, TimeUnit.MILLISECONDS.toNanos(200));
+                    // an empty queue: wait for an event (a put, a parked lane's time, close()'s interrupt), not a timer
+                    bytes = queue.drain(batch, maxEvents, maxBytes, TimeUnit.SECONDS.toNanos(60));
                 } catch (InterruptedException e) {
                     permits.release();
                     throw e;
