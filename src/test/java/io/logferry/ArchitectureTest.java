@@ -33,7 +33,7 @@ class ArchitectureTest {
     @Test
     void theModelIsALeaf() {
         rule("model", "config", "decode", "docker", "elasticsearch", "http", "logging", "metrics", "pipeline", "registry",
-                "selection", "tail", "cli", "retry", "spool", "process").check(classes);
+                "selection", "tail", "cli", "retry", "spool", "process", "migrate").check(classes);
         noClasses().that().resideInAPackage("io.logferry.model..").should().dependOnClassesThat()
                 .belongToAnyOf(Agent.class).check(classes);
     }
@@ -41,7 +41,7 @@ class ArchitectureTest {
     @Test
     void theBackoffHelperIsALeaf() {
         rule("retry", "model", "config", "decode", "docker", "elasticsearch", "http", "logging", "metrics", "pipeline",
-                "registry", "selection", "tail", "cli", "spool", "process").check(classes);
+                "registry", "selection", "tail", "cli", "spool", "process", "migrate").check(classes);
         noClasses().that().resideInAPackage("io.logferry.retry..").should().dependOnClassesThat()
                 .belongToAnyOf(Agent.class).check(classes);
     }
@@ -62,6 +62,21 @@ class ArchitectureTest {
     void tailersHandMessagesToAnEncoderNotToTheWireFormat() {
         rule("tail", "elasticsearch", "docker", "selection", "http", "cli").check(classes);
         rule("registry", "elasticsearch", "tail", "docker", "pipeline", "http", "cli").check(classes);
+    }
+
+    @Test
+    void theFilebeatMigrationReadsFilesAndWritesTheRegistryOnly() {
+        // it runs while the agent is stopped: it never ships, decodes, or talks to Docker itself (cli hands it what it needs)
+        rule("migrate", "elasticsearch", "pipeline", "http", "decode", "process", "spool", "docker", "selection").check(classes);
+        rule("tail", "migrate").check(classes);
+        rule("registry", "migrate").check(classes);
+    }
+
+    @Test
+    void theRotationWatchIsTheAgentsAndTheTailersOnly() {
+        // one per agent, made and closed by it (issue 24): no other package reaches the rotation core
+        noClasses().that().resideOutsideOfPackage("io.logferry.tail..").and().doNotBelongToAnyOf(Agent.class)
+                .should().dependOnClassesThat().belongToAnyOf(io.logferry.tail.RotationWatch.class).check(classes);
     }
 
     @Test
