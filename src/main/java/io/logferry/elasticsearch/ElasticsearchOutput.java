@@ -522,10 +522,10 @@ public final class ElasticsearchOutput implements Output {
         long last = lastRetypeLog.get();
         if (now - last > TimeUnit.SECONDS.toNanos(10) && lastRetypeLog.compareAndSet(last, now)) {
             long more = retypesNotLogged.sumThenReset();
-            log.warn("elasticsearch refused a document of container {} for the types of its fields ({}: {}): another container's "
-                    + "documents gave those fields other types in {}; it is sent again with its decoded fields under {} "
-                    + "(log.flags: {}; counted in logferry_events_retyped_total){}",
-                    shortId(r.event()), r.type(), r.reason(), r.event().index(), Retype.FIELD, Retype.FLAG,
+            // the reason says which: a field another document mapped with another type, or a mapping limit (depth, count)
+            log.warn("elasticsearch refused a document of container {} for the mapping of its fields in {} ({}: {}); it is sent "
+                    + "again with its decoded fields under {} (log.flags: {}; counted in logferry_events_retyped_total){}",
+                    shortId(r.event()), r.event().index(), r.type(), r.reason(), Retype.FIELD, Retype.FLAG,
                     more == 0 ? "" : " (and " + more + " more since the last such line)");
         } else {
             retypesNotLogged.increment();
