@@ -575,8 +575,9 @@ public final class FileTailer implements Tailer {
                 }
                 assembler.flushAll();
                 publisher.flush();
-                if (spool != null && !removed && tracker.outstanding() > 0) {
-                    // its files stay open until acknowledged: a docker rm meanwhile moves them to the spool
+                if (spool != null && (!removed || chain.unspooled()) && tracker.outstanding() > 0) {
+                    // its files stay open until acknowledged: a docker rm meanwhile moves them to the spool, and a removed
+                    // container's tailer keeps them until every copy is in (a copy the spool refused is tried again)
                     Thread.sleep(100);
                     continue;
                 }

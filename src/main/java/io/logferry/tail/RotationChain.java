@@ -449,6 +449,35 @@ final class RotationChain {
         return total;
     }
 
+    /**
+     * The tailer of a removed container, before it ends: whether bytes it holds are neither
+     * acknowledged nor in the spool yet (a read file not copied, a copy queued or failed and to
+     * be tried again, a waiting file still live). Closing the chain then would leave them only in
+     * the queue, which a crash loses.
+     */
+    boolean unspooled() {
+        if (spool == null) {
+            return false;
+        }
+        if (!spooling.isEmpty()) {
+            return true;
+        }
+        lock.lock();
+        try {
+            if (readNow != null && !readNow.spooled && readNow.key != null) {
+                return true;
+            }
+            for (Source r : retained) {
+                if (!r.spooled && r.key != null) {
+                    return true;
+                }
+            }
+            return upcoming.stream().anyMatch(Upcoming::live);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The tailer: its container was removed; the watch copies every file still waiting to the spool. */
     void spoolAll() {
         spoolAll = true;

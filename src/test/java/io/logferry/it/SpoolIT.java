@@ -138,6 +138,55 @@ class SpoolIT {
         assertThat(new Es(TestEnv.esUrl()).count("logs-docker-" + run)).as("only the warm-up line").isEqualTo(1);
     }
 
+    /** Runs a command (mount, umount) and fails the test with its output when it fails. */
+    private static void sh(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(String.join(" ", cmd)).isTrue();
+        assertThat(p.exitValue()).as(String.join(" ", cmd) + ": " + out).isZero();
+    }
+
+    @Test
+    void aReadOnlySpoolDuringDockerRmIsRetriedOnceWritableAndNothingIsLostAcrossSigkill() throws Exception {
+        Instant started = Instant.now();
+        String run = TestEnv.uniqueName("ro");
+        agentWarmedUp(run, "");
+        Path spool = Files.createDirectories(dir.resolve("spool"));
+        es("stop");
+        // the spool's volume turns read-only (as root, permissions would not stop the agent: a read-only bind mount does)
+        sh("mount", "--bind", spool.toString(), spool.toString());
+        boolean mounted = true;
+        try {
+            sh("mount", "-o", "remount,bind,ro", spool.toString());
+            String id = docker.run(run + "-gone", Map.of("logferry.test", run), Containers.numbered("o", 500, false), true, Map.of());
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> !docker.exists(id));
+            await("the spool's failure on /health").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                    .failFast("the agent exited:\n" + agent.output(), () -> !agent.alive())
+                    .until(() -> String.valueOf(agent.get("/health")).contains("cannot be written"));
+            assertThat(spoolFiles()).as("nothing could be written").isEmpty();
+            sh("umount", spool.toString());
+            mounted = false;
+        } finally {
+            if (mounted) {
+                sh("umount", spool.toString());
+            }
+        }
+        // writable again: the copy that failed is tried again (every 10 s) and goes in; only then is /health clear of it
+        await("the copy retried").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                .failFast("the agent exited:\n" + agent.output(), () -> !agent.alive())
+                .until(() -> agent.metric("logferry_spool_files") >= 1 && !String.valueOf(agent.get("/health")).contains("cannot be written"));
+        agent.kill();
+
+        es("start");
+        agent.start();
+        List<JsonNode> docs = tagged(shipped(run, 501), "o");
+        Tally.report("--rm container removed while the spool was read-only, then writable, Elasticsearch down, SIGKILL", started,
+                Map.of("o", 500), Tally.messages(docs));
+        Containers.assertExactlyOnce(docs, Map.of("o", 500), false);
+        assertThat(agent.output()).contains("Spool: spool " + spool + ": writing bytes 0-").contains("spool " + spool + " works again")
+                .contains("resuming from the spool");
+    }
+
     @Test
     void rotationDeletingHeldFilesLosesNothingAcrossSigkillWhileElasticsearchIsDown() throws Exception {
         Instant started = Instant.now();
