@@ -228,6 +228,35 @@ class SpoolIT {
     }
 
     @Test
+    void aChainWhoseFirstLineIsOver64KiBResumesInOrderAcrossSigkill() throws Exception {
+        Instant started = Instant.now();
+        String run = TestEnv.uniqueName("wide");
+        agentWarmedUp(run, "");
+        es("stop");
+        // 16,000 control bytes, each escaped by json-file as \u0001: a first line of ~96 KiB. The resume order once came
+        // from the first line's time, read within 64 KiB only: such a file sorted first (time 0) whatever its place
+        String script = "head -c 16000 /dev/zero | tr '\\000' '\\001'; echo; " + Tally.paced("x", 10, 500, "0.2");
+        String id = docker.run(run + "-wide", Map.of("logferry.test", run), script, false, Map.of("max-size", "50k", "max-file", "2"));
+        Path logs = TestEnv.containersPath().resolve(id);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                .failFast("the agent exited:\n" + agent.output(), () -> !agent.alive())
+                .until(() -> lastLine(logs).contains("x out 5000") && agent.metric("logferry_spool_files") > 0);
+        assertThat(Files.size(TestEnv.containersPath().resolve(id).resolve(id + "-json.log")) > 0).isTrue();
+        agent.kill();
+        // (the warm-up line is "w out 1": this container's lines are tagged x)
+
+        es("start");
+        agent.start();
+        List<JsonNode> all = shipped(run, 5_002);
+        List<JsonNode> docs = tagged(all, "x");
+        Tally.report("first line of ~96 KiB, max-size=50k max-file=2, Elasticsearch down, SIGKILL", started, Map.of("x", 5_000),
+                Tally.messages(docs));
+        Containers.assertExactlyOnce(docs, Map.of("x", 5_000), false);
+        assertThat(all).as("the wide line once, the warm-up line once, the 5,000 once").hasSize(5_002);
+        assertThat(agent.output()).doesNotContain("LOST:");
+    }
+
+    @Test
     void beyondSpoolMaxBytesTheExcessIsReportedLostAndTheRestArrivesOnce() throws Exception {
         Instant started = Instant.now();
         String run = TestEnv.uniqueName("full");
