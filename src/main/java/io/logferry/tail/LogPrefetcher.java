@@ -208,7 +208,7 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
      */
     private static Look openChain(Path dir, String id) {
         for (int attempt = 1; ; attempt++) {
-            List<Path> names = chainNames(dir, id);
+            List<Path> names = RotationChain.files(dir, id);
             List<FileIdentity.Opened> files = new ArrayList<>();
             java.util.Set<Object> keys = new java.util.HashSet<>();
             boolean complete = true;
@@ -229,7 +229,7 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
                 files.add(o);
             }
             // the same names, naming the same files, after the look: no rename happened during it
-            complete = complete && names.equals(chainNames(dir, id));
+            complete = complete && names.equals(RotationChain.files(dir, id));
             for (int i = 0; complete && i < names.size(); i++) {
                 complete = files.get(i).key().equals(FileIdentity.key(names.get(i)));
             }
@@ -238,15 +238,6 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
             }
             files.forEach(o -> closeQuietly(o.channel()));
         }
-    }
-
-    private static List<Path> chainNames(Path dir, String id) {
-        List<Path> names = RotationChain.rotatedOldestFirst(dir, id);
-        Path current = dir.resolve(id + "-json.log");
-        if (Files.exists(current)) {
-            names.add(current);
-        }
-        return names;
     }
 
     private static void closeQuietly(FileChannel ch) {

@@ -271,7 +271,13 @@ final class RotationChain {
 
     /** The container's log files, oldest first: {@code -json.log.N} ... {@code -json.log.1}, then {@code -json.log}. */
     List<Path> files() {
-        List<Path> out = rotatedOldestFirst();
+        return files(dir, containerId);
+    }
+
+    /** {@link #files()} of any container's directory. */
+    static List<Path> files(Path dir, String containerId) {
+        List<Path> out = rotatedOldestFirst(dir, containerId);
+        Path current = dir.resolve(containerId + "-json.log");
         if (Files.exists(current)) {
             out.add(current);
         }
