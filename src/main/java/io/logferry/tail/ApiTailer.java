@@ -46,7 +46,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Threads: docker-java's stream thread only hands frames over, through a queue of
  * {@value #HANDOFF} frames (it blocks while that is full: backpressure reaches Docker); the
  * tailer's own thread ({@code api-<shortid>}) alone owns the line buffers, the assembler and the
- * {@link Publisher}, and blocks in the event queue without holding any lock. Discovery's thread
+ * {@link Publisher}, and blocks in the event queue without holding any lock. The control loop's thread
  * calls the {@code mark} methods, {@link #rename} and {@link #shutdown}.
  */
 public final class ApiTailer implements Tailer {

@@ -2,6 +2,7 @@ package io.logferry.decode;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.logferry.model.TestSettings;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.Cursor;
 import io.logferry.model.Regexes;
@@ -182,16 +183,15 @@ class DecoderFuzzTest {
             default -> 1 << 20;
         };
         ContainerSettings.MultilineRule rule = switch (rnd.nextInt(3)) {
-            case 0 -> new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5));
+            case 0 -> TestSettings.NO_MULTILINE;
             case 1 -> new ContainerSettings.MultilineRule("custom", Regexes.compile("^[ \\t]"), false, true, 1 + rnd.nextInt(20),
                     Duration.ofSeconds(5));
             default -> new ContainerSettings.MultilineRule("custom", Regexes.compile("\\\\$"), false, false, 1 + rnd.nextInt(20),
                     Duration.ofSeconds(5));
         };
         boolean json = rnd.nextInt(4) == 0;
-        return new ContainerSettings("docker", "default", Streams.values()[rnd.nextInt(3)], StartPosition.BEGINNING,
-                rule, json, rnd.nextBoolean() ? "" : "msg", maxBytes,
-                rnd.nextInt(5) == 0 ? List.of(Regexes.compile("a")) : List.of(),
+        return TestSettings.of("docker", "default", Streams.values()[rnd.nextInt(3)], StartPosition.BEGINNING,
+                rule, json, rnd.nextBoolean() ? "" : "msg", maxBytes, rnd.nextInt(5) == 0 ? List.of(Regexes.compile("a")) : List.of(),
                 rnd.nextInt(5) == 0 ? List.of(Regexes.compile("b")) : List.of(), Map.of());
     }
 

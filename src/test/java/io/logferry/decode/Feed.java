@@ -1,5 +1,6 @@
 package io.logferry.decode;
 
+import io.logferry.model.TestSettings;
 import io.logferry.model.AckTracker;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.Cursor;
@@ -86,7 +87,7 @@ final class Feed implements MessageAssembler.Sink {
     }
 
     static ContainerSettings.MultilineRule none() {
-        return new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5));
+        return TestSettings.NO_MULTILINE;
     }
 
     static ContainerSettings.MultilineRule rule(String type, LinePattern pattern, boolean negate, boolean after, int maxLines) {
@@ -95,8 +96,8 @@ final class Feed implements MessageAssembler.Sink {
 
     static ContainerSettings settings(Streams streams, ContainerSettings.MultilineRule multiline, int maxBytes,
                                       List<LinePattern> include, List<LinePattern> exclude, boolean json, String messageKey) {
-        return new ContainerSettings("docker", "default", streams, StartPosition.BEGINNING, multiline, json, messageKey,
-                maxBytes, include, exclude, Map.of());
+        return TestSettings.of("docker", "default", streams, StartPosition.BEGINNING, multiline,
+                json, messageKey, maxBytes, include, exclude, Map.of());
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.logferry.elasticsearch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.logferry.model.TestSettings;
 import io.logferry.decode.Message;
 import io.logferry.model.AckTracker;
 import io.logferry.model.ContainerInfo;
@@ -14,7 +15,6 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -31,9 +31,8 @@ class DeadLettersTest {
     /** An event as a tailer queues it: encoded by the document builder. */
     private static LogEvent event(String text, long offset) {
         ContainerInfo c = new ContainerInfo(ID, "/shop-web-1", "nginx:1.27", Map.of(), "/logs/" + ID + "-json.log", "json-file", true);
-        ContainerSettings s = new ContainerSettings("nginx", "prod", Streams.ALL, StartPosition.BEGINNING,
-                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
-                List.of(), List.of(), Map.of());
+        ContainerSettings s = TestSettings.of("nginx", "prod", Streams.ALL, StartPosition.BEGINNING,
+                TestSettings.NO_MULTILINE, false, "", 1 << 20, List.of(), List.of(), Map.of());
         DocumentBuilder b = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "agent-1", "host-1"), null);
         Message m = new Message("stdout", "2026-12-01T09:59:59.123456789Z", text, new Cursor(1, "9f86d081884c7d65", offset),
                 new Cursor(1, "9f86d081884c7d65", offset + 40), 0, null, null, null);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logferry.model.TestSettings;
 import io.logferry.config.Config;
 import io.logferry.decode.Message;
 import io.logferry.model.AckTracker;
@@ -18,7 +19,6 @@ import io.logferry.model.Streams;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -40,9 +40,8 @@ class DocumentBuilderTest {
     }
 
     private static ContainerSettings settings(String dataset, Map<String, String> fields) {
-        return new ContainerSettings(dataset, "prod", Streams.ALL, StartPosition.BEGINNING,
-                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
-                List.of(), List.of(), fields);
+        return TestSettings.of(dataset, "prod", Streams.ALL, StartPosition.BEGINNING, TestSettings.NO_MULTILINE,
+                false, "", 1 << 20, List.of(), List.of(), fields);
     }
 
     private static DocumentBuilder builder() {
@@ -117,9 +116,10 @@ class DocumentBuilderTest {
     @Test
     void aModulesStreamsGoToTheirDatasets() throws Exception {
         ContainerSettings base = settings("nginx.access", Map.of());
-        ContainerSettings s = new ContainerSettings(base.dataset(), base.namespace(), base.streams(), base.startPosition(), base.multiline(),
-                base.json(), base.jsonMessageKey(), base.maxBytes(), base.includeLines(), base.excludeLines(), base.fields(), null,
-                null, "", 0, io.logferry.model.Priority.NORMAL, 2, null, "nginx", "nginx.error");
+        ContainerSettings s = new ContainerSettings(base.dataset(), base.namespace(), base.streams(),
+                base.startPosition(), base.multiline(), base.json(), base.jsonMessageKey(), base.maxBytes(),
+                base.includeLines(), base.excludeLines(), base.fields(), null, null, "", 0, io.logferry.model.Priority.NORMAL,
+                2, null, "nginx", "nginx.error", null);
         DocumentBuilder b = new DocumentBuilder(container(ID, Map.of()), s, AGENT, PATH);
         for (String stream : List.of("stdout", "stderr")) {
             // content that names event.module and event.dataset: it cannot move the document or relabel its module

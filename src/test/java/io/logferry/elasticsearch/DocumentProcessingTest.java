@@ -2,6 +2,7 @@ package io.logferry.elasticsearch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.logferry.model.TestSettings;
 import io.logferry.decode.Message;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
@@ -13,7 +14,6 @@ import io.logferry.model.Streams;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,9 +26,9 @@ class DocumentProcessingTest {
     private static final ContainerInfo C = new ContainerInfo("abc123", "web", "nginx:1", Map.of(), "", "json-file", true);
 
     private static ContainerSettings settings(String pipeline) {
-        return new ContainerSettings("docker", "default", Streams.ALL, StartPosition.BEGINNING,
-                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
-                List.<LinePattern>of(), List.<LinePattern>of(), Map.of("team", "pay"), pipeline, ProcessorChain.NONE);
+        return TestSettings.of("docker", "default", Streams.ALL, StartPosition.BEGINNING, TestSettings.NO_MULTILINE,
+                false, "", 1 << 20, List.<LinePattern>of(), List.<LinePattern>of(), Map.of("team", "pay")).withProcessing(pipeline,
+                ProcessorChain.NONE);
     }
 
     private static JsonNode[] build(String pipeline, Message m) throws Exception {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.logferry.model.TestSettings;
 import io.logferry.decode.JsonMessage;
 import io.logferry.decode.Message;
 import io.logferry.model.AckTracker;
@@ -23,7 +24,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -97,9 +97,8 @@ class EcsConformanceTest {
     }
 
     private static ContainerSettings settings(Map<String, String> fields) {
-        return new ContainerSettings("nginx", "prod", Streams.ALL, StartPosition.BEGINNING,
-                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), true, "", 1 << 20,
-                List.of(), List.of(), fields);
+        return TestSettings.of("nginx", "prod", Streams.ALL, StartPosition.BEGINNING, TestSettings.NO_MULTILINE,
+                true, "", 1 << 20, List.of(), List.of(), fields);
     }
 
     private static DocumentBuilder builder(String logPath) {

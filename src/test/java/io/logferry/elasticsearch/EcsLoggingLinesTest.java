@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.logferry.model.TestSettings;
 import io.logferry.decode.JsonMessage;
 import io.logferry.decode.Message;
 import io.logferry.model.ContainerInfo;
@@ -20,7 +21,6 @@ import io.logferry.model.Streams;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -184,8 +184,7 @@ class EcsLoggingLinesTest {
     }
 
     private static ContainerSettings settings() {
-        return new ContainerSettings("docker", "default", Streams.ALL, StartPosition.BEGINNING,
-                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), true, "", 1 << 20,
-                List.of(), List.of(), Map.of());
+        return TestSettings.of("docker", "default", Streams.ALL, StartPosition.BEGINNING, TestSettings.NO_MULTILINE,
+                true, "", 1 << 20, List.of(), List.of(), Map.of());
     }
 }

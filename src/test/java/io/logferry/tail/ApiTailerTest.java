@@ -4,14 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.StreamType;
+import io.logferry.model.TestSettings;
 import io.logferry.elasticsearch.DocumentBuilder;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.LogEvent;
-import io.logferry.model.StartPosition;
-import io.logferry.model.Streams;
 import io.logferry.pipeline.EventQueue;
 import org.junit.jupiter.api.Test;
 
@@ -36,9 +35,7 @@ class ApiTailerTest {
 
     private ApiTailer tailer() {
         ContainerInfo c = new ContainerInfo("c1", "/local", "img", Map.of(), null, "local", true);
-        ContainerSettings s = new ContainerSettings("docker", "default", Streams.ALL, StartPosition.BEGINNING,
-                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", MAX_BYTES,
-                List.of(), List.of(), Map.of());
+        ContainerSettings s = TestSettings.plain(MAX_BYTES);
         DocumentBuilder b = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), null);
         return new ApiTailer((LogStream) null, c, s, null, new AckTracker("c1", null), queue, b, metrics, t -> { });
     }
@@ -120,9 +117,7 @@ class ApiTailerTest {
     void aLineTheBudgetRefusesGoesOnCutAndFlaggedAndTheRestOfItIsDropped() throws Exception {
         io.logferry.model.BufferBudget budget = new io.logferry.model.BufferBudget(200);
         ContainerInfo c = new ContainerInfo("c1", "/local", "img", Map.of(), null, "local", true);
-        ContainerSettings s = new ContainerSettings("docker", "default", Streams.ALL, StartPosition.BEGINNING,
-                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", MAX_BYTES,
-                List.of(), List.of(), Map.of());
+        ContainerSettings s = TestSettings.plain(MAX_BYTES);
         DocumentBuilder b = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), null);
         ApiTailer small = new ApiTailer((LogStream) null, c, s, null, new AckTracker("c1", null), queue, b, metrics, t -> { }, budget);
         small.frame(new Frame(StreamType.STDOUT, (TS + "a".repeat(100)).getBytes(StandardCharsets.UTF_8)));
@@ -179,9 +174,7 @@ class ApiTailerTest {
     /** A tailer of a stopped container (one stream without follow), on the given stream and queue. */
     private ApiTailer streamTailer(FakeStream stream, EventQueue q) {
         ContainerInfo c = new ContainerInfo("c1", "/local", "img", Map.of(), null, "local", false);
-        ContainerSettings s = new ContainerSettings("docker", "default", Streams.ALL, StartPosition.BEGINNING,
-                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", MAX_BYTES,
-                List.of(), List.of(), Map.of());
+        ContainerSettings s = TestSettings.plain(MAX_BYTES);
         DocumentBuilder b = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), null);
         io.logferry.decode.Encoder recording = (m, tracker) -> {
             encodedOn.add(Thread.currentThread().getName());

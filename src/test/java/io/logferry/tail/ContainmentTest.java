@@ -2,6 +2,7 @@ package io.logferry.tail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.logferry.model.TestSettings;
 import io.logferry.config.Config;
 import io.logferry.decode.Encoder;
 import io.logferry.decode.Failure;
@@ -16,14 +17,11 @@ import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.LogEvent;
 import io.logferry.model.ProcessorChain;
-import io.logferry.model.StartPosition;
-import io.logferry.model.Streams;
 import io.logferry.pipeline.EventQueue;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -72,9 +70,7 @@ class ContainmentTest {
     }
 
     private static ContainerSettings settings(ProcessorChain chain) {
-        return new ContainerSettings("docker", "default", Streams.ALL, StartPosition.BEGINNING,
-                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
-                List.of(), List.of(), Map.of(), null, chain);
+        return TestSettings.plain().withProcessing(null, chain);
     }
 
     private static DocumentBuilder builder(ContainerSettings s) {

@@ -2,6 +2,7 @@ package io.logferry.tail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.logferry.model.TestSettings;
 import io.logferry.elasticsearch.DocumentBuilder;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
@@ -9,7 +10,6 @@ import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.LogEvent;
 import io.logferry.model.StartPosition;
-import io.logferry.model.Streams;
 import io.logferry.pipeline.EventQueue;
 import io.logferry.registry.Registry;
 import org.junit.jupiter.api.AfterEach;
@@ -59,9 +59,7 @@ class FileTailerTest {
             Files.createFile(log());
         }
         ContainerInfo c = new ContainerInfo(ID, "/app", "img", Map.of(), log().toString(), "json-file", running);
-        ContainerSettings s = new ContainerSettings("docker", "default", Streams.ALL, startPosition,
-                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
-                List.of(), List.of(), Map.of());
+        ContainerSettings s = TestSettings.plain(startPosition);
         DocumentBuilder b = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), log().toString());
         tailer = new FileTailer(c, s, root, resume, new AckTracker(ID, null), queue, b, metrics, t -> finished.countDown(), prefetcher, held,
                 spool);
@@ -281,9 +279,7 @@ class FileTailerTest {
     /** A tailer of a container whose log directory is gone (removed before the crash). */
     private FileTailer startWithoutLog() {
         ContainerInfo c = new ContainerInfo(ID, "/app", "img", Map.of(), log().toString(), "json-file", running);
-        ContainerSettings s = new ContainerSettings("docker", "default", Streams.ALL, startPosition,
-                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
-                List.of(), List.of(), Map.of());
+        ContainerSettings s = TestSettings.plain(startPosition);
         DocumentBuilder b = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), log().toString());
         return new FileTailer(c, s, root, resume, new AckTracker(ID, resume == null ? null
                 : new io.logferry.model.Cursor(0, resume.fileId(), resume.offset())), queue, b, metrics, t -> finished.countDown(),
@@ -518,9 +514,7 @@ class FileTailerTest {
         Files.delete(log().getParent());
         running = false;
         ContainerInfo c = new ContainerInfo(ID, "/app", "img", Map.of(), log().toString(), "json-file", false);
-        ContainerSettings s = new ContainerSettings("docker", "default", Streams.ALL, StartPosition.BEGINNING,
-                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
-                List.of(), List.of(), Map.of());
+        ContainerSettings s = TestSettings.plain();
         DocumentBuilder b = new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), log().toString());
         tailer = new FileTailer(c, s, root, null, new AckTracker(ID, null), queue, b, metrics, t -> finished.countDown(), prefetcher, held);
         run();

@@ -1,5 +1,6 @@
 package io.logferry.tail;
 
+import io.logferry.model.TestSettings;
 import io.logferry.decode.Message;
 import io.logferry.elasticsearch.DocumentBuilder;
 import io.logferry.metrics.Metrics;
@@ -8,12 +9,9 @@ import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.Cursor;
 import io.logferry.model.LogEvent;
-import io.logferry.model.StartPosition;
-import io.logferry.model.Streams;
 import io.logferry.pipeline.EventQueue;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,9 +26,7 @@ class PublisherTest {
 
     private static DocumentBuilder builder() {
         ContainerInfo c = new ContainerInfo("c1", "/web", "nginx", Map.of(), null, "json-file", true);
-        ContainerSettings s = new ContainerSettings("docker", "default", Streams.ALL, StartPosition.BEGINNING,
-                new ContainerSettings.MultilineRule("none", null, false, true, 500, Duration.ofSeconds(5)), false, "", 1 << 20,
-                List.of(), List.of(), Map.of());
+        ContainerSettings s = TestSettings.plain();
         return new DocumentBuilder(c, s, new DocumentBuilder.AgentInfo("0.1.0", "a", "h"), null);
     }
 
