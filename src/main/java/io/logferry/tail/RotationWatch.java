@@ -38,6 +38,8 @@ public final class RotationWatch implements Runnable, AutoCloseable {
 
     private final Set<RotationChain> chains = ConcurrentHashMap.newKeySet();
     private final Map<WatchKey, RotationChain> watched = new ConcurrentHashMap<>();
+    /** Guards {@link #thread}, {@link #closed} and the registration of new chains (the tailers' threads and the agent's). */
+    private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
     private Thread thread;
     private volatile WatchService inotify;
     private boolean closed;
@@ -59,42 +61,60 @@ public final class RotationWatch implements Runnable, AutoCloseable {
         return spooler;
     }
 
-    /** Hands a chain, whose first discovery its tailer has run, to the watch thread. */
-    synchronized void add(RotationChain chain) {
-        if (closed) {
-            return;                          // the agent is stopping: its tailers are ending
-        }
-        chains.add(chain);
-        if (thread == null) {
-            try {
-                inotify = FileSystems.getDefault().newWatchService();
-            } catch (IOException | UnsupportedOperationException e) {
-                log.warn("no inotify for log rotation ({}); looking every {} ms", e.getMessage(), INTERVAL_MS);
+    /**
+     * Hands a chain, whose first discovery its tailer has run, to the watch thread, which owns it
+     * from now on; a chain refused (the agent is stopping) stays its tailer's.
+     */
+    void add(RotationChain chain) {
+        lock.lock();
+        try {
+            if (closed) {
+                return;                      // the agent is stopping: its tailers are ending
             }
-            thread = new Thread(this, "logferry-rotation-watch");
-            thread.setDaemon(true);
-            thread.start();
-        }
-        if (inotify != null) {
-            try {
-                watched.put(chain.dir().register(inotify, StandardWatchEventKinds.ENTRY_CREATE,
-                        StandardWatchEventKinds.ENTRY_MODIFY), chain);
-                chain.watching();
-            } catch (IOException | RuntimeException e) {
-                log.debug("rotation watch: {} not watched ({}); looked at every {} ms", chain.dir(), e.getMessage(), INTERVAL_MS);
+            chain.handedOver();
+            chains.add(chain);
+            if (thread == null) {
+                try {
+                    inotify = FileSystems.getDefault().newWatchService();
+                } catch (IOException | UnsupportedOperationException e) {
+                    log.warn("no inotify for log rotation ({}); looking every {} ms", e.getMessage(), INTERVAL_MS);
+                }
+                thread = new Thread(this, "logferry-rotation-watch");
+                thread.setDaemon(true);
+                thread.start();
             }
+            if (inotify != null) {
+                try {
+                    watched.put(chain.dir().register(inotify, StandardWatchEventKinds.ENTRY_CREATE,
+                            StandardWatchEventKinds.ENTRY_MODIFY), chain);
+                    chain.watching();
+                } catch (IOException | RuntimeException e) {
+                    log.debug("rotation watch: {} not watched ({}); looked at every {} ms", chain.dir(), e.getMessage(), INTERVAL_MS);
+                }
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
     /**
      * Stops the watch thread and the spool thread (a copy in progress is let finish, up to 10 s:
-     * interrupting it would leave a half-written segment for the next start to sweep).
+     * interrupting it would leave a half-written segment for the next start to sweep). Once both
+     * have ended, the closing thread applies what the chains' tailers and copies posted last, so
+     * that the files of the tailers that ended are closed.
      */
     @Override
-    public synchronized void close() {
-        closed = true;
-        if (thread != null) {
-            thread.interrupt();
+    public void close() {
+        Thread t;
+        lock.lock();
+        try {
+            closed = true;
+            t = thread;
+        } finally {
+            lock.unlock();
+        }
+        if (t != null) {
+            t.interrupt();
         }
         WatchService w = inotify;
         if (w != null) {
@@ -106,7 +126,13 @@ public final class RotationWatch implements Runnable, AutoCloseable {
         }
         spooler.shutdown();
         try {
-            spooler.awaitTermination(10, TimeUnit.SECONDS);
+            boolean copiesOver = spooler.awaitTermination(10, TimeUnit.SECONDS);
+            if (t != null) {
+                t.join(10_000);
+            }
+            if (copiesOver && (t == null || !t.isAlive())) {
+                chains.forEach(RotationChain::settle);   // the watch thread has ended: its chains are this thread's
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
