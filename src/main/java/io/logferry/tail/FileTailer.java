@@ -42,8 +42,10 @@ import java.util.concurrent.locks.LockSupport;
  * the open file's bytes into lines for the {@link MessageAssembler}; {@link Publisher} hands the
  * messages to the queue.
  *
- * <p>Threads: {@link #run} runs on the tailer's own (virtual) thread, which alone owns the open
- * file, the reader and the assembler. The control loop's thread calls the {@code mark} methods and
+ * <p>Threads: {@link #run} runs on the tailer's own (virtual) thread, which alone owns the
+ * reader and the assembler; every file it opens is handed to its chain ({@code opened}), whose
+ * watch thread closes it once its bytes are acknowledged or the tailer has ended (never under a
+ * copy to the spool). The control loop's thread calls the {@code mark} methods and
  * {@link #rename} (volatile fields; the encoder is swapped in the {@link Publisher}); the metrics
  * thread calls {@link #behind}. No method holds a monitor.
  *

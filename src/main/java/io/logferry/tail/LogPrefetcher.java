@@ -273,7 +273,7 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
      */
     private static Look openChain(Path dir, String id) {
         for (int attempt = 1; ; attempt++) {
-            List<Path> names = ChainScanner.files(dir, id);
+            List<Path> names = RotationChain.files(dir, id);
             List<FileIdentity.Opened> files = new ArrayList<>();
             java.util.Set<Object> keys = new java.util.HashSet<>();
             boolean complete = true;
@@ -294,7 +294,7 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
                 files.add(o);
             }
             // the same names, naming the same files, after the look: no rename happened during it
-            complete = complete && names.equals(ChainScanner.files(dir, id));
+            complete = complete && names.equals(RotationChain.files(dir, id));
             for (int i = 0; complete && i < names.size(); i++) {
                 complete = files.get(i).key().equals(FileIdentity.key(names.get(i)));
             }

@@ -24,9 +24,12 @@ import java.util.concurrent.TimeUnit;
  * opens the files Docker's rotation created the moment they appear, so that they cannot be deleted
  * unread while a tailer is blocked by backpressure, copies to the spool what Docker deletes while
  * it is unacknowledged, and keeps each chain within {@code limits.held_*} ({@link HeldFiles}):
- * beyond, the oldest held file moves to the spool. This thread owns each chain's record of its
- * files; tailers only take the files it hands them. Started with the first tailer; idles when
- * there are none; a chain its tailer closed is dropped at the next round. Without inotify (a
+ * beyond, the oldest held file moves to the spool. This thread owns all the state of each chain
+ * it was handed ({@link RotationChain}: its scanner, holder and spooler); tailers only take the
+ * files it hands them and post what they did, the {@code logferry-spool} thread only copies and
+ * posts the outcome; a chain with posts is checked at the next round. Started with the first
+ * tailer; idles when there are none; a chain its tailer closed is dropped once no copy of its
+ * files is in flight. Without inotify (a
  * filesystem that has none, or the limit of watches reached) it still looks every 100 ms. One
  * per agent, made and closed by it, with the {@code logferry-spool} thread the chains copy on.
  */
