@@ -41,11 +41,22 @@ public final class RotationWatch implements Runnable, AutoCloseable {
 
     private final Set<RotationChain> chains = ConcurrentHashMap.newKeySet();
     private final Map<WatchKey, RotationChain> watched = new ConcurrentHashMap<>();
-    /** Guards {@link #thread}, {@link #closed} and the registration of new chains (the tailers' threads and the agent's). */
+    /**
+     * Guards {@link #thread}, {@link #closed}, {@link #waiting}, {@link #wakeWanted} and the
+     * registration of new chains (the tailers' threads, the spool thread's wake-ups, the agent's close).
+     */
     private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
     private Thread thread;
     private volatile WatchService inotify;
     private boolean closed;
+    /**
+     * The watch thread is blocked waiting for inotify or the next round, and does no file I/O: only
+     * then is it interrupted (to wake it, or to stop it), since an interrupt during I/O on a
+     * {@link java.nio.channels.FileChannel} would close the file, possibly under a copy.
+     */
+    private boolean waiting;
+    /** A copy's outcome was posted while the watch was not waiting: the next wait is skipped. */
+    private boolean wakeWanted;
     /**
      * One thread, {@code logferry-spool}, for every chain's copies to the spool (each synced): a slow
      * volume never delays the watch's opening of new files. Made at the first copy.
@@ -59,9 +70,67 @@ public final class RotationWatch implements Runnable, AutoCloseable {
     /** Made, and closed, by the agent (one per agent; tests make their own). The thread starts with the first chain. */
     public RotationWatch() { }
 
-    /** Where the chains run their copies to the spool. */
+    /**
+     * Where the chains run their copies to the spool: each copy, once it has posted its outcome to
+     * its chain, wakes the watch, which applies it at once instead of at the next round.
+     */
     java.util.concurrent.Executor spooler() {
-        return spooler;
+        return job -> spooler.execute(() -> {
+            try {
+                job.run();
+            } finally {
+                wake();
+            }
+        });
+    }
+
+    /** Any thread: the watch looks again now (at the end of its round, if it is in one). */
+    void wake() {
+        lock.lock();
+        try {
+            if (waiting && thread != null) {
+                thread.interrupt();
+            } else {
+                wakeWanted = true;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The watch thread, before it blocks: false when a wake-up or the close came meanwhile (then it does not block). */
+    private boolean beginWait() {
+        lock.lock();
+        try {
+            if (wakeWanted || closed) {
+                wakeWanted = false;
+                return false;
+            }
+            waiting = true;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The watch thread, after it blocked: a wake-up's interrupt is cleared before any file I/O. */
+    private void endWait() {
+        lock.lock();
+        try {
+            waiting = false;
+            Thread.interrupted();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean closed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -113,11 +182,11 @@ public final class RotationWatch implements Runnable, AutoCloseable {
         try {
             closed = true;
             t = thread;
+            if (t != null && waiting) {
+                t.interrupt();               // never during its file I/O: it ends at the end of its round
+            }
         } finally {
             lock.unlock();
-        }
-        if (t != null) {
-            t.interrupt();
         }
         WatchService w = inotify;
         if (w != null) {
@@ -143,8 +212,13 @@ public final class RotationWatch implements Runnable, AutoCloseable {
 
     @Override
     public void run() {
-        for (long round = 0; ; round++) {
-            boolean full = round % FULL_ROUND_EVERY == 0;
+        long lastFull = System.nanoTime() - FULL_ROUND_EVERY * INTERVAL_MS * 1_000_000L;
+        while (!closed()) {
+            // every 2 s, whatever the wake-ups in between
+            boolean full = System.nanoTime() - lastFull >= FULL_ROUND_EVERY * INTERVAL_MS * 1_000_000L;
+            if (full) {
+                lastFull = System.nanoTime();
+            }
             chains.removeIf(c -> c.due(full) && !c.check());
             watched.entrySet().removeIf(e -> {
                 if (!chains.contains(e.getValue())) {
@@ -153,31 +227,40 @@ public final class RotationWatch implements Runnable, AutoCloseable {
                 }
                 return false;
             });
-            try {
-                waitForChange();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+            waitForChange();
         }
     }
 
-    /** Until the next round: 100 ms, during which a chain whose directory got a new file is checked at once. */
-    private void waitForChange() throws InterruptedException {
+    /**
+     * Until the next round: 100 ms, during which a chain whose directory got a new file is checked
+     * at once; ended early by {@link #wake} (a copy's outcome to apply) or the close.
+     */
+    private void waitForChange() {
         long deadline = System.nanoTime() + INTERVAL_MS * 1_000_000L;
-        if (inotify == null) {
-            Thread.sleep(INTERVAL_MS);
-            return;
-        }
         try {
             for (long left = INTERVAL_MS; left > 0; left = (deadline - System.nanoTime()) / 1_000_000L) {
-                WatchKey k = inotify.poll(left, TimeUnit.MILLISECONDS);
+                WatchService w = inotify;
+                WatchKey k;
+                if (!beginWait()) {
+                    return;
+                }
+                try {
+                    if (w == null) {
+                        Thread.sleep(left);
+                        return;
+                    }
+                    k = w.poll(left, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    return;                  // woken (or closing): the next round looks
+                } finally {
+                    endWait();
+                }
                 if (k == null) {
                     return;
                 }
                 // take every event already there before looking, so that each look counts the creations it covers
                 Set<RotationChain> touched = new java.util.LinkedHashSet<>();
-                for (; k != null; k = inotify.poll()) {
+                for (; k != null; k = w.poll()) {
                     RotationChain c = watched.get(k);
                     boolean look = false;
                     for (java.nio.file.WatchEvent<?> e : k.pollEvents()) {
@@ -210,8 +293,7 @@ public final class RotationWatch implements Runnable, AutoCloseable {
                 }
             }
         } catch (ClosedWatchServiceException e) {
-            inotify = null;
-            Thread.sleep(INTERVAL_MS);
+            inotify = null;                  // closing: the next round ends the thread
         }
     }
 }
