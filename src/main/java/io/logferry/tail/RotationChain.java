@@ -341,10 +341,8 @@ final class RotationChain {
      * the watch drops it.
      */
     boolean check() {
+        applyPosts();
         try {
-            for (ChainHandOff.Post p : handOff.drain()) {
-                apply(p);
-            }
             if (!closed) {
                 boolean rotated = scanner.discoverIfRotated();
                 boundHeld();
@@ -365,12 +363,17 @@ final class RotationChain {
 
     /** Once the watch has stopped (on the thread that stopped it): applies what was posted, without looking. */
     void settle() {
-        try {
-            for (ChainHandOff.Post p : handOff.drain()) {
+        applyPosts();
+    }
+
+    /** Applies every post in order; one that fails is logged and the others still apply. */
+    private void applyPosts() {
+        for (ChainHandOff.Post p : handOff.drain()) {
+            try {
                 apply(p);
+            } catch (RuntimeException e) {
+                log.error("{}: applying {} to the rotation chain failed", container.get(), p.getClass().getSimpleName(), e);
             }
-        } catch (RuntimeException e) {
-            log.debug("{}: rotation chain not settled: {}", container.get(), e.getMessage());
         }
     }
 
