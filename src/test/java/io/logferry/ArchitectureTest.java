@@ -79,6 +79,59 @@ class ArchitectureTest {
                 .should().dependOnClassesThat().belongToAnyOf(io.logferry.tail.RotationWatch.class).check(classes);
     }
 
+    private static final String TAIL = "io.logferry.tail.";
+
+    @Test
+    void theChainsPiecesAreReachedThroughTheChainOnly() {
+        // issue 24: the tailer, the watch and the prefetcher see one RotationChain; its pieces are its own
+        noClasses().that().doNotHaveFullyQualifiedName(TAIL + "RotationChain")
+                .and().haveNameNotMatching("io\\.logferry\\.tail\\.Chain.*")
+                .should().dependOnClassesThat().haveNameMatching("io\\.logferry\\.tail\\.Chain(Scanner|Holder|Spooler|HandOff).*")
+                .check(classes);
+    }
+
+    @Test
+    void eachPieceOfTheChainHasOneJob() {
+        // the spooler decides copies and never looks at the directory (the scanner's job) nor lists it itself
+        noClasses().that().haveFullyQualifiedName(TAIL + "ChainSpooler").should().dependOnClassesThat()
+                .haveFullyQualifiedName(TAIL + "ChainScanner")
+                .orShould().dependOnClassesThat().haveFullyQualifiedName("java.nio.file.Files")
+                .orShould().dependOnClassesThat().haveFullyQualifiedName("java.nio.file.DirectoryStream").check(classes);
+        // the scanner discovers and hands over: it neither copies nor holds nor knows the spool
+        noClasses().that().haveFullyQualifiedName(TAIL + "ChainScanner").should().dependOnClassesThat()
+                .resideInAPackage("io.logferry.spool..")
+                .orShould().dependOnClassesThat().haveNameMatching("io\\.logferry\\.tail\\.Chain(Holder|Spooler).*").check(classes);
+        // the holder keeps and releases: no spool, no listing, no copy decision
+        noClasses().that().haveFullyQualifiedName(TAIL + "ChainHolder").should().dependOnClassesThat()
+                .resideInAPackage("io.logferry.spool..")
+                .orShould().dependOnClassesThat().haveNameMatching("io\\.logferry\\.tail\\.Chain(Scanner|Spooler|HandOff).*")
+                .orShould().dependOnClassesThat().haveFullyQualifiedName("java.nio.file.Files").check(classes);
+    }
+
+    @Test
+    void theChainsStateIsOneThreadsAndOnlyTheHandOffIsLocked() {
+        // every field of the scanner, holder and spooler is the watch thread's: no lock, no concurrent collection;
+        // the hand-off queues (ChainHandOff, LogPrefetcher.Newer) take a ReentrantLock, and nothing synchronizes
+        noClasses().that().haveNameMatching("io\\.logferry\\.tail\\.Chain(Scanner|Holder|Spooler)")
+                .should().dependOnClassesThat().resideInAPackage("java.util.concurrent.locks..")
+                .orShould().dependOnClassesThat().haveNameMatching("java\\.util\\.concurrent\\.(Concurrent|CopyOnWrite).*")
+                .check(classes);
+        com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noMethods().that().areDeclaredInClassesThat()
+                .haveNameMatching("io\\.logferry\\.tail\\.(RotationChain|RotationWatch|LogPrefetcher|Chain).*")
+                .should().haveModifier(com.tngtech.archunit.core.domain.JavaModifier.SYNCHRONIZED).check(classes);
+    }
+
+    @Test
+    void aReadSourceChangesOnTheWatchThreadOnly() {
+        // a read source's state (sequence, spooled, closed, acknowledged, retry time) is changed on the watch thread only:
+        // by the holder and the spooler; the tailer makes a source and posts it
+        noClasses().that().doNotHaveFullyQualifiedName(TAIL + "ChainHolder").and().doNotHaveFullyQualifiedName(TAIL + "ChainSpooler")
+                .and().doNotHaveFullyQualifiedName(TAIL + "RotationChain$Source")
+                .should().setFieldWhere(com.tngtech.archunit.base.DescribedPredicate.describe("a field of RotationChain.Source",
+                        a -> a.getTarget().getOwner().getName().equals(TAIL + "RotationChain$Source")))
+                .check(classes);
+    }
+
     @Test
     void theSpoolKnowsFilesAndBytesOnly() {
         rule("spool", "tail", "decode", "pipeline", "elasticsearch", "docker", "selection", "registry", "http", "cli", "config")

@@ -42,8 +42,10 @@ import java.util.concurrent.locks.LockSupport;
  * the open file's bytes into lines for the {@link MessageAssembler}; {@link Publisher} hands the
  * messages to the queue.
  *
- * <p>Threads: {@link #run} runs on the tailer's own (virtual) thread, which alone owns the open
- * file, the reader and the assembler. The control loop's thread calls the {@code mark} methods and
+ * <p>Threads: {@link #run} runs on the tailer's own (virtual) thread, which alone owns the
+ * reader and the assembler; every file it opens is handed to its chain ({@code opened}), whose
+ * watch thread closes it once its bytes are acknowledged or the tailer has ended (never under a
+ * copy to the spool). The control loop's thread calls the {@code mark} methods and
  * {@link #rename} (volatile fields; the encoder is swapped in the {@link Publisher}); the metrics
  * thread calls {@link #behind}. No method holds a monitor.
  *
@@ -103,8 +105,6 @@ public final class FileTailer implements Tailer {
     private volatile boolean removed;
     private volatile boolean shutdown;
 
-    /** The file being read: written by the tailer's thread only, read by {@link #behind()}. */
-    private volatile FileChannel channel;
     private volatile JsonFileReader.Source source;
     private volatile long idleReleaseNanos = IDLE_RELEASE_NANOS;
     /** The tailer's thread once it follows its log: the mark methods and shutdown unpark it. */
@@ -289,8 +289,7 @@ public final class FileTailer implements Tailer {
                 inFlight.release();     // after an Error its line stays marked: the process is ending on it
             }
             assembler.release();
-            chain.close();
-            closeChannel();
+            chain.close();                   // the chain closes every file the tailer opened, the one it reads too
             done.finished(this);
         }
     }
@@ -357,11 +356,7 @@ public final class FileTailer implements Tailer {
 
     /** The files Docker created after the prefetched one, as the chain queues them (a file without a first line yet is left to it). */
     private List<RotationChain.Upcoming> newerOf(LogPrefetcher.Held early) throws IOException {
-        List<FileIdentity.Opened> newer;
-        synchronized (early.newer()) {
-            newer = new ArrayList<>(early.newer());
-            early.newer().clear();
-        }
+        List<FileIdentity.Opened> newer = early.newer().takeAll();
         List<RotationChain.Upcoming> out = new ArrayList<>();
         for (FileIdentity.Opened o : newer) {
             String fp = FileIdentity.fingerprint(o.channel());
@@ -411,7 +406,7 @@ public final class FileTailer implements Tailer {
 
     /** Reads {@code ch} (a log file, or the spool segment {@code seg}) from {@code offset}, in the log file's coordinates. */
     private void use(FileChannel ch, Spool.Segment seg, String fileId, long offset, Object key) {
-        channel = ch;                        // the one before is the chain's now: closed once acknowledged
+        // from now on the file is the chain's: it closes it once its bytes are acknowledged, or when the tailer ends
         source = seg == null ? JsonFileReader.Source.of(ch) : segmentSource(ch, seg);
         reader.open(fileId, offset);
         if (fileId != null && tracker.committed() == null && tracker.outstanding() == 0) {
@@ -721,17 +716,5 @@ public final class FileTailer implements Tailer {
             return -1;
         }
         return total;
-    }
-
-    private void closeChannel() {
-        FileChannel ch = channel;
-        if (ch != null) {
-            try {
-                ch.close();
-            } catch (IOException ignored) {
-                // closing a read-only file
-            }
-            channel = null;
-        }
     }
 }

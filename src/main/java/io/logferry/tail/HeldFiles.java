@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * host's disk until it is closed, so beyond either bound a chain moves its oldest held file to
  * the spool (or, without one that takes it, reports its bytes as lost). The total is shared
  * fairly: only a container holding more than its share releases ({@link #over}). One instance per agent, shared by every file tailer:
- * thread-safe (each {@link RotationChain} updates its own entry, from the rotation watch's thread
- * and when its tailer closes it; the total is kept with atomic deltas).
+ * thread-safe (each {@link RotationChain}'s {@link ChainHolder} updates its own entry on the
+ * rotation watch's thread; the total is kept with atomic deltas and read by the metrics).
  */
 public final class HeldFiles {
     private final int filesPerContainer;

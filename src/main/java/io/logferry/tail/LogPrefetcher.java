@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Opens each new container's json-file the moment Docker creates it (inotify on the containers
@@ -35,9 +36,10 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
 
     /**
      * An open log file waiting for its tailer, and the files Docker created after it (rotation),
-     * oldest first, open too; {@code newer} is the prefetch thread's until {@link #take}.
+     * oldest first, open too: {@code newer}, which the prefetch thread adds to until the tailer
+     * takes them ({@link Newer#takeAll}).
      */
-    public record Held(FileChannel channel, Object key, long openedAt, List<FileIdentity.Opened> newer, int firstLook,
+    public record Held(FileChannel channel, Object key, long openedAt, Newer newer, int firstLook,
                        java.util.concurrent.atomic.AtomicInteger gaps) {
         /**
          * How many times a look may have missed a file of the chain: the newest file held was gone
@@ -47,6 +49,90 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
          */
         public int gapCount() {
             return gaps.get();
+        }
+    }
+
+    /**
+     * The hand-off of a container's newer files from the prefetch thread (which adds what each look
+     * finds) to the tailer (which takes them all, once; later looks' files are then closed).
+     * Guarded by a {@link ReentrantLock}, held only while the list changes, never during file I/O
+     * other than closing a file dropped beyond {@value #MAX_NEWER}.
+     */
+    public static final class Newer {
+        private final ReentrantLock lock = new ReentrantLock();
+        private final List<FileIdentity.Opened> files;
+        private boolean taken;
+
+        Newer(List<FileIdentity.Opened> files) {
+            this.files = new ArrayList<>(files);
+        }
+
+        /** The tailer: every newer file held, oldest first; from now on nothing is added. */
+        List<FileIdentity.Opened> takeAll() {
+            lock.lock();
+            try {
+                taken = true;
+                List<FileIdentity.Opened> out = new ArrayList<>(files);
+                files.clear();
+                return out;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** A copy of what is held now (tests). */
+        List<FileIdentity.Opened> peek() {
+            lock.lock();
+            try {
+                return new ArrayList<>(files);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /**
+         * The prefetch thread: adds the files of a look not held yet ({@code first}: the container's
+         * first file); counts a gap in {@code gaps} when the newest held file was gone from a look
+         * that found new ones, or the look was incomplete, or more than {@value #MAX_NEWER} wait.
+         * Files not kept are closed, all of them once the tailer took the list.
+         */
+        void add(Object first, List<FileIdentity.Opened> look, boolean complete, java.util.concurrent.atomic.AtomicInteger gaps) {
+            List<FileIdentity.Opened> toClose = new ArrayList<>();
+            lock.lock();
+            try {
+                if (taken) {
+                    toClose.addAll(look);    // taken meanwhile: its chain looks from now on
+                } else {
+                    Object newest = files.isEmpty() ? first : files.get(files.size() - 1).key();
+                    boolean newestThere = false;
+                    boolean added = false;
+                    for (FileIdentity.Opened o : look) {
+                        boolean known = o.key().equals(first) || files.stream().anyMatch(n -> n.key().equals(o.key()));
+                        if (known) {
+                            newestThere |= o.key().equals(newest);
+                            toClose.add(o);
+                            continue;
+                        }
+                        files.add(o);
+                        added = true;
+                        if (files.size() > MAX_NEWER) {
+                            toClose.add(files.remove(0));
+                            gaps.incrementAndGet();
+                        }
+                    }
+                    if ((added && !newestThere) || !complete) {
+                        gaps.incrementAndGet();
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+            toClose.forEach(o -> closeQuietly(o.channel()));
+        }
+
+        /** Closes every newer file held (expired, or the prefetcher closes). */
+        void closeAll() {
+            takeAll().forEach(o -> closeQuietly(o.channel()));
         }
     }
 
@@ -161,39 +247,18 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
         if (h == null) {
             FileIdentity.Opened oldest = look.files.get(0);
             Held fresh = new Held(oldest.channel(), oldest.key(), System.nanoTime(),
-                    new ArrayList<>(look.files.subList(1, look.files.size())), look.files.size(),
+                    new Newer(look.files.subList(1, look.files.size())), look.files.size(),
                     new java.util.concurrent.atomic.AtomicInteger(look.complete ? 0 : 1));
             if (held.putIfAbsent(id, fresh) != null) {
                 look.files.forEach(o -> closeQuietly(o.channel()));
             }
             return;
         }
-        synchronized (h.newer()) {
-            if (!held.containsValue(h)) {        // taken meanwhile: its chain looks from now on
-                look.files.forEach(o -> closeQuietly(o.channel()));
-                return;
-            }
-            Object newest = h.newer().isEmpty() ? h.key() : h.newer().get(h.newer().size() - 1).key();
-            boolean newestThere = false;
-            boolean added = false;
-            for (FileIdentity.Opened o : look.files) {
-                boolean known = o.key().equals(h.key()) || h.newer().stream().anyMatch(n -> n.key().equals(o.key()));
-                if (known) {
-                    newestThere |= o.key().equals(newest);
-                    closeQuietly(o.channel());
-                    continue;
-                }
-                h.newer().add(o);
-                added = true;
-                if (h.newer().size() > MAX_NEWER) {
-                    closeQuietly(h.newer().remove(0).channel());
-                    h.gaps().incrementAndGet();
-                }
-            }
-            if ((added && !newestThere) || !look.complete) {
-                h.gaps().incrementAndGet();
-            }
+        if (!held.containsValue(h)) {            // taken meanwhile: its chain looks from now on
+            look.files.forEach(o -> closeQuietly(o.channel()));
+            return;
         }
+        h.newer().add(h.key(), look.files, look.complete, h.gaps());
     }
 
     /** The files of one look at a container's chain, oldest first; {@code complete}: every name was opened. */
@@ -266,12 +331,7 @@ public final class LogPrefetcher implements Runnable, AutoCloseable {
     private static void close(Held h) {
         try {
             h.channel().close();
-            synchronized (h.newer()) {
-                for (FileIdentity.Opened o : h.newer()) {
-                    o.channel().close();
-                }
-                h.newer().clear();
-            }
+            h.newer().closeAll();
         } catch (IOException ignored) {
             // read-only
         }

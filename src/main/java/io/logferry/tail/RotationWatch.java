@@ -24,9 +24,12 @@ import java.util.concurrent.TimeUnit;
  * opens the files Docker's rotation created the moment they appear, so that they cannot be deleted
  * unread while a tailer is blocked by backpressure, copies to the spool what Docker deletes while
  * it is unacknowledged, and keeps each chain within {@code limits.held_*} ({@link HeldFiles}):
- * beyond, the oldest held file moves to the spool. This thread owns each chain's record of its
- * files; tailers only take the files it hands them. Started with the first tailer; idles when
- * there are none; a chain its tailer closed is dropped at the next round. Without inotify (a
+ * beyond, the oldest held file moves to the spool. This thread owns all the state of each chain
+ * it was handed ({@link RotationChain}: its scanner, holder and spooler); tailers only take the
+ * files it hands them and post what they did, the {@code logferry-spool} thread only copies and
+ * posts the outcome; a chain with posts is checked at the next round. Started with the first
+ * tailer; idles when there are none; a chain its tailer closed is dropped once no copy of its
+ * files is in flight. Without inotify (a
  * filesystem that has none, or the limit of watches reached) it still looks every 100 ms. One
  * per agent, made and closed by it, with the {@code logferry-spool} thread the chains copy on.
  */
@@ -38,9 +41,22 @@ public final class RotationWatch implements Runnable, AutoCloseable {
 
     private final Set<RotationChain> chains = ConcurrentHashMap.newKeySet();
     private final Map<WatchKey, RotationChain> watched = new ConcurrentHashMap<>();
+    /**
+     * Guards {@link #thread}, {@link #closed}, {@link #waiting}, {@link #wakeWanted} and the
+     * registration of new chains (the tailers' threads, the spool thread's wake-ups, the agent's close).
+     */
+    private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
     private Thread thread;
     private volatile WatchService inotify;
     private boolean closed;
+    /**
+     * The watch thread is blocked waiting for inotify or the next round, and does no file I/O: only
+     * then is it interrupted (to wake it, or to stop it), since an interrupt during I/O on a
+     * {@link java.nio.channels.FileChannel} would close the file, possibly under a copy.
+     */
+    private boolean waiting;
+    /** A copy's outcome was posted while the watch was not waiting: the next wait is skipped. */
+    private boolean wakeWanted;
     /**
      * One thread, {@code logferry-spool}, for every chain's copies to the spool (each synced): a slow
      * volume never delays the watch's opening of new files. Made at the first copy.
@@ -54,47 +70,123 @@ public final class RotationWatch implements Runnable, AutoCloseable {
     /** Made, and closed, by the agent (one per agent; tests make their own). The thread starts with the first chain. */
     public RotationWatch() { }
 
-    /** Where the chains run their copies to the spool. */
+    /**
+     * Where the chains run their copies to the spool: each copy, once it has posted its outcome to
+     * its chain, wakes the watch, which applies it at once instead of at the next round.
+     */
     java.util.concurrent.Executor spooler() {
-        return spooler;
+        return job -> spooler.execute(() -> {
+            try {
+                job.run();
+            } finally {
+                wake();
+            }
+        });
     }
 
-    /** Hands a chain, whose first discovery its tailer has run, to the watch thread. */
-    synchronized void add(RotationChain chain) {
-        if (closed) {
-            return;                          // the agent is stopping: its tailers are ending
-        }
-        chains.add(chain);
-        if (thread == null) {
-            try {
-                inotify = FileSystems.getDefault().newWatchService();
-            } catch (IOException | UnsupportedOperationException e) {
-                log.warn("no inotify for log rotation ({}); looking every {} ms", e.getMessage(), INTERVAL_MS);
+    /** Any thread: the watch looks again now (at the end of its round, if it is in one). */
+    void wake() {
+        lock.lock();
+        try {
+            if (waiting && thread != null) {
+                thread.interrupt();
+            } else {
+                wakeWanted = true;
             }
-            thread = new Thread(this, "logferry-rotation-watch");
-            thread.setDaemon(true);
-            thread.start();
+        } finally {
+            lock.unlock();
         }
-        if (inotify != null) {
-            try {
-                watched.put(chain.dir().register(inotify, StandardWatchEventKinds.ENTRY_CREATE,
-                        StandardWatchEventKinds.ENTRY_MODIFY), chain);
-                chain.watching();
-            } catch (IOException | RuntimeException e) {
-                log.debug("rotation watch: {} not watched ({}); looked at every {} ms", chain.dir(), e.getMessage(), INTERVAL_MS);
+    }
+
+    /** The watch thread, before it blocks: false when a wake-up or the close came meanwhile (then it does not block). */
+    private boolean beginWait() {
+        lock.lock();
+        try {
+            if (wakeWanted || closed) {
+                wakeWanted = false;
+                return false;
             }
+            waiting = true;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The watch thread, after it blocked: a wake-up's interrupt is cleared before any file I/O. */
+    private void endWait() {
+        lock.lock();
+        try {
+            waiting = false;
+            Thread.interrupted();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean closed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Hands a chain, whose first discovery its tailer has run, to the watch thread, which owns it
+     * from now on; a chain refused (the agent is stopping) stays its tailer's.
+     */
+    void add(RotationChain chain) {
+        lock.lock();
+        try {
+            if (closed) {
+                return;                      // the agent is stopping: its tailers are ending
+            }
+            chain.handedOver();
+            chains.add(chain);
+            if (thread == null) {
+                try {
+                    inotify = FileSystems.getDefault().newWatchService();
+                } catch (IOException | UnsupportedOperationException e) {
+                    log.warn("no inotify for log rotation ({}); looking every {} ms", e.getMessage(), INTERVAL_MS);
+                }
+                thread = new Thread(this, "logferry-rotation-watch");
+                thread.setDaemon(true);
+                thread.start();
+            }
+            if (inotify != null) {
+                try {
+                    watched.put(chain.dir().register(inotify, StandardWatchEventKinds.ENTRY_CREATE,
+                            StandardWatchEventKinds.ENTRY_MODIFY), chain);
+                    chain.watching();
+                } catch (IOException | RuntimeException e) {
+                    log.debug("rotation watch: {} not watched ({}); looked at every {} ms", chain.dir(), e.getMessage(), INTERVAL_MS);
+                }
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
     /**
      * Stops the watch thread and the spool thread (a copy in progress is let finish, up to 10 s:
-     * interrupting it would leave a half-written segment for the next start to sweep).
+     * interrupting it would leave a half-written segment for the next start to sweep). Once both
+     * have ended, the closing thread applies what the chains' tailers and copies posted last, so
+     * that the files of the tailers that ended are closed.
      */
     @Override
-    public synchronized void close() {
-        closed = true;
-        if (thread != null) {
-            thread.interrupt();
+    public void close() {
+        Thread t;
+        lock.lock();
+        try {
+            closed = true;
+            t = thread;
+            if (t != null && waiting) {
+                t.interrupt();               // never during its file I/O: it ends at the end of its round
+            }
+        } finally {
+            lock.unlock();
         }
         WatchService w = inotify;
         if (w != null) {
@@ -106,7 +198,13 @@ public final class RotationWatch implements Runnable, AutoCloseable {
         }
         spooler.shutdown();
         try {
-            spooler.awaitTermination(10, TimeUnit.SECONDS);
+            boolean copiesOver = spooler.awaitTermination(10, TimeUnit.SECONDS);
+            if (t != null) {
+                t.join(10_000);
+            }
+            if (copiesOver && (t == null || !t.isAlive())) {
+                chains.forEach(RotationChain::settle);   // the watch thread has ended: its chains are this thread's
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -114,8 +212,13 @@ public final class RotationWatch implements Runnable, AutoCloseable {
 
     @Override
     public void run() {
-        for (long round = 0; ; round++) {
-            boolean full = round % FULL_ROUND_EVERY == 0;
+        long lastFull = System.nanoTime() - FULL_ROUND_EVERY * INTERVAL_MS * 1_000_000L;
+        while (!closed()) {
+            // every 2 s, whatever the wake-ups in between
+            boolean full = System.nanoTime() - lastFull >= FULL_ROUND_EVERY * INTERVAL_MS * 1_000_000L;
+            if (full) {
+                lastFull = System.nanoTime();
+            }
             chains.removeIf(c -> c.due(full) && !c.check());
             watched.entrySet().removeIf(e -> {
                 if (!chains.contains(e.getValue())) {
@@ -124,31 +227,40 @@ public final class RotationWatch implements Runnable, AutoCloseable {
                 }
                 return false;
             });
-            try {
-                waitForChange();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+            waitForChange();
         }
     }
 
-    /** Until the next round: 100 ms, during which a chain whose directory got a new file is checked at once. */
-    private void waitForChange() throws InterruptedException {
+    /**
+     * Until the next round: 100 ms, during which a chain whose directory got a new file is checked
+     * at once; ended early by {@link #wake} (a copy's outcome to apply) or the close.
+     */
+    private void waitForChange() {
         long deadline = System.nanoTime() + INTERVAL_MS * 1_000_000L;
-        if (inotify == null) {
-            Thread.sleep(INTERVAL_MS);
-            return;
-        }
         try {
             for (long left = INTERVAL_MS; left > 0; left = (deadline - System.nanoTime()) / 1_000_000L) {
-                WatchKey k = inotify.poll(left, TimeUnit.MILLISECONDS);
+                WatchService w = inotify;
+                WatchKey k;
+                if (!beginWait()) {
+                    return;
+                }
+                try {
+                    if (w == null) {
+                        Thread.sleep(left);
+                        return;
+                    }
+                    k = w.poll(left, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    return;                  // woken (or closing): the next round looks
+                } finally {
+                    endWait();
+                }
                 if (k == null) {
                     return;
                 }
                 // take every event already there before looking, so that each look counts the creations it covers
                 Set<RotationChain> touched = new java.util.LinkedHashSet<>();
-                for (; k != null; k = inotify.poll()) {
+                for (; k != null; k = w.poll()) {
                     RotationChain c = watched.get(k);
                     boolean look = false;
                     for (java.nio.file.WatchEvent<?> e : k.pollEvents()) {
@@ -181,8 +293,7 @@ public final class RotationWatch implements Runnable, AutoCloseable {
                 }
             }
         } catch (ClosedWatchServiceException e) {
-            inotify = null;
-            Thread.sleep(INTERVAL_MS);
+            inotify = null;                  // closing: the next round ends the thread
         }
     }
 }

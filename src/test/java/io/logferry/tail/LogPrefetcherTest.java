@@ -123,14 +123,12 @@ class LogPrefetcherTest {
         rotate(log.getParent(), A, 5, "four\n");
         await().atMost(Duration.ofSeconds(10)).until(() -> {
             LogPrefetcher.Held h = prefetcher.peek(A);
-            synchronized (h.newer()) {
-                return h.newer().size() == 3;
-            }
+            return h.newer().peek().size() == 3;
         });
         LogPrefetcher.Held h = prefetcher.take(A);
         List<String> order = new ArrayList<>();
         order.add(firstBytes(h.channel()));
-        for (FileIdentity.Opened o : h.newer()) {
+        for (FileIdentity.Opened o : h.newer().peek()) {
             order.add(firstBytes(o.channel()));
         }
         assertThat(order).containsExactly("one\n", "two\n", "three\n", "four\n");
@@ -146,14 +144,12 @@ class LogPrefetcherTest {
             rotate(log.getParent(), A, 2, t);
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> {
-            LogPrefetcher.Held h = prefetcher.peek(A);
-            synchronized (h.newer()) {
-                return !h.newer().isEmpty() && firstBytes(h.newer().get(h.newer().size() - 1).channel()).equals("five\n");
-            }
+            List<FileIdentity.Opened> n = prefetcher.peek(A).newer().peek();
+            return !n.isEmpty() && firstBytes(n.get(n.size() - 1).channel()).equals("five\n");
         });
         LogPrefetcher.Held h = prefetcher.take(A);
         Set<String> held = new HashSet<>();
-        for (FileIdentity.Opened o : h.newer()) {
+        for (FileIdentity.Opened o : h.newer().peek()) {
             held.add(firstBytes(o.channel()));
         }
         // each file is either held or counted as possibly missed: never silently absent
