@@ -1,10 +1,12 @@
 package io.logferry.tail;
 
+import io.logferry.decode.DockerTime;
 import io.logferry.decode.Encoder;
 import io.logferry.decode.JsonFileReader;
 import io.logferry.decode.MessageAssembler;
 import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
+import io.logferry.metrics.StageHistogram;
 import io.logferry.model.AckTracker;
 import io.logferry.model.BufferBudget;
 import io.logferry.model.ContainerInfo;
@@ -91,6 +93,11 @@ public final class FileTailer implements Tailer {
     private final MessageAssembler assembler;
     private final Publisher publisher;
     private final JsonFileReader reader;
+    // the read-lag histogram's: this tailer's thread only (the reader's listener)
+    private final DockerTime dockerTimes = new DockerTime();
+    private final StageHistogram.Tally readLag;
+    private long readAtMillis;
+    private boolean readBehind;
     private final RotationChain chain;
     private final Spool spool;
     private final LongAdder malformed;
@@ -184,7 +191,23 @@ public final class FileTailer implements Tailer {
             public void malformed(long offset, String why) {
                 reportMalformed(offset, why);
             }
+
+            @Override
+            public void read(boolean atEnd) {
+                readAtMillis = System.currentTimeMillis();
+                readBehind = !atEnd;
+                publisher.behind(readBehind);
+            }
+
+            @Override
+            public void entry(String dockerTime) {
+                long t = dockerTimes.epochMillis(dockerTime);
+                if (t != DockerTime.NONE) {
+                    readLag.add(readBehind, readAtMillis - t);
+                }
+            }
         });
+        this.readLag = metrics.readLag().tally();
         this.chain = new RotationChain(dir, container.id(), () -> this.container, tracker::committed, held, spool, watch.spooler(),
                 lost, lostBytes);
         if (!container.running()) {
@@ -616,6 +639,7 @@ public final class FileTailer implements Tailer {
             }
             total += n;
             publisher.flush();
+            readLag.flush();
         }
         return total;
     }

@@ -122,4 +122,28 @@ class BatcherTest {
         assertThat(batcher.awaitIdle(10, TimeUnit.SECONDS)).isTrue();
         assertThat(tracker.outstanding()).as("read again after a restart").isEqualTo(3);
     }
+
+    @Test
+    void eachEventsQueueWaitIsRecordedAsItsBatchLeavesByItsTailersState() throws Exception {
+        Metrics metrics = new Metrics();
+        long now = TimeUnit.SECONDS.toNanos(1000);
+        batcher = new Batcher(queue, held, 100, 1 << 20, Duration.ZERO, 1, metrics, () -> now);
+        List<LogEvent> events = events(4);
+        events.get(0).queued(now - TimeUnit.MILLISECONDS.toNanos(3), false);
+        events.get(1).queued(now - TimeUnit.MILLISECONDS.toNanos(800), false);
+        events.get(2).queued(now - TimeUnit.SECONDS.toNanos(20), true);
+        // events.get(3): never stamped by a publisher, not counted
+        queue.putAll(events);
+        batcher.start();
+        assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+
+        String text = metrics.prometheus();
+        assertThat(text).contains("logferry_event_queue_wait_seconds_bucket{tailer=\"caught_up\",le=\"0.005\"} 1\n",
+                "logferry_event_queue_wait_seconds_bucket{tailer=\"caught_up\",le=\"0.5\"} 1\n",
+                "logferry_event_queue_wait_seconds_bucket{tailer=\"caught_up\",le=\"1.0\"} 2\n",
+                "logferry_event_queue_wait_seconds_count{tailer=\"caught_up\"} 2\n",
+                "logferry_event_queue_wait_seconds_bucket{tailer=\"behind\",le=\"10.0\"} 0\n",
+                "logferry_event_queue_wait_seconds_bucket{tailer=\"behind\",le=\"30.0\"} 1\n",
+                "logferry_event_queue_wait_seconds_count{tailer=\"behind\"} 1\n");
+    }
 }
