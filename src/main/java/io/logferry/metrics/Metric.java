@@ -84,8 +84,8 @@ public enum Metric {
     BULK_REQUESTS_FAILED("logferry_bulk_requests_failed_total", Type.COUNTER, "Bulk requests that got no usable response"),
     BULK_REQUEST_DURATION("logferry_bulk_request_duration_seconds", Type.HISTOGRAM, "Latency of bulk requests"),
     EVENT_READ_LAG("logferry_event_read_lag_seconds", Type.HISTOGRAM,
-            "Per json-file line: Docker's timestamp of the line to the read that brought it in, by tailer (caught_up: that read "
-                    + "reached the end of the file; behind: the tailer was reading a backlog)"),
+            "Per json-file line: Docker's timestamp of the line to the read that brought it in, by tailer (caught_up: the read "
+                    + "before it had reached the end of the file; behind: the tailer was reading a backlog, or its first read)"),
     EVENT_QUEUE_WAIT("logferry_event_queue_wait_seconds", Type.HISTOGRAM,
             "Per event: handed to the queue by its tailer to taken into a bulk request (the batcher's flush_interval and the wait "
                     + "for a free worker included), by tailer (caught_up, behind)"),

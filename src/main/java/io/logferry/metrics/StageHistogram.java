@@ -15,9 +15,10 @@ import java.util.concurrent.atomic.LongAdder;
  * The time events spend in one stage of the agent (issue 25: read lag, queue wait, delivery), as a
  * Prometheus histogram in seconds with fixed buckets ({@value #BUCKETS} bounds from 1 ms to 300 s,
  * then {@code +Inf}), in two series by the tailer's state when the event's line was read:
- * {@code tailer="caught_up"} (that read reached the end of the file: the container's own backlog
- * played no part in the line's wait) and {@code tailer="behind"} (the tailer was working through a
- * backlog). A quiet container's lines are the first; a flood's, mostly the second.
+ * {@code tailer="caught_up"} (the tailer's read before had reached the end of the file: it was
+ * waiting for new lines, and the container's own backlog played no part in the line's wait) and
+ * {@code tailer="behind"} (it was working through a backlog, or it is the tailer's first read). A
+ * quiet container's lines are the first; a flood's, the second.
  *
  * <p>Cheap on the hot path, no allocation: {@link #record} adds {@code n} observations of one
  * value (a batch's events acknowledged together) with three {@link LongAdder} additions; a

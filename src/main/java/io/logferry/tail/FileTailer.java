@@ -1,12 +1,10 @@
 package io.logferry.tail;
 
-import io.logferry.decode.DockerTime;
 import io.logferry.decode.Encoder;
 import io.logferry.decode.JsonFileReader;
 import io.logferry.decode.MessageAssembler;
 import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
-import io.logferry.metrics.StageHistogram;
 import io.logferry.model.AckTracker;
 import io.logferry.model.BufferBudget;
 import io.logferry.model.ContainerInfo;
@@ -93,11 +91,7 @@ public final class FileTailer implements Tailer {
     private final MessageAssembler assembler;
     private final Publisher publisher;
     private final JsonFileReader reader;
-    // the read-lag histogram's: this tailer's thread only (the reader's listener)
-    private final DockerTime dockerTimes = new DockerTime();
-    private final StageHistogram.Tally readLag;
-    private long readAtMillis;
-    private boolean readBehind;
+    private final ReadLag readLag;
     private final RotationChain chain;
     private final Spool spool;
     private final LongAdder malformed;
@@ -179,6 +173,7 @@ public final class FileTailer implements Tailer {
         this.lost = metrics.counter(Metric.LOG_LOSSES, "container", container.name());
         this.lostBytes = metrics.counter(Metric.LOG_LOST_BYTES, "container", container.name());
         this.truncations = metrics.counter(Metric.TRUNCATIONS, "container", container.name());
+        this.readLag = new ReadLag(metrics.readLag());
         this.publisher = new Publisher(tracker, queue, builder, metrics, true, settings.weight(), RateLimit.of(settings.maxRate()));
         this.assembler = new MessageAssembler(settings, publisher, System::nanoTime, budget);
         this.reader = new JsonFileReader(assembler, new JsonFileReader.Listener() {
@@ -194,20 +189,14 @@ public final class FileTailer implements Tailer {
 
             @Override
             public void read(boolean atEnd) {
-                readAtMillis = System.currentTimeMillis();
-                readBehind = !atEnd;
-                publisher.behind(readBehind);
+                publisher.behind(readLag.read(atEnd, System.currentTimeMillis()));
             }
 
             @Override
             public void entry(String dockerTime) {
-                long t = dockerTimes.epochMillis(dockerTime);
-                if (t != DockerTime.NONE) {
-                    readLag.add(readBehind, readAtMillis - t);
-                }
+                readLag.entry(dockerTime);
             }
         });
-        this.readLag = metrics.readLag().tally();
         this.chain = new RotationChain(dir, container.id(), () -> this.container, tracker::committed, held, spool, watch.spooler(),
                 lost, lostBytes);
         if (!container.running()) {
