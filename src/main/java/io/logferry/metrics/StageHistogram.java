@@ -59,14 +59,30 @@ public final class StageHistogram implements Collector {
         }
     }
 
-    /** The bucket of a value in milliseconds: the first bound it does not exceed, or the +Inf bucket. */
-    static int bucket(long millis) {
-        for (int i = 0; i < BUCKETS; i++) {
-            if (millis <= BOUNDS_MILLIS[i]) {
-                return i;
+    /**
+     * By the bit length of a value (0 to 63 bits): the first bucket whose bound is at least the
+     * smallest value of that length, where {@link #bucket} starts looking (a step or two at most).
+     */
+    private static final int[] FIRST_BY_BITS = new int[64];
+
+    static {
+        for (int bits = 0; bits < 64; bits++) {
+            long smallest = bits == 0 ? 0 : 1L << (bits - 1);
+            int i = 0;
+            while (i < BUCKETS && BOUNDS_MILLIS[i] < smallest) {
+                i++;
             }
+            FIRST_BY_BITS[bits] = i;
         }
-        return BUCKETS;
+    }
+
+    /** The bucket of a value in milliseconds (not negative): the first bound it does not exceed, or the +Inf bucket. */
+    static int bucket(long millis) {
+        int i = FIRST_BY_BITS[64 - Long.numberOfLeadingZeros(millis)];
+        while (i < BUCKETS && millis > BOUNDS_MILLIS[i]) {
+            i++;
+        }
+        return i;
     }
 
     /** {@code n} observations of {@code millis}, of events read while their tailer was {@code behind} (or caught up). */

@@ -32,6 +32,25 @@ class StageHistogramTest {
         assertThat(StageHistogram.bucket(300_000)).isEqualTo(StageHistogram.BUCKETS - 1);
         assertThat(StageHistogram.bucket(300_001)).isEqualTo(StageHistogram.BUCKETS);
         assertThat(StageHistogram.bucket(Long.MAX_VALUE)).isEqualTo(StageHistogram.BUCKETS);
+        // every value near every bound, against a plain scan
+        for (long bound : StageHistogram.BOUNDS_MILLIS) {
+            for (long v = Math.max(0, bound - 3); v <= bound + 3; v++) {
+                assertThat(StageHistogram.bucket(v)).as("%d ms", v).isEqualTo(scan(v));
+            }
+        }
+        for (int bits = 0; bits < 63; bits++) {
+            long v = 1L << bits;
+            assertThat(StageHistogram.bucket(v)).as("%d ms", v).isEqualTo(scan(v));
+            assertThat(StageHistogram.bucket(v - 1)).as("%d ms", v - 1).isEqualTo(scan(v - 1));
+        }
+    }
+
+    private static int scan(long v) {
+        int i = 0;
+        while (i < StageHistogram.BUCKETS && v > StageHistogram.BOUNDS_MILLIS[i]) {
+            i++;
+        }
+        return i;
     }
 
     @Test
