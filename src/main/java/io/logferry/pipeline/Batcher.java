@@ -20,7 +20,8 @@ import java.util.function.LongSupplier;
 /**
  * Takes events from the queue into batches, which are sent when {@code bulk_max_events},
  * {@code bulk_max_bytes} or {@code flush_interval} is reached, by at most {@code workers}
- * concurrent deliveries. When every worker is busy the batcher waits, the queue fills, and the
+ * concurrent deliveries; a batch that starts after a quiet spell (no batch sent for a whole
+ * {@code flush_interval}, or none yet) leaves at once with what the queue holds. When every worker is busy the batcher waits, the queue fills, and the
  * tailers block: backpressure all the way back to the files.
  *
  * <p>Threads: {@code logferry-batcher} takes batches; {@code logferry-output-N} deliver them.
@@ -44,6 +45,9 @@ public final class Batcher implements AutoCloseable {
     /** The queue-wait histogram's, the batcher's thread only. */
     private final StageHistogram.Tally queueWait;
     private final LongSupplier nanoTime;
+    /** When the last batch left, and whether one has (the batcher's thread only). */
+    private long lastSentNanos;
+    private boolean sentAny;
     private volatile boolean running = true;
 
     public Batcher(EventQueue queue, Output output, int maxEvents, long maxBytes, Duration flushInterval, int workers, Metrics metrics) {
@@ -97,7 +101,11 @@ public final class Batcher implements AutoCloseable {
                     permits.release();
                     continue;
                 }
-                long deadline = System.nanoTime() + flushNanos;
+                // after a quiet spell (nothing sent for a whole flush_interval, or nothing yet) the batch leaves at once with
+                // what the queue held: a lone line, the first at start, does not wait out the interval; under a steady
+                // flow batches fill for flush_interval as before, and at most one batch per interval leaves early
+                long t0 = System.nanoTime();
+                long deadline = sentAny && t0 - lastSentNanos < flushNanos ? t0 + flushNanos : t0;
                 while (batch.size() < maxEvents && bytes < maxBytes) {
                     long wait = deadline - System.nanoTime();
                     if (wait <= 0) {
@@ -112,6 +120,8 @@ public final class Batcher implements AutoCloseable {
                     }
                 }
                 recordQueueWait(batch);
+                lastSentNanos = System.nanoTime();
+                sentAny = true;
                 inFlight.incrementAndGet();
                 pool.execute(() -> {
                     try {
