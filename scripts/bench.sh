@@ -507,9 +507,11 @@ if run 5; then
   lf_log "run 5: $STEADY_CONTAINERS writers started in $(lf_since "$t0")"
   wait "$mpid" || true
   wait "$lpid" || true
+  stages=$(python3 "$BENCH_PY/stages.py" "http://127.0.0.1:$((PORT_BASE + 5))/metrics" 2>/dev/null) || stages=null
   stop_pid "$AGENT_PID" agent; AGENT_PID=
   add_fields "$OUT/run5.json" "entries=$total" "containers=$STEADY_CONTAINERS" "rate_per_container=$STEADY_RATE" \
-    "seconds=$STEADY_SECONDS" "es_count=$(es_count "logs-docker-$ns")" "latency=$(cat "$OUT/run5-latency.json")"
+    "seconds=$STEADY_SECONDS" "es_count=$(es_count "logs-docker-$ns")" "latency=$(cat "$OUT/run5-latency.json")" \
+    "stages=${stages:-null}"
 fi
 
 if run 6; then
@@ -542,9 +544,11 @@ if run 6; then
     || lf_log "WARNING: some quiet writers failed to start"
   wait "$mpid" || lf_log "run 6: did not reach $total acknowledged events (see $OUT/run6.json, $OUT/run6/agent.log)"
   wait "$lpid" || true
+  # the agent's own share of the latency, per stage (its histograms; the quiet lines are tailer="caught_up")
+  stages=$(python3 "$BENCH_PY/stages.py" "http://127.0.0.1:$((PORT_BASE + 6))/metrics" 2>/dev/null) || stages=null
   stop_pid "$AGENT_PID" agent; AGENT_PID=
   add_fields "$OUT/run6.json" "entries=$total" "containers=$FAIR_QUIET" "es_count=$(es_count "logs-docker-$ns")" \
-    "latency=$(cat "$OUT/run6-latency.json")"
+    "latency=$(cat "$OUT/run6-latency.json")" "stages=${stages:-null}"
 fi
 
 # ---------------------------------------------------------------- Fluent Bit (optional)

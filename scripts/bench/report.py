@@ -40,6 +40,23 @@ def fmt(v, spec=",.0f"):
     return format(v, spec)
 
 
+def stage_line(title, st):
+    """The agent's per-stage histograms (scripts/bench/stages.py): p50/p99 of each stage, per tailer state."""
+    if not st:
+        return f"{title}: not exported by this agent"
+    parts = []
+    for tailer in ("caught_up", "behind"):
+        cells = []
+        for stage, label in (("read_lag", "read lag"), ("queue_wait", "queue wait"), ("delivery", "delivery")):
+            s = (st.get(stage) or {}).get(tailer) or {}
+            if s.get("count"):
+                cells.append(f"{label} p50 {fmt(s.get('p50_s'), '.3f')} / p99 {fmt(s.get('p99_s'), '.3f')} s")
+        n = ((st.get("queue_wait") or {}).get(tailer) or {}).get("count", 0)
+        if cells:
+            parts.append(f"tailer={tailer} ({fmt(n)} events): " + ", ".join(cells))
+    return f"{title} (histogram buckets; quiet lines are tailer=caught_up): " + ("; ".join(parts) or "no events")
+
+
 def main():
     d = sys.argv[1]
     info = open(os.path.join(d, "info.txt")).read().strip() if os.path.exists(os.path.join(d, "info.txt")) else ""
@@ -89,6 +106,9 @@ def main():
                   f"latency Docker timestamp -> searchable: p50 {fmt(lat.get('p50_s'), '.2f')} s, p99 {fmt(lat.get('p99_s'), '.2f')} s, "
                   f"max {fmt(lat.get('max_s'), '.2f')} s ({lat.get('probes_seen')}/{lat.get('probes_expected')} probes); "
                   f"_count {r5.get('es_count')}/{r5.get('entries')}: {'ok' if r5.get('es_count') == r5.get('entries') else 'MISMATCH'}")
+    r5 = res.get("run5")
+    if r5 and "stages" in r5:
+        print(stage_line("run 5: the agent's share per stage", r5.get("stages")))
     r6 = res.get("run6")
     if r6 and isinstance(r6.get("latency"), dict):
         lat = r6["latency"]
@@ -99,6 +119,8 @@ def main():
               f"max {fmt(lat.get('max_s'), '.2f')} s ({lat.get('probes_seen')}/{lat.get('probes_expected')} probes); "
               f"total {fmt(r6.get('lines_per_s'))} lines/s (run 3 alone: {fmt(r3.get('lines_per_s') if r3 else None)}); "
               f"_count {r6.get('es_count')}/{r6.get('entries')}")
+        if "stages" in r6:
+            print(stage_line("run 6: the agent's share per stage", r6.get("stages")))
     if any(res.get(n, {}).get("es_count") is not None for n in ("run3", "fb-run3", "run4", "run4b")):
         print()
     for name in ("run3", "fb-run3", "run4", "run4b"):

@@ -68,6 +68,8 @@ public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
     /** The longest the registry flush and shutdown wait for the control loop's answer. */
     private static final Duration LOOP_ANSWER = Duration.ofSeconds(5);
+    /** The registry flusher asks the control loop at least this often, changes or not. */
+    static final Duration REGISTRY_ASK_EVERY = Duration.ofSeconds(10);
     /**
      * A test hook, read once: {@code -Dlogferry.test.stall=control} makes the control loop stop turning (as a
      * deadlock would) once it is connected to Docker, so that a test can see {@code /health} fail. Nothing else
@@ -97,6 +99,8 @@ public final class Agent implements AutoCloseable {
     private volatile ControlLoop.ThreadRunner controlRunner;
     /** Registry flushes done (or failed): the flusher's progress, for {@link Liveness}. */
     private final AtomicLong registryFlushes = new AtomicLong();
+    /** When the flusher last asked the control loop (registry thread, then the closing thread after it stopped). */
+    private volatile long registryAskedAt = System.nanoTime();
     private volatile Liveness liveness;
     /** {@link #STALL_HOOK} given and not yet done (the flusher's thread): done once Docker is connected. */
     private boolean stallHook = "control".equals(System.getProperty(STALL_HOOK));
@@ -386,17 +390,33 @@ public final class Agent implements AutoCloseable {
 
     // ---- registry ----
 
-    /** Writes what the control loop says the registry holds now (registry thread, and shutdown at the end). */
+    /**
+     * Every {@code registry.flush_interval}: writes what the control loop says the registry holds
+     * now, when a tracker changed since the last time or {@link #REGISTRY_ASK_EVERY} has passed
+     * (what only the loop changes: entries claimed or dropped, removed containers forgotten). An
+     * idle agent then wakes neither the loop nor anything else here but this thread, once per interval.
+     */
     private void flushRegistry() {
         ControlLoop c = control;
-        if (c == null) {
-            return;
-        }
-        if (stallHook && c.dockerProblem() == null) {
+        if (c != null && stallHook && c.dockerProblem() == null) {
             stallHook = false;
             log.warn("test hook {}=control: the control loop stops turning now", STALL_HOOK);
             controlRunner.execute(ControlLoop::stallForever);
         }
+        if (c != null && !c.registryChanged().take() && System.nanoTime() - registryAskedAt < REGISTRY_ASK_EVERY.toNanos()) {
+            registryFlushes.incrementAndGet();     // the flusher turns (liveness), with nothing to ask
+            return;
+        }
+        writeRegistry();
+    }
+
+    /** Writes what the control loop says the registry holds now (registry thread, and shutdown at the end). */
+    private void writeRegistry() {
+        ControlLoop c = control;
+        if (c == null) {
+            return;
+        }
+        registryAskedAt = System.nanoTime();
         try {
             registry.write(c.ask(c::registryEntries, LOOP_ANSWER));
         } catch (InterruptedException e) {
@@ -452,7 +472,7 @@ public final class Agent implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        flushRegistry();
+        writeRegistry();
         InFlight fl = inFlight;
         if (fl != null) {
             try {

@@ -6,6 +6,7 @@ import io.logferry.docker.Discovery;
 import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
 import io.logferry.model.AckTracker;
+import io.logferry.model.ChangeFlag;
 import io.logferry.model.ContainerInfo;
 import io.logferry.model.ContainerSettings;
 import io.logferry.model.Cursor;
@@ -152,6 +153,8 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
 
     private final Map<String, Registry.Entry> unclaimed;
     private final Map<String, Tracked> tracked = new HashMap<>();
+    /** Raised by the containers' trackers when a cursor or a file read changes (any thread): the registry flusher looks. */
+    private final ChangeFlag registryChanged = new ChangeFlag();
     private final Set<String> reported = new HashSet<>();
     private final Map<String, String> failing = new TreeMap<>();
     private String hostName = "";
@@ -317,7 +320,7 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
             if (e == null && !c.running() && fromList && d.settings().orElseThrow().startPosition() == StartPosition.END) {
                 return;
             }
-            t = new Tracked(c.id(), new AckTracker(c.id(), e == null ? null : new Cursor(0, e.fileId(), e.offset())));
+            t = new Tracked(c.id(), new AckTracker(c.id(), e == null ? null : new Cursor(0, e.fileId(), e.offset()), registryChanged));
             t.loaded = e;
             tracked.put(c.id(), t);
         }
@@ -606,6 +609,15 @@ final class ControlLoop implements Discovery.Listener, Tailer.Done, AutoCloseabl
             }
         }
         metrics.forget("container", name);
+    }
+
+    /**
+     * Raised whenever a tracked container's committed cursor or files read change (any thread may
+     * look): when it is down, {@link #registryEntries} would answer what it answered last time, but
+     * for what only the loop changes (entries claimed or dropped, removed containers forgotten).
+     */
+    ChangeFlag registryChanged() {
+        return registryChanged;
     }
 
     /**

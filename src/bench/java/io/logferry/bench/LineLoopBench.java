@@ -1,10 +1,13 @@
 package io.logferry.bench;
 
+import io.logferry.decode.DockerTime;
 import io.logferry.decode.JsonFileReader;
 import io.logferry.decode.LineMark;
 import io.logferry.decode.Message;
 import io.logferry.decode.MessageAssembler;
 import io.logferry.elasticsearch.DocumentBuilder;
+import io.logferry.metrics.Metrics;
+import io.logferry.metrics.StageHistogram;
 import io.logferry.model.Cursor;
 import io.logferry.registry.InFlight;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -34,7 +37,8 @@ import java.util.concurrent.TimeUnit;
  * {@code '\n'} → decode → assemble → document bytes, with each line marked in flight
  * ({@code inflight}: a slot of {@link InFlight}'s memory-mapped file, as the agent runs it) or not
  * ({@code none}: {@link LineMark#NONE}). The difference is what the poison-pill protection costs per
- * line. ns per json-file line.
+ * line. {@code readlag}: no mark, each line's Docker time parsed and counted into the read-lag
+ * histogram as the file tailer does (issue 25). ns per json-file line.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,7 +47,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 3, time = 2)
 @Fork(1)
 public class LineLoopBench {
-    @Param({"none", "inflight"})
+    @Param({"none", "inflight", "readlag"})
     public String mark;
 
     private byte[] bytes;
@@ -52,6 +56,10 @@ public class LineLoopBench {
     private JsonFileReader.Source source;
     private InFlight inFlight;
     private Path dir;
+    // readlag: what the file tailer adds per line for logferry_event_read_lag_seconds (tail.ReadLag's work)
+    private final DockerTime times = new DockerTime();
+    private StageHistogram.Tally lag;
+    private long readAt;
 
     @Setup(Level.Trial)
     public void setup(Blackhole hole) throws IOException {
@@ -87,7 +95,27 @@ public class LineLoopBench {
             public void malformed(long offset, String why) {
                 throw new IllegalStateException("malformed at " + offset + ": " + why);
             }
+
+            @Override
+            public void read(boolean atEnd) {
+                if (lag != null) {
+                    readAt = System.currentTimeMillis();
+                }
+            }
+
+            @Override
+            public void entry(String dockerTime) {
+                if (lag != null) {
+                    long t = times.epochMillis(dockerTime);
+                    if (t != DockerTime.NONE) {
+                        lag.add(false, readAt - t);
+                    }
+                }
+            }
         });
+        if (mark.equals("readlag")) {
+            lag = new Metrics().readLag().tally();
+        }
         if (mark.equals("inflight")) {
             dir = Files.createTempDirectory("linebench");
             inFlight = InFlight.open(InFlight.beside(dir.resolve("registry.json")));
@@ -127,7 +155,9 @@ public class LineLoopBench {
     public void file() throws Exception {
         reader.open(Fixtures.FILE_ID, 0);
         while (reader.readOnce(source) > 0) {
-            // every complete line handed on
+            if (lag != null) {
+                lag.flush();
+            }
         }
     }
 }

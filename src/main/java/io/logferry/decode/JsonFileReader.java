@@ -75,6 +75,18 @@ public final class JsonFileReader {
 
         /** A line was skipped (undecodable, too long, or cut off): count it, log it. */
         void malformed(long offset, String why);
+
+        /**
+         * A read brought bytes in, before the lines it completes are handed on: {@code atEnd} when it
+         * got fewer than it asked for (it reached the end of what the source had then). For the
+         * per-stage latency histograms; one call per read.
+         */
+        default void read(boolean atEnd) {
+        }
+
+        /** A line was decoded, before the assembler takes it: Docker's {@code time} of it (as written, unparsed). */
+        default void entry(String dockerTime) {
+        }
     }
 
     private final MessageAssembler assembler;
@@ -203,10 +215,12 @@ public final class JsonFileReader {
                 buf = Arrays.copyOf(buf, Math.min(Math.max(buf.length * 2, INITIAL_BUFFER), MAX_LINE));
             }
         }
-        int n = src.read(ByteBuffer.wrap(buf, fill, buf.length - fill), bufStart + fill);
+        int asked = buf.length - fill;
+        int n = src.read(ByteBuffer.wrap(buf, fill, asked), bufStart + fill);
         if (n <= 0) {
             return 0;
         }
+        listener.read(n < asked);
         lastReadNanos = System.nanoTime();
         int scanFrom = fill;
         fill += n;
@@ -259,6 +273,7 @@ public final class JsonFileReader {
                 listener.malformed(start, ex.getMessage());
             }
             if (e != null) {
+                listener.entry(e.time());
                 assembler.accept(e, fileSeq, fileId);
             }
         } catch (RuntimeException | StackOverflowError ex) {

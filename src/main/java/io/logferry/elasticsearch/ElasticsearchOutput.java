@@ -258,10 +258,11 @@ public final class ElasticsearchOutput implements Output {
 
     @Override
     public void deliver(List<LogEvent> batch) throws InterruptedException {
+        long takenAt = System.nanoTime();    // the delivery histogram's start: a wait for the set-up at start included
         if (ready.getCount() > 0) {
             ready.await();
         }
-        deliver(batch, new StandIns());
+        deliver(batch, new StandIns(), takenAt);
     }
 
     /**
@@ -272,18 +273,18 @@ public final class ElasticsearchOutput implements Output {
      * @param letters the events of this batch that Elasticsearch refused, with the dead-letter
      *                document (or, after a mapping conflict, the retyped one) that replaces them in the next requests
      */
-    private void deliver(List<LogEvent> batch, StandIns letters) throws InterruptedException {
+    private void deliver(List<LogEvent> batch, StandIns letters, long takenAt) throws InterruptedException {
         List<LogEvent> pending = batch;
         int round = 0;
         while (!pending.isEmpty()) {
             RoundOutcome o = attempt(pending, letters, round);
             if (o.split()) {
                 int half = pending.size() / 2;
-                deliver(new ArrayList<>(pending.subList(0, half)), letters);
-                deliver(new ArrayList<>(pending.subList(half, pending.size())), letters);
+                deliver(new ArrayList<>(pending.subList(0, half)), letters, takenAt);
+                deliver(new ArrayList<>(pending.subList(half, pending.size())), letters, takenAt);
                 return;
             }
-            settle(o, letters);
+            settle(o, letters, takenAt);
             List<LogEvent> next = o.again();
             int retriedHere = o.retried();
             if (!failing.isEmpty()) {
@@ -415,8 +416,9 @@ public final class ElasticsearchOutput implements Output {
     }
 
     /** Carries out what the outcome of one request says: acks, counts, dead letters to build, losses to log. */
-    private void settle(RoundOutcome o, StandIns letters) {
+    private void settle(RoundOutcome o, StandIns letters, long takenAt) {
         LogEvent.ackAll(o.acked());
+        metrics.delivery().recordAll(o.acked(), (System.nanoTime() - takenAt) / 1_000_000);
         acked.add(o.delivered());
         duplicates.add(o.duplicates());
         deadLettered.add(o.deadLettered());

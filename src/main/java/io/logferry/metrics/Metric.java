@@ -83,6 +83,15 @@ public enum Metric {
             "Events Elasticsearch refused, written to the dead-letter data stream"),
     BULK_REQUESTS_FAILED("logferry_bulk_requests_failed_total", Type.COUNTER, "Bulk requests that got no usable response"),
     BULK_REQUEST_DURATION("logferry_bulk_request_duration_seconds", Type.HISTOGRAM, "Latency of bulk requests"),
+    EVENT_READ_LAG("logferry_event_read_lag_seconds", Type.HISTOGRAM,
+            "Per json-file line: Docker's timestamp of the line to the read that brought it in, by tailer (caught_up: the read "
+                    + "before it had reached the end of the file; behind: the tailer was reading a backlog, or its first read)"),
+    EVENT_QUEUE_WAIT("logferry_event_queue_wait_seconds", Type.HISTOGRAM,
+            "Per event: handed to the queue by its tailer to taken into a bulk request (the batcher's flush_interval and the wait "
+                    + "for a free worker included), by tailer (caught_up, behind)"),
+    EVENT_DELIVERY("logferry_event_delivery_seconds", Type.HISTOGRAM,
+            "Per event: its batch taken by an output worker to the event acknowledged (its requests and their retries), by "
+                    + "tailer (caught_up, behind)"),
     CIRCUIT_OPENED("logferry_output_circuit_opened_total", Type.COUNTER,
             "Times the circuit breaker opened because Elasticsearch failed"),
     CIRCUIT_STATE("logferry_output_circuit_state", Type.GAUGE,

@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
- * The agent's counters, gauges and the bulk latency histogram, exposed in the Prometheus text
+ * The agent's counters, gauges, the bulk latency histogram and the per-stage latency histograms
+ * ({@link StageHistogram}), exposed in the Prometheus text
  * format on {@code /metrics} through Micrometer's Prometheus registry, together with the JVM and
  * process metrics operators expect (heap and other memory pools, GC counts and times, threads, classes,
  * {@code process_cpu_seconds_total}, {@code process_resident_memory_bytes},
@@ -53,6 +54,9 @@ public final class Metrics {
     private final Map<Key, LongAdder> counters = new ConcurrentHashMap<>();
     private final Map<Key, LongSupplier> gauges = new ConcurrentHashMap<>();
     private final Histogram bulkLatency;
+    private final StageHistogram readLag = stage(Metric.EVENT_READ_LAG);
+    private final StageHistogram queueWait = stage(Metric.EVENT_QUEUE_WAIT);
+    private final StageHistogram delivery = stage(Metric.EVENT_DELIVERY);
 
     public Metrics() {
         new JvmMemoryMetrics().bindTo(registry);
@@ -186,6 +190,27 @@ public final class Metrics {
 
     public Histogram bulkLatency() {
         return bulkLatency;
+    }
+
+    /** Docker's timestamp of a json-file line → the read that brought it in (the file tailers). */
+    public StageHistogram readLag() {
+        return readLag;
+    }
+
+    /** An event handed to the queue → taken into a bulk request (the batcher). */
+    public StageHistogram queueWait() {
+        return queueWait;
+    }
+
+    /** An event's batch taken by an output worker → the event acknowledged (the outputs). */
+    public StageHistogram delivery() {
+        return delivery;
+    }
+
+    private StageHistogram stage(Metric m) {
+        StageHistogram h = new StageHistogram(m.metricName(), m.help());
+        registry.getPrometheusRegistry().register(h);
+        return h;
     }
 
     /** Everything in the Prometheus text format (version 0.0.4). */

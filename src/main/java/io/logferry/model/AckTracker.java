@@ -12,10 +12,17 @@ public final class AckTracker {
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private Cursor committed;
     private long outstanding;
+    private final ChangeFlag changed;
 
     public AckTracker(String containerId, Cursor committed) {
+        this(containerId, committed, new ChangeFlag());
+    }
+
+    /** @param changed raised at every change of what {@link #committed()} and {@link #unacknowledgedFiles()} say */
+    public AckTracker(String containerId, Cursor committed, ChangeFlag changed) {
         this.containerId = containerId;
         this.committed = committed;
+        this.changed = changed;
     }
 
     public String containerId() {
@@ -23,12 +30,14 @@ public final class AckTracker {
     }
 
     public synchronized void published(LogEvent e) {
+        changed.raise();
         pending.addLast(e);
         outstanding++;
     }
 
     /** {@link #published(LogEvent)} for {@code events[from, to)}, in order, under one lock. */
     public synchronized void published(java.util.List<LogEvent> events, int from, int to) {
+        changed.raise();
         for (int i = from; i < to; i++) {
             pending.addLast(events.get(i));
         }
@@ -37,6 +46,7 @@ public final class AckTracker {
 
     /** Bytes up to {@code c} produced no event (filtered, malformed, another stream). */
     public synchronized void skipped(Cursor c) {
+        changed.raise();
         if (pending.isEmpty()) {
             advance(c);
             return;
@@ -53,6 +63,7 @@ public final class AckTracker {
         if (e.acked) {
             return;
         }
+        changed.raise();
         e.acked = true;
         outstanding--;
         drainAcked();
@@ -60,6 +71,7 @@ public final class AckTracker {
 
     /** {@link #ack(LogEvent)} for {@code events[from, to)}, all of this tracker, under one lock. */
     synchronized void ack(java.util.List<LogEvent> events, int from, int to) {
+        changed.raise();
         for (int i = from; i < to; i++) {
             LogEvent e = events.get(i);
             if (!e.acked) {

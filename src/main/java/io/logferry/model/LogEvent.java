@@ -13,7 +13,8 @@ import java.util.List;
  * <p>The encoder that made it also records where the document goes ({@link #index()}, one string
  * shared by the container's events) and where its {@code _id} is in the head ({@link #id()} reads
  * it from there only when asked: a dead letter keeps the {@code _id}, nothing else needs it), so
- * that the output never parses its own action line back. Immutable once queued; {@link #ack()}
+ * that the output never parses its own action line back. Immutable once queued (its publisher
+ * stamps it with {@link #queued} just before; the queue's lock hands that on); {@link #ack()}
  * may be called from any thread.
  */
 public final class LogEvent extends Pending {
@@ -24,6 +25,10 @@ public final class LogEvent extends Pending {
     private final String index;
     private final int idStart;
     private final int idEnd;
+    /** When it was handed to the queue ({@link System#nanoTime()}), for the queue-wait histogram; see {@link #stage}. */
+    private long queuedNanos;
+    /** 0: not stamped; 1: read by a tailer that had caught up with its file; 2: read by a tailer behind (a backlog). */
+    private byte stage;
 
     /** An event without a target index or {@code _id} (tests, outputs that need neither). */
     public LogEvent(AckTracker tracker, byte[] payload, int documentStart, Cursor commit) {
@@ -51,6 +56,30 @@ public final class LogEvent extends Pending {
         this.index = index;
         this.idStart = idStart;
         this.idEnd = idEnd;
+    }
+
+    /**
+     * Stamps the event as it is handed to the queue: when, and whether the read that brought its
+     * line in found the tailer behind (reading a backlog) or caught up with its file.
+     */
+    public void queued(long nanoTime, boolean behind) {
+        this.queuedNanos = nanoTime;
+        this.stage = behind ? (byte) 2 : (byte) 1;
+    }
+
+    /** Whether {@link #queued} stamped it (an event that never went through a publisher was not). */
+    public boolean stamped() {
+        return stage != 0;
+    }
+
+    /** The {@link System#nanoTime()} of {@link #queued}. */
+    public long queuedNanos() {
+        return queuedNanos;
+    }
+
+    /** Read while its tailer was behind (see {@link #queued}); false when caught up or not stamped. */
+    public boolean behind() {
+        return stage == 2;
     }
 
     /** The index or data stream this document is written to, as its encoder named it; null when it has none. */

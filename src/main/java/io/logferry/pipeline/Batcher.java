@@ -2,6 +2,7 @@ package io.logferry.pipeline;
 
 import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
+import io.logferry.metrics.StageHistogram;
 import io.logferry.model.LogEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,16 +15,20 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * Takes events from the queue into batches, which are sent when {@code bulk_max_events},
  * {@code bulk_max_bytes} or {@code flush_interval} is reached, by at most {@code workers}
- * concurrent deliveries. When every worker is busy the batcher waits, the queue fills, and the
+ * concurrent deliveries; a batch that starts after a quiet spell (no batch sent for a whole
+ * {@code flush_interval}, or none yet) leaves at once with what the queue holds. When every worker is busy the batcher waits, the queue fills, and the
  * tailers block: backpressure all the way back to the files.
  *
  * <p>Threads: {@code logferry-batcher} takes batches; {@code logferry-output-N} deliver them.
  * What is in flight (drained and not yet delivered) is counted by the queue itself, under its
- * lock ({@link EventQueue#settled}), which is what {@link #awaitIdle} waits on.
+ * lock ({@link EventQueue#settled}), which is what {@link #awaitIdle} waits on. As a batch leaves,
+ * each event's queue wait (from its tailer's hand-off, {@link LogEvent#queued}) goes into
+ * {@code logferry_event_queue_wait_seconds}.
  */
 public final class Batcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Batcher.class);
@@ -37,9 +42,23 @@ public final class Batcher implements AutoCloseable {
     private final ExecutorService pool;
     private final Thread thread;
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** The queue-wait histogram's, the batcher's thread only. */
+    private final StageHistogram.Tally queueWait;
+    private final LongSupplier nanoTime;
+    /** When the last batch left, and whether one has (the batcher's thread only). */
+    private long lastSentNanos;
+    private boolean sentAny;
     private volatile boolean running = true;
 
     public Batcher(EventQueue queue, Output output, int maxEvents, long maxBytes, Duration flushInterval, int workers, Metrics metrics) {
+        this(queue, output, maxEvents, maxBytes, flushInterval, workers, metrics, System::nanoTime);
+    }
+
+    /** @param nanoTime the clock of the queue-wait histogram ({@link System#nanoTime()}; tests turn it by hand) */
+    Batcher(EventQueue queue, Output output, int maxEvents, long maxBytes, Duration flushInterval, int workers, Metrics metrics,
+            LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
+        this.queueWait = metrics.queueWait().tally();
         this.queue = queue;
         this.output = output;
         this.maxEvents = maxEvents;
@@ -82,7 +101,11 @@ public final class Batcher implements AutoCloseable {
                     permits.release();
                     continue;
                 }
-                long deadline = System.nanoTime() + flushNanos;
+                // after a quiet spell (nothing sent for a whole flush_interval, or nothing yet) the batch leaves at once with
+                // what the queue held: a lone line, the first at start, does not wait out the interval; under a steady
+                // flow batches fill for flush_interval as before, and at most one batch per interval leaves early
+                long t0 = System.nanoTime();
+                long deadline = sentAny && t0 - lastSentNanos < flushNanos ? t0 + flushNanos : t0;
                 while (batch.size() < maxEvents && bytes < maxBytes) {
                     long wait = deadline - System.nanoTime();
                     if (wait <= 0) {
@@ -96,6 +119,9 @@ public final class Batcher implements AutoCloseable {
                         throw e;
                     }
                 }
+                recordQueueWait(batch);
+                lastSentNanos = System.nanoTime();
+                sentAny = true;
                 inFlight.incrementAndGet();
                 pool.execute(() -> {
                     try {
@@ -114,6 +140,18 @@ public final class Batcher implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Each event's time from its tailer's hand-off to the queue until now, when its batch leaves. */
+    private void recordQueueWait(List<LogEvent> batch) {
+        long now = nanoTime.getAsLong();
+        for (int i = 0, n = batch.size(); i < n; i++) {
+            LogEvent e = batch.get(i);
+            if (e.stamped()) {
+                queueWait.add(e.behind(), (now - e.queuedNanos()) / 1_000_000);
+            }
+        }
+        queueWait.flush();
     }
 
     /**

@@ -2,6 +2,7 @@ package io.logferry.pipeline;
 
 import io.logferry.metrics.Metric;
 import io.logferry.metrics.Metrics;
+import io.logferry.metrics.StageHistogram;
 import io.logferry.model.LogEvent;
 
 import java.util.List;
@@ -15,15 +16,18 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class DiscardOutput implements Output {
     private final LongAdder acked;
+    private final StageHistogram delivery;
 
     public DiscardOutput(Metrics metrics) {
         this.acked = metrics.counter(Metric.EVENTS_ACKED);
+        this.delivery = metrics.delivery();
     }
 
     @Override
     public void deliver(List<LogEvent> batch) {
         LogEvent.ackAll(batch);
         acked.add(batch.size());
+        delivery.recordAll(batch, 0);
     }
 
     @Override

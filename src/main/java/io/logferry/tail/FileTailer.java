@@ -93,6 +93,7 @@ public final class FileTailer implements Tailer {
     private final MessageAssembler assembler;
     private final Publisher publisher;
     private final JsonFileReader reader;
+    private final ReadLag readLag;
     private final RotationChain chain;
     private final Spool spool;
     private final LongAdder malformed;
@@ -172,6 +173,7 @@ public final class FileTailer implements Tailer {
         this.lost = metrics.counter(Metric.LOG_LOSSES, "container", container.name());
         this.lostBytes = metrics.counter(Metric.LOG_LOST_BYTES, "container", container.name());
         this.truncations = metrics.counter(Metric.TRUNCATIONS, "container", container.name());
+        this.readLag = new ReadLag(metrics.readLag());
         this.publisher = new Publisher(tracker, queue, builder, metrics, true, settings.weight(), RateLimit.of(settings.maxRate()));
         this.assembler = new MessageAssembler(settings, publisher, System::nanoTime, budget);
         this.reader = new JsonFileReader(assembler, new JsonFileReader.Listener() {
@@ -183,6 +185,16 @@ public final class FileTailer implements Tailer {
             @Override
             public void malformed(long offset, String why) {
                 reportMalformed(offset, why);
+            }
+
+            @Override
+            public void read(boolean atEnd) {
+                publisher.behind(readLag.read(atEnd, System.currentTimeMillis()));
+            }
+
+            @Override
+            public void entry(String dockerTime) {
+                readLag.entry(dockerTime);
             }
         });
         this.chain = new RotationChain(dir, container.id(), () -> this.container, tracker::committed, held, spool, watch.spooler(),
@@ -611,6 +623,7 @@ public final class FileTailer implements Tailer {
             }
             total += n;
             publisher.flush();
+            readLag.flush();
         }
         return total;
     }

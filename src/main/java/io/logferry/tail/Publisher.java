@@ -55,6 +55,8 @@ final class Publisher implements MessageAssembler.Sink {
     private volatile Encoder builder;
     private long failures;
     private LineMark mark = LineMark.NONE;
+    /** The last read found its tailer behind (a backlog): stamped on the events it hands on, for the latency histograms. */
+    private boolean behind;
 
     Publisher(AckTracker tracker, EventQueue queue, Encoder builder, Metrics metrics, boolean batching) {
         this(tracker, queue, builder, metrics, batching, EventQueue.DEFAULT_WEIGHT, null);
@@ -79,6 +81,11 @@ final class Publisher implements MessageAssembler.Sink {
     /** The tailer's in-flight mark: paused while this waits (queue full, rate limit), which is not the line's own work. */
     void mark(LineMark m) {
         mark = m;
+    }
+
+    /** Whether the read being worked on found the tailer behind its file (it filled the buffer) or caught up. */
+    void behind(boolean b) {
+        behind = b;
     }
 
     void builder(Encoder b) {
@@ -113,6 +120,7 @@ final class Publisher implements MessageAssembler.Sink {
     private void add(LogEvent e) throws InterruptedException {
         if (!batching) {
             tracker.published(e);
+            e.queued(System.nanoTime(), behind);
             mark.pause();
             queue.put(e, weight);
             mark.resume();
@@ -168,6 +176,10 @@ final class Publisher implements MessageAssembler.Sink {
             return;
         }
         publishHeld();
+        long now = System.nanoTime();
+        for (int i = 0, n = held.size(); i < n; i++) {
+            held.get(i).queued(now, behind);
+        }
         mark.pause();
         queue.putAll(held, weight);
         mark.resume();

@@ -48,7 +48,18 @@ class JsonFileReaderTest {
         public void malformed(long offset, String why) {
             malformed.add(offset + ": " + why);
         }
+
+        @Override
+        public void read(boolean atEnd) {
+            seen.add("read " + (atEnd ? "to the end" : "a full buffer"));
+        }
+
+        @Override
+        public void entry(String dockerTime) {
+            seen.add("entry " + dockerTime + " (" + messages.size() + " messages before)");
+        }
     });
+    private final List<String> seen = new ArrayList<>();
 
     private int readAll(FileChannel ch) throws IOException, InterruptedException {
         JsonFileReader.Source src = JsonFileReader.Source.of(ch);
@@ -130,5 +141,28 @@ class JsonFileReaderTest {
         assertThat(skips).containsExactly(new Cursor(1, "f", 8));
         assertThat(malformed).hasSize(1).first().asString().startsWith("0: ");
         assertThat(messages).extracting(Message::text).containsExactly("ok");
+    }
+
+    @Test
+    void theListenerHearsOfEachReadBeforeItsLinesAndOfEachLinesDockerTime() throws Exception {
+        StringBuilder log = new StringBuilder();
+        int lines = 0;
+        while (log.length() <= JsonFileReader.INITIAL_BUFFER) {
+            log.append(Feed.entry("line " + lines + "\n", "stdout", "2024-05-01T10:00:00." + (100_000_000 + lines) + "Z"));
+            lines++;
+        }
+        Path f = Files.writeString(dir.resolve("log"), log);
+        try (FileChannel ch = FileChannel.open(f)) {
+            reader.open("given", 0);
+            readAll(ch);
+        }
+        assertThat(messages).hasSize(lines);
+        // the first read fills the buffer (the tailer is behind), the second reaches the end; each line's time before its message
+        assertThat(seen.get(0)).isEqualTo("read a full buffer");
+        assertThat(seen.get(1)).isEqualTo("entry 2024-05-01T10:00:00.100000000Z (0 messages before)");
+        assertThat(seen).filteredOn(s -> s.startsWith("read ")).containsExactly("read a full buffer", "read to the end");
+        assertThat(seen).filteredOn(s -> s.startsWith("entry ")).hasSize(lines);
+        int second = seen.indexOf("read to the end");
+        assertThat(seen.subList(1, second)).as("the first read's lines, before the second read").allMatch(s -> s.startsWith("entry "));
     }
 }

@@ -209,6 +209,18 @@ class OperationsIT {
         assertThat(agent.metric("logferry_events_duplicate_total")).isZero();
         assertThat(agent.metric("logferry_queue_bytes")).isZero();
         assertThat(agent.metric("logferry_bulk_request_duration_seconds_count")).isPositive();
+        // the per-stage latency histograms are there, both series of each (issue 25; their values are timings: not asserted)
+        for (String stage : List.of("read_lag", "queue_wait", "delivery")) {
+            for (String tailer : List.of("caught_up", "behind")) {
+                String series = "logferry_event_" + stage + "_seconds_count{tailer=\"" + tailer + "\"}";
+                assertThat(agent.metric(series)).as(series).isNotNegative();
+                assertThat(agent.metric("logferry_event_" + stage + "_seconds_bucket{tailer=\"" + tailer + "\",le=\"+Inf\"}"))
+                        .as(series).isEqualTo(agent.metric(series));
+            }
+        }
+        // every acknowledged event was counted once in the delivery stage
+        assertThat(agent.metric("logferry_event_delivery_seconds_count{tailer=\"caught_up\"}")
+                + agent.metric("logferry_event_delivery_seconds_count{tailer=\"behind\"}")).isEqualTo(expected);
     }
 
     @Test

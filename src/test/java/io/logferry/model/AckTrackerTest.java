@@ -215,4 +215,35 @@ class AckTrackerTest {
         assertThat(tracker.unacknowledgedFiles()).as("A from its committed offset")
                 .startsWith(new AckTracker.Unacknowledged("A", 100, 200));
     }
+
+    @Test
+    void everyChangeOfWhatTheRegistryReadsRaisesTheFlagAndNothingElseDoes() {
+        ChangeFlag changed = new ChangeFlag();
+        AckTracker t = new AckTracker("c1", null, changed);
+        assertThat(changed.take()).as("starts raised: the first flush writes").isTrue();
+        assertThat(changed.take()).isFalse();
+
+        LogEvent a = new LogEvent(t, new byte[] {'x', '\n'}, 0, new Cursor(1, "A", 10));
+        LogEvent b = new LogEvent(t, new byte[] {'x', '\n'}, 0, new Cursor(1, "A", 20));
+        t.published(a);
+        assertThat(changed.take()).isTrue();
+        t.published(List.of(b), 0, 1);
+        assertThat(changed.take()).isTrue();
+        t.committed();
+        t.unacknowledgedFiles();
+        t.outstanding();
+        assertThat(changed.take()).as("reading changes nothing").isFalse();
+        a.ack();
+        assertThat(changed.take()).isTrue();
+        a.ack();
+        assertThat(changed.take()).as("an event acknowledged twice: the second changes nothing").isFalse();
+        LogEvent.ackAll(List.of(b));
+        assertThat(changed.take()).isTrue();
+        t.skipped(new Cursor(1, "A", 30));
+        changed.raise();
+        changed.raise();
+        assertThat(changed.take()).isTrue();
+        assertThat(changed.take()).isFalse();
+        assertThat(t.committed().offset()).isEqualTo(30);
+    }
 }

@@ -86,4 +86,24 @@ class PublisherTest {
         LogEvent.ackAll(events);
         assertThat(tracker.committed().offset()).isEqualTo(50);
     }
+
+    @Test
+    void aFlushStampsItsEventsWithTheHandOffTimeAndWhetherTheReadFoundTheTailerBehind() throws Exception {
+        publisher.behind(true);
+        publisher.message(message(0, 10));
+        publisher.message(message(10, 20));
+        long before = System.nanoTime();
+        publisher.flush();
+        publisher.behind(false);
+        publisher.message(message(20, 30));
+        publisher.flush();
+        long after = System.nanoTime();
+
+        List<LogEvent> events = drain();
+        assertThat(events).allSatisfy(e -> {
+            assertThat(e.stamped()).isTrue();
+            assertThat(e.queuedNanos()).isBetween(before, after);
+        });
+        assertThat(events).extracting(LogEvent::behind).containsExactly(true, true, false);
+    }
 }
