@@ -111,6 +111,11 @@ final class RotationChain {
     private boolean closed;
     /** Tailer thread: the watch took the chain ({@link RotationWatch#add}); before, and if never, the tailer owns it. */
     private boolean handedOver;
+    /**
+     * Set when the watch takes the chain: wakes it, so that a post (and an {@link #awaitCheck}) is
+     * applied at once even while the watch sleeps until its next full round (any thread).
+     */
+    private volatile Runnable wake = () -> { };
     /** Published by the watch after each look: {@link ChainSpooler#unspooled}. */
     private volatile boolean unspooledNow;
     /** Watch rounds completed, for {@link #awaitCheck}. */
@@ -178,21 +183,25 @@ final class RotationChain {
     /** The tailer opened {@code s} and reads it now: the source it read before is retained until acknowledged. */
     void opened(Source s) {
         handOff.post(new ChainHandOff.Post.Opened(s));
+        wake.run();
     }
 
     /** The tailer: {@code seg} is a spooled copy of the source it reads now, deleted with it once acknowledged. */
     void copied(Spool.Segment seg) {
         handOff.post(new ChainHandOff.Post.CopyOf(seg));
+        wake.run();
     }
 
     /** The tailer reads the same file again from offset 0 (truncated in place) under a new sequence number. */
     void renumber(long seq) {
         handOff.post(new ChainHandOff.Post.Renumbered(seq));
+        wake.run();
     }
 
     /** The tailer: its container was removed; the watch copies every file it holds to the spool. */
     void spoolAll() {
         handOff.post(new ChainHandOff.Post.SpoolAll());
+        wake.run();
     }
 
     /** The tailer: whether a newer file waits. */
@@ -235,14 +244,16 @@ final class RotationChain {
     /** The tailer ends: the watch closes the chain's files (a file under a copy once the copy is over) and drops it. */
     void close() {
         handOff.post(new ChainHandOff.Post.Closed());
+        wake.run();
         if (!handedOver) {
             check();                         // the watch never took it: this thread still owns it
         }
     }
 
     /** The tailer's thread, in {@link RotationWatch#add}: the watch's thread owns the chain from now on. */
-    void handedOver() {
+    void handedOver(Runnable wake) {
         handedOver = true;
+        this.wake = wake;
     }
 
     /**
@@ -253,6 +264,7 @@ final class RotationChain {
     void awaitCheck(long timeoutMillis) throws InterruptedException {
         long target = checks.get() + 2;
         checksWanted = target;
+        wake.run();
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
         while (checks.get() < target && System.nanoTime() < deadline) {
             Thread.sleep(5);

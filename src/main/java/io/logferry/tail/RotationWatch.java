@@ -30,7 +30,10 @@ import java.util.concurrent.TimeUnit;
  * posts the outcome; a chain with posts is checked at the next round. Started with the first
  * tailer; idles when there are none; a chain its tailer closed is dropped once no copy of its
  * files is in flight. Without inotify (a
- * filesystem that has none, or the limit of watches reached) it still looks every 100 ms. One
+ * filesystem that has none, or the limit of watches reached) it still looks every 100 ms. When no
+ * chain needs rounds it sleeps until the next full round: a creation, a post of a tailer, a copy's
+ * outcome and an awaited check wake it, so that an idle agent's watch wakes every 2 s, not ten
+ * times a second. One
  * per agent, made and closed by it, with the {@code logferry-spool} thread the chains copy on.
  */
 public final class RotationWatch implements Runnable, AutoCloseable {
@@ -143,7 +146,7 @@ public final class RotationWatch implements Runnable, AutoCloseable {
             if (closed) {
                 return;                      // the agent is stopping: its tailers are ending
             }
-            chain.handedOver();
+            chain.handedOver(this::wake);
             chains.add(chain);
             if (thread == null) {
                 try {
@@ -227,18 +230,24 @@ public final class RotationWatch implements Runnable, AutoCloseable {
                 }
                 return false;
             });
-            waitForChange();
+            // a chain that needs rounds (no inotify, rotated files in hand, posts, a check awaited):
+            // 100 ms; otherwise nothing happens without an event (a creation, a post, a copy's
+            // outcome, each of which wakes the watch) until the next full round
+            boolean fast = chains.stream().anyMatch(c -> c.due(false));
+            long untilFull = FULL_ROUND_EVERY * INTERVAL_MS - (System.nanoTime() - lastFull) / 1_000_000L;
+            waitForChange(fast ? INTERVAL_MS : Math.max(INTERVAL_MS, untilFull));
         }
     }
 
     /**
-     * Until the next round: 100 ms, during which a chain whose directory got a new file is checked
-     * at once; ended early by {@link #wake} (a copy's outcome to apply) or the close.
+     * Until the next round ({@code millis}: 100 ms, or up to the next full round when no chain
+     * needs rounds), during which a chain whose directory got a new file is checked at once; ended
+     * early by {@link #wake} (a post or a copy's outcome to apply, a check awaited) or the close.
      */
-    private void waitForChange() {
-        long deadline = System.nanoTime() + INTERVAL_MS * 1_000_000L;
+    private void waitForChange(long millis) {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
         try {
-            for (long left = INTERVAL_MS; left > 0; left = (deadline - System.nanoTime()) / 1_000_000L) {
+            for (long left = millis; left > 0; left = (deadline - System.nanoTime()) / 1_000_000L) {
                 WatchService w = inotify;
                 WatchKey k;
                 if (!beginWait()) {

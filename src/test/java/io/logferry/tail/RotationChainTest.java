@@ -58,7 +58,7 @@ class RotationChainTest {
         String fp = FileIdentity.fingerprint(current(dir));
         chain.start(List.of(), o.key(), fp);
         chain.opened(new RotationChain.Source(1, first, o.key(), fp, null, 0));
-        chain.handedOver();
+        chain.handedOver(() -> { });
     }
 
     @AfterEach
