@@ -324,10 +324,11 @@ public final class Spool {
                 keep = fits <= 0 ? start : lastLineEnd(from, start, start + Math.min(fits, end - start));
                 long mine = p == null ? 0 : p.occupied;
                 Set<String> known = known(cid);
-                reportLost(container, fileId, keep, end, "spool_limit", "the spool is full (spool.max_bytes " + maxBytes + ", "
-                        + bytes.get() + " bytes spooled)", "; the container holds " + mine + " bytes of the spool, its guaranteed"
-                        + " share is " + maxBytes / known.size() + " of " + known.size() + " container(s), and what the others have"
-                        + " not used of theirs is kept for them");
+                boolean full = bytes.get() + meta + blocks(headerMax + end - start) > maxBytes;
+                reportLost(container, fileId, keep, end, "spool_limit", (full ? "the spool is full" : "its share of the spool is used")
+                        + " (spool.max_bytes " + maxBytes + ", " + bytes.get() + " bytes spooled)", "; the container holds " + mine
+                        + " bytes of the spool, its guaranteed share is " + maxBytes / known.size() + " of " + known.size()
+                        + " container(s), and what the others have not used of theirs is kept for them");
             }
             if (keep <= start) {
                 return new Written(null, start);
