@@ -234,8 +234,9 @@ public record Config(
      * {@code maxSegmentsPerContainer}: the segments one container may have in it.
      */
     public record Spool(String path, long maxBytes, int maxSegmentsPerContainer) {
+        /** With {@code max_segments_per_container}'s default (1000, as logferry-defaults.yml says). */
         public Spool(String path, long maxBytes) {
-            this(path, maxBytes, io.logferry.spool.Spool.DEFAULT_MAX_SEGMENTS);
+            this(path, maxBytes, 1000);
         }
     }
 }

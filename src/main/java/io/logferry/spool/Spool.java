@@ -61,8 +61,8 @@ import java.util.regex.Pattern;
  * held bytes: each container the spool knows (it has segments here, or a tailer registered it,
  * {@link #register}) is guaranteed {@code max_bytes / n}. A copy is let in only as far as the
  * room left after it still holds what the other containers have not used of their shares
- * ({@link #room}); so a container within its share always finds its room, and one beyond it can
- * only use room nobody else is guaranteed. Nothing already in the spool is ever evicted: what
+ * ({@link #keptForOthers}); so a container within its share finds its room, and one beyond it
+ * can only use room nobody else is guaranteed. Nothing already in the spool is ever evicted: what
  * does not fit is the writing container's own loss, kept as the longest prefix that ends after a
  * newline, the rest reported once with its range and count ({@code LOST:},
  * {@code logferry_spool_lost_bytes_total{reason="spool_limit"}}). A container has at most
@@ -267,10 +267,11 @@ public final class Spool {
     }
 
     /**
-     * Guarded by the lock: the room {@code containerId} may take now: what is free once the other
-     * containers' unused guaranteed room ({@code max(0, share - occupied)} each) is set aside.
+     * Guarded by the lock: what the other containers have not used of their guaranteed shares
+     * ({@code max(0, share - occupied)} each): the room {@code containerId} may take now is what
+     * is free once this is set aside.
      */
-    private long room(String containerId) {
+    private long keptForOthers(String containerId) {
         Set<String> known = known(containerId);
         long share = maxBytes / known.size();
         long kept = 0;
@@ -280,13 +281,13 @@ public final class Spool {
                 kept += Math.max(0, share - (p == null ? 0 : p.occupied));
             }
         }
-        return maxBytes - bytes.get() - kept;
+        return kept;
     }
 
     /**
      * Copies the bytes {@code [start, end)} of {@code from} (the log file {@code fileId} of
      * {@code container}, read with positional reads) into a new segment, synced before it returns.
-     * Beyond the room the container may take ({@link #room}: its fair share of
+     * Beyond the room the container may take ({@link #keptForOthers}: its fair share of
      * {@code spool.max_bytes}, and what nobody else is guaranteed) it keeps the longest prefix that
      * ends after a newline and reports the rest lost; beyond
      * {@code spool.max_segments_per_container} it keeps nothing and reports it all lost. Returns
@@ -318,13 +319,14 @@ public final class Spool {
                 return new Written(null, start);
             }
             meta = p == null ? BLOCK + blocks(description.length) : 0;
-            long room = room(cid) - meta;
+            long others = keptForOthers(cid);
+            long room = maxBytes - bytes.get() - others - meta;
             if (blocks(headerMax + end - start) > room) {
                 long fits = room / BLOCK * BLOCK - headerMax;
                 keep = fits <= 0 ? start : lastLineEnd(from, start, start + Math.min(fits, end - start));
                 long mine = p == null ? 0 : p.occupied;
                 Set<String> known = known(cid);
-                boolean full = bytes.get() + meta + blocks(headerMax + end - start) > maxBytes;
+                boolean full = others == 0;       // else the room left is the others' guaranteed room
                 reportLost(container, fileId, keep, end, "spool_limit", (full ? "the spool is full" : "its share of the spool is used")
                         + " (spool.max_bytes " + maxBytes + ", " + bytes.get() + " bytes spooled)", "; the container holds " + mine
                         + " bytes of the spool, its guaranteed share is " + maxBytes / known.size() + " of " + known.size()

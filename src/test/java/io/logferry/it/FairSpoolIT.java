@@ -119,12 +119,17 @@ class FairSpoolIT {
         docker.remove(victim);
     }
 
-    /** Waits until the victim's lines are all searchable (the hog's come one a second meanwhile); returns the index's documents. */
+    /**
+     * Waits until the victim's lines are all searchable (the hog's come one a second meanwhile), or their count has not
+     * moved for 20 s (some are missing: the assertion that follows names them); returns the index's documents.
+     */
     private List<JsonNode> shippedAtLeast(String run, int victimLines) {
         Es es = new Es(TestEnv.esUrl());
         String index = "logs-docker-" + run;
-        List<JsonNode>[] docs = new List[1];
-        await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1))
+        List<JsonNode>[] docs = new List[] {List.of()};
+        long[] count = {-1};
+        long[] movedAt = {System.nanoTime()};
+        await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(1))
                 .failFast("the agent exited:\n" + agent.output(), () -> !agent.alive())
                 .until(() -> {
                     try {
@@ -132,7 +137,12 @@ class FairSpoolIT {
                     } catch (RuntimeException e) {
                         return false;
                     }
-                    return docs[0].stream().filter(d -> d.path("message").asText().startsWith("v ")).count() >= victimLines;
+                    long n = docs[0].stream().filter(d -> d.path("message").asText().startsWith("v ")).count();
+                    if (n != count[0]) {
+                        count[0] = n;
+                        movedAt[0] = System.nanoTime();
+                    }
+                    return n >= victimLines || (n > 0 && System.nanoTime() - movedAt[0] > 20_000_000_000L);
                 });
         return docs[0];
     }
