@@ -186,6 +186,45 @@ class SpoolTest {
     }
 
     @Test
+    void aCopyStalledOnASlowVolumeHoldsUpNothingTheRotationWatchOrAnotherContainerCalls() throws Exception {
+        Spool spool = new Spool(root.resolve("spool"), 1 << 20, metrics);
+        ContainerInfo other = container('d', "other");
+        try (FileChannel ch = log("line0\nline1\n"); StalledChannel slow = new StalledChannel(FileChannel.open(root.resolve("log")))) {
+            Spool.Segment first = spool.write(C, "fp-a", 0, ch, 0, 6).segment();
+            java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
+            java.util.concurrent.Future<Spool.Written> copy = threads.submit(() -> spool.write(C, "fp-b", 0, slow, 6, 12));
+            assertThat(slow.entered.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("the copy started").isTrue();
+            java.util.concurrent.Future<String> calls = threads.submit(() -> {
+                StringBuilder took = new StringBuilder();
+                long t = System.nanoTime();
+                spool.register(other.id());
+                spool.share();
+                spool.settled(ID, "fp-x");
+                spool.containerIdsWithSegments();
+                spool.containers();
+                took.append("listings ").append((System.nanoTime() - t) / 1_000).append(" us; ");
+                t = System.nanoTime();
+                Spool.Written w = spool.write(other, "fp-d", 0, ch, 0, 12);
+                took.append("another container's copy ").append((System.nanoTime() - t) / 1_000_000).append(" ms (kept ")
+                        .append(w.keptUpTo()).append("); ");
+                t = System.nanoTime();
+                spool.delete(first);
+                spool.unregister(other.id());
+                took.append("delete ").append((System.nanoTime() - t) / 1_000).append(" us");
+                return took.toString();
+            });
+            // hang guard: under a lock held through the copy's syncs, every one of these waited for the stalled copy
+            System.out.println("[spool] while a copy is stalled: " + calls.get(30, java.util.concurrent.TimeUnit.SECONDS));
+            assertThat(copy).isNotDone();
+            assertThat(spool.segments(other.id())).hasSize(1);
+            slow.release.countDown();
+            assertThat(copy.get(30, java.util.concurrent.TimeUnit.SECONDS).keptUpTo()).isEqualTo(12);
+            assertThat(spool.segments(ID)).hasSize(1);
+            threads.shutdown();
+        }
+    }
+
+    @Test
     void aTornSegmentIsSweptCountedAndNotShipped() throws IOException {
         Spool spool = new Spool(root.resolve("spool"), 1 << 20, metrics);
         Spool.Segment s;
