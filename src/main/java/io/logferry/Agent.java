@@ -150,7 +150,7 @@ public final class Agent implements AutoCloseable {
             log.warn("cannot open the in-flight file beside the registry ({}): a line the agent dies on would be read again"
                     + " at the next start", e.toString());
         }
-        spool = new Spool(Path.of(config.spool().path()), config.spool().maxBytes(), metrics);
+        spool = new Spool(Path.of(config.spool().path()), config.spool().maxBytes(), config.spool().maxSegmentsPerContainer(), metrics);
         if (spool.files() > 0) {
             log.info("spool {}: {} spooled range(s), {} bytes to ship", spool.dir(), spool.files(), spool.bytes());
         }

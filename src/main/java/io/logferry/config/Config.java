@@ -229,6 +229,14 @@ public record Config(
      */
     public record Http(boolean enabled, String host, int port, Duration stuckAfter) { }
 
-    /** {@code spool.*}: where unacknowledged bytes of files about to be lost go; {@code path} resolved ("" → beside the registry). */
-    public record Spool(String path, long maxBytes) { }
+    /**
+     * {@code spool.*}: where unacknowledged bytes of files about to be lost go; {@code path} resolved ("" → beside the registry);
+     * {@code maxSegmentsPerContainer}: the segments one container may have in it.
+     */
+    public record Spool(String path, long maxBytes, int maxSegmentsPerContainer) {
+        /** With {@code max_segments_per_container}'s default (1000, as logferry-defaults.yml says). */
+        public Spool(String path, long maxBytes) {
+            this(path, maxBytes, 1000);
+        }
+    }
 }

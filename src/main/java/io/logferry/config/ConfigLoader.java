@@ -691,7 +691,7 @@ public final class ConfigLoader {
             java.nio.file.Path parent = java.nio.file.Path.of(registry.path()).toAbsolutePath().getParent();
             path = (parent == null ? java.nio.file.Path.of("spool") : parent.resolve("spool")).toString();
         }
-        return new Config.Spool(path, sp.positiveLong("max_bytes"));
+        return new Config.Spool(path, sp.positiveLong("max_bytes"), sp.positive("max_segments_per_container"));
     }
 
     private Config.Http http(Section h) {

@@ -282,6 +282,9 @@ public final class FileTailer implements Tailer {
     public void run() {
         Thread.currentThread().setName("tail-" + container.shortId());
         boolean fatal = true;
+        if (spool != null) {
+            spool.register(container.id());  // its fair share of the spool is kept for it while it runs
+        }
         try {
             if (open()) {
                 watch.add(chain);
@@ -302,6 +305,9 @@ public final class FileTailer implements Tailer {
             }
             assembler.release();
             chain.close();                   // the chain closes every file the tailer opened, the one it reads too
+            if (spool != null) {
+                spool.unregister(container.id());
+            }
             done.finished(this);
         }
     }

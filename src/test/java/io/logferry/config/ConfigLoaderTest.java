@@ -48,6 +48,10 @@ class ConfigLoaderTest {
                 .isEqualTo(new Config.Spool("/mnt/spool", 1000));
         assertThat(load(Map.of(), null).limits().heldFilesPerContainer()).as("the contract's default, the spool takes the rest").isEqualTo(4);
         assertThat(problems(Map.of(), "spool:\n  max_bytes: 0\n")).singleElement().asString().contains("spool.max_bytes");
+        assertThat(load(Map.of(), yaml("spool:\n  max_segments_per_container: 50\n")).spool().maxSegmentsPerContainer()).isEqualTo(50);
+        assertThat(load(Map.of(), null).spool().maxSegmentsPerContainer()).isEqualTo(1000);
+        assertThat(problems(Map.of(), "spool:\n  max_segments_per_container: 0\n")).singleElement().asString()
+                .contains("spool.max_segments_per_container");
     }
 
     @Test

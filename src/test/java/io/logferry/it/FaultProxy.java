@@ -48,6 +48,8 @@ final class FaultProxy implements AutoCloseable {
     final AtomicLong rewritten429 = new AtomicLong();
     final AtomicLong forbidden = new AtomicLong();
     private volatile String forbiddenIndex;
+    private volatile boolean holding;
+    final AtomicLong held = new AtomicLong();
     private volatile String prefix = "";
     final AtomicLong outsidePrefix = new AtomicLong();
 
@@ -67,6 +69,15 @@ final class FaultProxy implements AutoCloseable {
      */
     FaultProxy under(String prefix) {
         this.prefix = prefix;
+        return this;
+    }
+
+    /**
+     * While {@code on}, every bulk request is answered 503 without being forwarded (Elasticsearch overloaded): nothing is
+     * acknowledged, the agent retries; everything else (templates, health) passes.
+     */
+    FaultProxy holdBulk(boolean on) {
+        holding = on;
         return this;
     }
 
@@ -94,6 +105,11 @@ final class FaultProxy implements AutoCloseable {
                 path = path.substring(gateway.length());
             }
             boolean bulk = ex.getRequestMethod().equals("POST") && path.endsWith("/_bulk");
+            if (bulk && holding) {
+                held.incrementAndGet();
+                reply(ex, 503, "{\"error\":{\"type\":\"unavailable\",\"reason\":\"held back by the test proxy\"},\"status\":503}".getBytes(StandardCharsets.UTF_8));
+                return;
+            }
             if (bulk && bulkRequests.incrementAndGet() % every503 == 0) {
                 answered503.incrementAndGet();
                 reply(ex, 503, "{\"error\":{\"type\":\"unavailable\",\"reason\":\"injected by the test proxy\"},\"status\":503}".getBytes(StandardCharsets.UTF_8));
